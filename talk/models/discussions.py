@@ -1,0 +1,91 @@
+"""Discussions (threads) and their comments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from talk.extensions import db
+from talk.models._types import UTCDateTime
+from talk.models.accounts import User
+from talk.models.projects import Board, Item, Project
+
+
+class Discussion(db.Model):
+    __tablename__ = "discussions"
+    __table_args__ = (
+        Index("ix_discussions_board_activity", "board_id", "last_comment_at", "id"),
+        Index("ix_discussions_item_activity", "item_id", "last_comment_at", "id"),
+        Index("ix_discussions_project_activity", "project_id", "last_comment_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), nullable=True
+    )
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    comment_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_comment_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    project: Mapped[Project] = relationship()
+    board: Mapped[Board] = relationship()
+    item: Mapped[Item | None] = relationship()
+    author: Mapped[User] = relationship()
+
+
+class Comment(db.Model):
+    """A comment. ``body_html`` is rendered and sanitised once, when the body is written."""
+
+    __tablename__ = "comments"
+    __table_args__ = (
+        Index("ix_comments_discussion_id", "discussion_id", "id"),
+        Index("ix_comments_project_id", "project_id", "id"),
+        Index("ix_comments_author_id", "author_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    discussion_id: Mapped[int] = mapped_column(ForeignKey("discussions.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reply_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="SET NULL"), nullable=True
+    )
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    discussion: Mapped[Discussion] = relationship()
+    author: Mapped[User] = relationship()
+    reply_to: Mapped[Comment | None] = relationship(remote_side=[id])
+    revisions: Mapped[list[CommentRevision]] = relationship(
+        back_populates="comment", order_by="CommentRevision.id"
+    )
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class CommentRevision(db.Model):
+    """An earlier body of an edited comment (the edit history)."""
+
+    __tablename__ = "comment_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), index=True
+    )
+    editor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    comment: Mapped[Comment] = relationship(back_populates="revisions")
+    editor: Mapped[User] = relationship()

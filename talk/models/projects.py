@@ -1,0 +1,112 @@
+"""Projects, their members, items and boards."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from talk.extensions import db
+from talk.models._types import UTCDateTime
+
+# Project roles from least to most powerful. Experts and team are both staff ("team" level);
+# an expert additionally carries a visible label such as "Herbarium curator".
+ROLES: tuple[str, ...] = ("volunteer", "team", "expert", "moderator", "admin", "owner")
+
+# Board read/write levels, from most open to most closed.
+ACCESS_LEVELS: tuple[str, ...] = ("everyone", "logged-in", "team", "moderators", "admins")
+
+
+class BoardKind(enum.StrEnum):
+    GENERAL = "general"
+    ITEMS = "items"  # the one board per project that holds every item's threads
+
+
+class Project(db.Model):
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Stored counters, kept exact by the services.
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+    discussion_count: Mapped[int] = mapped_column(Integer, default=0)
+    comment_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    boards: Mapped[list[Board]] = relationship(
+        back_populates="project", order_by="Board.position, Board.id"
+    )
+
+
+class Membership(db.Model):
+    """A user's role in one project (absent means an ordinary volunteer)."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("project_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    project: Mapped[Project] = relationship()
+    user: Mapped[Any] = relationship("User")
+
+
+class Item(db.Model):
+    """An object volunteers work on, known to the crowdsourcing platform by ``external_id``."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("project_id", "external_id", name="uq_items_project_external_id"),
+        Index("ix_items_project_activity", "project_id", "last_activity_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    image_url: Mapped[str] = mapped_column(String(2000), default="")
+    thumbnail_url: Mapped[str] = mapped_column(String(2000), default="")
+    iiif_manifest_uri: Mapped[str] = mapped_column(String(2000), default="")
+    iiif_canvas_uri: Mapped[str] = mapped_column(String(2000), default="")
+    source_url: Mapped[str] = mapped_column(String(2000), default="")
+    item_metadata: Mapped[dict[str, str]] = mapped_column("metadata", JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    discussion_count: Mapped[int] = mapped_column(Integer, default=0)
+    comment_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    project: Mapped[Project] = relationship()
+
+
+class Board(db.Model):
+    __tablename__ = "boards"
+    __table_args__ = (Index("ix_boards_project_position", "project_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    kind: Mapped[BoardKind] = mapped_column(
+        Enum(BoardKind, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    )
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    read_level: Mapped[str] = mapped_column(String(16), default="everyone")
+    write_level: Mapped[str] = mapped_column(String(16), default="logged-in")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    discussion_count: Mapped[int] = mapped_column(Integer, default=0)
+    comment_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    project: Mapped[Project] = relationship(back_populates="boards")

@@ -1,0 +1,120 @@
+"""Accounts: registration, passwords, API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from flask import current_app
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from talk.clock import utcnow
+from talk.errors import Conflict, InvalidInput, NotFound
+from talk.extensions import db
+from talk.models import ApiToken, User
+from talk.services.validation import clean_text
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{1,38}[A-Za-z0-9_]$")
+MIN_PASSWORD_LENGTH = 8
+TOKEN_PREFIX = "talk_"
+
+
+def normalise_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"Email address is not valid: {exc}", {"email": [str(exc)]}) from exc
+
+
+def create_user(
+    username: str,
+    email: str,
+    password: str,
+    *,
+    display_name: str | None = None,
+    site_admin: bool = False,
+) -> User:
+    """Register an account; username and email must be unused (ignoring case)."""
+    username = clean_text(username, "username", max_length=40)
+    if not USERNAME_RE.match(username):
+        raise InvalidInput(
+            "Username is not valid.",
+            {"username": ["Use 3–40 letters, digits, '_', '.' or '-' (not at either end)."]},
+        )
+    display_name = clean_text(display_name or username, "display_name", max_length=80)
+    email = normalise_email(email)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            "Password is too short.",
+            {"password": [f"Use at least {MIN_PASSWORD_LENGTH} characters."]},
+        )
+    if "\x00" in password:
+        raise InvalidInput("Password contains a NUL byte.", {"password": ["Contains a NUL byte."]})
+    if db.session.scalar(select(User.id).where(User.username_key == username.lower())):
+        raise Conflict("That username is taken.", {"username": ["Already taken."]})
+    if db.session.scalar(select(User.id).where(User.email == email)):
+        raise Conflict("That email address is already registered.", {"email": ["Already used."]})
+    user = User(
+        username=username,
+        username_key=username.lower(),
+        display_name=display_name,
+        email=email,
+        password_hash=generate_password_hash(
+            password, method=current_app.config.get("TALK_PASSWORD_METHOD", "scrypt")
+        ),
+        is_site_admin=site_admin,
+        created_at=utcnow(),
+        comment_count=0,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def get_user(username: str) -> User:
+    user = find_user(username)
+    if user is None:
+        raise NotFound(f"No user named {username!r}.")
+    return user
+
+
+def find_user(username: str) -> User | None:
+    return db.session.scalar(select(User).where(User.username_key == username.strip().lower()))
+
+
+def authenticate(login: str, password: str) -> User | None:
+    """The user whose username or email and password match, else None."""
+    key = login.strip().lower()
+    user = db.session.scalar(
+        select(User).where((User.username_key == key) | (func.lower(User.email) == key))
+    )
+    if user is None or not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(user: User, name: str = "") -> str:
+    """Make an API token for ``user`` and return it; it is shown once and stored only hashed."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    name = clean_text(name, "name", max_length=80, required=False)
+    db.session.add(
+        ApiToken(user=user, token_hash=_token_hash(token), name=name, created_at=utcnow())
+    )
+    db.session.flush()
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    api_token = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _token_hash(token))
+    )
+    if api_token is None:
+        return None
+    return api_token.user

@@ -1,0 +1,171 @@
+"""Discussions and comments: starting, replying, editing, deleting — and the counters they keep."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import inspect
+from sqlalchemy.orm import selectinload
+
+from talk import hooks, markdown, policy, signals
+from talk.clock import utcnow
+from talk.errors import InvalidInput, NotFound
+from talk.extensions import db
+from talk.models import Board, Comment, CommentRevision, Discussion, Item, Project, User
+from talk.services.validation import clean_text
+
+MAX_TITLE = 200
+
+
+def _clean_body(body: str) -> str:
+    limit = current_app.config["TALK_MAX_COMMENT_LENGTH"]
+    return clean_text(body, "body", max_length=limit)
+
+
+def get_discussion(discussion_id: int) -> Discussion:
+    discussion = db.session.get(
+        Discussion, discussion_id,
+        options=[selectinload(Discussion.board), selectinload(Discussion.item)],
+    )
+    if discussion is None:
+        raise NotFound(f"No discussion {discussion_id}.")
+    return discussion
+
+
+def get_comment(comment_id: int) -> Comment:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        raise NotFound(f"No comment {comment_id}.")
+    return comment
+
+
+def _bump(counted: Any, *, comments: int = 0, discussions: int = 0, now: Any = None) -> None:
+    """Adjust stored counters with SQL-side arithmetic, safe under concurrent writers."""
+    model = type(counted)
+    persistent = inspect(counted).persistent  # a pending row cannot reference its own column
+    if comments:
+        counted.comment_count = (
+            model.comment_count + comments if persistent else counted.comment_count + comments
+        )
+    if discussions:
+        counted.discussion_count = (
+            model.discussion_count + discussions
+            if persistent
+            else counted.discussion_count + discussions
+        )
+    if now is not None:
+        counted.last_activity_at = now
+
+
+def start_discussion(
+    author: User, board: Board, title: str, body: str, *, item: Item | None = None
+) -> Discussion:
+    """Open a discussion on a general board, or (with ``item``) on the item's own threads."""
+    if item is not None:
+        board = policy.items_board(item.project)
+        policy.require(author, "item.start_discussion", item)
+    else:
+        if board.kind == "items":
+            raise InvalidInput(
+                "Discussions on the item board belong to an item.", {"item": ["Required."]}
+            )
+        policy.require(author, "board.start_discussion", board)
+    title = clean_text(title, "title", max_length=MAX_TITLE)
+    body = _clean_body(body)
+    project: Project = board.project
+    hooks.check_content(author, project, f"{title}\n{body}")
+    now = utcnow()
+    discussion = Discussion(
+        project=project,
+        board=board,
+        item=item,
+        author=author,
+        title=title,
+        created_at=now,
+        comment_count=0,
+        last_comment_at=now,
+    )
+    db.session.add(discussion)
+    for counted in (board, project, *([item] if item else [])):
+        _bump(counted, discussions=1)
+    comment = _add_comment(discussion, author, body, now=now)
+    db.session.flush()
+    signals.discussion_created.send(discussion, comment=comment, actor=author)
+    return discussion
+
+
+def post_comment(
+    author: User, discussion: Discussion, body: str, *, reply_to: Comment | None = None
+) -> Comment:
+    """Reply in a discussion; ``reply_to`` points at the earlier comment being answered."""
+    policy.require(author, "discussion.reply", discussion)
+    body = _clean_body(body)
+    if reply_to is not None and reply_to.discussion_id != discussion.id:
+        raise InvalidInput(
+            "You can only reply to a comment in the same discussion.",
+            {"reply_to": ["Not a comment in this discussion."]},
+        )
+    hooks.check_content(author, discussion.project, body)
+    comment = _add_comment(discussion, author, body, reply_to=reply_to, now=utcnow())
+    db.session.flush()
+    signals.comment_posted.send(comment, actor=author)
+    return comment
+
+
+def _add_comment(
+    discussion: Discussion, author: User, body: str, *, now: Any, reply_to: Comment | None = None
+) -> Comment:
+    comment = Comment(
+        project_id=discussion.project.id,
+        discussion=discussion,
+        author=author,
+        reply_to=reply_to,
+        body=body,
+        body_html=markdown.render(body),
+        created_at=now,
+    )
+    db.session.add(comment)
+    discussion.last_comment_at = now
+    _count(comment, +1, now=now)
+    return comment
+
+
+def _count(comment: Comment, delta: int, *, now: Any = None) -> None:
+    discussion = comment.discussion
+    _bump(discussion, comments=delta)
+    _bump(discussion.board, comments=delta, now=now)
+    _bump(discussion.project, comments=delta)
+    if discussion.item is not None:
+        _bump(discussion.item, comments=delta, now=now)
+    _bump(comment.author, comments=delta)
+
+
+def edit_comment(editor: User, comment: Comment, body: str) -> Comment:
+    """Replace a comment's body, keeping the previous body in its history."""
+    policy.require(editor, "comment.edit", comment)
+    body = _clean_body(body)
+    if body == comment.body:
+        return comment
+    hooks.check_content(editor, comment.discussion.project, body)
+    now = utcnow()
+    previous = comment.body
+    db.session.add(
+        CommentRevision(comment=comment, editor=editor, body=previous, replaced_at=now)
+    )
+    comment.body = body
+    comment.body_html = markdown.render(body)
+    comment.edited_at = now
+    db.session.flush()
+    signals.comment_edited.send(comment, actor=editor, previous_body=previous)
+    return comment
+
+
+def delete_comment(actor: User, comment: Comment) -> Comment:
+    """Soft-delete: the comment leaves every count and shows as deleted; its row remains."""
+    policy.require(actor, "comment.delete", comment)
+    comment.deleted_at = utcnow()
+    _count(comment, -1)
+    db.session.flush()
+    signals.comment_deleted.send(comment, actor=actor)
+    return comment

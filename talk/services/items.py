@@ -1,0 +1,169 @@
+"""Registering and finding project items."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from talk import policy, signals
+from talk.clock import utcnow
+from talk.errors import Conflict, InvalidInput, NotFound
+from talk.extensions import db
+from talk.models import Item, Project, User
+from talk.services.validation import url_problem
+
+MAX_BATCH = 1000
+URL_FIELDS = ("image_url", "thumbnail_url", "iiif_manifest_uri", "iiif_canvas_uri", "source_url")
+TEXT_LIMITS = {"external_id": 200, "title": 300}
+MAX_METADATA_KEYS = 50
+MAX_METADATA_KEY = 100
+MAX_METADATA_VALUE = 2000
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A problem with row ``index`` (0-based) of a batch."""
+
+    index: int
+    field: str
+    message: str
+    duplicate: bool = False
+
+
+def get_item(project: Project, external_id: str) -> Item:
+    item = db.session.scalar(
+        select(Item).where(Item.project_id == project.id, Item.external_id == external_id)
+    )
+    if item is None:
+        raise NotFound(f"No item {external_id!r} in project {project.slug!r}.")
+    return item
+
+
+def _row_problems(index: int, row: Mapping[str, Any]) -> list[RowError]:
+    problems: list[RowError] = []
+
+    def bad(field: str, message: str) -> None:
+        problems.append(RowError(index, field, message))
+
+    for field, limit in TEXT_LIMITS.items():
+        value = row.get(field, "")
+        if not isinstance(value, str):
+            bad(field, "Must be text.")
+        elif "\x00" in value:
+            bad(field, "Contains a NUL byte.")
+        elif field == "external_id" and not value.strip():
+            bad(field, "Must not be blank.")
+        elif len(value.strip()) > limit:
+            bad(field, f"Longer than {limit} characters.")
+    for field in URL_FIELDS:
+        value = row.get(field, "")
+        if not isinstance(value, str):
+            bad(field, "Must be text.")
+        elif len(value) > 2000:
+            bad(field, "Longer than 2000 characters.")
+        elif problem := url_problem(value.strip()):
+            bad(field, problem)
+    metadata = row.get("metadata") or {}
+    if not isinstance(metadata, Mapping):
+        bad("metadata", "Must be an object of names and text values.")
+    elif len(metadata) > MAX_METADATA_KEYS:
+        bad("metadata", f"At most {MAX_METADATA_KEYS} entries.")
+    else:
+        for key, value in metadata.items():
+            if not isinstance(key, str) or not key.strip() or len(key) > MAX_METADATA_KEY:
+                bad("metadata", f"Names must be 1–{MAX_METADATA_KEY} characters of text.")
+            elif not isinstance(value, str | int | float) or isinstance(value, bool):
+                bad("metadata", f"Value of {key!r} must be text or a number.")
+            elif len(str(value)) > MAX_METADATA_VALUE or "\x00" in str(value) or "\x00" in key:
+                bad("metadata", f"Value of {key!r} is too long or contains a NUL byte.")
+    return problems
+
+
+def check_items(project: Project, rows: Sequence[Mapping[str, Any]]) -> list[RowError]:
+    """Every problem with a batch of item rows, including duplicate external ids."""
+    problems: list[RowError] = []
+    seen: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        problems.extend(_row_problems(index, row))
+        external_id = row.get("external_id")
+        if isinstance(external_id, str) and external_id.strip():
+            key = external_id.strip()
+            if key in seen:
+                problems.append(RowError(
+                    index, "external_id",
+                    f"Duplicate of row {seen[key] + 1} in this batch.", duplicate=True,
+                ))
+            else:
+                seen[key] = index
+    ids = list(seen)
+    existing: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        existing.update(db.session.scalars(
+            select(Item.external_id).where(
+                Item.project_id == project.id, Item.external_id.in_(chunk)
+            )
+        ))
+    for external_id in sorted(existing, key=seen.__getitem__):
+        problems.append(RowError(
+            seen[external_id], "external_id",
+            f"An item {external_id!r} is already registered in this project.", duplicate=True,
+        ))
+    return sorted(problems, key=lambda p: p.index)
+
+
+def batch_error(problems: Sequence[RowError]) -> InvalidInput | Conflict:
+    """One error for a refused batch: 409 when every problem is a duplicate, else 422."""
+    fields: dict[str, list[str]] = {}
+    for problem in problems:
+        fields.setdefault(f"items.{problem.index}.{problem.field}", []).append(problem.message)
+    rows = len({p.index for p in problems})
+    message = f"{rows} row(s) have problems; nothing was registered."
+    if all(p.duplicate for p in problems):
+        return Conflict(message, fields)
+    return InvalidInput(message, fields)
+
+
+def register_items(
+    actor: User, project: Project, rows: Sequence[Mapping[str, Any]]
+) -> list[Item]:
+    """Register a batch of items: all of them, or (on any problem) none."""
+    policy.require(actor, "items.register", project)
+    if not rows:
+        raise InvalidInput("No items given.", {"items": ["Give at least one item."]})
+    if len(rows) > MAX_BATCH:
+        raise InvalidInput(
+            f"At most {MAX_BATCH} items per request.", {"items": [f"Got {len(rows)}."]}
+        )
+    problems = check_items(project, rows)
+    if problems:
+        raise batch_error(problems)
+    return add_checked_items(actor, project, rows)
+
+
+def add_checked_items(
+    actor: User | None, project: Project, rows: Sequence[Mapping[str, Any]]
+) -> list[Item]:
+    """Insert rows that :func:`check_items` passed (the CSV importer uses this in chunks)."""
+    now = utcnow()
+    items = [
+        Item(
+            project_id=project.id,
+            external_id=row["external_id"].strip(),
+            title=(row.get("title") or "").strip() or row["external_id"].strip(),
+            item_metadata={k.strip(): str(v) for k, v in (row.get("metadata") or {}).items()},
+            created_at=now,
+            discussion_count=0,
+            comment_count=0,
+            **{field: (row.get(field) or "").strip() for field in URL_FIELDS},
+        )
+        for row in rows
+    ]
+    db.session.add_all(items)
+    project.item_count = Project.item_count + len(items)
+    db.session.flush()
+    signals.items_registered.send(project, items=items, actor=actor)
+    return items

@@ -1,0 +1,231 @@
+"""Projects, their boards and members."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+
+from talk import policy, signals
+from talk.clock import utcnow
+from talk.errors import Conflict, InvalidInput, NotFound
+from talk.extensions import db
+from talk.models import ACCESS_LEVELS, ROLES, Board, BoardKind, Membership, Project, User
+from talk.services.validation import clean_text, slug_problem
+
+DEFAULT_GENERAL_BOARDS = (
+    ("Help", "Questions about the project and how to take part."),
+    ("Chat", "Anything else you'd like to talk about."),
+    ("Research", "Share what you've found out about the collection."),
+)
+
+
+def get_project(slug: str) -> Project:
+    project = db.session.scalar(select(Project).where(Project.slug == slug))
+    if project is None:
+        raise NotFound(f"No project {slug!r}.")
+    return project
+
+
+def create_project(
+    actor: User,
+    slug: str,
+    title: str,
+    description: str = "",
+    settings: dict[str, Any] | None = None,
+    *,
+    general_boards: Iterable[tuple[str, str]] = DEFAULT_GENERAL_BOARDS,
+) -> Project:
+    """Create a project with its items board and general boards; ``actor`` becomes its owner."""
+    policy.require(actor, "project.create")
+    slug = clean_text(slug, "slug", max_length=64)
+    if problem := slug_problem(slug):
+        raise InvalidInput("Slug is not valid.", {"slug": [problem]})
+    title = clean_text(title, "title", max_length=200)
+    description = clean_text(description, "description", max_length=20_000, required=False)
+    if db.session.scalar(select(Project.id).where(Project.slug == slug)):
+        raise Conflict(f"A project {slug!r} exists already.", {"slug": ["Already taken."]})
+    now = utcnow()
+    project = Project(
+        slug=slug,
+        title=title,
+        description=description,
+        settings=settings or {},
+        created_at=now,
+        item_count=0,
+        discussion_count=0,
+        comment_count=0,
+    )
+    db.session.add(project)
+    db.session.flush()
+    _add_board(project, BoardKind.ITEMS, "Item discussions",
+               "Talk about a particular item: each item has its own threads.", 0)
+    for position, (board_title, board_description) in enumerate(general_boards, start=1):
+        _add_board(project, BoardKind.GENERAL, board_title, board_description, position)
+    db.session.add(Membership(project=project, user_id=actor.id, role="owner", created_at=now))
+    db.session.flush()
+    policy.forget_roles()
+    signals.project_created.send(project, actor=actor)
+    return project
+
+
+def _add_board(
+    project: Project,
+    kind: BoardKind,
+    title: str,
+    description: str,
+    position: int,
+    read_level: str = "everyone",
+    write_level: str = "logged-in",
+) -> Board:
+    board = Board(
+        project=project,
+        kind=kind,
+        title=title,
+        description=description,
+        read_level=read_level,
+        write_level=write_level,
+        position=position,
+        created_at=utcnow(),
+        discussion_count=0,
+        comment_count=0,
+    )
+    db.session.add(board)
+    return board
+
+
+def _check_level(value: str, field: str) -> str:
+    if value not in ACCESS_LEVELS:
+        raise InvalidInput(
+            f"{field} is not a known level.", {field: [f"Use one of: {', '.join(ACCESS_LEVELS)}."]}
+        )
+    return value
+
+
+def create_board(
+    actor: User,
+    project: Project,
+    title: str,
+    description: str = "",
+    *,
+    read_level: str = "everyone",
+    write_level: str = "logged-in",
+) -> Board:
+    """Add a general board. Writing never needs less than being logged in."""
+    policy.require(actor, "board.create", project)
+    title = clean_text(title, "title", max_length=120)
+    description = clean_text(description, "description", max_length=2000, required=False)
+    _check_level(read_level, "read_level")
+    _check_level(write_level, "write_level")
+    if write_level == "everyone":
+        write_level = "logged-in"
+    if ACCESS_LEVELS.index(write_level) < ACCESS_LEVELS.index(read_level):
+        raise InvalidInput(
+            "Whoever may write to a board must be able to read it.",
+            {"write_level": ["Must be at least as strict as read_level."]},
+        )
+    position = max((b.position for b in project.boards), default=0) + 1
+    board = _add_board(
+        project, BoardKind.GENERAL, title, description, position, read_level, write_level
+    )
+    db.session.flush()
+    return board
+
+
+def get_board(board_id: int) -> Board:
+    board = db.session.get(Board, board_id)
+    if board is None:
+        raise NotFound(f"No board {board_id}.")
+    return board
+
+
+def readable_boards(viewer: Any, project: Project) -> list[Board]:
+    return [b for b in project.boards if policy.may(viewer, "board.read", b)]
+
+
+def readable_board_ids(viewer: Any, projects: Iterable[Project] | None = None) -> list[int]:
+    """Ids of the boards ``viewer`` may read, in the given projects (default: all projects)."""
+    if projects is None:
+        projects = db.session.scalars(select(Project)).all()
+    return [b.id for p in projects for b in readable_boards(viewer, p)]
+
+
+def memberships(project: Project, user_ids: Iterable[int] | None = None) -> dict[int, Membership]:
+    """Members of ``project`` keyed by user id (all of them, or just ``user_ids``) in one query."""
+    query = select(Membership).where(Membership.project_id == project.id)
+    if user_ids is not None:
+        ids = set(user_ids)
+        if not ids:
+            return {}
+        query = query.where(Membership.user_id.in_(ids))
+    return {m.user_id: m for m in db.session.scalars(query)}
+
+
+def list_members(project: Project) -> list[Membership]:
+    from sqlalchemy.orm import selectinload
+
+    query = (
+        select(Membership)
+        .where(Membership.project_id == project.id)
+        .options(selectinload(Membership.user))
+        .order_by(Membership.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def set_role(actor: Any, project: Project, user: User, role: str, label: str = "") -> Membership:
+    """Give ``user`` ``role`` in ``project`` (``label`` is the visible expert title)."""
+    if actor is not None:
+        policy.require(actor, "members.manage", project)
+    if role not in ROLES:
+        raise InvalidInput("Unknown role.", {"role": [f"Use one of: {', '.join(ROLES)}."]})
+    label = clean_text(label, "label", max_length=80, required=False)
+    membership = memberships(project, [user.id]).get(user.id)
+    previous = membership.role if membership else None
+    if actor is not None and "owner" in (role, previous):
+        policy.require(actor, "members.grant_owner", project)
+    if previous == "owner" and role != "owner":
+        _keep_an_owner(project, user)
+    if membership is None:
+        membership = Membership(
+            project=project, user_id=user.id, role=role, label=label, created_at=utcnow()
+        )
+        db.session.add(membership)
+    else:
+        membership.role = role
+        membership.label = label
+    db.session.flush()
+    policy.forget_roles()
+    signals.role_changed.send(membership, actor=actor, previous_role=previous)
+    return membership
+
+
+def remove_member(actor: Any, project: Project, user: User) -> None:
+    if actor is not None:
+        policy.require(actor, "members.manage", project)
+    membership = memberships(project, [user.id]).get(user.id)
+    if membership is None:
+        raise NotFound(f"{user.username} has no role in {project.slug}.")
+    if membership.role == "owner":
+        if actor is not None:
+            policy.require(actor, "members.grant_owner", project)
+        _keep_an_owner(project, user)
+    db.session.delete(membership)
+    db.session.flush()
+    policy.forget_roles()
+    signals.role_changed.send(membership, actor=actor, previous_role=membership.role)
+
+
+def _keep_an_owner(project: Project, leaving: User) -> None:
+    others = db.session.scalar(
+        select(Membership.id).where(
+            Membership.project_id == project.id,
+            Membership.role == "owner",
+            Membership.user_id != leaving.id,
+        )
+    )
+    if others is None:
+        raise Conflict(
+            "A project needs at least one owner.", {"role": ["This is the last owner."]}
+        )

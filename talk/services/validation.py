@@ -1,0 +1,43 @@
+"""Small checks shared by several services."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from talk.errors import InvalidInput
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+def clean_text(value: str, field: str, *, max_length: int, required: bool = True) -> str:
+    """Strip ``value`` and check it is present (when required), short enough, and NUL-free."""
+    if "\x00" in value:
+        raise InvalidInput(f"{field} contains a NUL byte.", {field: ["Contains a NUL byte."]})
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(f"{field} is required.", {field: ["Must not be blank."]})
+    if len(value) > max_length:
+        message = f"Longer than {max_length} characters."
+        raise InvalidInput(f"{field} is too long.", {field: [message]})
+    return value
+
+
+def url_problem(value: str) -> str | None:
+    """Why ``value`` is not an acceptable link (http(s) URL or site-relative path), or None."""
+    if not value:
+        return None
+    if "\x00" in value or any(ch.isspace() for ch in value):
+        return "Must not contain spaces or control characters."
+    if value.startswith("/") and not value.startswith("//"):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        return "Must be an http(s) URL or a path starting with '/'."
+    return None
+
+
+def slug_problem(slug: str) -> str | None:
+    if not SLUG_RE.match(slug):
+        return "Use 1–64 lower-case letters, digits and hyphens, not starting or ending with '-'."
+    return None
