@@ -48,48 +48,78 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(
-        "TALK_DATABASE_URL", "SQLALCHEMY_DATABASE_URI", None, str,
+        "TALK_DATABASE_URL",
+        "SQLALCHEMY_DATABASE_URI",
+        None,
+        str,
         "SQLAlchemy URL of the database. Unset: SQLite file `talk.sqlite` in the instance folder. "
         "PostgreSQL: `postgresql://user@host:5432/dbname` (psycopg 3).",
     ),
     Setting(
-        "TALK_SECRET_KEY", "SECRET_KEY", None, str,
+        "TALK_SECRET_KEY",
+        "SECRET_KEY",
+        None,
+        str,
         "Signs sessions and CSRF tokens. Required in production; unset, a random key is made and "
         "kept in the instance folder (`secret_key`).",
     ),
     Setting(
-        "TALK_INSTANCE_PATH", "INSTANCE_PATH", None, str,
+        "TALK_INSTANCE_PATH",
+        "INSTANCE_PATH",
+        None,
+        str,
         "Folder for the SQLite database and the generated secret key. Unset: Flask's instance "
         "folder.",
     ),
     Setting(
-        "TALK_SECURE_COOKIES", "SESSION_COOKIE_SECURE", False, _bool,
+        "TALK_SECURE_COOKIES",
+        "SESSION_COOKIE_SECURE",
+        False,
+        _bool,
         "Mark session and remember-me cookies `Secure` (set when serving over HTTPS).",
     ),
     Setting(
-        "TALK_BASE_URL", "SERVER_NAME_URL", None, str,
+        "TALK_BASE_URL",
+        "SERVER_NAME_URL",
+        None,
+        str,
         "Public base URL (e.g. `https://talk.example.org`), used for absolute links made outside "
         "a request (CLI output). Requests use their own host.",
     ),
     Setting(
-        "TALK_PAGE_SIZE", "TALK_PAGE_SIZE", 25, _positive_int,
+        "TALK_PAGE_SIZE",
+        "TALK_PAGE_SIZE",
+        25,
+        _positive_int,
         "Rows per page in web lists and the default `limit` of API lists.",
     ),
     Setting(
-        "TALK_MAX_COMMENT_LENGTH", "TALK_MAX_COMMENT_LENGTH", 20_000, _positive_int,
+        "TALK_MAX_COMMENT_LENGTH",
+        "TALK_MAX_COMMENT_LENGTH",
+        20_000,
+        _positive_int,
         "Longest comment body accepted, in characters.",
     ),
     Setting(
-        "TALK_MAX_REQUEST_BYTES", "MAX_CONTENT_LENGTH", 8 * 1024 * 1024, _positive_int,
+        "TALK_MAX_REQUEST_BYTES",
+        "MAX_CONTENT_LENGTH",
+        8 * 1024 * 1024,
+        _positive_int,
         "Largest request body accepted (a bulk import of 1,000 items fits easily); larger "
         "requests get 413.",
     ),
     Setting(
-        "TALK_SERVE_WORKERS", "TALK_SERVE_WORKERS", 2, _positive_int,
+        "TALK_SERVE_WORKERS",
+        "TALK_SERVE_WORKERS",
+        2,
+        _positive_int,
         "gunicorn worker processes started by `talk serve`.",
     ),
     Setting(
-        "TALK_SQL_ECHO", "SQLALCHEMY_ECHO", False, _bool,
+        "TALK_SQL_ECHO",
+        "SQLALCHEMY_ECHO",
+        False,
+        _bool,
         "Log every SQL statement (debugging).",
     ),
 )

@@ -49,9 +49,9 @@ def _decode(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) -> list[
                 decoded.append(None)
             elif python_type is datetime:
                 decoded.append(datetime.fromisoformat(value))
-            elif python_type is int and isinstance(value, int) and not isinstance(value, bool):
-                decoded.append(value)
-            elif python_type is str and isinstance(value, str):
+            elif (
+                python_type is int and isinstance(value, int) and not isinstance(value, bool)
+            ) or (python_type is str and isinstance(value, str)):
                 decoded.append(value)
             else:
                 raise ValueError("wrong type")

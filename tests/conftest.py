@@ -61,11 +61,13 @@ def database_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
         _reset_postgres(url)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": url,
-        "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
-        "SECRET_KEY": "test",
-    })
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
+            "SECRET_KEY": "test",
+        }
+    )
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -89,15 +91,17 @@ def clock() -> Clock:
 
 @pytest.fixture
 def app(database_uri: str, tmp_path: Path, clock: Clock) -> Iterator[Flask]:
-    app = create_app({
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": database_uri,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "SECRET_KEY": "test-secret",
-        "TALK_CLOCK": clock,
-        "TALK_PASSWORD_METHOD": "pbkdf2:sha256:1000",
-        "SERVER_NAME": "talk.test",
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_uri,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SECRET_KEY": "test-secret",
+            "TALK_CLOCK": clock,
+            "TALK_PASSWORD_METHOD": "pbkdf2:sha256:1000",
+            "SERVER_NAME": "talk.test",
+        }
+    )
     with app.app_context():
         _empty_tables()
     yield app
@@ -165,23 +169,37 @@ class Factory:
             yield
             db.session.commit()
 
-    def user(self, username: str | None = None, *, site_admin: bool = False,
-             password: str = TEST_PASSWORD, display_name: str | None = None) -> SimpleNamespace:
+    def user(
+        self,
+        username: str | None = None,
+        *,
+        site_admin: bool = False,
+        password: str = TEST_PASSWORD,
+        display_name: str | None = None,
+    ) -> SimpleNamespace:
         from talk.services import accounts
 
         username = username or f"user{self._next()}"
         with self.context():
             user = accounts.create_user(
-                username, f"{username}@example.org", password,
-                display_name=display_name, site_admin=site_admin,
+                username,
+                f"{username}@example.org",
+                password,
+                display_name=display_name,
+                site_admin=site_admin,
             )
             return snapshot(user)
 
     def admin(self) -> SimpleNamespace:
         return self.user(f"siteadmin{self._next()}", site_admin=True)
 
-    def project(self, slug: str | None = None, *, owner: SimpleNamespace | None = None,
-                title: str = "Herbarium sheets") -> SimpleNamespace:
+    def project(
+        self,
+        slug: str | None = None,
+        *,
+        owner: SimpleNamespace | None = None,
+        title: str = "Herbarium sheets",
+    ) -> SimpleNamespace:
         from talk.models import User
         from talk.services import projects
 
@@ -194,31 +212,41 @@ class Factory:
             result.owner = owner
             return result
 
-    def grant(self, project: SimpleNamespace, user: SimpleNamespace, role: str,
-              label: str = "") -> None:
+    def grant(
+        self, project: SimpleNamespace, user: SimpleNamespace, role: str, label: str = ""
+    ) -> None:
         from talk.models import Project, User
         from talk.services import projects
 
         with self.context():
-            projects.set_role(None, db.session.get(Project, project.id),
-                              db.session.get(User, user.id), role, label)
+            projects.set_role(
+                None,
+                db.session.get(Project, project.id),
+                db.session.get(User, user.id),
+                role,
+                label,
+            )
 
     def member(self, project: SimpleNamespace, role: str, **kwargs: Any) -> SimpleNamespace:
         user = self.user(**kwargs)
         self.grant(project, user, role)
         return user
 
-    def items(self, project: SimpleNamespace, count: int = 1, *, prefix: str = "item"
-              ) -> list[SimpleNamespace]:
+    def items(
+        self, project: SimpleNamespace, count: int = 1, *, prefix: str = "item"
+    ) -> list[SimpleNamespace]:
         from talk.models import Project, User
         from talk.services import items
 
         with self.context():
             owner = db.session.get(User, project.owner.id)
             rows = [
-                {"external_id": f"{prefix}-{self._next()}", "title": f"Sheet {i}",
-                 "image_url": "https://images.example.org/sheet.jpg",
-                 "metadata": {"collector": "A. Botanist"}}
+                {
+                    "external_id": f"{prefix}-{self._next()}",
+                    "title": f"Sheet {i}",
+                    "image_url": "https://images.example.org/sheet.jpg",
+                    "metadata": {"collector": "A. Botanist"},
+                }
                 for i in range(count)
             ]
             created = items.register_items(owner, db.session.get(Project, project.id), rows)
@@ -227,9 +255,16 @@ class Factory:
     def item(self, project: SimpleNamespace, **kwargs: Any) -> SimpleNamespace:
         return self.items(project, 1, **kwargs)[0]
 
-    def discussion(self, project: SimpleNamespace, author: SimpleNamespace, *,
-                   item: SimpleNamespace | None = None, board: str = "Chat",
-                   title: str = "A question", body: str = "What is this?") -> SimpleNamespace:
+    def discussion(
+        self,
+        project: SimpleNamespace,
+        author: SimpleNamespace,
+        *,
+        item: SimpleNamespace | None = None,
+        board: str = "Chat",
+        title: str = "A question",
+        body: str = "What is this?",
+    ) -> SimpleNamespace:
         from talk.models import Board, Item, User
         from talk.services import discussions
 
@@ -244,8 +279,13 @@ class Factory:
             result.first_comment_id = discussion_first_comment_id(discussion.id)
             return result
 
-    def comment(self, discussion: SimpleNamespace, author: SimpleNamespace,
-                body: str = "A reply", reply_to: int | None = None) -> SimpleNamespace:
+    def comment(
+        self,
+        discussion: SimpleNamespace,
+        author: SimpleNamespace,
+        body: str = "A reply",
+        reply_to: int | None = None,
+    ) -> SimpleNamespace:
         from talk.models import Comment, User
         from talk.services import discussions
 

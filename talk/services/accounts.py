@@ -6,8 +6,8 @@ import hashlib
 import re
 import secrets
 
-from flask import current_app
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -112,9 +112,7 @@ def create_token(user: User, name: str = "") -> str:
 
 
 def user_for_token(token: str) -> User | None:
-    api_token = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _token_hash(token))
-    )
+    api_token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
     if api_token is None:
         return None
     return api_token.user

@@ -25,7 +25,8 @@ def _clean_body(body: str) -> str:
 
 def get_discussion(discussion_id: int) -> Discussion:
     discussion = db.session.get(
-        Discussion, discussion_id,
+        Discussion,
+        discussion_id,
         options=[selectinload(Discussion.board), selectinload(Discussion.item)],
     )
     if discussion is None:
@@ -150,9 +151,7 @@ def edit_comment(editor: User, comment: Comment, body: str) -> Comment:
     hooks.check_content(editor, comment.discussion.project, body)
     now = utcnow()
     previous = comment.body
-    db.session.add(
-        CommentRevision(comment=comment, editor=editor, body=previous, replaced_at=now)
-    )
+    db.session.add(CommentRevision(comment=comment, editor=editor, body=previous, replaced_at=now))
     comment.body = body
     comment.body_html = markdown.render(body)
     comment.edited_at = now

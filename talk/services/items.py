@@ -92,26 +92,36 @@ def check_items(project: Project, rows: Sequence[Mapping[str, Any]]) -> list[Row
         if isinstance(external_id, str) and external_id.strip():
             key = external_id.strip()
             if key in seen:
-                problems.append(RowError(
-                    index, "external_id",
-                    f"Duplicate of row {seen[key] + 1} in this batch.", duplicate=True,
-                ))
+                problems.append(
+                    RowError(
+                        index,
+                        "external_id",
+                        f"Duplicate of row {seen[key] + 1} in this batch.",
+                        duplicate=True,
+                    )
+                )
             else:
                 seen[key] = index
     ids = list(seen)
     existing: set[str] = set()
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        existing.update(db.session.scalars(
-            select(Item.external_id).where(
-                Item.project_id == project.id, Item.external_id.in_(chunk)
+        existing.update(
+            db.session.scalars(
+                select(Item.external_id).where(
+                    Item.project_id == project.id, Item.external_id.in_(chunk)
+                )
             )
-        ))
+        )
     for external_id in sorted(existing, key=seen.__getitem__):
-        problems.append(RowError(
-            seen[external_id], "external_id",
-            f"An item {external_id!r} is already registered in this project.", duplicate=True,
-        ))
+        problems.append(
+            RowError(
+                seen[external_id],
+                "external_id",
+                f"An item {external_id!r} is already registered in this project.",
+                duplicate=True,
+            )
+        )
     return sorted(problems, key=lambda p: p.index)
 
 
@@ -127,9 +137,7 @@ def batch_error(problems: Sequence[RowError]) -> InvalidInput | Conflict:
     return InvalidInput(message, fields)
 
 
-def register_items(
-    actor: User, project: Project, rows: Sequence[Mapping[str, Any]]
-) -> list[Item]:
+def register_items(actor: User, project: Project, rows: Sequence[Mapping[str, Any]]) -> list[Item]:
     """Register a batch of items: all of them, or (on any problem) none."""
     policy.require(actor, "items.register", project)
     if not rows:

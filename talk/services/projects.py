@@ -59,8 +59,13 @@ def create_project(
     )
     db.session.add(project)
     db.session.flush()
-    _add_board(project, BoardKind.ITEMS, "Item discussions",
-               "Talk about a particular item: each item has its own threads.", 0)
+    _add_board(
+        project,
+        BoardKind.ITEMS,
+        "Item discussions",
+        "Talk about a particular item: each item has its own threads.",
+        0,
+    )
     for position, (board_title, board_description) in enumerate(general_boards, start=1):
         _add_board(project, BoardKind.GENERAL, board_title, board_description, position)
     db.session.add(Membership(project=project, user_id=actor.id, role="owner", created_at=now))
@@ -226,6 +231,4 @@ def _keep_an_owner(project: Project, leaving: User) -> None:
         )
     )
     if others is None:
-        raise Conflict(
-            "A project needs at least one owner.", {"role": ["This is the last owner."]}
-        )
+        raise Conflict("A project needs at least one owner.", {"role": ["This is the last owner."]})

@@ -1,0 +1,142 @@
+"""Read-side queries shared by the pages and the API: keyset pages, eager-loaded, permission-aware.
+
+Each function returns a :class:`talk.pagination.Page`; the rows come with what their lists show
+already loaded (authors, items, boards), so a page costs a fixed number of queries however many
+rows it holds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from talk import policy
+from talk.models import Board, Comment, Discussion, Item, Project, User
+from talk.pagination import Page, keyset_page
+from talk.services.projects import readable_board_ids
+
+
+def board_discussions(board: Board, *, cursor: str | None, limit: int) -> Page[Discussion]:
+    """A board's discussions, most recently active first."""
+    query = (
+        select(Discussion)
+        .where(Discussion.board_id == board.id)
+        .options(selectinload(Discussion.author), selectinload(Discussion.item))
+    )
+    return keyset_page(
+        query,
+        [Discussion.last_comment_at, Discussion.id],
+        cursor=cursor,
+        limit=limit,
+        descending=True,
+    )
+
+
+def item_discussions(item: Item, *, cursor: str | None, limit: int) -> Page[Discussion]:
+    """An item's discussions, most recently active first."""
+    query = (
+        select(Discussion)
+        .where(Discussion.item_id == item.id)
+        .options(selectinload(Discussion.author))
+    )
+    return keyset_page(
+        query,
+        [Discussion.last_comment_at, Discussion.id],
+        cursor=cursor,
+        limit=limit,
+        descending=True,
+    )
+
+
+def project_discussions(
+    viewer: Any, project: Project, *, cursor: str | None, limit: int
+) -> Page[Discussion]:
+    """Recently active discussions across the boards ``viewer`` may read."""
+    query = (
+        select(Discussion)
+        .where(
+            Discussion.project_id == project.id,
+            Discussion.board_id.in_(readable_board_ids(viewer, [project])),
+        )
+        .options(
+            selectinload(Discussion.author),
+            selectinload(Discussion.item),
+            selectinload(Discussion.board),
+        )
+    )
+    return keyset_page(
+        query,
+        [Discussion.last_comment_at, Discussion.id],
+        cursor=cursor,
+        limit=limit,
+        descending=True,
+    )
+
+
+def discussion_comments(discussion: Discussion, *, cursor: str | None, limit: int) -> Page[Comment]:
+    """A discussion's comments in the order they were written (deleted ones included, so the
+    thread keeps its shape; they are shown as deleted)."""
+    query = (
+        select(Comment)
+        .where(Comment.discussion_id == discussion.id)
+        .options(
+            selectinload(Comment.author),
+            selectinload(Comment.reply_to).selectinload(Comment.author),
+        )
+    )
+    return keyset_page(query, [Comment.id], cursor=cursor, limit=limit)
+
+
+def _readable_comments(viewer: Any, board_ids: list[int]) -> Any:
+    return (
+        select(Comment)
+        .join(Discussion, Comment.discussion_id == Discussion.id)
+        .where(Comment.deleted_at.is_(None), Discussion.board_id.in_(board_ids))
+        .options(
+            selectinload(Comment.author),
+            selectinload(Comment.discussion).selectinload(Discussion.item),
+            selectinload(Comment.discussion).selectinload(Discussion.project),
+        )
+    )
+
+
+def project_comments(
+    viewer: Any, project: Project, *, cursor: str | None, limit: int
+) -> Page[Comment]:
+    """The newest comments in a project, on boards ``viewer`` may read."""
+    query = _readable_comments(viewer, readable_board_ids(viewer, [project])).where(
+        Comment.project_id == project.id
+    )
+    return keyset_page(query, [Comment.id], cursor=cursor, limit=limit, descending=True)
+
+
+def user_comments(viewer: Any, author: User, *, cursor: str | None, limit: int) -> Page[Comment]:
+    """``author``'s newest comments, on boards ``viewer`` may read, across all projects."""
+    query = _readable_comments(viewer, readable_board_ids(viewer)).where(
+        Comment.author_id == author.id
+    )
+    return keyset_page(query, [Comment.id], cursor=cursor, limit=limit, descending=True)
+
+
+def project_items(project: Project, *, cursor: str | None, limit: int) -> Page[Item]:
+    """A project's items in the order they were registered."""
+    query = select(Item).where(Item.project_id == project.id)
+    return keyset_page(query, [Item.id], cursor=cursor, limit=limit)
+
+
+def recently_discussed_items(project: Project, *, cursor: str | None, limit: int) -> Page[Item]:
+    """Items with discussion activity, most recent first.
+
+    Item threads live on the items board; when that board is hidden from the viewer the
+    caller should not show this list (see ``policy.may(viewer, 'board.read', items_board)``).
+    """
+    query = select(Item).where(Item.project_id == project.id, Item.last_activity_at.is_not(None))
+    return keyset_page(
+        query, [Item.last_activity_at, Item.id], cursor=cursor, limit=limit, descending=True
+    )
+
+
+def can_see_item_threads(viewer: Any, project: Project) -> bool:
+    return policy.may(viewer, "board.read", policy.items_board(project))
