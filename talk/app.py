@@ -61,7 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
     )
-    app.config.update({k: v for k, v in settings.items()})
+    app.config.update(settings)
     app.config.update(config or {})
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):

@@ -1,4 +1,4 @@
-"""What the core announces. ``notifications`` and ``moderation`` subscribe; the core imports neither.
+"""What the core announces; `notifications` and `moderation` subscribe, the core imports neither.
 
 Each signal is sent by the service that made the change, after it flushed (so ids exist) and
 before the request commits: a receiver writes its rows (outbox, audit) in the same transaction,

@@ -42,7 +42,7 @@ def get_item(project: Project, external_id: str) -> Item:
     return item
 
 
-def _row_problems(index: int, row: Mapping[str, Any]) -> list[RowError]:
+def _row_problems(index: int, row: Mapping[str, Any]) -> list[RowError]:  # noqa: PLR0912
     problems: list[RowError] = []
 
     def bad(field: str, message: str) -> None:
