@@ -33,6 +33,13 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("expected zero or a positive whole number")
+    return value
+
+
 @dataclass(frozen=True)
 class Setting:
     env: str
@@ -43,7 +50,9 @@ class Setting:
 
     @property
     def type_name(self) -> str:
-        return {_bool: "bool", _positive_int: "int", str: "str"}.get(self.parse, "str")
+        return {_bool: "bool", _positive_int: "int", _non_negative_int: "int"}.get(
+            self.parse, "str"
+        )
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -79,12 +88,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Mark session and remember-me cookies `Secure` (set when serving over HTTPS).",
     ),
     Setting(
-        "TALK_BASE_URL",
-        "SERVER_NAME_URL",
-        None,
-        str,
-        "Public base URL (e.g. `https://talk.example.org`), used for absolute links made outside "
-        "a request (CLI output). Requests use their own host.",
+        "TALK_TRUSTED_PROXIES",
+        "TALK_TRUSTED_PROXIES",
+        0,
+        _non_negative_int,
+        "How many reverse proxies (load balancers) sit in front of Talk; their `X-Forwarded-*` "
+        "headers are trusted for client address, scheme and host. 0 trusts none.",
     ),
     Setting(
         "TALK_PAGE_SIZE",
