@@ -15,7 +15,7 @@ from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput, NotFound
 from talk.extensions import db
 from talk.models import ApiToken, User
-from talk.services.validation import clean_text
+from talk.services.validation import clean_text, conflict_on_duplicate
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{1,38}[A-Za-z0-9_]$")
 MIN_PASSWORD_LENGTH = 8
@@ -69,8 +69,11 @@ def create_user(
         created_at=utcnow(),
         comment_count=0,
     )
-    db.session.add(user)
-    db.session.flush()
+    with conflict_on_duplicate(
+        "That username or email address was registered a moment ago.",
+        {"username": ["Already taken."]},
+    ):
+        db.session.add(user)
     return user
 
 

@@ -13,7 +13,7 @@ from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput, NotFound
 from talk.extensions import db
 from talk.models import Item, Project, User
-from talk.services.validation import url_problem
+from talk.services.validation import conflict_on_duplicate, url_problem
 
 MAX_BATCH = 1000
 URL_FIELDS = ("image_url", "thumbnail_url", "iiif_manifest_uri", "iiif_canvas_uri", "source_url")
@@ -170,7 +170,11 @@ def add_checked_items(
         )
         for row in rows
     ]
-    db.session.add_all(items)
+    with conflict_on_duplicate(
+        "Another request registered some of these items first; nothing was registered.",
+        {"items": ["An external_id was registered concurrently."]},
+    ):
+        db.session.add_all(items)
     project.item_count = Project.item_count + len(items)
     db.session.flush()
     signals.items_registered.send(project, items=items, actor=actor)

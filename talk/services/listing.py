@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from talk import policy
+from talk.extensions import db
 from talk.models import Board, Comment, Discussion, Item, Project, User
-from talk.pagination import Page, keyset_page
+from talk.pagination import Page, _encode, keyset_page
 from talk.services.projects import readable_board_ids
 
 
@@ -87,6 +88,22 @@ def discussion_comments(discussion: Discussion, *, cursor: str | None, limit: in
         )
     )
     return keyset_page(query, [Comment.id], cursor=cursor, limit=limit)
+
+
+def discussion_comments_cursor(comment: Comment, *, limit: int) -> str | None:
+    """The cursor of the :func:`discussion_comments` page (of ``limit`` rows) that shows
+    ``comment`` (None: the first page), so a link to one comment opens the thread around it."""
+    in_thread = Comment.discussion_id == comment.discussion_id
+    before = db.session.scalar(
+        select(func.count(Comment.id)).where(in_thread, Comment.id < comment.id)
+    )
+    start = (before // limit) * limit
+    if start == 0:
+        return None
+    last_of_previous_page = db.session.scalar(
+        select(Comment.id).where(in_thread).order_by(Comment.id).offset(start - 1).limit(1)
+    )
+    return _encode([last_of_previous_page])
 
 
 def _readable_comments(viewer: Any, board_ids: list[int]) -> Any:

@@ -12,7 +12,7 @@ from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput, NotFound
 from talk.extensions import db
 from talk.models import ACCESS_LEVELS, ROLES, Board, BoardKind, Membership, Project, User
-from talk.services.validation import clean_text, slug_problem
+from talk.services.validation import clean_text, conflict_on_duplicate, slug_problem
 
 DEFAULT_GENERAL_BOARDS = (
     ("Help", "Questions about the project and how to take part."),
@@ -57,8 +57,10 @@ def create_project(
         discussion_count=0,
         comment_count=0,
     )
-    db.session.add(project)
-    db.session.flush()
+    with conflict_on_duplicate(
+        f"A project {slug!r} exists already.", {"slug": ["Already taken."]}
+    ):
+        db.session.add(project)
     _add_board(
         project,
         BoardKind.ITEMS,

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
-from talk.errors import InvalidInput
+from sqlalchemy.exc import IntegrityError
+
+from talk.errors import Conflict, InvalidInput
+from talk.extensions import db
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
@@ -41,3 +46,16 @@ def slug_problem(slug: str) -> str | None:
     if not SLUG_RE.match(slug):
         return "Use 1–64 lower-case letters, digits and hyphens, not starting or ending with '-'."
     return None
+
+
+@contextmanager
+def conflict_on_duplicate(message: str, fields: dict[str, list[str]]) -> Iterator[None]:
+    """Flush the inserts made inside the block in a savepoint; a unique-constraint violation
+    (another app server won a race past our pre-check) becomes a 409 instead of a 500, and the
+    rest of the transaction stays usable."""
+    try:
+        with db.session.begin_nested():
+            yield
+            db.session.flush()
+    except IntegrityError as exc:
+        raise Conflict(message, fields) from exc

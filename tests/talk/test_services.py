@@ -170,3 +170,24 @@ def test_register_items_reports_every_bad_row_and_adds_nothing(app, make):
             )
         db.session.rollback()
         assert db.session.get(Project, project.id).item_count == existing == 1
+
+
+def test_a_lost_registration_race_is_a_conflict_not_a_crash(app, make):
+    """Another app server inserted the same external id after our pre-check passed."""
+    import pytest
+
+    from talk.errors import Conflict
+    from talk.models import User
+    from talk.services import items
+
+    project = make.project()
+    taken = make.item(project)
+    with app.app_context():
+        target = db.session.get(Project, project.id)
+        with pytest.raises(Conflict):
+            items.add_checked_items(None, target, [{"external_id": taken.external_id}])
+        # The transaction is still usable, and nothing was added.
+        owner = db.session.get(User, project.owner.id)
+        items.register_items(owner, target, [{"external_id": "fresh"}])
+        db.session.commit()
+        assert db.session.get(Project, project.id).item_count == 2
