@@ -104,13 +104,29 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
-    """WAL for concurrent readers, foreign keys enforced, and a wait instead of 'locked'."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+    """WAL for concurrent readers, foreign keys enforced, and a wait instead of 'locked'.
+
+    pysqlite also stops managing transactions itself (it would only BEGIN at the first
+    INSERT/UPDATE, so a SAVEPOINT issued first would commit on release); ``_sqlite_begin`` emits
+    BEGIN instead, so every request or command is one transaction on SQLite as on PostgreSQL.
+    """
+    if _is_sqlite_dbapi(dbapi_connection):
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection: Any) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")
+
+
+def _is_sqlite_dbapi(dbapi_connection: Any) -> bool:
+    return type(dbapi_connection).__module__.startswith("sqlite3")
 
 
 def is_sqlite() -> bool:
