@@ -12,7 +12,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, literal, tuple_
@@ -22,6 +22,10 @@ from talk.errors import InvalidInput
 from talk.extensions import db
 
 T = TypeVar("T")
+
+# Values a cursor may carry: what the sort columns (32-bit ids, text without NUL) can hold, so a
+# forged cursor is refused here instead of failing in the database.
+MAX_INT = 2**31 - 1
 
 
 @dataclass
@@ -48,14 +52,20 @@ def _decode(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) -> list[
             if value is None:
                 decoded.append(None)
             elif python_type is datetime:
-                decoded.append(datetime.fromisoformat(value))
+                moment = datetime.fromisoformat(value)
+                if moment.tzinfo is None:
+                    raise ValueError("naive datetime")
+                decoded.append(moment.astimezone(UTC))
             elif (
-                python_type is int and isinstance(value, int) and not isinstance(value, bool)
-            ) or (python_type is str and isinstance(value, str)):
+                python_type is int
+                and isinstance(value, int)
+                and not isinstance(value, bool)
+                and abs(value) <= MAX_INT
+            ) or (python_type is str and isinstance(value, str) and "\x00" not in value):
                 decoded.append(value)
             else:
                 raise ValueError("wrong type")
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidInput(
             "The page cursor is not valid.", {"cursor": ["Not a cursor from this list."]}
         ) from exc

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request, url_for
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException
 
 from talk import policy
 from talk.extensions import db, login_manager
 from talk.models import User
+
+
+def when(moment: datetime | None) -> str:
+    """A readable UTC time, e.g. "14 Mar 2026, 12:00 UTC"."""
+    if moment is None:
+        return ""
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
 def init_app(app: Flask) -> None:
@@ -26,3 +35,20 @@ def init_app(app: Flask) -> None:
             return policy.may(current_user, action, target)
 
         return {"may": may}
+
+    @app.template_global()
+    def page_url(cursor: str | None) -> str:
+        """This page's URL at another ``cursor`` (None: the first page)."""
+        return url_for(
+            request.endpoint or "projects.index", **(request.view_args or {}), cursor=cursor
+        )
+
+    app.add_template_filter(when, "when")
+
+    from talk.web import auth, discussions, projects, users
+    from talk.web.common import handle_http_error
+
+    for module in (auth, projects, discussions, users):
+        app.register_blueprint(module.bp)
+    # Unknown URLs and wrong methods belong to no blueprint; the API answers under /api itself.
+    app.register_error_handler(HTTPException, handle_http_error)

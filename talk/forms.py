@@ -1,0 +1,109 @@
+"""The web pages' forms (Flask-WTF, so each carries its CSRF token).
+
+Forms only check what a browser can get wrong on its own (a missing field, passwords that differ);
+the services own every domain rule and report problems as ``TalkError.fields``, which
+:func:`add_service_errors` places next to the matching fields.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo, NumberRange, Optional, ValidationError
+from wtforms.widgets import HiddenInput
+
+from talk.errors import TalkError
+
+REQUIRED = "This field is required."
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns; larger numbers name nothing
+
+
+def no_nul(form: FlaskForm, field: StringField) -> None:
+    """Refuse NUL bytes in text that is looked up in the database (PostgreSQL cannot hold them)."""
+    if "\x00" in (field.data or ""):
+        raise ValidationError("Contains a NUL byte.")
+
+
+class RegisterForm(FlaskForm):
+    username = StringField(
+        "Username",
+        validators=[DataRequired(REQUIRED)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    display_name = StringField(
+        "Display name (optional)",
+        validators=[Optional()],
+        render_kw={"autocomplete": "nickname"},
+    )
+    email = EmailField(
+        "Email address", validators=[DataRequired(REQUIRED)], render_kw={"autocomplete": "email"}
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(REQUIRED)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Repeat the password",
+        validators=[
+            DataRequired(REQUIRED),
+            EqualTo("password", "The two passwords are not the same."),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class LoginForm(FlaskForm):
+    login = StringField(
+        "Username or email address",
+        validators=[DataRequired(REQUIRED), no_nul],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(REQUIRED)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    remember = BooleanField("Remember me on this device")
+
+
+class DiscussionForm(FlaskForm):
+    """Start a discussion: its title and first comment."""
+
+    title = StringField("Title", validators=[DataRequired(REQUIRED)])
+    body = TextAreaField("Your comment", validators=[DataRequired(REQUIRED)])
+
+
+class CommentForm(FlaskForm):
+    """Reply in a discussion, optionally answering one earlier comment."""
+
+    body = TextAreaField("Your reply", validators=[DataRequired(REQUIRED)])
+    reply_to = IntegerField(
+        "Comment answered",
+        widget=HiddenInput(),
+        validators=[Optional(), NumberRange(1, MAX_ID, "Not a comment in this discussion.")],
+    )
+
+
+class EditCommentForm(FlaskForm):
+    body = TextAreaField("Comment", validators=[DataRequired(REQUIRED)])
+
+
+def add_service_errors(form: FlaskForm, error: TalkError) -> list[str]:
+    """Attach ``error.fields`` to the form's visible fields; returns the messages that fit none
+    (to show above the form)."""
+    unplaced: list[str] = []
+    for name, messages in error.fields.items():
+        field = form._fields.get(name)
+        if field is None or getattr(field.widget, "input_type", None) == "hidden":
+            unplaced.extend(messages)
+        else:
+            field.errors = [*field.errors, *messages]
+    return unplaced

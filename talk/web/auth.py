@@ -1,0 +1,70 @@
+"""Registering, logging in and out."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_user, logout_user
+
+from talk.errors import TalkError
+from talk.forms import LoginForm, RegisterForm, add_service_errors
+from talk.services import accounts
+from talk.web.common import ResponseLike, add_error_handlers, safe_next
+
+bp = Blueprint("auth", __name__)
+add_error_handlers(bp)
+
+
+def _next_url() -> str:
+    return safe_next(request.args.get("next")) or url_for("projects.index")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> ResponseLike:
+    """Create an account and log straight in."""
+    form = RegisterForm()
+    status, problems = 200, []
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                form.username.data or "",
+                form.email.data or "",
+                form.password.data or "",
+                display_name=form.display_name.data or None,
+            )
+        except TalkError as error:
+            status, problems = error.status, [error.message, *add_service_errors(form, error)]
+        else:
+            login_user(user)
+            flash(f"Welcome to Talk, {user.display_name}!", "success")
+            return redirect(_next_url())
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "auth/register.html", form=form, problems=problems, next=safe_next(request.args.get("next"))
+    ), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseLike:
+    """Log in with username or email; ``?next=`` (a path on this site) is where to go after."""
+    form = LoginForm()
+    status, problems = 200, []
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.login.data or "", form.password.data or "")
+        if user is not None:
+            login_user(user, remember=bool(form.remember.data))
+            flash(f"Logged in as {user.display_name}.", "success")
+            return redirect(_next_url())
+        status, problems = 401, ["That username or email and password do not match."]
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "auth/login.html", form=form, problems=problems, next=safe_next(request.args.get("next"))
+    ), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> ResponseLike:
+    logout_user()
+    flash("You have logged out.", "success")
+    return redirect(url_for("projects.index"))

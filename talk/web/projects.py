@@ -1,0 +1,166 @@
+"""Project pages: the index, a project's home, boards, items and recent comments."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from sqlalchemy import select
+
+from talk import policy
+from talk.errors import NotFound, TalkError
+from talk.forms import DiscussionForm, add_service_errors
+from talk.models import Board, Item, Project
+from talk.pagination import keyset_page
+from talk.services import discussions, items, listing, projects
+from talk.web.common import (
+    ResponseLike,
+    add_error_handlers,
+    cursor_arg,
+    page_size,
+    staff_labels,
+    viewer,
+)
+
+bp = Blueprint("projects", __name__)
+add_error_handlers(bp)
+
+HOME_DISCUSSIONS = 10
+HOME_ITEMS = 12
+
+
+def _board(slug: str, board_id: int) -> tuple[Project, Board]:
+    """The board, only if it belongs to the project named in the URL."""
+    project = projects.get_project(slug)
+    board = projects.get_board(board_id)
+    if board.project_id != project.id:
+        raise NotFound(f"No board {board_id} in project {slug!r}.")
+    return project, board
+
+
+def _item(slug: str, external_id: str) -> tuple[Project, Item]:
+    project = projects.get_project(slug)
+    return project, items.get_item(project, external_id)
+
+
+@bp.route("/")
+def index() -> ResponseLike:
+    page = keyset_page(
+        select(Project), [Project.title, Project.id], cursor=cursor_arg(), limit=page_size()
+    )
+    return render_template("projects/index.html", page=page)
+
+
+@bp.route("/projects/<slug>")
+def home(slug: str) -> ResponseLike:
+    """What a project talks about: its boards, recent discussions and discussed items."""
+    project = projects.get_project(slug)
+    user = viewer()
+    boards = projects.readable_boards(user, project)
+    recent = listing.project_discussions(user, project, cursor=None, limit=HOME_DISCUSSIONS)
+    discussed = None
+    if listing.can_see_item_threads(user, project):
+        discussed = listing.recently_discussed_items(project, cursor=None, limit=HOME_ITEMS)
+    return render_template(
+        "projects/home.html", project=project, boards=boards, recent=recent, discussed=discussed
+    )
+
+
+@bp.route("/projects/<slug>/boards/<int:board_id>")
+def board(slug: str, board_id: int) -> ResponseLike:
+    project, board = _board(slug, board_id)
+    policy.require(viewer(), "board.read", board)
+    page = listing.board_discussions(board, cursor=cursor_arg(), limit=page_size())
+    return render_template("projects/board.html", project=project, board=board, page=page)
+
+
+@bp.route("/projects/<slug>/boards/<int:board_id>/new", methods=["GET", "POST"])
+def new_discussion(slug: str, board_id: int) -> ResponseLike:
+    """Start a discussion on a general board (item threads start from the item's page)."""
+    project, board = _board(slug, board_id)
+    if board.kind == "items":
+        raise NotFound("Item discussions start from the item's own page.")
+    user = viewer()
+    policy.require(user, "board.start_discussion", board)
+    form = DiscussionForm()
+    status, problems = 200, []
+    if form.validate_on_submit():
+        try:
+            discussion = discussions.start_discussion(
+                user, board, form.title.data or "", form.body.data or ""
+            )
+        except TalkError as error:
+            status, problems = error.status, [error.message, *add_service_errors(form, error)]
+        else:
+            return redirect(url_for("discussions.show", discussion_id=discussion.id))
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "projects/new_discussion.html",
+        project=project,
+        board=board,
+        item=None,
+        form=form,
+        problems=problems,
+        action=url_for("projects.new_discussion", slug=slug, board_id=board.id),
+    ), status
+
+
+@bp.route("/projects/<slug>/items", endpoint="items")
+def items_list(slug: str) -> ResponseLike:
+    project = projects.get_project(slug)
+    page = listing.project_items(project, cursor=cursor_arg(), limit=page_size())
+    show_counts = listing.can_see_item_threads(viewer(), project)
+    return render_template(
+        "projects/items.html", project=project, page=page, show_counts=show_counts
+    )
+
+
+@bp.route("/projects/<slug>/items/<path:external_id>")
+def item(slug: str, external_id: str) -> ResponseLike:
+    """An item, large, with what is known about it and the threads about it."""
+    project, item = _item(slug, external_id)
+    page = None
+    if listing.can_see_item_threads(viewer(), project):
+        page = listing.item_discussions(item, cursor=cursor_arg(), limit=page_size())
+    return render_template(
+        "projects/item.html", project=project, item=item, page=page, form=DiscussionForm()
+    )
+
+
+@bp.route("/projects/<slug>/new-discussion/<path:external_id>", methods=["GET", "POST"])
+def new_item_discussion(slug: str, external_id: str) -> ResponseLike:
+    """Start a discussion about one item (it goes on the project's items board)."""
+    project, item = _item(slug, external_id)
+    user = viewer()
+    policy.require(user, "item.start_discussion", item)
+    board = policy.items_board(project)
+    form = DiscussionForm()
+    status, problems = 200, []
+    if form.validate_on_submit():
+        try:
+            discussion = discussions.start_discussion(
+                user, board, form.title.data or "", form.body.data or "", item=item
+            )
+        except TalkError as error:
+            status, problems = error.status, [error.message, *add_service_errors(form, error)]
+        else:
+            return redirect(url_for("discussions.show", discussion_id=discussion.id))
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "projects/new_discussion.html",
+        project=project,
+        board=board,
+        item=item,
+        form=form,
+        problems=problems,
+        action=url_for("projects.new_item_discussion", slug=slug, external_id=item.external_id),
+    ), status
+
+
+@bp.route("/projects/<slug>/comments")
+def comments(slug: str) -> ResponseLike:
+    """The newest comments across the boards the viewer may read."""
+    project = projects.get_project(slug)
+    page = listing.project_comments(viewer(), project, cursor=cursor_arg(), limit=page_size())
+    labels = staff_labels(project, {c.author_id for c in page.rows})
+    return render_template("projects/comments.html", project=project, page=page, labels=labels)

@@ -1,0 +1,63 @@
+"""Each main page costs a fixed number of SQL statements, however many rows it shows."""
+
+import pytest
+
+from tests.conftest import login
+
+
+def build(make, slug, n):
+    """A project with ``n`` of everything, written by ``n`` different people (a third staff)."""
+    project = make.project(slug)
+    items = make.items(project, n, prefix=slug)
+    people = [make.user(f"{slug}-person{i}") for i in range(n)]
+    for person in people[: max(1, n // 3)]:
+        make.grant(project, person, "expert", "Curator")
+    regular = make.user(f"{slug}-regular")
+    thread = make.discussion(project, people[0], title="Long thread")
+    previous = thread.first_comment_id
+    for i, person in enumerate(people):
+        previous = make.comment(thread, person, "Reply", reply_to=previous).id
+        make.discussion(project, person, board="Chat", title=f"Chat {i}")
+        about = make.discussion(project, person, item=items[i], title=f"About {i}")
+        make.comment(about, regular, f"Regular {i}")
+        make.discussion(project, person, item=items[0], title=f"First item {i}")
+    return {
+        "home": f"/projects/{slug}",
+        "board": f"/projects/{slug}/boards/{project.boards['Chat'].id}",
+        "items board": f"/projects/{slug}/boards/{project.boards['Item discussions'].id}",
+        "items": f"/projects/{slug}/items",
+        "item": f"/projects/{slug}/items/{items[0].external_id}",
+        "discussion": f"/discussions/{thread.id}",
+        "comments": f"/projects/{slug}/comments",
+        "profile": f"/users/{slug}-regular",
+        "index": "/",
+    }, project
+
+
+@pytest.fixture
+def sites(make):
+    moderator = make.user("moderator")
+    sites = []
+    for slug, n in (("small", 3), ("large", 30)):
+        pages, project = build(make, slug, n)
+        make.grant(project, moderator, "moderator")
+        sites.append(pages)
+    return sites
+
+
+@pytest.mark.parametrize("viewer", ["anonymous", "volunteer", "moderator"])
+def test_pages_cost_the_same_with_3_rows_as_with_30(client, make, count_queries, sites, viewer):
+    small, large = sites
+    if viewer == "volunteer":
+        login(client, make.user("vol").username)
+    elif viewer == "moderator":
+        login(client, "moderator")
+    for page in small:
+        counts = []
+        for site in (small, large):
+            with count_queries() as queries:
+                response = client.get(site[page])
+            assert response.status_code == 200, site[page]
+            counts.append(queries.count)
+        assert counts[0] == counts[1], (page, counts)
+        assert counts[0] <= 12, (page, counts)
