@@ -1,7 +1,98 @@
-"""The JSON API under ``/api/v1``."""
+"""The JSON API under ``/api/v1``: the contract the crowdsourcing platform codes against.
+
+flask-smorest ties it together: the marshmallow schemas in :mod:`talk.api.schemas` validate
+requests, serialise responses and make the OpenAPI 3 document (``GET /api/v1/openapi.json``).
+Authentication and request checks live in :mod:`talk.api.auth`, the error shape in
+:mod:`talk.api.errors`, the resources in one module each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 from flask import Flask
+from flask_smorest import Api
+
+from talk.api import boards, discussions, errors, items, members, projects, schemas, users
+from talk.extensions import csrf
+
+API_PREFIX = "/api/v1"
+BLUEPRINTS = (
+    projects.blp,
+    boards.blp,
+    items.blp,
+    discussions.blp,
+    members.blp,
+    users.blp,
+)
+
+DESCRIPTION = """\
+Talk's JSON API.
+
+**Authentication.** Send `Authorization: Bearer <token>` (tokens are made on the user's profile
+or with `talk token`). Browser pages may instead use their session cookie; then every POST, PUT,
+PATCH and DELETE needs the page's CSRF token in the `X-CSRFToken` header. Without either, the API
+answers what anyone may read; writes answer 401.
+
+**Requests.** Bodies are JSON (`Content-Type: application/json`, UTF-8) no larger than
+`TALK_MAX_REQUEST_BYTES`; text must not contain NUL characters.
+
+**Lists** answer `{"data": [...], "next_cursor": "..." | null}`; pass `next_cursor` as `cursor`
+for the next page. `limit` is 1–100 (default `TALK_PAGE_SIZE`).
+
+**Errors** answer `{"error": {"code": "...", "message": "...", "fields": {"name": ["..."]}}}`.
+Codes: `malformed_json`, `csrf`, `bad_request` (400); `unauthenticated`, `invalid_token` (401);
+`forbidden` (403); `not_found` (404; also for what the caller may not read);
+`method_not_allowed` (405); `conflict` (409); `too_large` (413); `unsupported_media_type` (415);
+`invalid` (422, with `fields` such as `items.3.external_id`).
+"""
 
 
-def init_app(app: Flask) -> None:
-    pass
+class TalkApi(Api):
+    """flask-smorest's ``Api`` with Talk's error shape, for ``/api/`` only.
+
+    The stock ``Api`` registers an app-wide ``HTTPException`` handler, which would turn the HTML
+    pages' 404s into JSON; :func:`talk.api.errors.install` branches on the path instead.
+    """
+
+    ERROR_SCHEMA = schemas.ErrorSchema
+
+    def _register_error_handlers(self) -> None:
+        errors.install(self._app)
+
+    def handle_http_exception(self, error: Any) -> Any:
+        return errors.http_error_response(error)
+
+
+def init_app(app: Flask) -> TalkApi:
+    app.config.setdefault("API_TITLE", "Talk")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", API_PREFIX)
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault(
+        "API_SPEC_OPTIONS",
+        {
+            "info": {"description": DESCRIPTION},
+            "security": [{"bearerAuth": []}, {"sessionCookie": []}, {}],
+        },
+    )
+    api = TalkApi(app)
+    api.spec.components.security_scheme(
+        "bearerAuth",
+        {"type": "http", "scheme": "bearer", "description": "An API token of a Talk user."},
+    )
+    api.spec.components.security_scheme(
+        "sessionCookie",
+        {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": app.config.get("SESSION_COOKIE_NAME", "session"),
+            "description": "The pages' login session; writes also need the X-CSRFToken header.",
+        },
+    )
+    for blueprint in BLUEPRINTS:
+        csrf.exempt(blueprint)  # checked by talk.api.auth, in the API's error shape
+        api.register_blueprint(blueprint, url_prefix=API_PREFIX)
+    app.extensions["talk_api"] = api
+    return api

@@ -1,0 +1,430 @@
+"""marshmallow schemas: they validate request bodies and query strings, serialise responses, and
+are the OpenAPI document's component schemas — one definition for all three.
+
+Request schemas check shapes, types, lengths and required fields; the services still check the
+domain rules (unique slugs and external ids, URL forms, permissions). Every request schema
+refuses, anywhere in its input (names included), a NUL character or an unpaired surrogate — no
+database stores them and no legitimate text holds them — and values nested over 20 levels deep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import current_app, url_for
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate
+
+from talk.models import ACCESS_LEVELS, ROLES, Board, BoardKind, Item
+from talk.services.items import (
+    MAX_BATCH,
+    MAX_METADATA_KEY,
+    MAX_METADATA_KEYS,
+    MAX_METADATA_VALUE,
+    TEXT_LIMITS,
+)
+from talk.services.validation import SLUG_RE
+
+MAX_PAGE_SIZE = 100
+MAX_ID = 2**31 - 1
+MAX_URL = 2000
+MAX_DEPTH = 20
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def link(make: Callable[[Any], str], description: str) -> fields.Function:
+    """An absolute URL computed from the object being dumped."""
+    return fields.Function(
+        make,
+        dump_only=True,
+        metadata={"type": "string", "format": "uri", "description": description},
+    )
+
+
+def _url(endpoint: str, **values: Any) -> str:
+    return url_for(endpoint, _external=True, **values)
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "Contains a NUL byte."
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Contains an unpaired surrogate: not valid Unicode text."
+    return None
+
+
+def _input_problems(data: Any) -> dict[str, list[str]]:
+    """NUL bytes and unpaired surrogates anywhere in ``data`` (names included), and nesting
+    deeper than :data:`MAX_DEPTH`, by dotted path. Iterative: deep input cannot exhaust the
+    stack here."""
+    found: dict[str, list[str]] = {}
+    pending: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
+    while pending:
+        value, path = pending.pop()
+        where = ".".join(path) or "_schema"
+        if len(path) > MAX_DEPTH:
+            found[where] = [f"Nested more than {MAX_DEPTH} levels deep."]
+        elif isinstance(value, str):
+            if problem := _text_problem(value):
+                found[where] = [problem]
+        elif isinstance(value, Mapping):
+            for key in value:
+                if problem := _text_problem(str(key)):
+                    found[where] = [f"A name: {problem[0].lower()}{problem[1:]}"]
+                else:
+                    pending.append((value[key], (*path, str(key))))
+        elif isinstance(value, list | tuple):
+            pending.extend((inner, (*path, str(i))) for i, inner in enumerate(value))
+    return found
+
+
+class RequestSchema(Schema):
+    """Base of every top-level request schema: unknown fields are errors, and so is text no
+    database should store (NUL bytes, unpaired surrogates) or nesting deeper than MAX_DEPTH."""
+
+    @pre_load
+    def refuse_unstorable_text(self, data: Any, **_kwargs: Any) -> Any:
+        if found := _input_problems(data):
+            raise ValidationError(found)
+        return data
+
+
+def max_comment_length(value: str) -> None:
+    """``TALK_MAX_COMMENT_LENGTH`` is configuration, so it is read when a body is validated."""
+    limit = current_app.config["TALK_MAX_COMMENT_LENGTH"]
+    if len(value) > limit:
+        raise ValidationError(f"Longer than {limit} characters.")
+
+
+def _body_field() -> fields.String:
+    return fields.String(
+        required=True,
+        validate=[validate.Length(min=1), max_comment_length],
+        metadata={"description": "Markdown; at most TALK_MAX_COMMENT_LENGTH characters."},
+    )
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ErrorDetailSchema(Schema):
+    code = fields.String(metadata={"description": "Stable key, e.g. `invalid`, `not_found`."})
+    message = fields.String(metadata={"description": "What went wrong, for people."})
+    fields_ = fields.Dict(
+        data_key="fields",
+        attribute="fields",
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Problems per input field, e.g. `items.3.external_id`."},
+    )
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorDetailSchema)
+
+
+# --------------------------------------------------------------------------- requests
+
+
+class PageQuerySchema(RequestSchema):
+    cursor = fields.String(
+        validate=validate.Length(max=1000),
+        metadata={"description": "`next_cursor` of the previous page; omit for the first page."},
+    )
+    limit = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
+        metadata={"description": "Rows per page, 1–100 (default: TALK_PAGE_SIZE)."},
+    )
+
+
+class ProjectCreateSchema(RequestSchema):
+    slug = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=64),
+            validate.Regexp(SLUG_RE, error="Use lower-case letters, digits and hyphens."),
+        ],
+    )
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(load_default="", validate=validate.Length(max=20_000))
+    settings = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class BoardCreateSchema(RequestSchema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    read_level = fields.String(load_default="everyone", validate=validate.OneOf(ACCESS_LEVELS))
+    write_level = fields.String(load_default="logged-in", validate=validate.OneOf(ACCESS_LEVELS))
+
+
+class MetadataValue(fields.Field):
+    """Text or a number (stored as text)."""
+
+    default_error_messages = {"invalid": "Must be text or a number."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise self.make_error("invalid")
+        if len(str(value)) > MAX_METADATA_VALUE:
+            raise ValidationError(f"Longer than {MAX_METADATA_VALUE} characters.")
+        return value
+
+
+def _few_metadata_entries(value: Mapping[str, Any]) -> None:
+    if len(value) > MAX_METADATA_KEYS:
+        raise ValidationError(f"At most {MAX_METADATA_KEYS} entries.")
+
+
+def _optional_url() -> fields.String:
+    return fields.String(
+        allow_none=True,
+        validate=validate.Length(max=MAX_URL),
+        metadata={"description": "http(s) URL or a path starting with '/'."},
+    )
+
+
+class ItemRowSchema(Schema):
+    """One item of a bulk registration; ``null`` means the same as leaving a field out."""
+
+    external_id = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=TEXT_LIMITS["external_id"]),
+        metadata={"description": "The platform's id for the item; unique in the project."},
+    )
+    title = fields.String(allow_none=True, validate=validate.Length(max=TEXT_LIMITS["title"]))
+    image_url = _optional_url()
+    thumbnail_url = _optional_url()
+    iiif_manifest_uri = _optional_url()
+    iiif_canvas_uri = _optional_url()
+    source_url = _optional_url()
+    metadata = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=MAX_METADATA_KEY)),
+        values=MetadataValue(metadata={"oneOf": [{"type": "string"}, {"type": "number"}]}),
+        allow_none=True,
+        validate=_few_metadata_entries,
+        metadata={"maxProperties": MAX_METADATA_KEYS, "description": "Names and values."},
+    )
+
+    @post_load
+    def drop_nulls(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        return {key: value for key, value in data.items() if value is not None}
+
+
+class ItemBatchSchema(RequestSchema):
+    items = fields.List(
+        fields.Nested(ItemRowSchema),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_BATCH),
+        metadata={"description": f"1–{MAX_BATCH} items, registered all together or not at all."},
+    )
+
+
+class DiscussionCreateSchema(RequestSchema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    body = _body_field()
+
+
+class CommentCreateSchema(RequestSchema):
+    body = _body_field()
+    reply_to = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "Id of the comment in this discussion being answered."},
+    )
+
+
+class CommentEditSchema(RequestSchema):
+    body = _body_field()
+
+
+class MemberSetSchema(RequestSchema):
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    label = fields.String(
+        load_default="",
+        validate=validate.Length(max=80),
+        metadata={"description": "Visible title, e.g. 'Herbarium curator'."},
+    )
+
+
+# --------------------------------------------------------------------------- responses
+
+
+def _board_url(board: Board) -> str:
+    return _url("projects.board", slug=board.project.slug, board_id=board.id)
+
+
+def _board_kind() -> fields.Function:
+    return fields.Function(
+        lambda board: BoardKind(board.kind).value,
+        metadata={"type": "string", "enum": [kind.value for kind in BoardKind]},
+    )
+
+
+def _item_url(item: Item) -> str:
+    return _url("projects.item", slug=item.project.slug, external_id=item.external_id)
+
+
+def _item_api_url(item: Item) -> str:
+    return _url("api_items.ItemDetail", slug=item.project.slug, external_id=item.external_id)
+
+
+class AuthorSchema(Schema):
+    """A user as shown next to what they wrote."""
+
+    username = fields.String()
+    display_name = fields.String()
+    url = link(lambda u: _url("users.profile", username=u.username), "Profile page.")
+
+
+class UserSchema(AuthorSchema):
+    """A public profile: never an email address or anything secret."""
+
+    created_at = fields.DateTime()
+    comment_count = fields.Integer()
+    api_url = link(lambda u: _url("api_users.UserProfile", username=u.username), "This resource.")
+
+
+class BoardSchema(Schema):
+    id = fields.Integer()
+    project = fields.Function(lambda b: b.project.slug, metadata={"type": "string"})
+    kind = _board_kind()
+    title = fields.String()
+    description = fields.String()
+    read_level = fields.String(metadata={"enum": list(ACCESS_LEVELS)})
+    write_level = fields.String(metadata={"enum": list(ACCESS_LEVELS)})
+    position = fields.Integer()
+    created_at = fields.DateTime()
+    discussion_count = fields.Integer()
+    comment_count = fields.Integer()
+    last_activity_at = fields.DateTime(allow_none=True)
+    url = link(_board_url, "Web page.")
+    api_url = link(lambda b: _url("api_boards.BoardDetail", board_id=b.id), "This resource.")
+
+
+class ProjectSchema(Schema):
+    slug = fields.String()
+    title = fields.String()
+    description = fields.String()
+    settings = fields.Dict()
+    created_at = fields.DateTime()
+    item_count = fields.Integer()
+    discussion_count = fields.Integer()
+    comment_count = fields.Integer()
+    url = link(lambda p: _url("projects.home", slug=p.slug), "Web page.")
+    api_url = link(lambda p: _url("api_projects.ProjectDetail", slug=p.slug), "This resource.")
+
+
+class ProjectDetailSchema(ProjectSchema):
+    boards = fields.List(
+        fields.Nested(BoardSchema),
+        metadata={"description": "The boards the caller may read."},
+    )
+
+
+class ItemSchema(Schema):
+    id = fields.Integer()
+    project = fields.Function(lambda i: i.project.slug, metadata={"type": "string"})
+    external_id = fields.String()
+    title = fields.String()
+    image_url = fields.String()
+    thumbnail_url = fields.String()
+    iiif_manifest_uri = fields.String()
+    iiif_canvas_uri = fields.String()
+    source_url = fields.String()
+    metadata = fields.Dict(attribute="item_metadata", keys=fields.String(), values=fields.String())
+    created_at = fields.DateTime()
+    discussion_count = fields.Integer()
+    comment_count = fields.Integer()
+    last_activity_at = fields.DateTime(allow_none=True)
+    url = link(_item_url, "Web page.")
+    api_url = link(_item_api_url, "This resource.")
+
+
+class ItemRefSchema(Schema):
+    external_id = fields.String()
+    title = fields.String()
+    url = link(_item_url, "Web page.")
+    api_url = link(_item_api_url, "This resource.")
+
+
+class BoardRefSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    kind = _board_kind()
+    url = link(_board_url, "Web page.")
+
+
+class DiscussionSchema(Schema):
+    id = fields.Integer()
+    project = fields.Function(lambda d: d.project.slug, metadata={"type": "string"})
+    board = fields.Nested(BoardRefSchema)
+    item = fields.Nested(ItemRefSchema, allow_none=True)
+    title = fields.String()
+    author = fields.Nested(AuthorSchema)
+    created_at = fields.DateTime()
+    comment_count = fields.Integer()
+    last_comment_at = fields.DateTime()
+    url = link(lambda d: _url("discussions.show", discussion_id=d.id), "Web page.")
+    api_url = link(
+        lambda d: _url("api_discussions.DiscussionDetail", discussion_id=d.id), "This resource."
+    )
+    comments_url = link(
+        lambda d: _url("api_discussions.DiscussionComments", discussion_id=d.id),
+        "Its comments (API).",
+    )
+
+
+class CommentSchema(Schema):
+    id = fields.Integer()
+    discussion_id = fields.Integer()
+    author = fields.Nested(AuthorSchema)
+    body = fields.Function(
+        lambda c: None if c.is_deleted else c.body,
+        metadata={"type": "string", "nullable": True, "description": "Markdown; null if deleted."},
+    )
+    body_html = fields.Function(
+        lambda c: "" if c.is_deleted else c.body_html,
+        metadata={"type": "string", "description": "Sanitised HTML; empty if deleted."},
+    )
+    reply_to = fields.Integer(attribute="reply_to_id", allow_none=True)
+    created_at = fields.DateTime()
+    edited_at = fields.DateTime(allow_none=True)
+    deleted = fields.Boolean(attribute="is_deleted")
+    url = link(lambda c: _url("discussions.comment", comment_id=c.id), "Web page.")
+    api_url = link(
+        lambda c: _url("api_discussions.CommentDetail", comment_id=c.id), "This resource."
+    )
+
+
+class MemberSchema(Schema):
+    user = fields.Nested(AuthorSchema)
+    role = fields.String(metadata={"enum": list(ROLES)})
+    label = fields.String()
+    created_at = fields.DateTime()
+
+
+def _page_schema(name: str, row_schema: type[Schema]) -> type[Schema]:
+    """The one list envelope: ``{"data": [...], "next_cursor": "..." | null}``."""
+    return Schema.from_dict(
+        {
+            "data": fields.List(fields.Nested(row_schema)),
+            "next_cursor": fields.String(
+                allow_none=True,
+                metadata={"description": "Pass as `cursor` for the next page; null at the end."},
+            ),
+        },
+        name=name,
+    )
+
+
+ProjectPageSchema = _page_schema("ProjectPage", ProjectSchema)
+BoardPageSchema = _page_schema("BoardPage", BoardSchema)
+ItemPageSchema = _page_schema("ItemPage", ItemSchema)
+DiscussionPageSchema = _page_schema("DiscussionPage", DiscussionSchema)
+CommentPageSchema = _page_schema("CommentPage", CommentSchema)
+MemberPageSchema = _page_schema("MemberPage", MemberSchema)
