@@ -1,0 +1,347 @@
+"""The ``talk`` command: the operator's tools (accounts, projects, roles, imports, serving).
+
+It is a Flask CLI group, so Flask-Migrate's ``talk db upgrade`` is available alongside. Every
+command uses the database named by ``TALK_DATABASE_URL``. The operator at the terminal acts with
+full rights, through the same services as the web pages and the API. A command that fails prints
+one clear message to stderr, exits non-zero and changes nothing: it commits only when it has
+finished.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, NoAppException, with_appcontext
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from tqdm import tqdm
+
+from talk import config as talk_config
+from talk.app import create_app
+from talk.errors import TalkError
+from talk.extensions import db
+from talk.models import ROLES, User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _create_app() -> Flask:
+    """The app from the environment; a bad ``TALK_*`` value is a clean error, not a traceback
+    (Flask's CLI prints a ``NoAppException`` as a message, even while listing commands)."""
+    try:
+        return _closed_with_command(create_app())
+    except talk_config.ConfigError as exc:
+        raise NoAppException(str(exc)) from exc
+
+
+def _closed_with_command(app: Flask) -> Flask:
+    """Close the app's database connections when the running command ends, however it ends."""
+    context = click.get_current_context(silent=True)
+    if context is not None:
+
+        def dispose() -> None:
+            with app.app_context():
+                db.engine.dispose()
+
+        context.call_on_close(dispose)
+    return app
+
+
+cli = FlaskGroup(
+    name="talk",
+    create_app=_create_app,
+    help="Talk: per-item discussion for heritage crowdsourcing projects.\n\n"
+    "Commands use the database named by TALK_DATABASE_URL (default: SQLite in the instance "
+    "folder).",
+)
+
+
+def describe(error: TalkError) -> str:
+    """A service error as one readable message, with the fields it names."""
+    details = "; ".join(
+        f"{name}: {' '.join(messages)}" for name, messages in error.fields.items() if messages
+    )
+    return f"{error.message} ({details})" if details else error.message
+
+
+def operator_errors(fn: F) -> F:
+    """Turn refusals and an unusable database into a clean error exit (no traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except TalkError as exc:
+            raise click.ClickException(describe(exc)) from exc
+        except (OperationalError, ProgrammingError) as exc:
+            raise click.ClickException(
+                f"The database cannot be used: {str(exc.orig).strip()}. Check TALK_DATABASE_URL "
+                "and run `talk db upgrade`."
+            ) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+class Operator:
+    """The person at the terminal acting for ``user``: passes every permission rule.
+
+    Services take the acting user; for the few that have no "operator" form (creating a project
+    needs a site admin, who becomes its owner) the CLI acts through this stand-in, so the chosen
+    owner becomes the owner without being made a site admin.
+    """
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+    is_site_admin = True
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+        self.id = user.id
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.user, name)
+
+
+@cli.command("create-user")
+@click.argument("username")
+@click.option("--email", required=True, help="Email address (unique).")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="At least 8 characters; asked for when not given.",
+)
+@click.option("--display-name", help="Name shown to others (default: the username).")
+@click.option("--site-admin", is_flag=True, help="May do anything on this Talk site.")
+@with_appcontext
+@operator_errors
+def create_user_command(
+    username: str, email: str, password: str, display_name: str | None, site_admin: bool
+) -> None:
+    """Create an account."""
+    from talk.services import accounts
+
+    user = accounts.create_user(
+        username, email, password, display_name=display_name, site_admin=site_admin
+    )
+    db.session.commit()
+    kind = "site admin" if user.is_site_admin else "user"
+    click.echo(f"Created {kind} {user.username} <{user.email}>.")
+
+
+@cli.command("create-token")
+@click.argument("username")
+@click.option("--name", default="", help="What the token is for (e.g. the script using it).")
+@with_appcontext
+@operator_errors
+def create_token_command(username: str, name: str) -> None:
+    """Make an API token for USERNAME; the token is printed once, as the last line."""
+    from talk.services import accounts
+
+    user = accounts.get_user(username)
+    token = accounts.create_token(user, name)
+    db.session.commit()
+    click.echo(f"API token for {user.username}. It is shown only this once; keep it secret:")
+    click.echo(token)
+
+
+@cli.command("create-project")
+@click.argument("slug")
+@click.option("--title", required=True, help="The project's name.")
+@click.option("--description", default="", help="What the project is about (Markdown).")
+@click.option("--owner", "owner_name", required=True, help="Username of the project's owner.")
+@with_appcontext
+@operator_errors
+def create_project_command(slug: str, title: str, description: str, owner_name: str) -> None:
+    """Create a project (with its item board and general boards) owned by --owner."""
+    from talk.services import accounts, projects
+
+    owner = accounts.get_user(owner_name)
+    project = projects.create_project(Operator(owner), slug, title, description)
+    db.session.commit()
+    boards = ", ".join(board.title for board in project.boards)
+    click.echo(f"Created project {project.slug} owned by {owner.username} (boards: {boards}).")
+
+
+@cli.command("grant")
+@click.argument("username")
+@click.argument("project_slug", metavar="PROJECT")
+@click.argument("role", type=click.Choice(ROLES))
+@click.option("--label", default="", help='Title shown with the role, e.g. "Herbarium curator".')
+@with_appcontext
+@operator_errors
+def grant_command(username: str, project_slug: str, role: str, label: str) -> None:
+    """Give USERNAME the ROLE in PROJECT."""
+    from talk.services import accounts, projects
+
+    user = accounts.get_user(username)
+    project = projects.get_project(project_slug)
+    membership = projects.set_role(None, project, user, role, label)
+    db.session.commit()
+    shown = f"{membership.role} ({membership.label})" if membership.label else membership.role
+    click.echo(f"{user.username} is now {shown} in {project.slug}.")
+
+
+@cli.command("import-items")
+@click.argument("project_slug", metavar="PROJECT")
+@click.argument(
+    "csv_file", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--skip-invalid", is_flag=True, help="Import the good rows and list the bad ones.")
+@with_appcontext
+@operator_errors
+def import_items_command(project_slug: str, csv_file: Path, skip_invalid: bool) -> None:
+    """Register PROJECT's items from a CSV file (header row required).
+
+    Columns: external_id (required), title, image_url, thumbnail_url, iiif_manifest_uri,
+    iiif_canvas_uri, source_url (or catalogue_url); every other column becomes item metadata.
+    All rows are checked first: any problem imports nothing, unless --skip-invalid.
+    """
+    from talk.importers import import_items_csv
+    from talk.services import projects
+
+    project = projects.get_project(project_slug)
+    bar: tqdm | None = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="item", desc="Importing", file=sys.stderr)
+        bar.update(done)
+
+    try:
+        report = import_items_csv(
+            project, csv_file.read_bytes(), skip_invalid=skip_invalid, progress=progress
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    for problem in report.problems:
+        click.echo(f"{csv_file.name}: {problem}", err=True)
+    if report.refused:
+        bad = len(report.skipped_lines) or len({p.line for p in report.row_problems})
+        if report.file_problems:
+            reason = "the file cannot be imported"
+        elif skip_invalid:
+            reason = f"all {report.rows} rows have problems"
+        else:
+            reason = f"{bad} of {report.rows} rows have problems (--skip-invalid imports the rest)"
+        raise click.ClickException(f"Nothing was imported: {reason}.")
+    db.session.commit()
+    click.echo(f"Imported {report.imported} items into {project.slug}.")
+    if report.skipped_lines:
+        lines = ", ".join(str(line) for line in report.skipped_lines)
+        click.echo(f"Skipped {len(report.skipped_lines)} rows with problems (lines {lines}).")
+
+
+@cli.command("config-table")
+def config_table_command() -> None:
+    """Print the table of TALK_* settings (Markdown, for the README)."""
+    click.echo(talk_config.markdown_table())
+
+
+def gunicorn_argv(bind: str, workers: int) -> list[str]:
+    """The command line ``talk serve`` replaces itself with."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "talk:create_app()",
+    ]
+
+
+@cli.command("serve")
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="HOST:PORT to serve.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="gunicorn worker processes (default: TALK_SERVE_WORKERS).",
+)
+@with_appcontext
+def serve_command(bind: str, workers: int | None) -> None:
+    """Serve Talk in production with gunicorn."""
+    workers = workers or current_app.config["TALK_SERVE_WORKERS"]
+    argv = gunicorn_argv(bind, workers)
+    plural = "" if workers == 1 else "s"
+    click.echo(f"Starting gunicorn on {bind} with {workers} worker{plural}.", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(argv[0], argv)  # noqa: S606 (our own interpreter, fixed arguments)
+
+
+def _demo_app() -> Flask:
+    """The app ``talk demo`` uses: TALK_DATABASE_URL, or else ``demo.sqlite`` (instance folder)."""
+    if os.environ.get("TALK_DATABASE_URL"):
+        return _create_app()
+    instance_path = _create_app().instance_path
+    return _closed_with_command(
+        create_app(
+            {
+                "INSTANCE_PATH": instance_path,
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(instance_path) / 'demo.sqlite'}",
+            }
+        )
+    )
+
+
+@cli.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--no-serve", is_flag=True, help="Build (or reuse) the demo data and exit.")
+@operator_errors
+def demo_command(host: str, port: int, no_serve: bool) -> None:
+    """Build a demo project and serve it with the development server.
+
+    The data goes into TALK_DATABASE_URL, or when that is unset into demo.sqlite in the instance
+    folder. An existing demo project is reused.
+    """
+    from flask_migrate import upgrade
+    from werkzeug.serving import run_simple
+
+    from talk.demo import build_demo
+
+    app = _demo_app()
+    with app.app_context():
+        upgrade()
+        database = db.engine.url.render_as_string(hide_password=True)
+    summary = build_demo(app)
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    url = f"http://{shown_host}:{port}/projects/{summary.project_slug}"
+    verb = "Built" if summary.created else "Reusing"
+    click.echo(
+        f"{verb} the demo project {summary.project_title!r} in {database}: {summary.items} "
+        f"items, {summary.discussions} discussions, {summary.comments} comments"
+        + (f" ({summary.seconds:.1f} s)." if summary.created else ".")
+    )
+    click.echo("\nLog in as (every demo account has the same password):")
+    width = max(len(login.role) for login in summary.logins)
+    for login in summary.logins:
+        click.echo(f"  {login.role:<{width}}  {login.username:<14} {login.password}")
+    if no_serve:
+        click.echo(f"\nServe it with `talk demo`, then open {url}")
+        return
+    click.echo(f"\nOpen {url}  (Ctrl+C stops the server)\n")
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def main() -> None:
+    """Console-script entry point (``talk``)."""
+    cli.main(prog_name="talk")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,336 @@
+"""The ``talk`` command: each operator command through click, against the real services."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, func, inspect, select
+
+from talk.app import database_url
+from talk.cli import cli, gunicorn_argv
+from talk.config import markdown_table
+from talk.extensions import db
+from talk.models import Membership, Project, User
+from talk.services import accounts
+from tests.conftest import TEST_PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def _restore_flask_cli_flag(monkeypatch):
+    # FlaskGroup sets FLASK_RUN_FROM_CLI in os.environ; keep it from leaking into other tests.
+    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
+
+
+def talk(runner, *args: str, **kwargs):
+    return runner.invoke(cli, list(args), **kwargs)
+
+
+def user_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(User))
+
+
+def clean_failure(result, status: int = 1) -> str:
+    assert result.exit_code == status, result.output
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)
+    return result.stderr
+
+
+# --- create-user -------------------------------------------------------------------------------
+
+
+def test_create_user_makes_an_account_that_can_log_in(app, runner):
+    result = talk(
+        runner,
+        "create-user",
+        "Edith",
+        "--email",
+        "Edith@Example.org",
+        "--password",
+        TEST_PASSWORD,
+        "--display-name",
+        "Edith Ashworth",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created user Edith <edith@example.org>." in result.stdout
+    with app.app_context():
+        user = accounts.authenticate("edith", TEST_PASSWORD)
+        assert user is not None
+        assert (user.display_name, user.is_site_admin) == ("Edith Ashworth", False)
+
+
+def test_create_user_site_admin_and_password_prompt(app, runner):
+    result = talk(
+        runner,
+        "create-user",
+        "root_admin",
+        "--email",
+        "root@example.org",
+        "--site-admin",
+        input=f"{TEST_PASSWORD}\n{TEST_PASSWORD}\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created site admin root_admin" in result.stdout
+    assert TEST_PASSWORD not in result.stdout  # the prompt hides the password
+    with app.app_context():
+        assert accounts.authenticate("root_admin", TEST_PASSWORD).is_site_admin
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["taken", "--email", "new@example.org"], "That username is taken."),
+        (["TAKEN", "--email", "new@example.org"], "That username is taken."),
+        (["fresh", "--email", "Taken@example.org"], "already registered"),
+        (["fresh", "--email", "not-an-email"], "Email address is not valid"),
+        (["fresh", "--email", "new@example.org", "--password", "short"], "Password is too short"),
+        (["no spaces", "--email", "new@example.org"], "Username is not valid"),
+    ],
+)
+def test_create_user_refusals_exit_non_zero_and_change_nothing(app, runner, make, args, message):
+    make.user("taken")
+    if "--password" not in args:
+        args = [*args, "--password", TEST_PASSWORD]
+    before = user_count(app)
+
+    result = talk(runner, "create-user", *args)
+
+    assert message in clean_failure(result)
+    assert user_count(app) == before
+
+
+def test_create_user_without_email_is_a_usage_error(app, runner):
+    result = talk(runner, "create-user", "someone", "--password", TEST_PASSWORD)
+    assert "Missing option '--email'" in clean_failure(result, 2)
+    assert user_count(app) == 0
+
+
+# --- create-token ------------------------------------------------------------------------------
+
+
+def test_create_token_prints_a_working_token_last(app, runner, make):
+    user = make.user("scripter")
+
+    result = talk(runner, "create-token", "scripter", "--name", "nightly sync")
+
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip().splitlines()[-1]
+    with app.app_context():
+        owner = accounts.user_for_token(token)
+        assert owner is not None and owner.id == user.id
+        assert [t.name for t in owner.tokens] == ["nightly sync"]
+
+
+def test_create_token_for_unknown_user_fails_cleanly(app, runner):
+    result = talk(runner, "create-token", "ghost")
+    assert "No user named 'ghost'." in clean_failure(result)
+
+
+# --- create-project ----------------------------------------------------------------------------
+
+
+def test_create_project_is_owned_by_an_ordinary_user(app, runner, make):
+    owner = make.user("curator")
+
+    result = talk(
+        runner,
+        "create-project",
+        "herbarium",
+        "--title",
+        "Herbarium sheets",
+        "--description",
+        "Sheets from *Wessex*.",
+        "--owner",
+        "curator",
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Created project herbarium owned by curator" in result.stdout
+    with app.app_context():
+        project = db.session.scalar(select(Project).where(Project.slug == "herbarium"))
+        assert (project.title, project.description) == ("Herbarium sheets", "Sheets from *Wessex*.")
+        assert project.boards[0].kind == "items"
+        roles = db.session.execute(
+            select(Membership.user_id, Membership.role).where(Membership.project_id == project.id)
+        ).all()
+        assert roles == [(owner.id, "owner")]
+        assert not db.session.get(User, owner.id).is_site_admin  # no rights beyond the project
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["new-one", "--title", "T", "--owner", "nobody"], "No user named 'nobody'."),
+        (["taken-slug", "--title", "T", "--owner", "curator"], "exists already"),
+        (["Bad Slug", "--title", "T", "--owner", "curator"], "Slug is not valid."),
+        (["new-one", "--title", "   ", "--owner", "curator"], "title is required."),
+    ],
+)
+def test_create_project_refusals_change_nothing(app, runner, make, args, message):
+    make.user("curator")
+    make.project("taken-slug")
+    result = talk(runner, "create-project", *args)
+    assert message in clean_failure(result)
+    with app.app_context():
+        assert db.session.scalars(select(Project.slug)).all() == ["taken-slug"]
+
+
+# --- grant -------------------------------------------------------------------------------------
+
+
+def test_grant_gives_a_role_with_a_label(app, runner, make):
+    project = make.project("herbarium")
+    expert = make.user("eleanor")
+
+    result = talk(runner, "grant", "eleanor", "herbarium", "expert", "--label", "Herbarium curator")
+
+    assert result.exit_code == 0, result.output
+    assert "eleanor is now expert (Herbarium curator) in herbarium." in result.stdout
+    with app.app_context():
+        membership = db.session.scalar(
+            select(Membership).where(
+                Membership.project_id == project.id, Membership.user_id == expert.id
+            )
+        )
+        assert (membership.role, membership.label) == ("expert", "Herbarium curator")
+
+    result = talk(runner, "grant", "eleanor", "herbarium", "moderator")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.get(Membership, membership.id).role == "moderator"
+
+
+def test_grant_refusals(app, runner, make):
+    project = make.project("herbarium")
+    make.user("someone")
+
+    assert "'wizard' is not one of" in clean_failure(
+        talk(runner, "grant", "someone", "herbarium", "wizard"), 2
+    )
+    assert "No project 'nowhere'." in clean_failure(
+        talk(runner, "grant", "someone", "nowhere", "team")
+    )
+    assert "No user named 'ghost'." in clean_failure(
+        talk(runner, "grant", "ghost", "herbarium", "team")
+    )
+    # The only owner cannot be demoted: the project would have nobody in charge.
+    stderr = clean_failure(talk(runner, "grant", project.owner.username, "herbarium", "team"))
+    assert "A project needs at least one owner." in stderr
+    with app.app_context():
+        roles = db.session.scalars(
+            select(Membership.role).where(Membership.project_id == project.id)
+        ).all()
+        assert roles == ["owner"]
+
+
+# --- config-table, db upgrade, the environment ---------------------------------------------------
+
+
+def test_config_table_prints_the_settings_table(runner):
+    result = talk(runner, "config-table")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == markdown_table()
+    assert "`TALK_DATABASE_URL`" in result.stdout
+
+
+def test_db_upgrade_and_commands_use_talk_database_url(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    env = {"TALK_DATABASE_URL": url, "TALK_INSTANCE_PATH": str(tmp_path / "instance")}
+    runner = CliRunner()
+
+    refused = runner.invoke(
+        cli,
+        ["create-user", "early", "--email", "e@example.org", "--password", TEST_PASSWORD],
+        env=env,
+    )
+    assert "talk db upgrade" in clean_failure(refused)  # no tables yet: a clear hint
+
+    upgraded = runner.invoke(cli, ["db", "upgrade"], env=env)
+    assert upgraded.exit_code == 0, upgraded.output
+    created = runner.invoke(
+        cli,
+        ["create-user", "early", "--email", "e@example.org", "--password", TEST_PASSWORD],
+        env=env,
+    )
+    assert created.exit_code == 0, created.output
+
+    engine = create_engine(database_url(url))
+    try:
+        assert {"users", "projects", "items", "comments"} <= set(inspect(engine).get_table_names())
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT username FROM users").scalars().all() == [
+                "early"
+            ]
+    finally:
+        engine.dispose()
+
+
+def test_bad_setting_is_reported_without_traceback(tmp_path):
+    result = CliRunner().invoke(
+        cli,
+        ["create-token", "anyone"],
+        env={"TALK_PAGE_SIZE": "lots", "TALK_INSTANCE_PATH": str(tmp_path)},
+    )
+    assert "TALK_PAGE_SIZE='lots' is not valid" in clean_failure(result, 2)
+
+
+# --- serve -------------------------------------------------------------------------------------
+
+
+def test_gunicorn_command_line():
+    argv = gunicorn_argv("0.0.0.0:9000", 3)
+    assert argv[:3] == [sys.executable, "-m", "gunicorn"]
+    assert argv[argv.index("--bind") + 1] == "0.0.0.0:9000"
+    assert argv[argv.index("--workers") + 1] == "3"
+    assert argv[-1] == "talk:create_app()"
+
+
+def test_serve_rejects_zero_workers(runner):
+    result = talk(runner, "serve", "--workers", "0")
+    assert "0 is not in the range x>=1" in clean_failure(result, 2)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_runs_gunicorn(database_uri, tmp_path):
+    port = _free_port()
+    env = {
+        "PATH": str(Path(sys.executable).parent),
+        "TALK_DATABASE_URL": database_uri,
+        "TALK_INSTANCE_PATH": str(tmp_path),
+        "TALK_SECRET_KEY": "serve-test",
+        "TALK_SERVE_WORKERS": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "talk.cli", "serve", "--bind", f"127.0.0.1:{port}"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        seen = []
+        for line in process.stderr:  # gunicorn logs to stderr; wait for it to listen
+            seen.append(line)
+            if "Listening at" in line:
+                break
+        else:
+            pytest.fail("gunicorn stopped before listening:\n" + "".join(seen))
+        assert f"Starting gunicorn on 127.0.0.1:{port} with 1 worker." in seen[0]
+        url = f"http://127.0.0.1:{port}/static/demo/sheet-orchis-mascula.svg"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            assert response.status == 200
+            assert b"Orchis mascula" in response.read()
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
