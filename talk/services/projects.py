@@ -57,9 +57,7 @@ def create_project(
         discussion_count=0,
         comment_count=0,
     )
-    with conflict_on_duplicate(
-        f"A project {slug!r} exists already.", {"slug": ["Already taken."]}
-    ):
+    with conflict_on_duplicate(f"A project {slug!r} exists already.", {"slug": ["Already taken."]}):
         db.session.add(project)
     _add_board(
         project,
