@@ -26,7 +26,7 @@ from talk import config as talk_config
 from talk.app import create_app
 from talk.errors import TalkError
 from talk.extensions import db
-from talk.models import ROLES, User
+from talk.models import ROLES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -88,27 +88,6 @@ def operator_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class Operator:
-    """The person at the terminal acting for ``user``: passes every permission rule.
-
-    Services take the acting user; for the few that have no "operator" form (creating a project
-    needs a site admin, who becomes its owner) the CLI acts through this stand-in, so the chosen
-    owner becomes the owner without being made a site admin.
-    """
-
-    is_authenticated = True
-    is_active = True
-    is_anonymous = False
-    is_site_admin = True
-
-    def __init__(self, user: User) -> None:
-        self.user = user
-        self.id = user.id
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.user, name)
-
-
 @cli.command("create-user")
 @click.argument("username")
 @click.option("--email", required=True, help="Email address (unique).")
@@ -165,7 +144,7 @@ def create_project_command(slug: str, title: str, description: str, owner_name: 
     from talk.services import accounts, projects
 
     owner = accounts.get_user(owner_name)
-    project = projects.create_project(Operator(owner), slug, title, description)
+    project = projects.create_project(None, slug, title, description, owner=owner)
     db.session.commit()
     boards = ", ".join(board.title for board in project.boards)
     click.echo(f"Created project {project.slug} owned by {owner.username} (boards: {boards}).")

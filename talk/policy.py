@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import g, has_app_context
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, exists, or_, select, true
 
 from talk.errors import NotAuthenticated, PermissionDenied
 from talk.extensions import db
@@ -180,6 +180,28 @@ def items_board(project: Project) -> Board:
         if board.kind == "items":
             return board
     raise LookupError(f"project {project.slug} has no items board")
+
+
+def readable_boards_filter(user: Any) -> ColumnElement[bool]:
+    """The SQL twin of the ``board.read`` rule, for lists that span many boards (a profile's
+    comments across every project) without loading each board. Must agree with
+    :func:`meets_level`; ``tests/talk/test_policy.py`` checks that it does for every role."""
+    if _site_admin(user):
+        return true()
+    if not _authenticated(user):
+        return Board.read_level == "everyone"
+    staff_levels = [
+        and_(
+            Board.read_level == level,
+            exists().where(
+                Membership.project_id == Board.project_id,
+                Membership.user_id == user.id,
+                Membership.role.in_([r for r, rank in RANK.items() if rank >= needed]),
+            ),
+        )
+        for level, needed in LEVEL_RANK.items()
+    ]
+    return or_(Board.read_level.in_(["everyone", "logged-in"]), *staff_levels)
 
 
 def may(user: Any, action: str, target: Any = None) -> bool:

@@ -16,7 +16,6 @@ from talk import policy
 from talk.extensions import db
 from talk.models import Board, Comment, Discussion, Item, Project, User
 from talk.pagination import Page, _encode, keyset_page
-from talk.services.projects import readable_board_ids
 
 
 def board_discussions(board: Board, *, cursor: str | None, limit: int) -> Page[Discussion]:
@@ -59,7 +58,7 @@ def project_discussions(
         select(Discussion)
         .where(
             Discussion.project_id == project.id,
-            Discussion.board_id.in_(readable_board_ids(viewer, [project])),
+            Discussion.board_id.in_(_readable_boards(viewer)),
         )
         .options(
             selectinload(Discussion.author),
@@ -106,11 +105,15 @@ def discussion_comments_cursor(comment: Comment, *, limit: int) -> str | None:
     return _encode([last_of_previous_page])
 
 
-def _readable_comments(viewer: Any, board_ids: list[int]) -> Any:
+def _readable_boards(viewer: Any) -> Any:
+    return select(Board.id).where(policy.readable_boards_filter(viewer))
+
+
+def _readable_comments(viewer: Any) -> Any:
     return (
         select(Comment)
         .join(Discussion, Comment.discussion_id == Discussion.id)
-        .where(Comment.deleted_at.is_(None), Discussion.board_id.in_(board_ids))
+        .where(Comment.deleted_at.is_(None), Discussion.board_id.in_(_readable_boards(viewer)))
         .options(
             selectinload(Comment.author),
             selectinload(Comment.discussion).selectinload(Discussion.item),
@@ -123,17 +126,13 @@ def project_comments(
     viewer: Any, project: Project, *, cursor: str | None, limit: int
 ) -> Page[Comment]:
     """The newest comments in a project, on boards ``viewer`` may read."""
-    query = _readable_comments(viewer, readable_board_ids(viewer, [project])).where(
-        Comment.project_id == project.id
-    )
+    query = _readable_comments(viewer).where(Comment.project_id == project.id)
     return keyset_page(query, [Comment.id], cursor=cursor, limit=limit, descending=True)
 
 
 def user_comments(viewer: Any, author: User, *, cursor: str | None, limit: int) -> Page[Comment]:
     """``author``'s newest comments, on boards ``viewer`` may read, across all projects."""
-    query = _readable_comments(viewer, readable_board_ids(viewer)).where(
-        Comment.author_id == author.id
-    )
+    query = _readable_comments(viewer).where(Comment.author_id == author.id)
     return keyset_page(query, [Comment.id], cursor=cursor, limit=limit, descending=True)
 
 

@@ -29,16 +29,25 @@ def get_project(slug: str) -> Project:
 
 
 def create_project(
-    actor: User,
+    actor: User | None,
     slug: str,
     title: str,
     description: str = "",
     settings: dict[str, Any] | None = None,
     *,
     general_boards: Iterable[tuple[str, str]] = DEFAULT_GENERAL_BOARDS,
+    owner: User | None = None,
 ) -> Project:
-    """Create a project with its items board and general boards; ``actor`` becomes its owner."""
-    policy.require(actor, "project.create")
+    """Create a project with its items board and general boards.
+
+    ``owner`` (default: the actor) becomes its owner. ``actor`` None is the operator at the
+    command line, who needs no permission but must name an owner.
+    """
+    if actor is not None:
+        policy.require(actor, "project.create")
+    owner = owner or actor
+    if owner is None:
+        raise InvalidInput("A project needs an owner.", {"owner": ["Required."]})
     slug = clean_text(slug, "slug", max_length=64)
     if problem := slug_problem(slug):
         raise InvalidInput("Slug is not valid.", {"slug": [problem]})
@@ -68,7 +77,7 @@ def create_project(
     )
     for position, (board_title, board_description) in enumerate(general_boards, start=1):
         _add_board(project, BoardKind.GENERAL, board_title, board_description, position)
-    db.session.add(Membership(project=project, user_id=actor.id, role="owner", created_at=now))
+    db.session.add(Membership(project=project, user_id=owner.id, role="owner", created_at=now))
     db.session.flush()
     policy.forget_roles()
     signals.project_created.send(project, actor=actor)
@@ -147,13 +156,6 @@ def get_board(board_id: int) -> Board:
 
 def readable_boards(viewer: Any, project: Project) -> list[Board]:
     return [b for b in project.boards if policy.may(viewer, "board.read", b)]
-
-
-def readable_board_ids(viewer: Any, projects: Iterable[Project] | None = None) -> list[int]:
-    """Ids of the boards ``viewer`` may read, in the given projects (default: all projects)."""
-    if projects is None:
-        projects = db.session.scalars(select(Project)).all()
-    return [b.id for p in projects for b in readable_boards(viewer, p)]
 
 
 def memberships(project: Project, user_ids: Iterable[int] | None = None) -> dict[int, Membership]:

@@ -1,6 +1,7 @@
 """The permission policy, rule by rule, for each role."""
 
 import pytest
+from sqlalchemy import select
 
 from talk import policy
 from talk.errors import NotAuthenticated, PermissionDenied
@@ -59,6 +60,14 @@ def test_board_levels_by_role(app, make):
             "everyone"
         }
         assert not policy.may(anonymous, "board.start_discussion", boards["everyone"])
+        everyone_only = set(
+            db.session.scalars(
+                select(Board.read_level).where(
+                    Board.project_id == project.id, policy.readable_boards_filter(anonymous)
+                )
+            )
+        )
+        assert everyone_only == {"everyone"}
         admin = db.session.get(User, project.owner.id)
         assert admin.is_site_admin
         assert all(policy.may(admin, "board.read", b) for b in boards.values())
