@@ -5,14 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from talk import policy
 from talk.api import auth, base, schemas
 from talk.models import Membership
-from talk.pagination import keyset_page
-from talk.services import accounts, projects
+from talk.services import accounts, listing, projects
 
 blp = base.api_blueprint("api_members", "Project members and their roles.")
 
@@ -25,13 +22,8 @@ class ProjectMembers(MethodView):
         """Everyone with a role in the project, in the order they got it."""
         project = projects.get_project(slug)
         policy.require(auth.viewer(), "members.view", project)
-        query = (
-            select(Membership)
-            .where(Membership.project_id == project.id)
-            .options(selectinload(Membership.user))
-        )
-        page = keyset_page(
-            query, [Membership.id], cursor=args.get("cursor"), limit=base.page_limit(args)
+        page = listing.project_members(
+            project, cursor=args.get("cursor"), limit=base.page_limit(args)
         )
         return base.page_body(page)
 

@@ -6,12 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask.views import MethodView
-from sqlalchemy import select
 
 from talk.api import auth, base, schemas
 from talk.models import Board, Project
-from talk.pagination import keyset_page
-from talk.services import projects
+from talk.services import listing, projects
 
 blp = base.api_blueprint("api_projects", "Crowdsourcing projects.")
 
@@ -37,10 +35,7 @@ class ProjectList(MethodView):
     @blp.response(200, schemas.ProjectPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Every project, oldest first."""
-        query = select(Project)
-        page = keyset_page(
-            query, [Project.id], cursor=args.get("cursor"), limit=base.page_limit(args)
-        )
+        page = listing.all_projects(cursor=args.get("cursor"), limit=base.page_limit(args))
         return base.page_body(page)
 
     @blp.arguments(schemas.ProjectCreateSchema)

@@ -14,15 +14,15 @@ from sqlalchemy.orm import selectinload
 
 from talk import policy
 from talk.extensions import db
-from talk.models import Board, Comment, Discussion, Item, Project, User
+from talk.models import Board, Comment, Discussion, Item, Membership, Project, User
 from talk.pagination import Page, _encode, keyset_page
 
 
-def board_discussions(board: Board, *, cursor: str | None, limit: int) -> Page[Discussion]:
-    """A board's discussions, most recently active first."""
+def _recent_discussions(where: Any, *, cursor: str | None, limit: int) -> Page[Discussion]:
+    """Discussions matching ``where``, most recently active first, with author and item."""
     query = (
         select(Discussion)
-        .where(Discussion.board_id == board.id)
+        .where(where)
         .options(selectinload(Discussion.author), selectinload(Discussion.item))
     )
     return keyset_page(
@@ -34,20 +34,14 @@ def board_discussions(board: Board, *, cursor: str | None, limit: int) -> Page[D
     )
 
 
+def board_discussions(board: Board, *, cursor: str | None, limit: int) -> Page[Discussion]:
+    """A board's discussions, most recently active first."""
+    return _recent_discussions(Discussion.board_id == board.id, cursor=cursor, limit=limit)
+
+
 def item_discussions(item: Item, *, cursor: str | None, limit: int) -> Page[Discussion]:
     """An item's discussions, most recently active first."""
-    query = (
-        select(Discussion)
-        .where(Discussion.item_id == item.id)
-        .options(selectinload(Discussion.author))
-    )
-    return keyset_page(
-        query,
-        [Discussion.last_comment_at, Discussion.id],
-        cursor=cursor,
-        limit=limit,
-        descending=True,
-    )
+    return _recent_discussions(Discussion.item_id == item.id, cursor=cursor, limit=limit)
 
 
 def project_discussions(
@@ -156,3 +150,18 @@ def recently_discussed_items(project: Project, *, cursor: str | None, limit: int
 
 def can_see_item_threads(viewer: Any, project: Project) -> bool:
     return policy.may(viewer, "board.read", policy.items_board(project))
+
+
+def all_projects(*, cursor: str | None, limit: int) -> Page[Project]:
+    """Every project, oldest first."""
+    return keyset_page(select(Project), [Project.id], cursor=cursor, limit=limit)
+
+
+def project_members(project: Project, *, cursor: str | None, limit: int) -> Page[Membership]:
+    """Everyone with a role in the project, in the order they got it."""
+    query = (
+        select(Membership)
+        .where(Membership.project_id == project.id)
+        .options(selectinload(Membership.user))
+    )
+    return keyset_page(query, [Membership.id], cursor=cursor, limit=limit)

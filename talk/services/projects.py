@@ -169,18 +169,6 @@ def memberships(project: Project, user_ids: Iterable[int] | None = None) -> dict
     return {m.user_id: m for m in db.session.scalars(query)}
 
 
-def list_members(project: Project) -> list[Membership]:
-    from sqlalchemy.orm import selectinload
-
-    query = (
-        select(Membership)
-        .where(Membership.project_id == project.id)
-        .options(selectinload(Membership.user))
-        .order_by(Membership.id)
-    )
-    return list(db.session.scalars(query))
-
-
 def set_role(actor: Any, project: Project, user: User, role: str, label: str = "") -> Membership:
     """Give ``user`` ``role`` in ``project`` (``label`` is the visible expert title)."""
     if actor is not None:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
-from sqlalchemy import select
 
 from talk import policy
 from talk.errors import NotFound, TalkError
 from talk.forms import DiscussionForm, add_service_errors
 from talk.models import Board, Item, Project
-from talk.pagination import keyset_page
 from talk.services import discussions, items, listing, projects
 from talk.web.common import (
     ResponseLike,
@@ -43,9 +41,7 @@ def _item(slug: str, external_id: str) -> tuple[Project, Item]:
 
 @bp.route("/")
 def index() -> ResponseLike:
-    page = keyset_page(
-        select(Project), [Project.title, Project.id], cursor=cursor_arg(), limit=page_size()
-    )
+    page = listing.all_projects(cursor=cursor_arg(), limit=page_size())
     return render_template("projects/index.html", page=page)
 
 
@@ -78,30 +74,9 @@ def new_discussion(slug: str, board_id: int) -> ResponseLike:
     project, board = _board(slug, board_id)
     if board.kind == "items":
         raise NotFound("Item discussions start from the item's own page.")
-    user = viewer()
-    policy.require(user, "board.start_discussion", board)
-    form = DiscussionForm()
-    status, problems = 200, []
-    if form.validate_on_submit():
-        try:
-            discussion = discussions.start_discussion(
-                user, board, form.title.data or "", form.body.data or ""
-            )
-        except TalkError as error:
-            status, problems = error.status, [error.message, *add_service_errors(form, error)]
-        else:
-            return redirect(url_for("discussions.show", discussion_id=discussion.id))
-    elif form.is_submitted():
-        status = 422
-    return render_template(
-        "projects/new_discussion.html",
-        project=project,
-        board=board,
-        item=None,
-        form=form,
-        problems=problems,
-        action=url_for("projects.new_discussion", slug=slug, board_id=board.id),
-    ), status
+    policy.require(viewer(), "board.start_discussion", board)
+    action = url_for("projects.new_discussion", slug=slug, board_id=board.id)
+    return _discussion_form(project, board, None, action)
 
 
 @bp.route("/projects/<slug>/items", endpoint="items")
@@ -130,15 +105,21 @@ def item(slug: str, external_id: str) -> ResponseLike:
 def new_item_discussion(slug: str, external_id: str) -> ResponseLike:
     """Start a discussion about one item (it goes on the project's items board)."""
     project, item = _item(slug, external_id)
-    user = viewer()
-    policy.require(user, "item.start_discussion", item)
-    board = policy.items_board(project)
+    policy.require(viewer(), "item.start_discussion", item)
+    action = url_for("projects.new_item_discussion", slug=slug, external_id=item.external_id)
+    return _discussion_form(project, policy.items_board(project), item, action)
+
+
+def _discussion_form(
+    project: Project, board: Board, item: Item | None, action: str
+) -> ResponseLike:
+    """Show the new-discussion form, or start the discussion and go to it."""
     form = DiscussionForm()
     status, problems = 200, []
     if form.validate_on_submit():
         try:
             discussion = discussions.start_discussion(
-                user, board, form.title.data or "", form.body.data or "", item=item
+                viewer(), board, form.title.data or "", form.body.data or "", item=item
             )
         except TalkError as error:
             status, problems = error.status, [error.message, *add_service_errors(form, error)]
@@ -153,7 +134,7 @@ def new_item_discussion(slug: str, external_id: str) -> ResponseLike:
         item=item,
         form=form,
         problems=problems,
-        action=url_for("projects.new_item_discussion", slug=slug, external_id=item.external_id),
+        action=action,
     ), status
 
 
