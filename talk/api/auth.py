@@ -38,7 +38,9 @@ def _user_from_bearer(header: str) -> User:
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
-        raise InvalidToken("Send 'Authorization: Bearer <token>' with a token from your profile.")
+        raise InvalidToken(
+            "Send 'Authorization: Bearer <token>' with a token made by 'talk create-token'."
+        )
     user = accounts.user_for_token(token)
     if user is None:
         raise InvalidToken("The API token is not valid.")
