@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -121,8 +121,12 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection: Any) -> None:
+    """Requests that may write (and commands) take SQLite's write lock up front: concurrent
+    writers then queue for up to ``busy_timeout`` instead of failing with 'database is locked'
+    when a read-then-write transaction finds its snapshot stale. Reads stay concurrent."""
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        reading = has_request_context() and request.method in {"GET", "HEAD", "OPTIONS"}
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def _is_sqlite_dbapi(dbapi_connection: Any) -> bool:
