@@ -121,12 +121,13 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection: Any) -> None:
-    """Requests that may write (and commands) take SQLite's write lock up front: concurrent
-    writers then queue for up to ``busy_timeout`` instead of failing with 'database is locked'
-    when a read-then-write transaction finds its snapshot stale. Reads stay concurrent."""
+    """Requests that may write take SQLite's write lock up front: concurrent writers then queue
+    for up to ``busy_timeout`` instead of failing with 'database is locked' when a
+    read-then-write transaction finds its snapshot stale. Reads, and work outside a request
+    (CLI, tests), begin deferred, so a context left open never blocks the writers."""
     if connection.dialect.name == "sqlite":
-        reading = has_request_context() and request.method in {"GET", "HEAD", "OPTIONS"}
-        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+        writing = has_request_context() and request.method not in {"GET", "HEAD", "OPTIONS"}
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
 def _is_sqlite_dbapi(dbapi_connection: Any) -> bool:
