@@ -13,7 +13,18 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
-from talk.api import boards, discussions, errors, items, members, projects, schemas, users
+from talk.api import (
+    boards,
+    discussions,
+    errors,
+    items,
+    members,
+    projects,
+    schemas,
+    search,
+    tags,
+    users,
+)
 from talk.extensions import csrf
 
 API_PREFIX = "/api/v1"
@@ -24,6 +35,8 @@ BLUEPRINTS = (
     discussions.blp,
     members.blp,
     users.blp,
+    tags.blp,
+    search.blp,
 )
 
 DESCRIPTION = """\

@@ -63,7 +63,8 @@ def _sheet_threads(rng: random.Random, item: ItemInfo, other: ItemInfo, template
             Post(
                 a,
                 f"The label on this sheet is in pencil and quite faded. I read the collector as "
-                f"**{wrong}**, but the catalogue says **{collector}**. Which is right?",
+                f"**{wrong}**, but the catalogue says **{collector}**. Which is right? "
+                "#handwriting",
             ),
             Post(
                 b,
@@ -72,7 +73,7 @@ def _sheet_threads(rng: random.Random, item: ItemInfo, other: ItemInfo, template
             ),
             Post(
                 "eleanor",
-                f"Yes, this is {collector}. A few tips for reading this hand:\n\n"
+                f"Yes, this is {collector}, @{a}. A few tips for reading this hand:\n\n"
                 "- the *J* and the *I* look almost identical\n"
                 "- months are written in Roman numerals (`vi` for June)\n"
                 '- "Herb." before a name means the sheet came from that person\'s herbarium\n\n'
@@ -93,7 +94,7 @@ def _sheet_threads(rng: random.Random, item: ItemInfo, other: ItemInfo, template
             Post(
                 b,
                 f"Other sheets from {m['place']} by {collector} are from the {year // 10 * 10}s, "
-                f"so I'd go with {year}.",
+                f"so I'd go with {year}. #dates",
             ),
             Post(
                 "eleanor",
@@ -163,7 +164,8 @@ def _sheet_threads(rng: random.Random, item: ItemInfo, other: ItemInfo, template
                 a,
                 "There's a small determination slip glued above the label:\n\n"
                 f"> det. E. M. Marsh, {det_year}\n\n"
-                f"Is that the same plant as the name on the main label (*{item.species.name}*)?",
+                f"Is that the same plant as the name on the main label (*{item.species.name}*)? "
+                "#determination",
             ),
             Post(
                 "eleanor",
@@ -179,7 +181,7 @@ def _sheet_threads(rng: random.Random, item: ItemInfo, other: ItemInfo, template
             Post(
                 a,
                 "Some leaves have small round holes and there's a brown stain by the stem. "
-                "Should damage like this be reported somewhere?",
+                "Should damage like this be reported somewhere? #damage",
             ),
             Post(
                 "maya",
@@ -192,8 +194,8 @@ def _sheet_threads(rng: random.Random, item: ItemInfo, other: ItemInfo, template
         posts = [
             Post(
                 a,
-                f"This looks like the same gathering as [{other.title}]({item_path(other)}): "
-                "same collector and place. Is it a duplicate?",
+                f"This looks like the same gathering as ^{other.external_id}: same collector and "
+                "place. Is it a duplicate? #duplicate",
             ),
             Post(
                 "eleanor",
@@ -229,8 +231,7 @@ def _register_thread(rng: random.Random, item: ItemInfo, other: ItemInfo, templa
             ),
             Post(
                 b,
-                f"Could it be **{donor}**? The same name is on [{other.title}]"
-                f"({item_path(other)}).",
+                f"Could it be **{donor}**? The same name is on ^{other.external_id}.",
             ),
             Post(
                 "eleanor",
@@ -481,7 +482,7 @@ def _general_threads(collection: list[ItemInfo]) -> list[Thread]:
                 Post(
                     "kew_walker",
                     "I've found a sheet with a plant but no label, only a catalogue stamp. "
-                    "What should I do?",
+                    "What should I do? @moderators",
                 ),
                 Post(
                     "tomas",
@@ -545,9 +546,57 @@ def _general_threads(collection: list[ItemInfo]) -> list[Thread]:
     ]
 
 
+def _french_exchange(collection: list[ItemInfo]) -> list[Thread]:
+    """Three sheets from an exchange with a French society, tagged ``#Église`` in any spelling:
+    one tag on three items, a Research thread that refers to them, and a mention."""
+    sheets = [i for i in collection if i.kind == "sheet"][20:23]
+    spellings = ("#Église", "#église", "#ÉGLISE")
+    threads = [
+        Thread(
+            "Label in French",
+            [
+                Post(
+                    volunteer,
+                    "The label is in French: *près de l'église*, with a parish name I can't "
+                    f"read. One of the exchange sheets? {spelling} #exchange",
+                ),
+                Post(
+                    "eleanor",
+                    "Yes, it came with the 1891 exchange. The parish is on the society's list; "
+                    "I'll add it to the catalogue. #exchange",
+                ),
+            ],
+            item=sheet.external_id,
+        )
+        for sheet, spelling, volunteer in zip(
+            sheets, spellings, ("quillpen", "inkhunter", "lichen_lady"), strict=True
+        )
+    ]
+    refs = ", ".join(f"^{sheet.external_id}" for sheet in sheets)
+    threads.append(
+        Thread(
+            "Sheets from the French exchange",
+            [
+                Post(
+                    "quillpen",
+                    f"Three sheets have French labels: {refs}. I've tagged them #Église so "
+                    "they can be found together. @eleanor, do you know how they got here?",
+                ),
+                Post(
+                    "eleanor",
+                    "The society swapped duplicates with a botanical society in Normandy in "
+                    "1891. Please keep tagging them #église (capitals don't matter).",
+                ),
+            ],
+            board="Research",
+        )
+    )
+    return threads
+
+
 def all_threads(rng: random.Random, collection: list[ItemInfo]) -> list[Thread]:
     """About a hundred discussions: every general board, and many items (some twice)."""
-    threads = _general_threads(collection)
+    threads = _general_threads(collection) + _french_exchange(collection)
     sheets = [i for i in collection if i.kind == "sheet"]
     registers = [i for i in collection if i.kind == "register"]
     discussed = rng.sample(sheets, 62) + rng.sample(sheets[:40], 8)

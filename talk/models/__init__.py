@@ -11,9 +11,21 @@ from talk.models.projects import (
     Membership,
     Project,
 )
+from talk.models.tags import (
+    MENTION_GROUPS,
+    DiscussionTag,
+    ItemTag,
+    Mention,
+    MentionKind,
+    Tag,
+    TagDay,
+    TagUse,
+    TagUser,
+)
 
 __all__ = [
     "ACCESS_LEVELS",
+    "MENTION_GROUPS",
     "ROLES",
     "ApiToken",
     "Board",
@@ -21,8 +33,16 @@ __all__ = [
     "Comment",
     "CommentRevision",
     "Discussion",
+    "DiscussionTag",
     "Item",
+    "ItemTag",
     "Membership",
+    "Mention",
+    "MentionKind",
     "Project",
+    "Tag",
+    "TagDay",
+    "TagUse",
+    "TagUser",
     "User",
 ]

@@ -1,4 +1,9 @@
-"""Discussions and comments: starting, replying, editing, deleting — and the counters they keep."""
+"""Discussions and comments: starting, replying, editing, deleting — and the counters they keep.
+
+A comment's hashtags and mentions are resolved before it is written (:mod:`talk.services.mentions`
+may refuse it), rendered as links into its stored HTML, and recorded in the same transaction
+(:func:`sync_links`), so tags, counters and mentions always match the visible comments.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from talk.clock import utcnow
 from talk.errors import InvalidInput, NotFound
 from talk.extensions import db
 from talk.models import Board, Comment, CommentRevision, Discussion, Item, Project, User
+from talk.services import mentions, tags
+from talk.services.mentions import CommentLinks
 from talk.services.validation import clean_text
 
 MAX_TITLE = 200
@@ -87,11 +94,13 @@ def start_discussion(
         comment_count=0,
         last_comment_at=now,
     )
+    links = mentions.comment_links(author, discussion, body)  # may refuse; nothing written yet
     db.session.add(discussion)
     for counted in (board, project, *([item] if item else [])):
         _bump(counted, discussions=1)
-    comment = _add_comment(discussion, author, body, now=now)
+    comment = _add_comment(discussion, author, body, links, now=now)
     db.session.flush()
+    _sync_links(comment, links, visible=True, now=now)
     signals.discussion_created.send(discussion, comment=comment, actor=author)
     return discussion
 
@@ -108,14 +117,23 @@ def post_comment(
             {"reply_to": ["Not a comment in this discussion."]},
         )
     hooks.check_content(author, discussion.project, body)
-    comment = _add_comment(discussion, author, body, reply_to=reply_to, now=utcnow())
+    links = mentions.comment_links(author, discussion, body)
+    now = utcnow()
+    comment = _add_comment(discussion, author, body, links, reply_to=reply_to, now=now)
     db.session.flush()
+    _sync_links(comment, links, visible=True, now=now)
     signals.comment_posted.send(comment, actor=author)
     return comment
 
 
 def _add_comment(
-    discussion: Discussion, author: User, body: str, *, now: Any, reply_to: Comment | None = None
+    discussion: Discussion,
+    author: User,
+    body: str,
+    links: CommentLinks,
+    *,
+    now: Any,
+    reply_to: Comment | None = None,
 ) -> Comment:
     comment = Comment(
         project_id=discussion.project.id,
@@ -123,7 +141,7 @@ def _add_comment(
         author=author,
         reply_to=reply_to,
         body=body,
-        body_html=markdown.render(body),
+        body_html=markdown.render(body, links),
         created_at=now,
     )
     db.session.add(comment)
@@ -149,13 +167,15 @@ def edit_comment(editor: User, comment: Comment, body: str) -> Comment:
     if body == comment.body:
         return comment
     hooks.check_content(editor, comment.discussion.project, body)
+    links = mentions.comment_links(editor, comment.discussion, body, editing=comment)
     now = utcnow()
     previous = comment.body
     db.session.add(CommentRevision(comment=comment, editor=editor, body=previous, replaced_at=now))
     comment.body = body
-    comment.body_html = markdown.render(body)
+    comment.body_html = markdown.render(body, links)
     comment.edited_at = now
     db.session.flush()
+    _sync_links(comment, links, visible=True, now=now)
     signals.comment_edited.send(comment, actor=editor, previous_body=previous)
     return comment
 
@@ -166,5 +186,25 @@ def delete_comment(actor: User, comment: Comment) -> Comment:
     comment.deleted_at = utcnow()
     _count(comment, -1)
     db.session.flush()
+    _sync_links(comment, None, visible=False)
     signals.comment_deleted.send(comment, actor=actor)
     return comment
+
+
+def sync_links(comment: Comment, *, visible: bool) -> None:
+    """Re-derive ``comment``'s tags and mentions from its body, or drop them all when it is not
+    ``visible``. Moderation calls this when it hides a comment (``visible=False``) and when it
+    shows it again (``visible=True``: who may read it is checked anew; no limits apply)."""
+    links = None
+    if visible and not comment.is_deleted:
+        links = mentions.comment_links(
+            comment.author, comment.discussion, comment.body, editing=comment, check_limits=False
+        )
+    _sync_links(comment, links, visible=visible)
+
+
+def _sync_links(
+    comment: Comment, links: CommentLinks | None, *, visible: bool, now: Any = None
+) -> None:
+    tags.sync_comment(comment, links.tag_names if links else (), visible=visible, now=now)
+    mentions.sync_comment(comment, links, visible=visible, now=now)

@@ -12,6 +12,7 @@ from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput, NotFound
 from talk.extensions import db
 from talk.models import ACCESS_LEVELS, ROLES, Board, BoardKind, Membership, Project, User
+from talk.search.languages import check_settings as check_search_settings
 from talk.services.validation import clean_text, conflict_on_duplicate, slug_problem
 
 DEFAULT_GENERAL_BOARDS = (
@@ -53,6 +54,7 @@ def create_project(
         raise InvalidInput("Slug is not valid.", {"slug": [problem]})
     title = clean_text(title, "title", max_length=200)
     description = clean_text(description, "description", max_length=20_000, required=False)
+    check_search_settings(settings)
     if db.session.scalar(select(Project.id).where(Project.slug == slug)):
         raise Conflict(f"A project {slug!r} exists already.", {"slug": ["Already taken."]})
     now = utcnow()

@@ -8,7 +8,7 @@ from talk import policy
 from talk.errors import NotFound, TalkError
 from talk.forms import DiscussionForm, add_service_errors
 from talk.models import Board, Item, Project
-from talk.services import discussions, items, listing, projects
+from talk.services import discussions, items, listing, mentions, projects, tags
 from talk.web.common import (
     ResponseLike,
     add_error_handlers,
@@ -97,7 +97,13 @@ def item(slug: str, external_id: str) -> ResponseLike:
     if listing.can_see_item_threads(viewer(), project):
         page = listing.item_discussions(item, cursor=cursor_arg(), limit=page_size())
     return render_template(
-        "projects/item.html", project=project, item=item, page=page, form=DiscussionForm()
+        "projects/item.html",
+        project=project,
+        item=item,
+        page=page,
+        form=DiscussionForm(),
+        item_tags=[(row.tag, row.use_count) for row in tags.item_tags(item)],
+        mentioned_in=mentions.mentioned_in(viewer(), item),
     )
 
 

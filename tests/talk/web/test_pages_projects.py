@@ -183,7 +183,7 @@ def test_item_page_shows_image_metadata_links_tags_and_threads(app, client, make
     assert tree.find("a", href="https://museum.example.org/K000/123")
     assert tree.find("a", href="https://iiif.example.org/K000-123/manifest")
     assert tree.find("section", **{"aria-labelledby": "tags-heading"})
-    assert "Tags — none yet" in html
+    assert "No tags yet" in html  # tags and their pages: tests/talk/tags
     assert "Talk about this item" in html
     assert "Which fern is it?" in html
     assert tree.find("a", href="/login?next=/projects/herbarium/items/K000/123")

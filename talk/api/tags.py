@@ -1,0 +1,83 @@
+"""Tags: a project's tags (popular or trending), one tag with its items, an item's tags, and
+autocomplete for a half-typed ``#tag``.
+
+Tag names are matched in any spelling: ``/tags/Église`` finds ``église``. A tag named
+``autocomplete`` is read on its web page (``/tags/autocomplete`` here is the autocomplete).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from talk.api import base
+from talk.api import tag_schemas as schemas
+from talk.api.tag_schemas import TagView
+from talk.services import items, projects, tags
+
+blp = base.api_blueprint("api_tags", "Hashtags: popular, trending, their items, autocomplete.")
+
+RELATED = 10
+
+
+@blp.route("/projects/<slug>/tags")
+class TagList(MethodView):
+    @blp.arguments(schemas.TagListQuerySchema, location="query")
+    @blp.response(200, schemas.TagPageSchema)
+    def get(self, args: dict[str, Any], slug: str) -> dict[str, Any]:
+        """The project's tags, most used first (paged); with `trending=true`, the tags used most
+        in the last days instead, with `recent_uses`."""
+        project = projects.get_project(slug)
+        limit = base.page_limit(args)
+        if args["trending"]:
+            trending = tags.trending_tags(project, limit=limit)
+            rows = [TagView(row.tag, recent_uses=row.count) for row in trending]
+            return base.whole_list(rows, keep=(project,))
+        page = tags.popular_tags(project, cursor=args.get("cursor"), limit=limit)
+        page.rows = [TagView(tag, recent_uses=None) for tag in page.rows]
+        return base.page_body(page, keep=(project,))
+
+
+@blp.route("/projects/<slug>/tags/autocomplete")
+class TagAutocomplete(MethodView):
+    @blp.arguments(schemas.AutocompleteQuerySchema, location="query")
+    @blp.response(200, schemas.TagListSchema)
+    def get(self, args: dict[str, Any], slug: str) -> dict[str, Any]:
+        """Tags for what has been typed: those starting with it, most used first, then those
+        containing it."""
+        project = projects.get_project(slug)
+        found = tags.autocomplete(project, args["q"], limit=args["limit"])
+        return base.whole_list(found, keep=(project,))
+
+
+@blp.route("/projects/<slug>/tags/<name>")
+class TagDetail(MethodView):
+    @blp.arguments(schemas.PageQuerySchema, location="query")
+    @blp.response(200, schemas.TagDetailSchema)
+    def get(self, args: dict[str, Any], slug: str, name: str) -> TagView:
+        """A tag with its counts, related tags, and its items (most recently tagged first; page
+        them with `cursor` and `limit`)."""
+        project = projects.get_project(slug)
+        tag = tags.get_tag(project, name)
+        page = tags.tag_items(tag, cursor=args.get("cursor"), limit=base.page_limit(args))
+        related = [
+            TagView(row.tag, shared_items=row.count)
+            for row in tags.related_tags(tag, limit=RELATED)
+        ]
+        return TagView(
+            tag,
+            items={"data": [row.item for row in page.rows], "next_cursor": page.next_cursor},
+            related=related,
+            _kept=project,
+        )
+
+
+@blp.route("/projects/<slug>/items/<path:external_id>/tags")
+class ItemTags(MethodView):
+    @blp.response(200, schemas.ItemTagListSchema)
+    def get(self, slug: str, external_id: str) -> dict[str, Any]:
+        """An item's tags, most used on it first, with how many comments about it use each."""
+        project = projects.get_project(slug)
+        item = items.get_item(project, external_id)
+        return base.whole_list(tags.item_tags(item), keep=(project, item))

@@ -1,0 +1,200 @@
+"""Hashtags and mentions found in comments.
+
+A ``#hashtag`` in a comment is a :class:`TagUse` (one per tag and comment: who, which comment,
+when). What pages read is kept beside it as exact aggregates, changed by SQL-side arithmetic as
+uses come and go and never recounted per request:
+
+- :class:`Tag` — one per name and project, with its stored counters;
+- :class:`ItemTag` — the tags of an item with how often each was used (item page, tag grid);
+- :class:`DiscussionTag` — the same for discussions (a general board's thread is tagged itself);
+- :class:`TagUser` — who used a tag how often (``Tag.user_count`` is its number of rows);
+- :class:`TagDay` — uses per tag and UTC day, for trending tags.
+
+An aggregate row exists only while its count is above zero. Curated tags, verification and tag
+groups (a later issue) fit beside these: columns on ``tags`` and ``item_tags`` or tables keyed by
+``tags.id``.
+
+A :class:`Mention` records an ``@user``, an ``@moderators``-style group or a ``^item`` reference
+that a comment makes; notifications deliver them.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Date, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from talk.extensions import db
+from talk.models._types import UTCDateTime
+from talk.models.accounts import User
+from talk.models.discussions import Comment, Discussion
+from talk.models.projects import Item, Project
+
+#: Longest tag name stored (longer hashtags are not tags).
+MAX_TAG_NAME = 100
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+    __table_args__ = (
+        UniqueConstraint("project_id", "name", name="uq_tags_project_name"),
+        Index("ix_tags_project_popular", "project_id", "use_count", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    # Normalised (see talk.markdown.normalise_tag): '#Église' and '#église' are one tag.
+    name: Mapped[str] = mapped_column(String(MAX_TAG_NAME))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Stored counters, kept exact by talk.services.tags.
+    use_count: Mapped[int] = mapped_column(Integer, default=0)  # comments using it
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+    discussion_count: Mapped[int] = mapped_column(Integer, default=0)
+    user_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    project: Mapped[Project] = relationship()
+
+
+class TagUse(db.Model):
+    """A tag in one comment. ``item_id`` is the discussion's item (None on a general board)."""
+
+    __tablename__ = "tag_uses"
+    __table_args__ = (
+        UniqueConstraint("tag_id", "comment_id", name="uq_tag_uses_tag_comment"),
+        Index("ix_tag_uses_comment_id", "comment_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"))
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    discussion_id: Mapped[int] = mapped_column(ForeignKey("discussions.id", ondelete="CASCADE"))
+    item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), nullable=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    tag: Mapped[Tag] = relationship()
+
+
+class ItemTag(db.Model):
+    """An item's tag and how many comments about the item use it."""
+
+    __tablename__ = "item_tags"
+    __table_args__ = (
+        # The tag page's item grid: newest-tagged first, keyset by (first_used_at, item_id).
+        Index("ix_item_tags_tag_recent", "tag_id", "first_used_at", "item_id"),
+    )
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+    use_count: Mapped[int] = mapped_column(Integer, default=0)
+    first_used_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    item: Mapped[Item] = relationship()
+    tag: Mapped[Tag] = relationship()
+
+
+class DiscussionTag(db.Model):
+    """A discussion's tag and how many of its comments use it."""
+
+    __tablename__ = "discussion_tags"
+    __table_args__ = (
+        Index("ix_discussion_tags_tag_recent", "tag_id", "first_used_at", "discussion_id"),
+    )
+
+    discussion_id: Mapped[int] = mapped_column(
+        ForeignKey("discussions.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+    use_count: Mapped[int] = mapped_column(Integer, default=0)
+    first_used_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    discussion: Mapped[Discussion] = relationship()
+    tag: Mapped[Tag] = relationship()
+
+
+class TagUser(db.Model):
+    """How many comments by one person use a tag."""
+
+    __tablename__ = "tag_users"
+    __table_args__ = (Index("ix_tag_users_user_id", "user_id"),)
+
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    use_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TagDay(db.Model):
+    """Uses of a tag made on one UTC day (by live comments): trending tags sum recent days."""
+
+    __tablename__ = "tag_daily"
+    __table_args__ = (Index("ix_tag_daily_project_day", "project_id", "day"),)
+
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MentionKind(enum.StrEnum):
+    USER = "user"
+    GROUP = "group"
+    ITEM = "item"
+
+
+#: The groups ``@group`` may name, and who belongs to each (project roles).
+MENTION_GROUPS: dict[str, tuple[str, ...]] = {
+    "moderators": ("moderator", "admin", "owner"),
+    "experts": ("expert",),
+    "team": ("team", "expert", "moderator", "admin", "owner"),
+    "admins": ("admin", "owner"),
+}
+
+
+class Mention(db.Model):
+    """Someone, a group of staff or an item named in a comment (exactly one of ``user_id``,
+    ``group_name``, ``item_id`` is set, as ``kind`` says)."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (
+        Index("ix_mentions_comment_id", "comment_id"),
+        Index("ix_mentions_user", "user_id", "id"),
+        Index("ix_mentions_item", "item_id", "discussion_id"),
+        # The group-mention rate limit counts an author's recent mentions in a project.
+        Index("ix_mentions_author_recent", "project_id", "author_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    discussion_id: Mapped[int] = mapped_column(ForeignKey("discussions.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[MentionKind] = mapped_column(
+        Enum(
+            MentionKind,
+            native_enum=False,
+            length=8,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=True
+    )
+    group_name: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    comment: Mapped[Comment] = relationship()
+    discussion: Mapped[Discussion] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    item: Mapped[Item | None] = relationship()

@@ -1,0 +1,405 @@
+"""Full-text search over a project's comments, discussion titles, items and tags.
+
+One interface, two engines: :func:`search` parses the query (:mod:`talk.search.query`), resolves
+the filters, and asks the engine of the database in use — FTS5 on SQLite
+(:mod:`talk.search.sqlite`), ``tsvector`` + GIN on PostgreSQL (:mod:`talk.search.postgres`) —
+for one page of ranked, highlighted results. The index itself is kept by database triggers
+(migration ``0003_search``), so no service has to remember to update it.
+
+Ranking and pages. Results are ordered by score (higher is better: ``-bm25()`` on SQLite,
+``ts_rank_cd()`` on PostgreSQL), ties by document id, newest first. A page cursor carries the
+last row's ``(score, id)`` — keyset pagination, so page N costs what page 1 costs — plus a
+fingerprint of the query and filters, so a cursor cannot be replayed against another search.
+Page N never repeats nor skips a result of the same search while the index is unchanged. On
+PostgreSQL ``ts_rank_cd`` depends on the document alone, so writes elsewhere do not move
+anything across a page boundary either; on SQLite ``bm25()`` uses collection statistics, so a
+write between two page requests can nudge scores and, rarely, move a near-tie across the
+boundary.
+
+Who sees what. Comments and discussions are found only on boards the viewer may read
+(:func:`talk.policy.readable_boards_filter`, the SQL twin of ``board.read``); items and tags are
+public, like their pages. Deleted comments and tags nobody uses have no document at all.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from flask import current_app, url_for
+from markupsafe import Markup
+from sqlalchemy import and_, func, or_, select
+
+from talk import policy
+from talk.errors import InvalidInput, NotFound
+from talk.extensions import db
+from talk.models import Board, Discussion, Item, Project, User
+from talk.search import schema
+from talk.search.filters import KINDS, Filters, conditions
+from talk.search.languages import DEFAULT_LANGUAGE, project_language
+from talk.search.query import SearchQuery, parse
+from talk.search.snippets import to_html
+
+__all__ = [
+    "KINDS",
+    "Results",
+    "SearchRequest",
+    "SearchResult",
+    "parse",
+    "parse_day",
+    "search",
+    "search_scope",
+]
+
+MAX_ID = 2**31 - 1
+_DOCUMENT = schema.documents.alias("doc")  # built once: see talk.search.sqlite
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """What was asked, as typed (names, not ids); :func:`search` checks and resolves it."""
+
+    q: str
+    project: str | None = None
+    board: int | None = None
+    item: str | None = None
+    author: str | None = None
+    tag: str | None = None
+    kind: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One thing found, with what a results list shows about it."""
+
+    kind: str
+    id: int
+    title: str
+    snippet_html: Markup
+    score: float
+    created_at: datetime
+    project_slug: str
+    project_title: str
+    discussion_id: int | None = None
+    board_title: str | None = None
+    item_external_id: str | None = None
+    item_title: str | None = None
+    author_username: str | None = None
+    author_name: str | None = None
+
+    @property
+    def project(self) -> str:
+        return self.project_slug
+
+    @property
+    def author(self) -> str | None:
+        return self.author_username
+
+    def url(self, *, external: bool = False) -> str:
+        """The page showing it: a comment's permalink, a discussion, an item, a tag."""
+        if self.kind == "comment":
+            return url_for("discussions.comment", comment_id=self.id, _external=external)
+        if self.kind == "discussion":
+            return url_for("discussions.show", discussion_id=self.id, _external=external)
+        if self.kind == "item":
+            return url_for(
+                "projects.item",
+                slug=self.project_slug,
+                external_id=self.item_external_id,
+                _external=external,
+            )
+        if "tags.show" in current_app.view_functions:
+            return url_for("tags.show", slug=self.project_slug, name=self.title, _external=external)
+        return url_for("projects.home", slug=self.project_slug, _external=external)
+
+
+@dataclass
+class Results:
+    """A page of results, and what the search was resolved to (for the page around it)."""
+
+    rows: list[SearchResult]
+    next_cursor: str | None
+    query: SearchQuery
+    project: Project | None = None
+    board: Board | None = None
+    filters: Filters = field(default_factory=Filters)
+
+
+def parse_day(value: str | None, name: str) -> date | None:
+    """A ``YYYY-MM-DD`` query argument (blank: none); anything else is a clear 422."""
+    if not value:
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"{name} must be a date written YYYY-MM-DD.", {name: ["Not a date like 2026-03-14."]}
+        ) from None
+
+
+# --------------------------------------------------------------------------- resolving
+
+
+def _project(slug: str) -> Project:
+    project = db.session.scalar(select(Project).where(Project.slug == slug))
+    if project is None:
+        raise NotFound(f"No project {slug!r}.")
+    return project
+
+
+def search_scope(slug: str) -> Project:
+    """The project a search form is for (404 when there is none)."""
+    return _project(slug)
+
+
+def _board(viewer: Any, board_id: int, project: Project | None) -> Board:
+    board = db.session.get(Board, board_id) if 0 < board_id <= MAX_ID else None
+    if (
+        board is None
+        or (project is not None and board.project_id != project.id)
+        or not policy.may(viewer, "board.read", board)
+    ):
+        where = f" in project {project.slug!r}" if project is not None else ""
+        raise NotFound(f"No board {board_id}{where}.")
+    return board
+
+
+def _item(project: Project | None, external_id: str) -> Item:
+    if project is None:
+        raise InvalidInput(
+            "Searching one item needs its project.", {"project": ["Required with item."]}
+        )
+    item = db.session.scalar(
+        select(Item).where(Item.project_id == project.id, Item.external_id == external_id)
+    )
+    if item is None:
+        raise NotFound(f"No item {external_id!r} in project {project.slug!r}.")
+    return item
+
+
+def _author(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username_key == username.strip().lower()))
+    if user is None:
+        raise NotFound(f"No user {username!r}.")
+    return user
+
+
+def _tag_id(project: Project | None, name: str) -> int:
+    if project is None:
+        raise InvalidInput(
+            "Searching one tag needs its project.", {"project": ["Required with tag."]}
+        )
+    from talk.services import tags
+
+    return tags.get_tag(project, name.strip().lstrip("#")).id
+
+
+def _period(
+    date_from: date | None, date_to: date | None
+) -> tuple[datetime | None, datetime | None]:
+    if date_from and date_to and date_from > date_to:
+        raise InvalidInput(
+            "The search period ends before it starts.", {"to": ["Must not be before 'from'."]}
+        )
+    since = datetime.combine(date_from, time(), UTC) if date_from else None
+    before = datetime.combine(date_to, time(), UTC) + timedelta(days=1) if date_to else None
+    return since, before
+
+
+def _check_text(value: str | None, name: str) -> str | None:
+    if value is None or not value.strip():
+        return None
+    if "\x00" in value or len(value) > 300:
+        raise InvalidInput(f"{name} is not valid.", {name: ["Too long or contains a NUL byte."]})
+    return value.strip()
+
+
+def _languages(project: Project | None) -> list[str]:
+    """The search languages of the projects searched: one, or every one in use."""
+    if project is not None:
+        return [project_language(project.settings)]
+    settings = db.session.scalars(select(Project.settings))
+    return sorted({project_language(s) for s in settings}) or [DEFAULT_LANGUAGE]
+
+
+# --------------------------------------------------------------------------- cursors
+
+
+def _encode_cursor(score: float, doc_id: int, fingerprint: str) -> str:
+    raw = json.dumps([score, doc_id, fingerprint], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, fingerprint: str) -> tuple[float, int]:
+    problem = InvalidInput(
+        "The page cursor is not valid.", {"cursor": ["Not a cursor of this search."]}
+    )
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        score, doc_id, mark = json.loads(raw)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise problem from None
+    if (
+        not isinstance(score, int | float)
+        or isinstance(score, bool)
+        or not math.isfinite(score)
+        or not isinstance(doc_id, int)
+        or isinstance(doc_id, bool)
+        or not 0 < doc_id <= MAX_ID
+        or mark != fingerprint
+    ):
+        raise problem
+    return float(score), doc_id
+
+
+# --------------------------------------------------------------------------- searching
+
+
+def _engine(query: SearchQuery, languages: list[str]) -> Any:
+    if db.session.get_bind().dialect.name == "postgresql":
+        from talk.search.postgres import PostgresSearch
+
+        return PostgresSearch(query, languages)
+    from talk.search.sqlite import SqliteSearch
+
+    return SqliteSearch(query, languages)
+
+
+def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: int) -> Results:
+    """One page of what ``viewer`` may read that matches ``request``, best first.
+
+    Raises :class:`InvalidInput` for a query or filter that cannot be searched (naming it) and
+    :class:`NotFound` for a project, board, item, author or tag that does not exist — or, for a
+    board, that the viewer may not read.
+    """
+    query = parse(request.q)
+    if request.kind is not None and request.kind not in KINDS:
+        raise InvalidInput(
+            "Unknown kind of result.", {"kind": [f"Use one of: {', '.join(KINDS)}."]}
+        )
+    project = _project(request.project) if request.project else None
+    board = _board(viewer, request.board, project) if request.board is not None else None
+    if board is not None and project is None:
+        project = board.project
+    item_name = _check_text(request.item, "item")
+    author_name = _check_text(request.author, "author")
+    tag_name = _check_text(request.tag, "tag")
+    since, before = _period(request.date_from, request.date_to)
+    filters = Filters(
+        project_id=project.id if project else None,
+        board_id=board.id if board else None,
+        item_id=_item(project, item_name).id if item_name else None,
+        author_id=_author(author_name).id if author_name else None,
+        tag_id=_tag_id(project, tag_name) if tag_name else None,
+        kind=request.kind,
+        since=since,
+        before=before,
+    )
+    fingerprint = query.fingerprint(*filters.key())
+    after = _decode_cursor(cursor, fingerprint) if cursor else None
+
+    engine = _engine(query, _languages(project))
+    hits = engine.hits(lambda doc: conditions(viewer, filters, doc)).subquery("hits")
+    page = select(hits.c.doc_id, hits.c.score)
+    if after is not None:
+        score, doc_id = after
+        page = page.where(
+            or_(hits.c.score < score, and_(hits.c.score == score, hits.c.doc_id < doc_id))
+        )
+    page = (
+        page.order_by(hits.c.score.desc(), hits.c.doc_id.desc()).limit(limit + 1).subquery("page")
+    )
+    doc = _DOCUMENT
+    statement = (
+        select(
+            page.c.score,
+            page.c.doc_id,
+            doc.c.kind,
+            doc.c.source_id,
+            doc.c.created_at,
+            doc.c.title,
+            doc.c.discussion_id,
+            Project.slug,
+            Project.title,
+            Discussion.title,
+            Board.title,
+            Item.external_id,
+            Item.title,
+            User.username,
+            User.display_name,
+            engine.snippet(doc).label("snippet"),
+        )
+        .select_from(page)
+        .join(doc, doc.c.id == page.c.doc_id)
+        .join(Project, Project.id == doc.c.project_id)
+        .outerjoin(Discussion, Discussion.id == doc.c.discussion_id)
+        .outerjoin(Board, Board.id == doc.c.board_id)
+        .outerjoin(Item, Item.id == doc.c.item_id)
+        .outerjoin(User, User.id == doc.c.author_id)
+        .order_by(page.c.score.desc(), page.c.doc_id.desc())
+    )
+    rows = db.session.execute(statement).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = _encode_cursor(float(rows[-1][0]), rows[-1][1], fingerprint)
+    return Results(
+        [_result(row) for row in rows],
+        next_cursor,
+        query,
+        project=project,
+        board=board,
+        filters=filters,
+    )
+
+
+def _result(row: Any) -> SearchResult:
+    (
+        score,
+        _doc_id,
+        kind,
+        source_id,
+        created_at,
+        doc_title,
+        discussion_id,
+        project_slug,
+        project_title,
+        discussion_title,
+        board_title,
+        item_external_id,
+        item_title,
+        username,
+        display_name,
+        snippet,
+    ) = row
+    title = discussion_title if kind == "comment" else doc_title
+    return SearchResult(
+        kind=kind,
+        id=source_id,
+        title=title or "",
+        snippet_html=to_html(snippet),
+        score=float(score),
+        created_at=created_at,
+        project_slug=project_slug,
+        project_title=project_title,
+        discussion_id=discussion_id,
+        board_title=board_title,
+        item_external_id=item_external_id,
+        item_title=item_title,
+        author_username=username,
+        author_name=display_name,
+    )
+
+
+def count_documents() -> int:
+    """How many documents the index holds (operators' and tests' sanity check)."""
+    return int(db.session.scalar(select(func.count()).select_from(schema.documents)) or 0)

@@ -1,0 +1,418 @@
+"""Hashtags: keeping tags and their stored counters in step with comments, and reading them.
+
+A ``#hashtag`` in a comment attaches the tag to what the discussion is about: the item (for an
+item's thread) or the discussion itself (on a general board). :func:`sync_comment` makes one
+comment's uses match its text, and moves every aggregate by the difference with SQL-side
+arithmetic (``use_count = use_count + 1``) and ``INSERT … ON CONFLICT`` upserts, so concurrent
+writers keep the counters exact and nothing is ever recounted per request.
+
+Tags are a public index of the project. A comment's hashtags count only where any logged-in
+volunteer may read it: on boards closed to the project team, ``#words`` stay plain text, so a
+tag's name and counts never reveal what staff say among themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Table, and_, case, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import contains_eager, selectinload
+
+from talk import markdown, policy
+from talk.clock import utcnow
+from talk.errors import InvalidInput, NotFound
+from talk.extensions import db
+from talk.models import (
+    Board,
+    Comment,
+    Discussion,
+    DiscussionTag,
+    Item,
+    ItemTag,
+    Project,
+    Tag,
+    TagDay,
+    TagUse,
+    TagUser,
+)
+from talk.models.tags import MAX_TAG_NAME
+from talk.pagination import Page, keyset_page
+
+MAX_TAGS_PER_COMMENT = 30
+TRENDING_DAYS = 7
+#: Related tags are counted over the tag's most recently tagged items, so the query is bounded.
+RELATED_SAMPLE = 200
+AUTOCOMPLETE_LIMIT = 10
+
+# Stands for "any logged-in volunteer" when asking the policy whether a board is open to all.
+_ANY_VOLUNTEER = SimpleNamespace(id=0, is_authenticated=True, is_site_admin=False)
+
+
+# --------------------------------------------------------------------------------------- names
+
+
+def normalise(name: str) -> str | None:
+    """The stored form of a tag name (``#Église`` → ``église``), or None if it cannot be one."""
+    if not isinstance(name, str) or "\x00" in name:
+        return None
+    normalised = markdown.normalise_tag(name)
+    if not normalised or len(normalised) > MAX_TAG_NAME:
+        return None
+    return normalised
+
+
+def normalise_prefix(typed: str) -> str | None:
+    """What a half-typed tag (``#Égl``) is the start of, normalised like a name (``égl``); one
+    character is enough, unlike for a whole name. None if no tag can start like that."""
+    if not isinstance(typed, str) or "\x00" in typed:
+        return None
+    # A digit after the prefix makes any valid start a valid name without changing the rest
+    # (digits neither compose nor fold), so the name rules are the markup module's, not copied.
+    completed = markdown.normalise_tag(typed.strip().removeprefix("#") + "0")
+    return completed[:-1] if completed else None
+
+
+def counts_tags(board: Board) -> bool:
+    """Whether hashtags on ``board`` become tags: only where any logged-in volunteer may read."""
+    return policy.may(_ANY_VOLUNTEER, "board.read", board)
+
+
+def check_tag_count(names: Iterable[str]) -> None:
+    """Refuse a comment with more hashtags than anyone writes in earnest."""
+    count = len(set(names))
+    if count > MAX_TAGS_PER_COMMENT:
+        raise InvalidInput(
+            f"A comment can carry at most {MAX_TAGS_PER_COMMENT} hashtags.",
+            {"body": [f"Has {count} different hashtags; use at most {MAX_TAGS_PER_COMMENT}."]},
+        )
+
+
+def tag_path(project_slug: str, name: str) -> str:
+    """The tag page's path, also outside a request (comments are rendered by the CLI too)."""
+    return site_path("tags.show", slug=project_slug, name=name)
+
+
+def site_path(endpoint: str, **values: Any) -> str:
+    """A page's path on this site, built without a request (stored HTML holds paths)."""
+    adapter = current_app.url_map.bind(
+        "localhost", script_name=current_app.config.get("APPLICATION_ROOT") or "/"
+    )
+    return adapter.build(endpoint, values)
+
+
+# --------------------------------------------------------------------------------- keeping sync
+
+
+def _insert(table: Table) -> Any:
+    """``INSERT`` with ``ON CONFLICT`` for the engine in use (both speak the same clause)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _add(model: Any, key: dict[str, Any], delta: int, **on_insert: Any) -> bool:
+    """Add ``delta`` to the aggregate row ``key`` of ``model`` (creating it); True if the row is
+    new. The row's count column is ``use_count`` (``uses`` for :class:`TagDay`)."""
+    table: Table = model.__table__
+    column = table.c.uses if "uses" in table.c else table.c.use_count
+    statement = _insert(table).values(**key, **on_insert, **{column.key: delta})
+    statement = statement.on_conflict_do_update(
+        index_elements=list(key), set_={column.key: column + statement.excluded[column.key]}
+    ).returning(column)
+    return db.session.execute(statement).scalar_one() == delta
+
+
+def _subtract(model: Any, key: dict[str, Any], delta: int) -> bool:
+    """Take ``delta`` from the aggregate row ``key``, deleting it at zero; True if deleted."""
+    table: Table = model.__table__
+    column = table.c.uses if "uses" in table.c else table.c.use_count
+    where = and_(*(table.c[name] == value for name, value in key.items()))
+    remaining = db.session.execute(
+        update(table).where(where).values({column: column - delta}).returning(column)
+    ).scalar_one_or_none()
+    if remaining is not None and remaining <= 0:
+        db.session.execute(delete(table).where(where, column <= 0))
+        return True
+    return False
+
+
+def _tag_ids(project_id: int, names: Iterable[str], now: datetime) -> dict[str, int]:
+    """Ids of the project's tags named ``names``, creating the missing ones."""
+    names = sorted(set(names))
+    if not names:
+        return {}
+    table: Table = Tag.__table__
+    rows = [
+        {
+            "project_id": project_id,
+            "name": name,
+            "created_at": now,
+            "last_used_at": now,
+            "use_count": 0,
+            "item_count": 0,
+            "discussion_count": 0,
+            "user_count": 0,
+        }
+        for name in names
+    ]
+    db.session.execute(
+        _insert(table).values(rows).on_conflict_do_nothing(index_elements=["project_id", "name"])
+    )
+    found = db.session.execute(
+        select(table.c.name, table.c.id).where(
+            table.c.project_id == project_id, table.c.name.in_(names)
+        )
+    )
+    return dict(found.all())
+
+
+@dataclass(frozen=True)
+class _Use:
+    id: int
+    tag_id: int
+    created_at: datetime
+
+
+def sync_comment(
+    comment: Comment, names: Iterable[str], *, visible: bool = True, now: datetime | None = None
+) -> None:
+    """Make ``comment``'s tag uses those of ``names`` (parsed from its body), or none at all when
+    it is not ``visible`` (deleted, or hidden by a moderator), and keep every counter exact.
+
+    Call it after the comment is flushed, in the transaction that changed it.
+    """
+    discussion = comment.discussion
+    wanted: set[str] = set()
+    if visible and not comment.is_deleted and counts_tags(discussion.board):
+        wanted = {n for n in (normalise(name) for name in names) if n}
+    existing_rows = db.session.execute(
+        select(TagUse.id, TagUse.tag_id, TagUse.created_at, Tag.name)
+        .join(Tag, Tag.id == TagUse.tag_id)
+        .where(TagUse.comment_id == comment.id)
+    ).all()
+    existing = {row.name: _Use(row.id, row.tag_id, row.created_at) for row in existing_rows}
+    now = now or utcnow()
+    removed = sorted((existing[name] for name in existing.keys() - wanted), key=lambda u: u.tag_id)
+    added = _tag_ids(comment.project_id, wanted - existing.keys(), now)
+    for use in removed:
+        _detach(comment, discussion, use)
+    for tag_id in sorted(added.values()):  # one lock order for every writer
+        _attach(comment, discussion, tag_id, now)
+
+
+def _attach(comment: Comment, discussion: Discussion, tag_id: int, now: datetime) -> None:
+    db.session.execute(
+        TagUse.__table__.insert().values(
+            tag_id=tag_id,
+            comment_id=comment.id,
+            discussion_id=discussion.id,
+            item_id=discussion.item_id,
+            user_id=comment.author_id,
+            created_at=now,
+        )
+    )
+    new_item = discussion.item_id is not None and _add(
+        ItemTag, {"item_id": discussion.item_id, "tag_id": tag_id}, 1, first_used_at=now
+    )
+    new_discussion = _add(
+        DiscussionTag, {"discussion_id": discussion.id, "tag_id": tag_id}, 1, first_used_at=now
+    )
+    new_user = _add(TagUser, {"tag_id": tag_id, "user_id": comment.author_id}, 1)
+    _add(TagDay, {"tag_id": tag_id, "day": now.date()}, 1, project_id=comment.project_id)
+    _bump_tag(tag_id, 1, new_item, new_discussion, new_user, last_used_at=now)
+
+
+def _detach(comment: Comment, discussion: Discussion, use: _Use) -> None:
+    db.session.execute(delete(TagUse.__table__).where(TagUse.__table__.c.id == use.id))
+    tag_id = use.tag_id
+    gone_item = discussion.item_id is not None and _subtract(
+        ItemTag, {"item_id": discussion.item_id, "tag_id": tag_id}, 1
+    )
+    gone_discussion = _subtract(
+        DiscussionTag, {"discussion_id": discussion.id, "tag_id": tag_id}, 1
+    )
+    gone_user = _subtract(TagUser, {"tag_id": tag_id, "user_id": comment.author_id}, 1)
+    _subtract(TagDay, {"tag_id": tag_id, "day": use.created_at.date()}, 1)
+    _bump_tag(tag_id, -1, gone_item, gone_discussion, gone_user)
+
+
+def _bump_tag(
+    tag_id: int,
+    sign: int,
+    item: bool,
+    discussion: bool,
+    user: bool,
+    last_used_at: datetime | None = None,
+) -> None:
+    table: Table = Tag.__table__
+    values: dict[Any, Any] = {table.c.use_count: table.c.use_count + sign}
+    for changed, column in (
+        (item, "item_count"),
+        (discussion, "discussion_count"),
+        (user, "user_count"),
+    ):
+        if changed:
+            values[table.c[column]] = table.c[column] + sign
+    if last_used_at is not None:
+        values[table.c.last_used_at] = last_used_at
+    db.session.execute(update(table).where(table.c.id == tag_id).values(values))
+
+
+# ------------------------------------------------------------------------------------- reading
+
+
+def get_tag(project: Project, name: str) -> Tag:
+    """The project's tag called ``name`` in any spelling (``Église`` finds ``église``); a tag
+    nobody uses any more is not found."""
+    normalised = normalise(name)
+    tag = None
+    if normalised:
+        tag = db.session.scalar(
+            select(Tag).where(Tag.project_id == project.id, Tag.name == normalised)
+        )
+    if tag is None or tag.use_count <= 0:
+        raise NotFound(f"No tag #{name} in project {project.slug!r}.")
+    return tag
+
+
+def popular_tags(project: Project, *, cursor: str | None, limit: int) -> Page[Tag]:
+    """The project's tags, most used first."""
+    query = select(Tag).where(Tag.project_id == project.id, Tag.use_count > 0)
+    return keyset_page(query, [Tag.use_count, Tag.id], cursor=cursor, limit=limit, descending=True)
+
+
+@dataclass(frozen=True)
+class CountedTag:
+    """A tag with a count that depends on the question (recent uses, shared items, uses on an
+    item)."""
+
+    tag: Tag
+    count: int
+
+
+def trending_tags(
+    project: Project, *, limit: int, days: int = TRENDING_DAYS, now: datetime | None = None
+) -> list[CountedTag]:
+    """The tags used most in the last ``days`` days (today included, by the injected clock)."""
+    since = (now or utcnow()).date() - timedelta(days=days - 1)
+    recent = (
+        select(TagDay.tag_id, func.sum(TagDay.uses).label("uses"))
+        .where(TagDay.project_id == project.id, TagDay.day >= since)
+        .group_by(TagDay.tag_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Tag, recent.c.uses)
+        .join(recent, recent.c.tag_id == Tag.id)
+        .where(recent.c.uses > 0)
+        .order_by(recent.c.uses.desc(), Tag.use_count.desc(), Tag.name)
+        .limit(limit)
+    ).all()
+    return [CountedTag(tag, int(uses)) for tag, uses in rows]
+
+
+def tag_items(tag: Tag, *, cursor: str | None, limit: int) -> Page[ItemTag]:
+    """The items carrying ``tag``, most recently tagged first (each row's ``item`` loaded)."""
+    query = select(ItemTag).where(ItemTag.tag_id == tag.id).options(selectinload(ItemTag.item))
+    return keyset_page(
+        query,
+        [ItemTag.first_used_at, ItemTag.item_id],
+        cursor=cursor,
+        limit=limit,
+        descending=True,
+    )
+
+
+def tag_discussions(
+    viewer: Any, tag: Tag, *, cursor: str | None, limit: int
+) -> Page[DiscussionTag]:
+    """The discussions using ``tag`` that ``viewer`` may read, most recently tagged first (each
+    row's discussion loaded with its author and item)."""
+    query = (
+        select(DiscussionTag)
+        .join(Discussion, Discussion.id == DiscussionTag.discussion_id)
+        .where(
+            DiscussionTag.tag_id == tag.id,
+            Discussion.board_id.in_(select(Board.id).where(policy.readable_boards_filter(viewer))),
+        )
+        .options(
+            selectinload(DiscussionTag.discussion).selectinload(Discussion.author),
+            selectinload(DiscussionTag.discussion).selectinload(Discussion.item),
+        )
+    )
+    return keyset_page(
+        query,
+        [DiscussionTag.first_used_at, DiscussionTag.discussion_id],
+        cursor=cursor,
+        limit=limit,
+        descending=True,
+    )
+
+
+def related_tags(tag: Tag, *, limit: int = 10, sample: int = RELATED_SAMPLE) -> list[CountedTag]:
+    """Tags found on the same items as ``tag``, by how many of its ``sample`` most recently
+    tagged items carry them: one bounded query, however popular the tag."""
+    recent_items = (
+        select(ItemTag.item_id)
+        .where(ItemTag.tag_id == tag.id)
+        .order_by(ItemTag.first_used_at.desc(), ItemTag.item_id.desc())
+        .limit(sample)
+        .subquery()
+    )
+    shared = (
+        select(ItemTag.tag_id, func.count().label("shared"))
+        .join(recent_items, recent_items.c.item_id == ItemTag.item_id)
+        .where(ItemTag.tag_id != tag.id)
+        .group_by(ItemTag.tag_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Tag, shared.c.shared)
+        .join(shared, shared.c.tag_id == Tag.id)
+        .order_by(shared.c.shared.desc(), Tag.use_count.desc(), Tag.name)
+        .limit(limit)
+    ).all()
+    return [CountedTag(other, int(count)) for other, count in rows]
+
+
+def item_tags(item: Item, *, limit: int = 100) -> list[ItemTag]:
+    """An item's tags, most used on it first, each with its ``tag`` loaded (one query)."""
+    return list(
+        db.session.scalars(
+            select(ItemTag)
+            .join(Tag, Tag.id == ItemTag.tag_id)
+            .where(ItemTag.item_id == item.id)
+            .options(contains_eager(ItemTag.tag))
+            .order_by(ItemTag.use_count.desc(), Tag.name)
+            .limit(limit)
+        )
+    )
+
+
+def autocomplete(project: Project, prefix: str, *, limit: int = AUTOCOMPLETE_LIMIT) -> list[Tag]:
+    """Tags for a half-typed ``#pre``: those starting with it, most used first, then those
+    containing it (one query)."""
+    text = normalise_prefix(prefix)
+    if not text:
+        raise InvalidInput(
+            "Type the start of a tag.", {"q": ["Letters, digits or '_' of a tag name."]}
+        )
+    starts = Tag.name.startswith(text, autoescape=True)
+    return list(
+        db.session.scalars(
+            select(Tag)
+            .where(
+                Tag.project_id == project.id,
+                Tag.use_count > 0,
+                Tag.name.contains(text, autoescape=True),
+            )
+            .order_by(case((starts, 0), else_=1), Tag.use_count.desc(), Tag.name)
+            .limit(limit)
+        )
+    )
