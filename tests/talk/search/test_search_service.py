@@ -196,47 +196,23 @@ class SimpleComment:
         self.id = comment_id
 
 
-def test_restricted_boards_are_searched_only_by_who_may_read_them(app, find, make, herbarium):
-    from talk.extensions import db
-    from talk.models import Project, User
-    from talk.services import discussions, projects
-
+def test_restricted_boards_are_searched_only_by_who_may_read_them(
+    find, make, herbarium, staff_room
+):
     project, alice, *_ = herbarium
     team = make.member(project, "team", username="staffer")
     admin = make.admin()
-    with app.app_context():
-        board = projects.create_board(
-            db.session.get(User, project.owner.id),
-            db.session.get(Project, project.id),
-            "Staff room",
-            read_level="team",
-            write_level="team",
-        )
-        secret = discussions.start_discussion(
-            db.session.get(User, team.id), board, "Rota zebra", "The zebra rota for Friday."
-        )
-        db.session.commit()
-        secret_id = secret.id
+    room = staff_room(project, team)
     for viewer in (None, alice):
         assert find("zebra", viewer).pairs == []
         assert find("zebra", viewer, project="herbarium").pairs == []
     for viewer in (team, admin, project.owner):
-        assert set(find("zebra", viewer).pairs) >= {("discussion", secret_id)}
+        assert set(find("zebra", viewer).pairs) >= {("discussion", room.discussion_id)}
         assert len(find("zebra", viewer, project="herbarium").pairs) == 2
     # Naming the board does not reveal it either.
     with pytest.raises(NotFound):
-        find("zebra", alice, board=board_id(app, "Staff room"))
-    assert len(find("zebra", team, board=board_id(app, "Staff room")).pairs) == 2
-
-
-def board_id(app, title):
-    from sqlalchemy import select
-
-    from talk.extensions import db
-    from talk.models import Board
-
-    with app.app_context():
-        return db.session.scalar(select(Board.id).where(Board.title == title))
+        find("zebra", alice, board=room.id)
+    assert len(find("zebra", team, board=room.id).pairs) == 2
 
 
 def test_filters(find, make, clock, herbarium):
