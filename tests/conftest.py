@@ -314,6 +314,22 @@ def make(app: Flask) -> Factory:
     return Factory(app)
 
 
+@pytest.fixture
+def token(app: Flask) -> Any:
+    """``token(user)``: request headers carrying a new API token for ``user``."""
+
+    def make_token(user: SimpleNamespace) -> dict[str, str]:
+        from talk.models import User
+        from talk.services import accounts
+
+        with app.app_context():
+            raw = accounts.create_token(db.session.get(User, user.id), "tests")
+            db.session.commit()
+        return {"Authorization": f"Bearer {raw}"}
+
+    return make_token
+
+
 def login(client: FlaskClient, username: str, password: str = TEST_PASSWORD) -> None:
     """Log in through the real form (with its CSRF token)."""
     token = csrf_token(client, "/login")

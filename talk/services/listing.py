@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
 from talk import policy
@@ -18,13 +18,15 @@ from talk.models import Board, Comment, Discussion, Item, Membership, Project, U
 from talk.pagination import Page, _encode, keyset_page
 
 
-def _recent_discussions(where: Any, *, cursor: str | None, limit: int) -> Page[Discussion]:
-    """Discussions matching ``where``, most recently active first, with author and item."""
-    query = (
-        select(Discussion)
-        .where(where)
-        .options(selectinload(Discussion.author), selectinload(Discussion.item))
-    )
+def _recent_discussions(
+    where: Any, *, cursor: str | None, limit: int, with_board: bool = False
+) -> Page[Discussion]:
+    """Discussions matching ``where``, most recently active first, with author and item (and
+    board, for lists that span boards)."""
+    loads = [selectinload(Discussion.author), selectinload(Discussion.item)]
+    if with_board:
+        loads.append(selectinload(Discussion.board))
+    query = select(Discussion).where(where).options(*loads)
     return keyset_page(
         query,
         [Discussion.last_comment_at, Discussion.id],
@@ -48,25 +50,11 @@ def project_discussions(
     viewer: Any, project: Project, *, cursor: str | None, limit: int
 ) -> Page[Discussion]:
     """Recently active discussions across the boards ``viewer`` may read."""
-    query = (
-        select(Discussion)
-        .where(
-            Discussion.project_id == project.id,
-            Discussion.board_id.in_(_readable_boards(viewer)),
-        )
-        .options(
-            selectinload(Discussion.author),
-            selectinload(Discussion.item),
-            selectinload(Discussion.board),
-        )
+    where = and_(
+        Discussion.project_id == project.id,
+        Discussion.board_id.in_(_readable_boards(viewer)),
     )
-    return keyset_page(
-        query,
-        [Discussion.last_comment_at, Discussion.id],
-        cursor=cursor,
-        limit=limit,
-        descending=True,
-    )
+    return _recent_discussions(where, cursor=cursor, limit=limit, with_board=True)
 
 
 def discussion_comments(discussion: Discussion, *, cursor: str | None, limit: int) -> Page[Comment]:

@@ -17,22 +17,6 @@ API = "/api/v1"
 
 
 @pytest.fixture
-def token(app: Flask) -> Callable[[SimpleNamespace], dict[str, str]]:
-    """``token(user)`` makes an API token for ``user`` and returns the request headers."""
-
-    def make_token(user: SimpleNamespace) -> dict[str, str]:
-        from talk.models import User
-        from talk.services import accounts
-
-        with app.app_context():
-            raw = accounts.create_token(db.session.get(User, user.id), "tests")
-            db.session.commit()
-        return {"Authorization": f"Bearer {raw}"}
-
-    return make_token
-
-
-@pytest.fixture
 def counts(app: Flask) -> Callable[[], dict[str, Any]]:
     """``counts()``: rows per table plus every stored counter — equal before and after a refused
     request means the request changed nothing."""

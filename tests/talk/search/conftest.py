@@ -11,7 +11,6 @@ from flask import Flask
 from flask_login import AnonymousUserMixin
 
 from talk.extensions import db
-from tests.talk.api.conftest import token  # noqa: F401 - API tokens for the search API tests
 
 
 @pytest.fixture

@@ -102,22 +102,6 @@ def mentions_of(app: Flask) -> Any:
 
 
 @pytest.fixture
-def token(app: Flask) -> Any:
-    """``token(user)``: request headers with a new API token for ``user``."""
-
-    def make_token(user: SimpleNamespace) -> dict[str, str]:
-        from talk.models import User
-        from talk.services import accounts
-
-        with app.app_context():
-            raw = accounts.create_token(db.session.get(User, user.id), "tests")
-            db.session.commit()
-        return {"Authorization": f"Bearer {raw}"}
-
-    return make_token
-
-
-@pytest.fixture
 def staff_board(make: Any) -> Any:
     """``staff_board(project)``: a general board only the project team and up may read."""
 
