@@ -96,6 +96,47 @@ class EditCommentForm(FlaskForm):
     body = TextAreaField("Comment", validators=[DataRequired(REQUIRED)])
 
 
+class CurateForm(FlaskForm):
+    """Add a tag to the curated vocabulary."""
+
+    name = StringField("Tag", validators=[DataRequired(REQUIRED), no_nul])
+    description = TextAreaField("Description (optional)")
+    authority_uri = StringField(
+        "Authority link (optional)",
+        render_kw={"inputmode": "url", "spellcheck": "false", "autocapitalize": "none"},
+    )
+    synonyms = StringField("Synonyms (optional)", validators=[no_nul])
+
+
+class TagEditForm(FlaskForm):
+    """A curated tag's description and authority link."""
+
+    description = TextAreaField("Description")
+    authority_uri = StringField(
+        "Authority link",
+        render_kw={"inputmode": "url", "spellcheck": "false", "autocapitalize": "none"},
+    )
+
+
+class SynonymForm(FlaskForm):
+    synonym = StringField("Synonym", validators=[DataRequired(REQUIRED), no_nul])
+
+
+class RenameForm(FlaskForm):
+    new_name = StringField("New name", validators=[DataRequired(REQUIRED), no_nul])
+
+
+class MergeForm(FlaskForm):
+    into = StringField("Merge into the tag", validators=[DataRequired(REQUIRED), no_nul])
+
+
+class VerdictForm(FlaskForm):
+    """An expert's verdict on one tag of an item (the button pressed says which)."""
+
+    tag = StringField("Tag", validators=[DataRequired(REQUIRED), no_nul])
+    note = StringField("Note (optional)", validators=[no_nul])
+
+
 def add_service_errors(form: FlaskForm, error: TalkError) -> list[str]:
     """Attach ``error.fields`` to the form's visible fields; returns the messages that fit none
     (to show above the form)."""

@@ -174,6 +174,36 @@ def _comment_delete(user: Any, comment: Comment) -> bool:
     return _site_admin(user) or rank_in(user, comment.discussion.project) >= RANK["moderator"]
 
 
+@rule("tags.curate")
+def _tags_curate(user: Any, project: Project) -> bool:
+    """Experts, the project team and admins keep the curated vocabulary (and merge, rename)."""
+    return _site_admin(user) or rank_in(user, project) >= RANK["team"]
+
+
+@rule("tags.verify")
+def _tags_verify(user: Any, project: Project) -> bool:
+    """Verifying a tag on an item is an expert's judgement (admins and owners may stand in)."""
+    return _site_admin(user) or role_in(user, project) in ("expert", "admin", "owner")
+
+
+@rule("tag_group.create")
+def _tag_group_create(user: Any, project: Project) -> bool:
+    """Anyone logged in may save a tag query as a group, as they may start a discussion."""
+    return _authenticated(user)
+
+
+@rule("tag_group.manage")
+def _tag_group_manage(user: Any, group: Any) -> bool:
+    """A group's creator edits or deletes it; so do moderators and admins of its project."""
+    if not _authenticated(user):
+        return False
+    return (
+        group.created_by_id == user.id
+        or _site_admin(user)
+        or rank_in(user, group.project) >= RANK["moderator"]
+    )
+
+
 def items_board(project: Project) -> Board:
     """The project's board for per-item threads (every project has exactly one)."""
     for board in project.boards:

@@ -13,20 +13,26 @@ from talk.models.projects import (
 )
 from talk.models.tags import (
     MENTION_GROUPS,
+    TAG_ACTIONS,
     DiscussionTag,
     ItemTag,
     Mention,
     MentionKind,
     Tag,
+    TagAction,
     TagDay,
+    TagGroup,
     TagUse,
     TagUser,
+    TagVerdict,
+    Verdict,
 )
 
 __all__ = [
     "ACCESS_LEVELS",
     "MENTION_GROUPS",
     "ROLES",
+    "TAG_ACTIONS",
     "ApiToken",
     "Board",
     "BoardKind",
@@ -41,8 +47,12 @@ __all__ = [
     "MentionKind",
     "Project",
     "Tag",
+    "TagAction",
     "TagDay",
+    "TagGroup",
     "TagUse",
     "TagUser",
+    "TagVerdict",
     "User",
+    "Verdict",
 ]

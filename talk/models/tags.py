@@ -10,9 +10,15 @@ uses come and go and never recounted per request:
 - :class:`TagUser` — who used a tag how often (``Tag.user_count`` is its number of rows);
 - :class:`TagDay` — uses per tag and UTC day, for trending tags.
 
-An aggregate row exists only while its count is above zero. Curated tags, verification and tag
-groups (a later issue) fit beside these: columns on ``tags`` and ``item_tags`` or tables keyed by
-``tags.id``.
+An aggregate row exists only while its count is above zero.
+
+Curation (experts' vocabulary) lives on the same rows: a curated tag has ``curated_at`` set and
+may carry a description and an authority URI; a **synonym** is a tag row whose ``canonical_id``
+names the curated (or surviving) tag. Uses never point at a synonym: a ``#variant`` is resolved
+to its canonical tag when a comment is saved, and merging moves the variant's uses over, so
+every counter, page, search and export sees one tag. :class:`TagVerdict` is an expert's verdict
+on a tag of an item, :class:`TagAction` the record of every curation action, and
+:class:`TagGroup` a saved tag query (``#nurse AND #smallpox``) shown as a live collection.
 
 A :class:`Mention` records an ``@user``, an ``@moderators``-style group or a ``^item`` reference
 that a comment makes; notifications deliver them.
@@ -22,8 +28,20 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Date, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from talk.extensions import db
@@ -34,6 +52,8 @@ from talk.models.projects import Item, Project
 
 #: Longest tag name stored (longer hashtags are not tags).
 MAX_TAG_NAME = 100
+MAX_AUTHORITY_URI = 500
+MAX_TAG_DESCRIPTION = 2000
 
 
 class Tag(db.Model):
@@ -54,8 +74,25 @@ class Tag(db.Model):
     item_count: Mapped[int] = mapped_column(Integer, default=0)
     discussion_count: Mapped[int] = mapped_column(Integer, default=0)
     user_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Curation (talk.services.curation). A synonym points at its canonical tag; chains are
+    # never longer than one step.
+    # (No ON DELETE on these two: see migration 0004.)
+    canonical_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tags.id"), nullable=True, index=True
+    )
+    curated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    curated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    authority_uri: Mapped[str | None] = mapped_column(String(MAX_AUTHORITY_URI), nullable=True)
+    # Bumped by every curation change, so the search index refreshes the tag's document.
+    revision: Mapped[int] = mapped_column(Integer, default=0)
 
     project: Mapped[Project] = relationship()
+    curated_by: Mapped[User | None] = relationship(foreign_keys=[curated_by_id])
+
+    @property
+    def is_curated(self) -> bool:
+        return self.curated_at is not None
 
 
 class TagUse(db.Model):
@@ -142,6 +179,115 @@ class TagDay(db.Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     uses: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Verdict(enum.StrEnum):
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+class TagVerdict(db.Model):
+    """An expert's verdict on a tag of an item: verified (catalogue-ready) or rejected. It is the
+    expert's statement and outlives the comments that put the tag on the item."""
+
+    __tablename__ = "tag_verdicts"
+    __table_args__ = (
+        # Exports walk a project's verdicts in order.
+        Index("ix_tag_verdicts_project", "project_id", "verdict", "item_id", "tag_id"),
+        Index("ix_tag_verdicts_tag", "tag_id", "item_id"),
+    )
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    verdict: Mapped[Verdict] = mapped_column(
+        Enum(Verdict, native_enum=False, length=8, values_callable=lambda e: [m.value for m in e])
+    )
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+    item: Mapped[Item] = relationship()
+    tag: Mapped[Tag] = relationship()
+    decided_by: Mapped[User | None] = relationship()
+
+
+class TagAction(db.Model):
+    """One curation action, kept for the record: who did what to which tag, and when.
+
+    ``action`` is one of :data:`TAG_ACTIONS`; ``details`` holds what the action changed (old and
+    new values, counts moved) so the record reads on its own after the tags change again."""
+
+    __tablename__ = "tag_actions"
+    __table_args__ = (
+        Index("ix_tag_actions_project", "project_id", "id"),
+        Index("ix_tag_actions_tag", "tag_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    action: Mapped[str] = mapped_column(String(32))
+    tag_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tags.id", ondelete="SET NULL"), nullable=True
+    )
+    item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("items.id", ondelete="SET NULL"), nullable=True
+    )
+    tag_name: Mapped[str] = mapped_column(String(MAX_TAG_NAME))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    actor: Mapped[User | None] = relationship()
+    item: Mapped[Item | None] = relationship()
+
+
+#: What a :class:`TagAction` can record.
+TAG_ACTIONS = (
+    "curate",  # a tag joins the vocabulary
+    "edit",  # description or authority changed
+    "uncurate",  # a tag leaves the vocabulary (its synonyms stay)
+    "add-synonym",
+    "remove-synonym",
+    "rename",
+    "merge",
+    "verify",
+    "reject",
+    "clear-verdict",
+)
+
+MAX_GROUP_QUERY = 500
+
+
+class TagGroup(db.Model):
+    """A saved tag query (``#nurse AND #smallpox``): a live collection of the items matching it,
+    with its own page, link and export (talk.services.tag_groups)."""
+
+    __tablename__ = "tag_groups"
+    __table_args__ = (UniqueConstraint("project_id", "slug", name="uq_tag_groups_project_slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    query: Mapped[str] = mapped_column(String(MAX_GROUP_QUERY))
+    # Only items whose tags in the query are verified by an expert.
+    verified_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    project: Mapped[Project] = relationship()
+    created_by: Mapped[User | None] = relationship()
 
 
 class MentionKind(enum.StrEnum):

@@ -20,9 +20,9 @@ from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Table, and_, case, delete, func, select, update
+from sqlalchemy import Table, and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from talk import markdown, policy
 from talk.clock import utcnow
@@ -142,11 +142,17 @@ def _subtract(model: Any, key: dict[str, Any], delta: int) -> bool:
     return False
 
 
-def _tag_ids(project_id: int, names: Iterable[str], now: datetime) -> dict[str, int]:
-    """Ids of the project's tags named ``names``, creating the missing ones."""
+def _tag_ids(project_id: int, names: Iterable[str], now: datetime) -> set[int]:
+    """Ids of the tags that ``names`` stand for in the project — a synonym stands for its
+    canonical tag — creating the missing ones.
+
+    The rows are locked ``FOR KEY SHARE`` (PostgreSQL) before their ``canonical_id`` is read, so a
+    merge running at the same time (which locks them ``FOR UPDATE``) either finishes first and is
+    seen, or waits for this transaction and moves its uses too. SQLite writers are serialised.
+    """
     names = sorted(set(names))
     if not names:
-        return {}
+        return set()
     table: Table = Tag.__table__
     rows = [
         {
@@ -158,6 +164,8 @@ def _tag_ids(project_id: int, names: Iterable[str], now: datetime) -> dict[str, 
             "item_count": 0,
             "discussion_count": 0,
             "user_count": 0,
+            "description": "",
+            "revision": 0,
         }
         for name in names
     ]
@@ -165,11 +173,21 @@ def _tag_ids(project_id: int, names: Iterable[str], now: datetime) -> dict[str, 
         _insert(table).values(rows).on_conflict_do_nothing(index_elements=["project_id", "name"])
     )
     found = db.session.execute(
-        select(table.c.name, table.c.id).where(
-            table.c.project_id == project_id, table.c.name.in_(names)
-        )
-    )
-    return dict(found.all())
+        select(table.c.id, table.c.canonical_id)
+        .where(table.c.project_id == project_id, table.c.name.in_(names))
+        .order_by(table.c.id)
+        .with_for_update(read=True, key_share=True)
+    ).all()
+    ids = {row.canonical_id or row.id for row in found}
+    canonical = sorted(row.canonical_id for row in found if row.canonical_id)
+    if canonical:
+        db.session.execute(
+            select(table.c.id)
+            .where(table.c.id.in_(canonical))
+            .order_by(table.c.id)
+            .with_for_update(read=True, key_share=True)
+        ).all()
+    return ids
 
 
 @dataclass(frozen=True)
@@ -184,25 +202,27 @@ def sync_comment(
 ) -> None:
     """Make ``comment``'s tag uses those of ``names`` (parsed from its body), or none at all when
     it is not ``visible`` (deleted, or hidden by a moderator), and keep every counter exact.
+    Synonyms count as their canonical tag, so ``#eglise #église`` is one use of ``église``.
 
     Call it after the comment is flushed, in the transaction that changed it.
     """
     discussion = comment.discussion
-    wanted: set[str] = set()
-    if visible and not comment.is_deleted and counts_tags(discussion.board):
-        wanted = {n for n in (normalise(name) for name in names) if n}
-    existing_rows = db.session.execute(
-        select(TagUse.id, TagUse.tag_id, TagUse.created_at, Tag.name)
-        .join(Tag, Tag.id == TagUse.tag_id)
-        .where(TagUse.comment_id == comment.id)
-    ).all()
-    existing = {row.name: _Use(row.id, row.tag_id, row.created_at) for row in existing_rows}
     now = now or utcnow()
-    removed = sorted((existing[name] for name in existing.keys() - wanted), key=lambda u: u.tag_id)
-    added = _tag_ids(comment.project_id, wanted - existing.keys(), now)
-    for use in removed:
-        _detach(comment, discussion, use)
-    for tag_id in sorted(added.values()):  # one lock order for every writer
+    wanted: set[int] = set()
+    if visible and not comment.is_deleted and counts_tags(discussion.board):
+        names = {n for n in (normalise(name) for name in names) if n}
+        wanted = _tag_ids(comment.project_id, names, now)
+    existing = {
+        row.tag_id: _Use(row.id, row.tag_id, row.created_at)
+        for row in db.session.execute(
+            select(TagUse.id, TagUse.tag_id, TagUse.created_at).where(
+                TagUse.comment_id == comment.id
+            )
+        )
+    }
+    for tag_id in sorted(existing.keys() - wanted):
+        _detach(comment, discussion, existing[tag_id])
+    for tag_id in sorted(wanted - existing.keys()):  # one lock order for every writer
         _attach(comment, discussion, tag_id, now)
 
 
@@ -267,23 +287,43 @@ def _bump_tag(
 # ------------------------------------------------------------------------------------- reading
 
 
-def get_tag(project: Project, name: str) -> Tag:
-    """The project's tag called ``name`` in any spelling (``Église`` finds ``église``); a tag
-    nobody uses any more is not found."""
+def find_tag(project: Project, name: str) -> Tag | None:
+    """The project's tag that ``name`` (any spelling, or a synonym) stands for, used or not."""
     normalised = normalise(name)
-    tag = None
-    if normalised:
-        tag = db.session.scalar(
-            select(Tag).where(Tag.project_id == project.id, Tag.name == normalised)
-        )
-    if tag is None or tag.use_count <= 0:
+    if not normalised:
+        return None
+    tag = db.session.scalar(select(Tag).where(Tag.project_id == project.id, Tag.name == normalised))
+    if tag is not None and tag.canonical_id is not None:
+        tag = db.session.get(Tag, tag.canonical_id)
+    return tag
+
+
+def is_listed(tag: Tag) -> bool:
+    """Whether the tag has a page: someone uses it, or it is in the curated vocabulary."""
+    return tag.canonical_id is None and (tag.use_count > 0 or tag.curated_at is not None)
+
+
+def get_tag(project: Project, name: str) -> Tag:
+    """The project's tag called ``name`` in any spelling (``Église`` finds ``église``), or the
+    curated tag it is a synonym of; a tag nobody uses any more is not found."""
+    tag = find_tag(project, name)
+    if tag is None or not is_listed(tag):
         raise NotFound(f"No tag #{name} in project {project.slug!r}.")
     return tag
 
 
+def _listed() -> Any:
+    """SQL twin of :func:`is_listed`."""
+    return and_(Tag.canonical_id.is_(None), or_(Tag.use_count > 0, Tag.curated_at.is_not(None)))
+
+
 def popular_tags(project: Project, *, cursor: str | None, limit: int) -> Page[Tag]:
     """The project's tags, most used first."""
-    query = select(Tag).where(Tag.project_id == project.id, Tag.use_count > 0)
+    query = (
+        select(Tag)
+        .where(Tag.project_id == project.id, Tag.use_count > 0)
+        .options(selectinload(Tag.curated_by))
+    )
     return keyset_page(query, [Tag.use_count, Tag.id], cursor=cursor, limit=limit, descending=True)
 
 
@@ -311,6 +351,7 @@ def trending_tags(
         select(Tag, recent.c.uses)
         .join(recent, recent.c.tag_id == Tag.id)
         .where(recent.c.uses > 0)
+        .options(selectinload(Tag.curated_by))
         .order_by(recent.c.uses.desc(), Tag.use_count.desc(), Tag.name)
         .limit(limit)
     ).all()
@@ -388,7 +429,7 @@ def item_tags(item: Item, *, limit: int = 100) -> list[ItemTag]:
             select(ItemTag)
             .join(Tag, Tag.id == ItemTag.tag_id)
             .where(ItemTag.item_id == item.id)
-            .options(contains_eager(ItemTag.tag))
+            .options(contains_eager(ItemTag.tag).selectinload(Tag.curated_by))
             .order_by(ItemTag.use_count.desc(), Tag.name)
             .limit(limit)
         )
@@ -396,23 +437,33 @@ def item_tags(item: Item, *, limit: int = 100) -> list[ItemTag]:
 
 
 def autocomplete(project: Project, prefix: str, *, limit: int = AUTOCOMPLETE_LIMIT) -> list[Tag]:
-    """Tags for a half-typed ``#pre``: those starting with it, most used first, then those
-    containing it (one query)."""
+    """Tags for a half-typed ``#pre``: curated tags first, then those starting with it (or with a
+    synonym starting with it), most used first, then those containing it (one query). A synonym
+    suggests its curated tag, so volunteers converge on one spelling."""
     text = normalise_prefix(prefix)
     if not text:
         raise InvalidInput(
             "Type the start of a tag.", {"q": ["Letters, digits or '_' of a tag name."]}
         )
-    starts = Tag.name.startswith(text, autoescape=True)
+    spelling = aliased(Tag)
+    matches = (
+        select(
+            func.coalesce(spelling.canonical_id, spelling.id).label("tag_id"),
+            func.min(case((spelling.name.startswith(text, autoescape=True), 0), else_=1)).label(
+                "rank"
+            ),
+        )
+        .where(spelling.project_id == project.id, spelling.name.contains(text, autoescape=True))
+        .group_by(func.coalesce(spelling.canonical_id, spelling.id))
+        .subquery()
+    )
     return list(
         db.session.scalars(
             select(Tag)
-            .where(
-                Tag.project_id == project.id,
-                Tag.use_count > 0,
-                Tag.name.contains(text, autoescape=True),
-            )
-            .order_by(case((starts, 0), else_=1), Tag.use_count.desc(), Tag.name)
+            .join(matches, matches.c.tag_id == Tag.id)
+            .where(_listed())
+            .options(selectinload(Tag.curated_by))
+            .order_by(Tag.curated_at.is_(None), matches.c.rank, Tag.use_count.desc(), Tag.name)
             .limit(limit)
         )
     )

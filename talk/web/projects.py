@@ -6,9 +6,9 @@ from flask import Blueprint, redirect, render_template, url_for
 
 from talk import policy
 from talk.errors import NotFound, TalkError
-from talk.forms import DiscussionForm, add_service_errors
+from talk.forms import DiscussionForm, VerdictForm, add_service_errors
 from talk.models import Board, Item, Project
-from talk.services import discussions, items, listing, mentions, projects, tags
+from talk.services import curation, discussions, items, listing, mentions, projects
 from talk.web.common import (
     ResponseLike,
     add_error_handlers,
@@ -96,13 +96,18 @@ def item(slug: str, external_id: str) -> ResponseLike:
     page = None
     if listing.can_see_item_threads(viewer(), project):
         page = listing.item_discussions(item, cursor=cursor_arg(), limit=page_size())
+    entries = curation.item_tag_entries(item)
     return render_template(
         "projects/item.html",
         project=project,
         item=item,
         page=page,
         form=DiscussionForm(),
-        item_tags=[(row.tag, row.use_count) for row in tags.item_tags(item)],
+        item_tags=entries,
+        verdict_labels=staff_labels(
+            project, [e.verdict.decided_by_id for e in entries if e.verdict]
+        ),
+        verdict_form=VerdictForm(formdata=None),
         mentioned_in=mentions.mentioned_in(viewer(), item),
     )
 
