@@ -548,8 +548,10 @@ def _general_threads(collection: list[ItemInfo]) -> list[Thread]:
 
 def _french_exchange(collection: list[ItemInfo]) -> list[Thread]:
     """Three sheets from an exchange with a French society, tagged ``#Église`` in any spelling:
-    one tag on three items, a Research thread that refers to them, and a mention."""
-    sheets = [i for i in collection if i.kind == "sheet"][20:23]
+    one tag on three items, a Research thread that refers to them, and a mention. A fourth is
+    tagged ``#eglise`` without the accent — a different tag, for an expert to fold into
+    ``#église`` by making it a synonym (the README's curation walk-through)."""
+    sheets = [i for i in collection if i.kind == "sheet"][20:24]
     spellings = ("#Église", "#église", "#ÉGLISE")
     threads = [
         Thread(
@@ -569,10 +571,22 @@ def _french_exchange(collection: list[ItemInfo]) -> list[Thread]:
             item=sheet.external_id,
         )
         for sheet, spelling, volunteer in zip(
-            sheets, spellings, ("quillpen", "inkhunter", "lichen_lady"), strict=True
+            sheets[:3], spellings, ("quillpen", "inkhunter", "lichen_lady"), strict=True
         )
     ]
-    refs = ", ".join(f"^{sheet.external_id}" for sheet in sheets)
+    threads.append(
+        Thread(
+            "Another French label?",
+            [
+                Post(
+                    "inkhunter",
+                    "My keyboard has no accents: this label says *chemin de l'eglise* too. #eglise",
+                )
+            ],
+            item=sheets[3].external_id,
+        )
+    )
+    refs = ", ".join(f"^{sheet.external_id}" for sheet in sheets[:3])
     threads.append(
         Thread(
             "Sheets from the French exchange",
