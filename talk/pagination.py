@@ -34,13 +34,13 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
-def _encode(values: Sequence[Any]) -> str:
+def encode_cursor(values: Sequence[Any]) -> str:
     plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
     raw = json.dumps(plain, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
+def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
@@ -85,7 +85,7 @@ def keyset_page(
     The sort columns must not be NULL for any row of the query.
     """
     if cursor:
-        after = _decode(cursor, order)
+        after = decode_cursor(cursor, order)
         key = tuple_(*order)
         bound = tuple_(*(literal(v, c.type) for c, v in zip(order, after, strict=True)))
         query = query.where(key < bound if descending else key > bound)
@@ -95,5 +95,5 @@ def keyset_page(
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = _encode([getattr(last, c.key) for c in order])
+        next_cursor = encode_cursor([getattr(last, c.key) for c in order])
     return Page(rows, next_cursor)

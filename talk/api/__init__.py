@@ -22,6 +22,7 @@ from talk.api import (
     projects,
     schemas,
     search,
+    tag_groups,
     tags,
     users,
 )
@@ -36,6 +37,7 @@ BLUEPRINTS = (
     members.blp,
     users.blp,
     tags.blp,
+    tag_groups.blp,
     search.blp,
 )
 

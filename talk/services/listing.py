@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from talk import policy
 from talk.extensions import db
 from talk.models import Board, Comment, Discussion, Item, Membership, Project, User
-from talk.pagination import Page, _encode, keyset_page
+from talk.pagination import Page, encode_cursor, keyset_page
 
 
 def _recent_discussions(
@@ -84,7 +84,7 @@ def discussion_comments_cursor(comment: Comment, *, limit: int) -> str | None:
     last_of_previous_page = db.session.scalar(
         select(Comment.id).where(in_thread).order_by(Comment.id).offset(start - 1).limit(1)
     )
-    return _encode([last_of_previous_page])
+    return encode_cursor([last_of_previous_page])
 
 
 def _readable_boards(viewer: Any) -> Any:
