@@ -15,6 +15,7 @@ from flask_smorest import Api
 
 from talk.api import (
     boards,
+    curation,
     discussions,
     errors,
     items,
@@ -37,6 +38,7 @@ BLUEPRINTS = (
     members.blp,
     users.blp,
     tags.blp,
+    curation.blp,
     tag_groups.blp,
     search.blp,
 )

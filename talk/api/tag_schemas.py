@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, missing, validate
 
 from talk.api.schemas import (
     ItemSchema,
@@ -14,8 +14,9 @@ from talk.api.schemas import (
     _url,
     link,
 )
-from talk.models import Tag
+from talk.models import Tag, Verdict
 from talk.models.tags import MAX_TAG_NAME
+from talk.services import curation
 from talk.services.tags import AUTOCOMPLETE_LIMIT, TRENDING_DAYS
 
 
@@ -50,6 +51,61 @@ class AutocompleteQuerySchema(RequestSchema):
     )
 
 
+class Computed(fields.Nested):
+    """A nested object made from the whole object being dumped (``compute(obj)``, or None)."""
+
+    def __init__(self, compute: Any, nested: Any, **kwargs: Any) -> None:
+        super().__init__(nested, dump_only=True, **kwargs)
+        self._compute = compute
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        return self._compute(obj)
+
+
+class AuthoritySchema(Schema):
+    uri = fields.String(metadata={"format": "uri", "description": "The authority record."})
+    source = fields.String(
+        allow_none=True,
+        metadata={"description": "e.g. `Wikidata`, `Getty AAT`; null if not recognised."},
+    )
+    identifier = fields.String(
+        allow_none=True, metadata={"description": "The record's id there, e.g. `Q16970`."}
+    )
+    label = fields.String(metadata={"description": "e.g. `Wikidata Q16970`, for display."})
+
+
+class CurationSchema(Schema):
+    description = fields.String(metadata={"description": "The experts' scope note; may be empty."})
+    authority = fields.Nested(AuthoritySchema, allow_none=True)
+    synonyms = fields.List(
+        fields.String(),
+        metadata={"description": "Names that stand for this tag (their uses count here)."},
+    )
+    curated_by = fields.String(
+        allow_none=True, metadata={"description": "Username of who curated it."}
+    )
+    curated_at = fields.DateTime()
+
+
+def synonym_names(tag: Any) -> list[str]:
+    """The tag's synonyms: loaded for a whole list by :func:`with_synonyms`, else read now."""
+    names = getattr(tag, "synonym_names", None)
+    return curation.synonyms(tag) if names is None else names
+
+
+def _curation(tag: Any) -> dict[str, Any] | None:
+    if tag.curated_at is None:
+        return None
+    curator = tag.curated_by
+    return {
+        "description": tag.description,
+        "authority": curation.authority(tag.authority_uri),
+        "synonyms": synonym_names(tag),
+        "curated_by": curator.username if curator else None,
+        "curated_at": tag.curated_at,
+    }
+
+
 class TagSchema(Schema):
     name = fields.String(metadata={"description": "Normalised: case-folded, Unicode NFKC."})
     use_count = fields.Integer(metadata={"description": "Comments using the tag."})
@@ -58,13 +114,11 @@ class TagSchema(Schema):
     user_count = fields.Integer(metadata={"description": "People who have used it."})
     created_at = fields.DateTime()
     last_used_at = fields.DateTime()
-    curated = fields.Function(
-        lambda _tag: None,
-        metadata={
-            "type": "object",
-            "nullable": True,
-            "description": "The project's curation of the tag; always null in this version.",
-        },
+    curated = Computed(
+        _curation,
+        CurationSchema,
+        allow_none=True,
+        metadata={"description": "The experts' curation of the tag; null if not curated."},
     )
     url = link(_tag_url, "Web page.")
     api_url = link(_tag_api_url, "This resource.")
@@ -102,10 +156,32 @@ class TagDetailSchema(TagSchema):
     )
 
 
+class ItemVerdictSchema(Schema):
+    verdict = fields.String(metadata={"enum": [v.value for v in Verdict]})
+    decided_by = fields.String(
+        allow_none=True, metadata={"description": "Username of the expert (null if deleted)."}
+    )
+    label = fields.String(
+        allow_none=True,
+        metadata={"description": "The expert's visible title, e.g. 'Herbarium curator'."},
+    )
+    decided_at = fields.DateTime()
+    note = fields.String()
+
+
 class ItemTagSchema(Schema):
     tag = fields.Nested(TagSchema)
-    use_count = fields.Integer(metadata={"description": "Comments about this item using it."})
-    first_used_at = fields.DateTime()
+    use_count = fields.Integer(
+        metadata={"description": "Comments about this item using it (0: put there by an expert)."}
+    )
+    first_used_at = fields.DateTime(
+        allow_none=True, metadata={"description": "Null when no comment about the item uses it."}
+    )
+    verdict = fields.Nested(
+        ItemVerdictSchema,
+        allow_none=True,
+        metadata={"description": "An expert's verdict on the tag for this item; null if none."},
+    )
 
 
 TagPageSchema = _page_schema("TagPage", TagListRowSchema)
@@ -125,6 +201,14 @@ class TagView:
         return getattr(self._tag, name)
 
 
+def with_synonyms(views: list[TagView]) -> list[TagView]:
+    """Load the synonyms of a list's curated tags in one query (``curated.synonyms``)."""
+    names = curation.synonyms_of(view.id for view in views if view.curated_at is not None)
+    for view in views:
+        view.synonym_names = names.get(view.id, [])
+    return views
+
+
 __all__ = [
     "AutocompleteQuerySchema",
     "ItemTagListSchema",
@@ -133,4 +217,5 @@ __all__ = [
     "TagListSchema",
     "TagPageSchema",
     "TagView",
+    "with_synonyms",
 ]

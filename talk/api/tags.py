@@ -1,8 +1,10 @@
 """Tags: a project's tags (popular or trending), one tag with its items, an item's tags, and
 autocomplete for a half-typed ``#tag``.
 
-Tag names are matched in any spelling: ``/tags/Église`` finds ``église``. A tag named
-``autocomplete`` is read on its web page (``/tags/autocomplete`` here is the autocomplete).
+Tag names are matched in any spelling: ``/tags/Église`` finds ``église``, and a synonym finds
+its curated tag. A tag named ``autocomplete`` is read on its web page (``/tags/autocomplete``
+here is the autocomplete). Every tag carries its curation (:mod:`talk.api.curation`), null for
+tags the experts have not curated; lists read their tags' synonyms and curators all at once.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from flask.views import MethodView
 
 from talk.api import base
 from talk.api import tag_schemas as schemas
-from talk.api.tag_schemas import TagView
-from talk.services import items, projects, tags
+from talk.api.curation_schemas import item_verdict, staff_labels
+from talk.api.tag_schemas import TagView, with_synonyms
+from talk.services import curation, items, projects, tags
 
 blp = base.api_blueprint("api_tags", "Hashtags: popular, trending, their items, autocomplete.")
 
@@ -33,9 +36,9 @@ class TagList(MethodView):
         if args["trending"]:
             trending = tags.trending_tags(project, limit=limit)
             rows = [TagView(row.tag, recent_uses=row.count) for row in trending]
-            return base.whole_list(rows, keep=(project,))
+            return base.whole_list(with_synonyms(rows), keep=(project,))
         page = tags.popular_tags(project, cursor=args.get("cursor"), limit=limit)
-        page.rows = [TagView(tag, recent_uses=None) for tag in page.rows]
+        page.rows = with_synonyms([TagView(tag, recent_uses=None) for tag in page.rows])
         return base.page_body(page, keep=(project,))
 
 
@@ -48,7 +51,7 @@ class TagAutocomplete(MethodView):
         containing it."""
         project = projects.get_project(slug)
         found = tags.autocomplete(project, args["q"], limit=args["limit"])
-        return base.whole_list(found, keep=(project,))
+        return base.whole_list(with_synonyms([TagView(tag) for tag in found]), keep=(project,))
 
 
 @blp.route("/projects/<slug>/tags/<name>")
@@ -77,7 +80,22 @@ class TagDetail(MethodView):
 class ItemTags(MethodView):
     @blp.response(200, schemas.ItemTagListSchema)
     def get(self, slug: str, external_id: str) -> dict[str, Any]:
-        """An item's tags, most used on it first, with how many comments about it use each."""
+        """An item's tags with how many comments about it use each, and the experts' verdicts:
+        verified first, then most used, rejected last. A tag an expert verified on the item is
+        listed even if no comment about it uses the tag (`use_count` 0)."""
         project = projects.get_project(slug)
         item = items.get_item(project, external_id)
-        return base.whole_list(tags.item_tags(item), keep=(project, item))
+        entries = curation.item_tag_entries(item)
+        decided = [entry.verdict for entry in entries if entry.verdict is not None]
+        labels = staff_labels(project, {v.decided_by_id for v in decided if v.decided_by_id})
+        views = with_synonyms([TagView(entry.tag) for entry in entries])
+        rows = [
+            {
+                "tag": view,
+                "use_count": entry.use_count,
+                "first_used_at": entry.first_used_at,
+                "verdict": entry.verdict and item_verdict(entry.verdict, labels),
+            }
+            for view, entry in zip(views, entries, strict=True)
+        ]
+        return base.whole_list(rows, keep=(project, item))

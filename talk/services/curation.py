@@ -215,11 +215,7 @@ def curate(
     now = utcnow()
     tag = _row(project, name, now)
     if tag.canonical_id is not None:
-        canonical = db.session.get(Tag, tag.canonical_id)
-        raise Conflict(
-            f"#{name} is a synonym of #{canonical.name if canonical else '?'}.",
-            {"name": ["Curate that tag instead, or remove the synonym from it first."]},
-        )
+        raise _already_synonym(tag, "name", "Curate that tag instead, or remove the synonym first.")
     if tag.curated_at is not None:
         raise Conflict(f"#{name} is curated already.", {"name": ["Edit it on its tag page."]})
     tag.curated_at = now
@@ -296,6 +292,13 @@ def add_synonym(actor: Any, tag: Tag, name: str) -> Tag:
     return synonym
 
 
+def _already_synonym(tag: Tag, field: str, advice: str) -> Conflict:
+    canonical = db.session.get(Tag, tag.canonical_id)
+    return Conflict(
+        f"#{tag.name} is a synonym of #{canonical.name if canonical else '?'}.", {field: [advice]}
+    )
+
+
 def _add_synonym(actor: Any, project: Project, tag: Tag, name: str, now: datetime) -> Tag:
     if name == tag.name:
         raise InvalidInput(f"#{name} is the tag itself.", {"synonym": ["Name another tag."]})
@@ -303,11 +306,7 @@ def _add_synonym(actor: Any, project: Project, tag: Tag, name: str, now: datetim
     if variant.canonical_id == tag.id:
         raise Conflict(f"#{name} is a synonym of #{tag.name} already.", {"synonym": ["Done."]})
     if variant.canonical_id is not None:
-        other = db.session.get(Tag, variant.canonical_id)
-        raise Conflict(
-            f"#{name} is a synonym of #{other.name if other else '?'}.",
-            {"synonym": ["Remove it there first."]},
-        )
+        raise _already_synonym(variant, "synonym", "Remove it there first.")
     if variant.curated_at is not None:
         raise Conflict(
             f"#{name} is a curated tag.",
@@ -657,6 +656,7 @@ class ItemTagEntry:
 
     tag: Tag
     use_count: int
+    first_used_at: datetime | None  # None when only an expert put the tag there
     verdict: TagVerdict | None
 
 
@@ -669,12 +669,18 @@ def item_tag_entries(item: Item, *, limit: int = 100) -> list[ItemTagEntry]:
         for v in db.session.scalars(
             select(TagVerdict)
             .where(TagVerdict.item_id == item.id)
-            .options(selectinload(TagVerdict.tag), selectinload(TagVerdict.decided_by))
+            .options(
+                selectinload(TagVerdict.tag).selectinload(Tag.curated_by),
+                selectinload(TagVerdict.decided_by),
+            )
         )
     }
-    entries = [ItemTagEntry(row.tag, row.use_count, verdicts.pop(row.tag_id, None)) for row in used]
+    entries = [
+        ItemTagEntry(row.tag, row.use_count, row.first_used_at, verdicts.pop(row.tag_id, None))
+        for row in used
+    ]
     entries += [
-        ItemTagEntry(v.tag, 0, v) for v in verdicts.values() if v.verdict is Verdict.VERIFIED
+        ItemTagEntry(v.tag, 0, None, v) for v in verdicts.values() if v.verdict is Verdict.VERIFIED
     ]
 
     def order(entry: ItemTagEntry) -> tuple[int, int, str]:

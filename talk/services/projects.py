@@ -171,6 +171,26 @@ def memberships(project: Project, user_ids: Iterable[int] | None = None) -> dict
     return {m.user_id: m for m in db.session.scalars(query)}
 
 
+#: A staff member's visible label when they have no title of their own. Volunteers carry none.
+ROLE_NAMES = {
+    "team": "Project team",
+    "expert": "Expert",
+    "moderator": "Moderator",
+    "admin": "Project admin",
+    "owner": "Project owner",
+}
+
+
+def staff_labels(project: Project, user_ids: Iterable[int]) -> dict[int, str]:
+    """Visible labels of the project's staff among ``user_ids`` (one query): an expert's own
+    title such as "Herbarium curator", else the role's name. Volunteers carry none."""
+    labels: dict[int, str] = {}
+    for user_id, membership in memberships(project, user_ids).items():
+        if membership.role in ROLE_NAMES:
+            labels[user_id] = membership.label or ROLE_NAMES[membership.role]
+    return labels
+
+
 def set_role(actor: Any, project: Project, user: User, role: str, label: str = "") -> Membership:
     """Give ``user`` ``role`` in ``project`` (``label`` is the visible expert title)."""
     if actor is not None:

@@ -118,20 +118,4 @@ def add_error_handlers(blueprint: Blueprint) -> None:
     blueprint.url_value_preprocessor(_names_something)
 
 
-ROLE_NAMES = {
-    "team": "Project team",
-    "expert": "Expert",
-    "moderator": "Moderator",
-    "admin": "Project admin",
-    "owner": "Project owner",
-}
-
-
-def staff_labels(project: Any, author_ids: Any) -> dict[int, str]:
-    """Visible labels of the project's staff among ``author_ids`` (one query): an expert's own
-    title such as "Herbarium curator", else the role's name. Volunteers carry none."""
-    labels: dict[int, str] = {}
-    for user_id, membership in project_service.memberships(project, author_ids).items():
-        if membership.role in ROLE_NAMES:
-            labels[user_id] = membership.label or ROLE_NAMES[membership.role]
-    return labels
+staff_labels = project_service.staff_labels
