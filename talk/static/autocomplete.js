@@ -1,0 +1,281 @@
+/* Talk: hashtag suggestions in comment boxes.
+ *
+ * A progressive enhancement: pages that can suggest tags declare the API endpoint in
+ * <meta name="talk-tag-autocomplete" content="…/tags/autocomplete">, and every
+ * <textarea name="body"> on them becomes a WAI-ARIA combobox with a list of suggestions
+ * (https://www.w3.org/WAI/ARIA/apg/patterns/combobox/, "list autocomplete without automatic
+ * selection"). Without JavaScript, or if a request fails, the textarea stays a plain textarea.
+ *
+ * Keys while suggestions show: Down/Up choose, Enter or Tab accept the chosen one, Escape closes.
+ * Nothing is chosen until Down or Up is pressed, so Enter and Tab keep their usual meaning
+ * (a new line, the next field) for anyone who ignores the list.
+ */
+(function () {
+  "use strict";
+
+  var meta = document.querySelector('meta[name="talk-tag-autocomplete"]');
+  if (!meta || !window.fetch || !window.AbortController) return;
+
+  var ENDPOINT = new URL(meta.content, document.baseURI);
+  var LIMIT = 8;
+  var DELAY_MS = 150;
+  var MAX_TYPED = 65; // the API refuses a longer q (a tag name is at most 64 characters)
+
+  // A "#" that talk/markup.py would read as the start of a hashtag, then the tag characters
+  // typed so far, ending at the caret. Markers start a tag only at the start of the text or
+  // after a separator: not after a letter, digit, mark or "_" ("C#"), nor after one of
+  // # @ ^ / \ . - + = & (URLs, paths, "\#" escapes). The name starts with a letter or digit.
+  var PARTIAL_TAG = /(?:^|[^\p{L}\p{N}\p{M}_#@^\/\\.+=&-])#([\p{L}\p{Nd}][\p{L}\p{M}\p{Nd}_-]*)$/u;
+  var TAG_CHAR = /[\p{L}\p{M}\p{Nd}_-]/u;
+
+  // Answers by typed prefix, shared by every box on the page: typing back and forth over the
+  // same letters asks the server once.
+  var cache = new Map();
+  var boxes = 0;
+
+  // Inside a code span or a fenced code block a "#" is never a tag, so suggest nothing there.
+  // A heuristic on the text before the caret (an open ``` fence, or an odd number of
+  // backticks on the current line), good enough for a hint.
+  function insideCode(before) {
+    var fences = before.match(/^ {0,3}(```|~~~)/gm);
+    if (fences && fences.length % 2 === 1) return true;
+    var line = before.slice(before.lastIndexOf("\n") + 1);
+    return (line.match(/`/g) || []).length % 2 === 1;
+  }
+
+  // The half-typed tag ending at the caret, as {start, typed}, or null.
+  function partialTag(textarea) {
+    if (textarea.selectionStart !== textarea.selectionEnd) return null;
+    var caret = textarea.selectionEnd;
+    var value = textarea.value;
+    // The caret must be at the end of the word: completing "#égl|ise" would leave "ise" behind.
+    if (caret < value.length && TAG_CHAR.test(value.charAt(caret))) return null;
+    var before = value.slice(Math.max(0, caret - 200), caret);
+    var match = PARTIAL_TAG.exec(before);
+    if (!match || match[1].length > MAX_TYPED || insideCode(value.slice(0, caret))) return null;
+    return { start: caret - match[1].length - 1, typed: match[1] };
+  }
+
+  function cacheKey(typed) {
+    return typed.normalize("NFKC").toLowerCase();
+  }
+
+  function enhance(textarea) {
+    var n = ++boxes;
+    var listbox = document.createElement("ul");
+    var status = document.createElement("div");
+    var wrapper = document.createElement("div");
+    var options = []; // the tags shown, in order
+    var active = -1; // index of the chosen option, -1 for none
+    var current = null; // the partial tag the list is for
+    var dismissed = false; // Escape pressed: stay closed until the text changes
+    var timer = 0;
+    var request = null;
+
+    listbox.id = "tag-suggestions-" + n;
+    listbox.className = "tag-suggestions";
+    listbox.setAttribute("role", "listbox");
+    listbox.setAttribute("aria-label", "Tag suggestions");
+    listbox.hidden = true;
+    status.className = "visually-hidden";
+    status.setAttribute("role", "status");
+
+    // The list is positioned under the textarea, so both go in one wrapper.
+    wrapper.className = "tag-autocomplete";
+    textarea.parentNode.insertBefore(wrapper, textarea);
+    wrapper.appendChild(textarea);
+    wrapper.appendChild(listbox);
+    wrapper.appendChild(status);
+
+    // role=combobox on the textarea itself (ARIA 1.2): its label, description and value stay
+    // the textarea's, and focus never leaves it.
+    textarea.setAttribute("role", "combobox");
+    textarea.setAttribute("aria-autocomplete", "list");
+    textarea.setAttribute("aria-expanded", "false");
+    textarea.setAttribute("aria-controls", listbox.id);
+
+    function close() {
+      clearTimeout(timer);
+      if (request) request.abort();
+      request = null;
+      current = null;
+      options = [];
+      active = -1;
+      listbox.hidden = true;
+      listbox.textContent = "";
+      textarea.setAttribute("aria-expanded", "false");
+      textarea.removeAttribute("aria-activedescendant");
+      status.textContent = "";
+    }
+
+    function option(tag, index) {
+      var item = document.createElement("li");
+      var name = document.createElement("span");
+      item.id = listbox.id + "-" + index;
+      item.setAttribute("role", "option");
+      item.setAttribute("aria-selected", "false");
+      name.className = "tag-suggestion-name";
+      name.textContent = "#" + tag.name;
+      item.appendChild(name);
+      if (tag.curated) {
+        var marker = document.createElement("span");
+        marker.className = "tag-curated";
+        marker.textContent = "curated";
+        item.appendChild(document.createTextNode(" "));
+        item.appendChild(marker);
+        if (tag.curated.description) {
+          var description = document.createElement("span");
+          description.className = "tag-suggestion-description";
+          description.textContent = tag.curated.description;
+          item.appendChild(document.createTextNode(" "));
+          item.appendChild(description);
+        }
+      }
+      var uses = document.createElement("span");
+      uses.className = "tag-count";
+      uses.textContent = " " + tag.use_count + (tag.use_count === 1 ? " use" : " uses");
+      item.appendChild(uses);
+      return item;
+    }
+
+    function show(partial, tags) {
+      if (!tags.length) {
+        close();
+        return;
+      }
+      current = partial;
+      options = tags;
+      active = -1;
+      listbox.textContent = "";
+      tags.forEach(function (tag, index) {
+        listbox.appendChild(option(tag, index));
+      });
+      listbox.hidden = false;
+      textarea.setAttribute("aria-expanded", "true");
+      textarea.removeAttribute("aria-activedescendant");
+      status.textContent = tags.length + (tags.length === 1 ? " suggestion" : " suggestions");
+    }
+
+    function choose(index) {
+      var items = listbox.children;
+      if (active >= 0) items[active].setAttribute("aria-selected", "false");
+      active = index;
+      items[active].setAttribute("aria-selected", "true");
+      textarea.setAttribute("aria-activedescendant", items[active].id);
+      items[active].scrollIntoView({ block: "nearest" });
+    }
+
+    function accept(index) {
+      var tag = options[index];
+      var start = current.start;
+      var end = textarea.selectionEnd;
+      // One space after the tag, unless one is already there: then the caret goes past it.
+      var spaced = /\s/.test(textarea.value.charAt(end));
+      var text = "#" + tag.name + (spaced ? "" : " ");
+      close();
+      textarea.focus();
+      textarea.setSelectionRange(start, end);
+      // insertText keeps the browser's undo history (Ctrl+Z brings back what was typed);
+      // setRangeText is for browsers that no longer support it.
+      if (!document.execCommand("insertText", false, text)) {
+        textarea.setRangeText(text, start, end, "end");
+      }
+      var caret = start + text.length + (spaced ? 1 : 0);
+      textarea.setSelectionRange(caret, caret);
+      close(); // insertText fired "input"; nothing is half-typed any more
+    }
+
+    function fetchTags(partial, key) {
+      if (request) request.abort();
+      var controller = new AbortController();
+      var url = new URL(ENDPOINT);
+      url.searchParams.set("q", partial.typed);
+      url.searchParams.set("limit", String(LIMIT));
+      request = controller;
+      fetch(url, {
+        signal: controller.signal,
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      })
+        .then(function (response) {
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          return response.json();
+        })
+        .then(function (body) {
+          cache.set(key, body.data);
+          if (request === controller) {
+            request = null;
+            show(partial, body.data);
+          }
+        })
+        .catch(function () {
+          // Aborted because the writer typed on, or the server could not answer: no list.
+          if (request === controller) close();
+        });
+    }
+
+    function update() {
+      var partial = dismissed ? null : partialTag(textarea);
+      if (!partial) {
+        close();
+        return;
+      }
+      if (current && current.start === partial.start && current.typed === partial.typed) return;
+      var key = cacheKey(partial.typed);
+      clearTimeout(timer);
+      if (cache.has(key)) {
+        if (request) request.abort();
+        request = null;
+        show(partial, cache.get(key));
+        return;
+      }
+      // Wait for a pause in typing before asking; a request for older letters is dropped.
+      timer = setTimeout(function () {
+        fetchTags(partial, key);
+      }, DELAY_MS);
+    }
+
+    textarea.addEventListener("input", function () {
+      dismissed = false;
+      update();
+    });
+
+    textarea.addEventListener("keydown", function (event) {
+      if (listbox.hidden || event.isComposing || event.altKey || event.ctrlKey || event.metaKey) {
+        return;
+      }
+      var count = options.length;
+      if (event.key === "ArrowDown") {
+        choose((active + 1) % count);
+      } else if (event.key === "ArrowUp") {
+        choose(active <= 0 ? count - 1 : active - 1);
+      } else if ((event.key === "Enter" || event.key === "Tab") && active >= 0 && !event.shiftKey) {
+        accept(active);
+      } else if (event.key === "Escape") {
+        dismissed = true;
+        close();
+      } else {
+        return;
+      }
+      event.preventDefault();
+    });
+
+    // Moving the caret without typing (arrows, Home/End, a click) may leave the tag.
+    textarea.addEventListener("keyup", function (event) {
+      if (/^(ArrowLeft|ArrowRight|Home|End|PageUp|PageDown)$/.test(event.key)) update();
+    });
+    textarea.addEventListener("click", update);
+    textarea.addEventListener("blur", close);
+
+    // Pressing on the list would move focus away (and close it) before the click lands.
+    listbox.addEventListener("mousedown", function (event) {
+      event.preventDefault();
+    });
+    listbox.addEventListener("click", function (event) {
+      var item = event.target.closest('[role="option"]');
+      if (item) accept(Array.prototype.indexOf.call(listbox.children, item));
+    });
+  }
+
+  document.querySelectorAll('textarea[name="body"]').forEach(enhance);
+})();
