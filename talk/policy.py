@@ -160,7 +160,7 @@ def _comment_edit(user: Any, comment: Comment) -> bool:
     return (
         _authenticated(user)
         and comment.author_id == user.id
-        and not comment.is_deleted
+        and comment.is_visible
         and _discussion_read(user, comment.discussion)
     )
 
@@ -169,8 +169,33 @@ def _comment_edit(user: Any, comment: Comment) -> bool:
 def _comment_delete(user: Any, comment: Comment) -> bool:
     if comment.is_deleted or not _authenticated(user):
         return False
-    if comment.author_id == user.id:
+    if comment.author_id == user.id and not comment.is_hidden:
         return _discussion_read(user, comment.discussion)
+    return _moderates(user, comment)
+
+
+@rule("comment.hide")
+def _comment_hide(user: Any, comment: Comment) -> bool:
+    """Moderators hide a comment (it stays, for them, and can be shown again)."""
+    if comment.is_deleted or comment.is_hidden:
+        return False
+    return _moderates(user, comment)
+
+
+@rule("comment.unhide")
+def _comment_unhide(user: Any, comment: Comment) -> bool:
+    return comment.is_hidden and not comment.is_deleted and _moderates(user, comment)
+
+
+@rule("comment.read_hidden")
+def _comment_read_hidden(user: Any, comment: Comment) -> bool:
+    """Who still reads a hidden comment's text: its project's moderators."""
+    return _moderates(user, comment)
+
+
+def _moderates(user: Any, comment: Comment) -> bool:
+    if not _authenticated(user):
+        return False
     return _site_admin(user) or rank_in(user, comment.discussion.project) >= RANK["moderator"]
 
 

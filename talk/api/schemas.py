@@ -384,17 +384,24 @@ class CommentSchema(Schema):
     discussion_id = fields.Integer()
     author = fields.Nested(AuthorSchema)
     body = fields.Function(
-        lambda c: None if c.is_deleted else c.body,
-        metadata={"type": "string", "nullable": True, "description": "Markdown; null if deleted."},
+        lambda c: c.body if c.is_visible else None,
+        metadata={
+            "type": "string",
+            "nullable": True,
+            "description": "Markdown; null if deleted or hidden by a moderator.",
+        },
     )
     body_html = fields.Function(
-        lambda c: "" if c.is_deleted else c.body_html,
-        metadata={"type": "string", "description": "Sanitised HTML; empty if deleted."},
+        lambda c: c.body_html if c.is_visible else "",
+        metadata={"type": "string", "description": "Sanitised HTML; empty if deleted or hidden."},
     )
     reply_to = fields.Integer(attribute="reply_to_id", allow_none=True)
     created_at = fields.DateTime()
     edited_at = fields.DateTime(allow_none=True)
     deleted = fields.Boolean(attribute="is_deleted")
+    hidden = fields.Boolean(
+        attribute="is_hidden", metadata={"description": "Hidden by a moderator."}
+    )
     url = link(lambda c: _url("discussions.comment", comment_id=c.id), "Web page.")
     api_url = link(
         lambda c: _url("api_discussions.CommentDetail", comment_id=c.id), "This resource."

@@ -61,17 +61,33 @@ class Comment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Hidden by a moderator: out of counts, tags, mentions and search, like a deleted comment,
+    # but moderators still read it and may show it again. (No ON DELETE: see migration 0005.)
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    hidden_reason: Mapped[str] = mapped_column(String(500), default="")
 
     discussion: Mapped[Discussion] = relationship()
-    author: Mapped[User] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
     reply_to: Mapped[Comment | None] = relationship(remote_side=[id])
     revisions: Mapped[list[CommentRevision]] = relationship(
         back_populates="comment", order_by="CommentRevision.id"
     )
 
+    hidden_by: Mapped[User | None] = relationship(foreign_keys=[hidden_by_id])
+
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+    @property
+    def is_visible(self) -> bool:
+        """Counted, tagged and searchable: neither deleted nor hidden."""
+        return self.deleted_at is None and self.hidden_at is None
 
 
 class CommentRevision(db.Model):

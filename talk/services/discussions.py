@@ -191,12 +191,48 @@ def delete_comment(actor: User, comment: Comment) -> Comment:
     return comment
 
 
+MAX_HIDE_REASON = 500
+
+
+def hide_comment(actor: User, comment: Comment, reason: str = "") -> Comment:
+    """A moderator hides a comment: like a deletion it leaves every count, tag, mention and
+    search result, but its row keeps the text for moderators, and :func:`unhide_comment` brings
+    it back. (Reports, queues and the audit log of the moderation issue build on this.)"""
+    policy.require(actor, "comment.hide", comment)
+    reason = (reason or "").strip()
+    if len(reason) > MAX_HIDE_REASON or "\x00" in reason:
+        raise InvalidInput(
+            "The reason is too long.", {"reason": [f"At most {MAX_HIDE_REASON} characters."]}
+        )
+    comment.hidden_at = utcnow()
+    comment.hidden_by_id = actor.id
+    comment.hidden_reason = reason
+    _count(comment, -1)
+    db.session.flush()
+    sync_links(comment, visible=False)
+    signals.comment_hidden.send(comment, actor=actor, reason=reason)
+    return comment
+
+
+def unhide_comment(actor: User, comment: Comment) -> Comment:
+    """Show a hidden comment again: counts, tags, mentions and search come back with it."""
+    policy.require(actor, "comment.unhide", comment)
+    comment.hidden_at = None
+    comment.hidden_by_id = None
+    comment.hidden_reason = ""
+    _count(comment, 1)
+    db.session.flush()
+    sync_links(comment, visible=True)
+    signals.comment_unhidden.send(comment, actor=actor)
+    return comment
+
+
 def sync_links(comment: Comment, *, visible: bool) -> None:
     """Re-derive ``comment``'s tags and mentions from its body, or drop them all when it is not
-    ``visible``. Moderation calls this when it hides a comment (``visible=False``) and when it
-    shows it again (``visible=True``: who may read it is checked anew; no limits apply)."""
+    ``visible``: hiding calls it with ``visible=False``, showing again with ``visible=True`` (who
+    may read it is checked anew; no limits apply)."""
     links = None
-    if visible and not comment.is_deleted:
+    if visible and comment.is_visible:
         links = mentions.comment_links(
             comment.author, comment.discussion, comment.body, editing=comment, check_limits=False
         )

@@ -95,7 +95,11 @@ def _readable_comments(viewer: Any) -> Any:
     return (
         select(Comment)
         .join(Discussion, Comment.discussion_id == Discussion.id)
-        .where(Comment.deleted_at.is_(None), Discussion.board_id.in_(_readable_boards(viewer)))
+        .where(
+            Comment.deleted_at.is_(None),
+            Comment.hidden_at.is_(None),
+            Discussion.board_id.in_(_readable_boards(viewer)),
+        )
         .options(
             selectinload(Comment.author),
             selectinload(Comment.discussion).selectinload(Discussion.item),

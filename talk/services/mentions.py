@@ -192,7 +192,7 @@ def sync_comment(
     """Make ``comment``'s recorded mentions those ``links`` resolved — none when it is not
     ``visible`` (deleted, or hidden by a moderator). Mentions that stay keep their time, so a
     re-saved comment does not mention anyone anew."""
-    wanted = _wanted(comment, links) if visible and links and not comment.is_deleted else set()
+    wanted = _wanted(comment, links) if visible and links and comment.is_visible else set()
     existing: dict[Key, int] = {}
     for mention in db.session.execute(
         select(

@@ -209,7 +209,7 @@ def sync_comment(
     discussion = comment.discussion
     now = now or utcnow()
     wanted: set[int] = set()
-    if visible and not comment.is_deleted and counts_tags(discussion.board):
+    if visible and comment.is_visible and counts_tags(discussion.board):
         names = {n for n in (normalise(name) for name in names) if n}
         wanted = _tag_ids(comment.project_id, names, now)
     existing = {

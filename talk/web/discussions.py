@@ -140,6 +140,22 @@ def delete_comment(comment_id: int) -> ResponseLike:
     return redirect(comment_url(comment))
 
 
+@bp.route("/comments/<int:comment_id>/hide", methods=["POST"])
+def hide_comment(comment_id: int) -> ResponseLike:
+    comment = discussions.get_comment(comment_id)
+    discussions.hide_comment(viewer(), comment, request.form.get("reason", ""))
+    flash("The comment is hidden: only moderators see it now.", "success")
+    return redirect(comment_url(comment))
+
+
+@bp.route("/comments/<int:comment_id>/unhide", methods=["POST"])
+def unhide_comment(comment_id: int) -> ResponseLike:
+    comment = discussions.get_comment(comment_id)
+    discussions.unhide_comment(viewer(), comment)
+    flash("The comment is shown again.", "success")
+    return redirect(comment_url(comment))
+
+
 @bp.route("/comments/<int:comment_id>/history")
 def history(comment_id: int) -> ResponseLike:
     """Earlier versions of an edited comment (not of a deleted one: deleting hides them too)."""
@@ -147,6 +163,8 @@ def history(comment_id: int) -> ResponseLike:
     policy.require(viewer(), "discussion.read", comment.discussion)
     if comment.is_deleted:
         raise NotFound("This comment was deleted, and its history with it.")
+    if comment.is_hidden and not policy.may(viewer(), "comment.read_hidden", comment):
+        raise NotFound("This comment was hidden by a moderator, and its history with it.")
     return render_template(
         "discussions/history.html",
         comment=comment,

@@ -29,3 +29,51 @@ def test_database_is_at_the_head_revision(app):
         current = MigrationContext.configure(connection).get_current_heads()
         script = ScriptDirectory(str(MIGRATIONS_DIR))
         assert set(current) == set(script.get_heads())
+
+
+def test_downgrade_to_before_curation_and_back_keeps_every_row(app, make):
+    """0004 and 0005 add columns to tags and comments; undoing and redoing them (which rebuilds
+    those tables on SQLite) must not cascade-delete what references them, and leaves the search
+    triggers working."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import func, select, text
+
+    from talk.models import Comment, Mention, TagUse
+
+    project = make.project("herbarium")
+    volunteer = make.user("vol")
+    item = make.item(project)
+    thread = make.discussion(project, volunteer, item=item, body="A #fern, says @vol")
+    make.comment(thread, volunteer, "And #moss")
+
+    def counts() -> tuple[int, ...]:
+        rows = [
+            db.session.scalar(select(func.count()).select_from(model))
+            for model in (Comment, TagUse, Mention)
+        ]
+        return (*rows, db.session.scalar(text("SELECT count(*) FROM search_documents")))
+
+    with app.app_context():
+        before = counts()
+        assert before[:2] == (2, 2)
+        db.session.remove()  # end this session's transaction: the migration locks the tables
+        downgrade(revision="0003_search")
+        after_downgrade = (
+            db.session.execute(
+                text("SELECT count(*) FROM comments UNION ALL SELECT count(*) FROM tag_uses")
+            )
+            .scalars()
+            .all()
+        )
+        db.session.remove()
+        upgrade()
+        assert after_downgrade == [2, 2]
+        assert counts() == before
+    # Writing after the round trip still indexes and tags.
+    make.comment(thread, volunteer, "A #lichen too")
+    with app.app_context():
+        assert counts()[1] == 3
+        assert (
+            db.session.scalar(text("SELECT count(*) FROM search_documents WHERE kind = 'comment'"))
+            == 3
+        )

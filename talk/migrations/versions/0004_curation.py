@@ -114,12 +114,11 @@ def downgrade():
     _drop_tag_triggers(dialect)
     op.drop_index('ix_tags_canonical_id', table_name='tags')
     if dialect == "sqlite":
-        # SQLite cannot drop a column that has a foreign key; rebuild without cascading.
-        op.execute("PRAGMA foreign_keys = OFF")
+        # SQLite cannot drop a column that has a foreign key: batch mode rebuilds the table
+        # (env.py turns foreign keys off around migrations, so nothing cascades).
         with op.batch_alter_table('tags', schema=None) as batch_op:
             for column in ('revision', 'authority_uri', 'description', 'curated_by_id', 'curated_at', 'canonical_id'):
                 batch_op.drop_column(column)
-        op.execute("PRAGMA foreign_keys = ON")
     else:
         op.drop_constraint('fk_tags_curated_by_id_users', 'tags', type_='foreignkey')
         op.drop_constraint('fk_tags_canonical_id_tags', 'tags', type_='foreignkey')
