@@ -61,12 +61,15 @@ class Tag(db.Model):
     __table_args__ = (
         UniqueConstraint("project_id", "name", name="uq_tags_project_name"),
         Index("ix_tags_project_popular", "project_id", "use_count", "id"),
+        Index("ix_tags_project_folded", "project_id", "folded"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     # Normalised (see talk.markdown.normalise_tag): '#Église' and '#église' are one tag.
     name: Mapped[str] = mapped_column(String(MAX_TAG_NAME))
+    # The name without accents ('eglise'), so autocomplete finds 'église' for a typed '#egl'.
+    folded: Mapped[str] = mapped_column(String(MAX_TAG_NAME), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Stored counters, kept exact by talk.services.tags.

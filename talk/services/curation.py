@@ -366,6 +366,7 @@ def rename(actor: Any, tag: Tag, new_name: str) -> Tag:
                 {"new_name": [f"Merge #{old_name} into #{new_name} instead."]},
             )
     tag.name = new_name
+    tag.folded = tags.fold(new_name)
     _revise(tag)
     db.session.flush()
     tags._tag_ids(project.id, [old_name], now)

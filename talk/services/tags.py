@@ -13,6 +13,7 @@ tag's name and counts never reveal what staff say among themselves.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -65,6 +66,14 @@ def normalise(name: str) -> str | None:
     if not normalised or len(normalised) > MAX_TAG_NAME:
         return None
     return normalised
+
+
+def fold(name: str) -> str:
+    """``name`` without accents (``église`` → ``eglise``): what autocomplete matches when the
+    typed text has none, because volunteers rarely type a clerk's accents."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", stripped)
 
 
 def normalise_prefix(typed: str) -> str | None:
@@ -166,6 +175,7 @@ def _tag_ids(project_id: int, names: Iterable[str], now: datetime) -> set[int]:
             "user_count": 0,
             "description": "",
             "revision": 0,
+            "folded": fold(name),
         }
         for name in names
     ]
@@ -446,14 +456,15 @@ def autocomplete(project: Project, prefix: str, *, limit: int = AUTOCOMPLETE_LIM
             "Type the start of a tag.", {"q": ["Letters, digits or '_' of a tag name."]}
         )
     spelling = aliased(Tag)
+    # Typed without accents ("egl"): match the names without theirs, so "église" is offered;
+    # typed with them ("égl"): match exactly, so the writer gets what they typed.
+    column = spelling.folded if text == fold(text) else spelling.name
     matches = (
         select(
             func.coalesce(spelling.canonical_id, spelling.id).label("tag_id"),
-            func.min(case((spelling.name.startswith(text, autoescape=True), 0), else_=1)).label(
-                "rank"
-            ),
+            func.min(case((column.startswith(text, autoescape=True), 0), else_=1)).label("rank"),
         )
-        .where(spelling.project_id == project.id, spelling.name.contains(text, autoescape=True))
+        .where(spelling.project_id == project.id, column.contains(text, autoescape=True))
         .group_by(func.coalesce(spelling.canonical_id, spelling.id))
         .subquery()
     )

@@ -12,6 +12,8 @@ Revises: 0003_search
 Create Date: 2026-11-25 01:16:06.359394
 
 """
+import unicodedata
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -104,6 +106,9 @@ def upgrade():
     op.add_column('tags', sa.Column('authority_uri', sa.String(length=500), nullable=True))
     op.add_column('tags', sa.Column('revision', sa.Integer(), nullable=False, server_default='0'))
     op.create_index('ix_tags_canonical_id', 'tags', ['canonical_id'], unique=False)
+    op.add_column('tags', sa.Column('folded', sa.String(length=100), nullable=False, server_default=''))
+    op.create_index('ix_tags_project_folded', 'tags', ['project_id', 'folded'], unique=False)
+    _fold_existing_names()
     _replace_tag_triggers(dialect)
 
     # ### end Alembic commands ###
@@ -113,16 +118,17 @@ def downgrade():
     dialect = op.get_bind().dialect.name
     _drop_tag_triggers(dialect)
     op.drop_index('ix_tags_canonical_id', table_name='tags')
+    op.drop_index('ix_tags_project_folded', table_name='tags')
     if dialect == "sqlite":
         # SQLite cannot drop a column that has a foreign key: batch mode rebuilds the table
         # (env.py turns foreign keys off around migrations, so nothing cascades).
         with op.batch_alter_table('tags', schema=None) as batch_op:
-            for column in ('revision', 'authority_uri', 'description', 'curated_by_id', 'curated_at', 'canonical_id'):
+            for column in ('folded', 'revision', 'authority_uri', 'description', 'curated_by_id', 'curated_at', 'canonical_id'):
                 batch_op.drop_column(column)
     else:
         op.drop_constraint('fk_tags_curated_by_id_users', 'tags', type_='foreignkey')
         op.drop_constraint('fk_tags_canonical_id_tags', 'tags', type_='foreignkey')
-        for column in ('revision', 'authority_uri', 'description', 'curated_by_id', 'curated_at', 'canonical_id'):
+        for column in ('folded', 'revision', 'authority_uri', 'description', 'curated_by_id', 'curated_at', 'canonical_id'):
             op.drop_column('tags', column)
     _create_tag_triggers(dialect, version=3)
 
@@ -137,6 +143,24 @@ def downgrade():
 
     op.drop_table('tag_actions')
     op.drop_table('tag_groups')
+
+
+def _fold(name):
+    """As talk.services.tags.fold (copied: a migration must not change when the code does)."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+def _fold_existing_names():
+    bind = op.get_bind()
+    tags = sa.table("tags", sa.column("id", sa.Integer), sa.column("name"), sa.column("folded"))
+    rows = bind.execute(sa.select(tags.c.id, tags.c.name)).all()
+    for start in range(0, len(rows), 1000):
+        batch = [{"tag_id": row.id, "folded": _fold(row.name)} for row in rows[start:start + 1000]]
+        bind.execute(
+            tags.update().where(tags.c.id == sa.bindparam("tag_id")).values(folded=sa.bindparam("folded")),
+            batch,
+        )
 
 
 # --------------------------------------------------------------------- the tags' search triggers

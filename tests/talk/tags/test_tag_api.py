@@ -168,3 +168,19 @@ def test_tag_endpoints_cost_the_same_with_3_rows_as_with_30(client, make, count_
                 assert client.get(site[name]).status_code == 200
             counts.append(queries.count)
         assert counts[0] == counts[1], (name, counts)
+
+
+def test_autocomplete_ignores_accents_only_when_none_are_typed(client, make, herbarium):
+    author = make.user()
+    thread = make.discussion(herbarium, author, body="#église #église #églantier #eglantine")
+    make.comment(thread, author, "#église #Zürich")
+
+    def names(q):
+        response = client.get(f"{API}/tags/autocomplete", query_string={"q": q})
+        assert response.status_code == 200, response.get_json()
+        return [t["name"] for t in response.get_json()["data"]]
+
+    assert names("egl") == ["église", "eglantine", "églantier"]  # by uses, then name
+    assert names("Égl") == ["église", "églantier"]  # accents typed: exactly what was typed
+    assert names("zur") == ["zürich"]
+    assert names("lise") == ["église"]  # containing, without accents too
