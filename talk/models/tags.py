@@ -41,6 +41,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -62,6 +63,15 @@ class Tag(db.Model):
         UniqueConstraint("project_id", "name", name="uq_tags_project_name"),
         Index("ix_tags_project_popular", "project_id", "use_count", "id"),
         Index("ix_tags_project_folded", "project_id", "folded"),
+        # A tag's synonyms. Partial: almost every tag has no canonical_id, and SQLite's planner,
+        # seeing one NULL value for the whole column, would not use a full index at all.
+        Index(
+            "ix_tags_synonyms",
+            "canonical_id",
+            "name",
+            sqlite_where=text("canonical_id IS NOT NULL"),
+            postgresql_where=text("canonical_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,9 +90,7 @@ class Tag(db.Model):
     # Curation (talk.services.curation). A synonym points at its canonical tag; chains are
     # never longer than one step.
     # (No ON DELETE on these two: see migration 0004.)
-    canonical_id: Mapped[int | None] = mapped_column(
-        ForeignKey("tags.id"), nullable=True, index=True
-    )
+    canonical_id: Mapped[int | None] = mapped_column(ForeignKey("tags.id"), nullable=True)
     curated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     curated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     description: Mapped[str] = mapped_column(Text, default="")

@@ -408,7 +408,12 @@ def tag_discussions(
 
 def related_tags(tag: Tag, *, limit: int = 10, sample: int = RELATED_SAMPLE) -> list[CountedTag]:
     """Tags found on the same items as ``tag``, by how many of its ``sample`` most recently
-    tagged items carry them: one bounded query, however popular the tag."""
+    tagged items carry them: bounded however popular the tag.
+
+    Two steps: count the shared items per tag id, then load only the tags that can make the top
+    ``limit`` (those sharing at least as many items as the ``limit``-th). Joining the counts to
+    ``tags`` in one query let PostgreSQL hash-join the whole table for every tag page.
+    """
     recent_items = (
         select(ItemTag.item_id)
         .where(ItemTag.tag_id == tag.id)
@@ -416,20 +421,21 @@ def related_tags(tag: Tag, *, limit: int = 10, sample: int = RELATED_SAMPLE) -> 
         .limit(sample)
         .subquery()
     )
-    shared = (
-        select(ItemTag.tag_id, func.count().label("shared"))
+    counts = db.session.execute(
+        select(ItemTag.tag_id, func.count())
         .join(recent_items, recent_items.c.item_id == ItemTag.item_id)
         .where(ItemTag.tag_id != tag.id)
         .group_by(ItemTag.tag_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(Tag, shared.c.shared)
-        .join(shared, shared.c.tag_id == Tag.id)
-        .order_by(shared.c.shared.desc(), Tag.use_count.desc(), Tag.name)
-        .limit(limit)
     ).all()
-    return [CountedTag(other, int(count)) for other, count in rows]
+    if not counts:
+        return []
+    shared = {tag_id: int(count) for tag_id, count in counts}
+    cutoff = sorted(shared.values(), reverse=True)[:limit][-1]
+    candidates = db.session.scalars(
+        select(Tag).where(Tag.id.in_([t for t, n in shared.items() if n >= cutoff]))
+    ).all()
+    ranked = sorted(candidates, key=lambda other: (-shared[other.id], -other.use_count, other.name))
+    return [CountedTag(other, shared[other.id]) for other in ranked[:limit]]
 
 
 def item_tags(item: Item, *, limit: int = 100) -> list[ItemTag]:

@@ -105,7 +105,11 @@ def upgrade():
     op.add_column('tags', sa.Column('description', sa.Text(), nullable=False, server_default=''))
     op.add_column('tags', sa.Column('authority_uri', sa.String(length=500), nullable=True))
     op.add_column('tags', sa.Column('revision', sa.Integer(), nullable=False, server_default='0'))
-    op.create_index('ix_tags_canonical_id', 'tags', ['canonical_id'], unique=False)
+    op.create_index(
+        'ix_tags_synonyms', 'tags', ['canonical_id', 'name'], unique=False,
+        sqlite_where=sa.text('canonical_id IS NOT NULL'),
+        postgresql_where=sa.text('canonical_id IS NOT NULL'),
+    )
     op.add_column('tags', sa.Column('folded', sa.String(length=100), nullable=False, server_default=''))
     op.create_index('ix_tags_project_folded', 'tags', ['project_id', 'folded'], unique=False)
     _fold_existing_names()
@@ -117,7 +121,7 @@ def upgrade():
 def downgrade():
     dialect = op.get_bind().dialect.name
     _drop_tag_triggers(dialect)
-    op.drop_index('ix_tags_canonical_id', table_name='tags')
+    op.drop_index('ix_tags_synonyms', table_name='tags')
     op.drop_index('ix_tags_project_folded', table_name='tags')
     if dialect == "sqlite":
         # SQLite cannot drop a column that has a foreign key: batch mode rebuilds the table
