@@ -21,12 +21,12 @@ from talk.api.tag_schemas import (
 from talk.models import Project, TagVerdict, User, Verdict
 from talk.models.tags import MAX_AUTHORITY_URI, MAX_TAG_DESCRIPTION, MAX_TAG_NAME, TAG_ACTIONS
 from talk.services import curation, projects
-from talk.services.curation import HISTORY_LIMIT, MAX_SYNONYMS
-
-MAX_NOTE = 500
-VERDICT_STATUSES = ("verified", "rejected", "all")
-
-staff_labels = projects.staff_labels
+from talk.services.curation import (
+    HISTORY_LIMIT,
+    MAX_SYNONYMS,
+    MAX_VERDICT_NOTE,
+    VERDICT_STATUSES,
+)
 
 
 def _tag_name() -> fields.String:
@@ -111,7 +111,7 @@ class VerdictSetSchema(RequestSchema):
     verdict = fields.String(required=True, validate=validate.OneOf([v.value for v in Verdict]))
     note = fields.String(
         load_default="",
-        validate=validate.Length(max=MAX_NOTE),
+        validate=validate.Length(max=MAX_VERDICT_NOTE),
         metadata={"description": "Why, for the record (e.g. the species named on the sheet)."},
     )
 
@@ -213,7 +213,7 @@ def verdict_rows(project: Project, verdicts: list[TagVerdict]) -> list[dict[str,
     """Verdicts (item, tag and expert loaded) as :class:`VerdictSchema` rows: the tags'
     synonyms and the experts' labels are read for the whole list at once (two queries)."""
     names = curation.synonyms_of({v.tag_id for v in verdicts})
-    labels = staff_labels(project, {v.decided_by_id for v in verdicts if v.decided_by_id})
+    labels = projects.staff_labels(project, {v.decided_by_id for v in verdicts if v.decided_by_id})
     return [
         {
             "item": verdict.item,
@@ -252,6 +252,5 @@ __all__ = [
     "VerdictSetSchema",
     "VocabularyCreateSchema",
     "item_verdict",
-    "staff_labels",
     "verdict_rows",
 ]

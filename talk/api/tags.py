@@ -15,7 +15,7 @@ from flask.views import MethodView
 
 from talk.api import base
 from talk.api import tag_schemas as schemas
-from talk.api.curation_schemas import item_verdict, staff_labels
+from talk.api.curation_schemas import item_verdict
 from talk.api.tag_schemas import TagView, with_synonyms
 from talk.services import curation, items, projects, tags
 
@@ -87,7 +87,9 @@ class ItemTags(MethodView):
         item = items.get_item(project, external_id)
         entries = curation.item_tag_entries(item)
         decided = [entry.verdict for entry in entries if entry.verdict is not None]
-        labels = staff_labels(project, {v.decided_by_id for v in decided if v.decided_by_id})
+        labels = projects.staff_labels(
+            project, {v.decided_by_id for v in decided if v.decided_by_id}
+        )
         views = with_synonyms([TagView(entry.tag) for entry in entries])
         rows = [
             {

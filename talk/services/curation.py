@@ -48,6 +48,7 @@ from talk.pagination import Page, keyset_page
 from talk.services import tags
 
 MAX_SYNONYMS = 50
+MAX_VERDICT_NOTE = 500
 HISTORY_LIMIT = 20
 
 # ------------------------------------------------------------------------------- authorities
@@ -93,7 +94,10 @@ def check_authority_uri(uri: str | None) -> str | None:
     uri = (uri or "").strip()
     if not uri:
         return None
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+    except ValueError:  # e.g. an unclosed "[" in the host
+        parts = urlsplit("")
     problem = None
     if len(uri) > MAX_AUTHORITY_URI:
         problem = f"At most {MAX_AUTHORITY_URI} characters."
@@ -146,24 +150,19 @@ def parse_names(text: str | Iterable[str], field: str = "synonyms") -> list[str]
 
 
 def _row(project: Project, name: str, now: datetime) -> Tag:
-    """The project's tag row called ``name`` (created, unused, when missing), locked for the
-    change so concurrent writers resolving it wait (see tags._tag_ids)."""
-    tag = db.session.scalar(
-        select(Tag).where(Tag.project_id == project.id, Tag.name == name).with_for_update()
-    )
-    if tag is None:
-        tags._tag_ids(project.id, [name], now)
-        tag = db.session.scalar(
-            select(Tag).where(Tag.project_id == project.id, Tag.name == name).with_for_update()
-        )
+    """The project's tag row called ``name``, created (unused) when missing."""
+    tags._tag_ids(project.id, [name], now)
+    tag = db.session.scalar(select(Tag).where(Tag.project_id == project.id, Tag.name == name))
     assert tag is not None
     return tag
 
 
-def _lock(*tag_ids: int) -> None:
-    db.session.execute(
-        select(Tag.id).where(Tag.id.in_(tag_ids)).order_by(Tag.id).with_for_update()
-    ).all()
+def _begin(project: Project, *current: Tag) -> None:
+    """Take the project's tag lock for a curation action and re-read the tags it acts on: what
+    was read before the lock may have been merged or renamed by the action that held it."""
+    tags.lock_tags(project.id, exclusive=True)
+    for tag in current:
+        db.session.refresh(tag)
 
 
 def _record(
@@ -213,6 +212,7 @@ def curate(
     authority_uri = check_authority_uri(authority_uri)
     synonym_names = [n for n in parse_names(synonyms) if n != name]
     now = utcnow()
+    _begin(project)
     tag = _row(project, name, now)
     if tag.canonical_id is not None:
         raise _already_synonym(tag, "name", "Curate that tag instead, or remove the synonym first.")
@@ -253,7 +253,6 @@ def edit(
             changes["authority"] = [tag.authority_uri, uri]
             tag.authority_uri = uri
     if changes:
-        _lock(tag.id)
         _revise(tag)
         _record(actor, project, "edit", tag, utcnow(), **changes)
     db.session.flush()
@@ -264,8 +263,8 @@ def uncurate(actor: Any, tag: Tag) -> Tag:
     """Take a tag out of the vocabulary. Its uses stay; so do its synonyms (still folded)."""
     project = tag.project
     policy.require(actor, "tags.curate", project)
+    _begin(project, tag)
     _require_curated(tag)
-    _lock(tag.id)
     _record(
         actor,
         project,
@@ -286,8 +285,10 @@ def add_synonym(actor: Any, tag: Tag, name: str) -> Tag:
     """Make ``#name`` a synonym of ``tag``; its uses so far are merged into ``tag``."""
     project = tag.project
     policy.require(actor, "tags.curate", project)
+    name = _tag_name(name, "synonym")
+    _begin(project, tag)
     _require_canonical(tag)
-    synonym = _add_synonym(actor, project, tag, _tag_name(name, "synonym"), utcnow())
+    synonym = _add_synonym(actor, project, tag, name, utcnow())
     db.session.flush()
     return synonym
 
@@ -319,16 +320,15 @@ def _add_synonym(actor: Any, project: Project, tag: Tag, name: str, now: datetim
 
 def remove_synonym(actor: Any, tag: Tag, name: str) -> None:
     """``#name`` stops standing for ``tag``: later uses of it form a tag of their own. Uses
-    already merged stay with ``tag`` (a merge is not undone)."""
+    merged before stay with ``tag`` until their comment is saved again (edited, or hidden and
+    shown): each save reads the comment's text anew, and ``#name`` then counts as its own tag."""
     project = tag.project
     policy.require(actor, "tags.curate", project)
     name = _tag_name(name, "synonym")
-    variant = db.session.scalar(
-        select(Tag).where(Tag.project_id == project.id, Tag.name == name).with_for_update()
-    )
+    _begin(project, tag)
+    variant = db.session.scalar(select(Tag).where(Tag.project_id == project.id, Tag.name == name))
     if variant is None or variant.canonical_id != tag.id:
         raise NotFound(f"#{name} is not a synonym of #{tag.name}.")
-    _lock(tag.id)
     variant.canonical_id = None
     _revise(variant)
     _revise(tag)
@@ -341,20 +341,20 @@ def rename(actor: Any, tag: Tag, new_name: str) -> Tag:
     their links) keep pointing here. A name in use by another tag is a merge, not a rename."""
     project = tag.project
     policy.require(actor, "tags.curate", project)
-    _require_canonical(tag)
     new_name = _tag_name(new_name, "new_name")
+    _begin(project, tag)
+    _require_canonical(tag)
     old_name = tag.name
     if new_name == old_name:
         raise InvalidInput("That is its name already.", {"new_name": ["Give a different name."]})
     now = utcnow()
-    _lock(tag.id)
     holder = db.session.scalar(
-        select(Tag).where(Tag.project_id == project.id, Tag.name == new_name).with_for_update()
+        select(Tag).where(Tag.project_id == project.id, Tag.name == new_name)
     )
     if holder is not None:
         unused = holder.use_count <= 0 and holder.curated_at is None
         is_own_synonym = holder.canonical_id == tag.id
-        if is_own_synonym or (unused and holder.canonical_id is None and not _referenced(holder)):
+        if is_own_synonym or (unused and holder.canonical_id is None and not _has_verdicts(holder)):
             db.session.execute(
                 update(Tag).where(Tag.canonical_id == holder.id).values(canonical_id=tag.id)
             )
@@ -380,12 +380,10 @@ def rename(actor: Any, tag: Tag, new_name: str) -> Tag:
     return tag
 
 
-def _referenced(tag: Tag) -> bool:
-    """Whether anything but its synonyms still points at ``tag`` (verdicts, the record)."""
-    return bool(
-        db.session.scalar(select(exists().where(TagVerdict.tag_id == tag.id)))
-        or db.session.scalar(select(exists().where(TagAction.tag_id == tag.id)))
-    )
+def _has_verdicts(tag: Tag) -> bool:
+    """Whether an expert's verdict names ``tag`` (an unused tag with none is a free name; its
+    record keeps the name it had)."""
+    return bool(db.session.scalar(select(exists().where(TagVerdict.tag_id == tag.id))))
 
 
 def merge(actor: Any, source: Tag, target: Tag) -> Tag:
@@ -394,6 +392,7 @@ def merge(actor: Any, source: Tag, target: Tag) -> Tag:
     the record only."""
     project = target.project
     policy.require(actor, "tags.curate", project)
+    _begin(project, source, target)
     _require_canonical(source)
     _require_canonical(target)
     if source.project_id != target.project_id:
@@ -419,10 +418,22 @@ def merge(actor: Any, source: Tag, target: Tag) -> Tag:
 
 def _merge_rows(source: Tag, target: Tag) -> dict[str, int]:
     """Move ``source``'s uses and verdicts to ``target``, make it (and its synonyms) synonyms
-    of ``target``, and recount ``target``'s aggregates from its uses. Returns what moved."""
-    _lock(source.id, target.id)
+    of ``target``, and recount ``target``'s aggregates from its uses (skipped when ``source``
+    has nothing to move, as for a new synonym). Returns what moved. The caller holds the
+    project's tag lock."""
     db.session.flush()
     moved_uses = source.use_count
+    if moved_uses == 0 and not _has_verdicts(source):
+        db.session.execute(
+            update(Tag)
+            .where(Tag.canonical_id == source.id)
+            .values(canonical_id=target.id, revision=Tag.revision + 1)
+        )
+        source.canonical_id = target.id
+        _revise(source)
+        _revise(target)
+        db.session.flush()
+        return {"uses_moved": 0, "verdicts_moved": 0}
     # A comment using both spellings keeps one use.
     duplicate = aliased(TagUse)
     db.session.execute(
@@ -602,11 +613,13 @@ def history(
 def set_verdict(actor: Any, item: Item, tag: Tag, verdict: str, note: str = "") -> TagVerdict:
     """Record an expert's verdict (``verified`` or ``rejected``) on ``tag`` for ``item``,
     replacing an earlier one. The tag need not be on the item yet: an expert may verify a
-    curated tag directly."""
+    curated tag directly. Verdicts are rare: they take the project's tag lock alone, so two
+    experts deciding at once, or a merge moving verdicts, run one after the other."""
     project = item.project
     policy.require(actor, "tags.verify", project)
     if tag.project_id != item.project_id:
         raise NotFound(f"No tag #{tag.name} in project {project.slug!r}.")
+    _begin(project, tag)
     _require_canonical(tag)
     try:
         value = Verdict(verdict)
@@ -615,10 +628,14 @@ def set_verdict(actor: Any, item: Item, tag: Tag, verdict: str, note: str = "") 
             "Unknown verdict.", {"verdict": ["Either 'verified' or 'rejected'."]}
         ) from None
     note = (note or "").strip()
-    if len(note) > 500 or "\x00" in note:
-        raise InvalidInput("The note is too long.", {"note": ["At most 500 characters."]})
+    if len(note) > MAX_VERDICT_NOTE:
+        raise InvalidInput(
+            "The note is too long.", {"note": [f"At most {MAX_VERDICT_NOTE} characters."]}
+        )
+    if "\x00" in note:
+        raise InvalidInput("The note has a NUL byte.", {"note": ["Remove it."]})
     now = utcnow()
-    row = db.session.get(TagVerdict, (item.id, tag.id), with_for_update=True)
+    row = db.session.get(TagVerdict, (item.id, tag.id))
     if row is None:
         row = TagVerdict(item_id=item.id, tag_id=tag.id, project_id=item.project_id)
         db.session.add(row)
@@ -642,12 +659,26 @@ def set_verdict(actor: Any, item: Item, tag: Tag, verdict: str, note: str = "") 
 def clear_verdict(actor: Any, item: Item, tag: Tag) -> None:
     project = item.project
     policy.require(actor, "tags.verify", project)
-    row = db.session.get(TagVerdict, (item.id, tag.id), with_for_update=True)
+    _begin(project, tag)
+    row = db.session.get(TagVerdict, (item.id, tag.id))
     if row is None:
         raise NotFound(f"#{tag.name} has no verdict on this item.")
     db.session.delete(row)
     _record(actor, project, "clear-verdict", tag, utcnow(), item, was=row.verdict.value)
     db.session.flush()
+
+
+def verdicts_on(tag: Tag, item_ids: Iterable[int]) -> dict[int, Verdict]:
+    """The verdicts on ``tag`` for some items (a page of the tag's items), by item id."""
+    ids = list(item_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(TagVerdict.item_id, TagVerdict.verdict).where(
+            TagVerdict.tag_id == tag.id, TagVerdict.item_id.in_(ids)
+        )
+    )
+    return {item_id: verdict for item_id, verdict in rows}
 
 
 @dataclass(frozen=True)

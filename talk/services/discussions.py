@@ -160,8 +160,15 @@ def _count(comment: Comment, delta: int, *, now: Any = None) -> None:
     _bump(comment.author, comments=delta)
 
 
+def _lock(comment: Comment) -> None:
+    """Re-read ``comment`` locked for this transaction (PostgreSQL), so two changes to it — an
+    edit and a hide, two moderators hiding — run one after the other, each seeing the other's."""
+    db.session.refresh(comment, with_for_update=True)
+
+
 def edit_comment(editor: User, comment: Comment, body: str) -> Comment:
     """Replace a comment's body, keeping the previous body in its history."""
+    _lock(comment)
     policy.require(editor, "comment.edit", comment)
     body = _clean_body(body)
     if body == comment.body:
@@ -182,9 +189,11 @@ def edit_comment(editor: User, comment: Comment, body: str) -> Comment:
 
 def delete_comment(actor: User, comment: Comment) -> Comment:
     """Soft-delete: the comment leaves every count and shows as deleted; its row remains."""
+    _lock(comment)
     policy.require(actor, "comment.delete", comment)
+    if comment.is_visible:  # a hidden comment left the counts already
+        _count(comment, -1)
     comment.deleted_at = utcnow()
-    _count(comment, -1)
     db.session.flush()
     _sync_links(comment, None, visible=False)
     signals.comment_deleted.send(comment, actor=actor)
@@ -198,6 +207,7 @@ def hide_comment(actor: User, comment: Comment, reason: str = "") -> Comment:
     """A moderator hides a comment: like a deletion it leaves every count, tag, mention and
     search result, but its row keeps the text for moderators, and :func:`unhide_comment` brings
     it back. (Reports, queues and the audit log of the moderation issue build on this.)"""
+    _lock(comment)
     policy.require(actor, "comment.hide", comment)
     reason = (reason or "").strip()
     if len(reason) > MAX_HIDE_REASON or "\x00" in reason:
@@ -216,6 +226,7 @@ def hide_comment(actor: User, comment: Comment, reason: str = "") -> Comment:
 
 def unhide_comment(actor: User, comment: Comment) -> Comment:
     """Show a hidden comment again: counts, tags, mentions and search come back with it."""
+    _lock(comment)
     policy.require(actor, "comment.unhide", comment)
     comment.hidden_at = None
     comment.hidden_by_id = None

@@ -34,6 +34,8 @@ class RowError:
 
 
 def get_item(project: Project, external_id: str) -> Item:
+    if not external_id or "\x00" in external_id:  # names nothing (PostgreSQL refuses NUL)
+        raise NotFound(f"No item {external_id!r} in project {project.slug!r}.")
     item = db.session.scalar(
         select(Item).where(Item.project_id == project.id, Item.external_id == external_id)
     )

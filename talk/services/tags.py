@@ -21,7 +21,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Table, and_, case, delete, func, or_, select, update
+from sqlalchemy import Table, and_, case, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased, contains_eager, selectinload
 
@@ -151,14 +151,29 @@ def _subtract(model: Any, key: dict[str, Any], delta: int) -> bool:
     return False
 
 
+#: The class id of the PostgreSQL advisory lock standing for "a project's tags".
+_TAGS_LOCK_CLASS = 7301
+
+
+def lock_tags(project_id: int, *, exclusive: bool) -> None:
+    """Hold the project's tag lock until the transaction ends (PostgreSQL; SQLite serialises
+    writers anyway). Comment writers and verdicts share it; a curation action that moves uses
+    or resolves names (merge, rename, synonyms) holds it alone. So a comment saved during a
+    merge either finishes first (and its uses are moved) or starts after it (and resolves its
+    names to the merged tag): no use is ever left on a synonym. Taken before any tag row is
+    locked, so it adds no lock-order cycle."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    db.session.execute(
+        text(f"SELECT {function}(:lock_class, :project)"),
+        {"lock_class": _TAGS_LOCK_CLASS, "project": project_id},
+    )
+
+
 def _tag_ids(project_id: int, names: Iterable[str], now: datetime) -> set[int]:
     """Ids of the tags that ``names`` stand for in the project — a synonym stands for its
-    canonical tag — creating the missing ones.
-
-    The rows are locked ``FOR KEY SHARE`` (PostgreSQL) before their ``canonical_id`` is read, so a
-    merge running at the same time (which locks them ``FOR UPDATE``) either finishes first and is
-    seen, or waits for this transaction and moves its uses too. SQLite writers are serialised.
-    """
+    canonical tag — creating the missing ones. Call with the project's tag lock held."""
     names = sorted(set(names))
     if not names:
         return set()
@@ -183,21 +198,11 @@ def _tag_ids(project_id: int, names: Iterable[str], now: datetime) -> set[int]:
         _insert(table).values(rows).on_conflict_do_nothing(index_elements=["project_id", "name"])
     )
     found = db.session.execute(
-        select(table.c.id, table.c.canonical_id)
-        .where(table.c.project_id == project_id, table.c.name.in_(names))
-        .order_by(table.c.id)
-        .with_for_update(read=True, key_share=True)
+        select(table.c.id, table.c.canonical_id).where(
+            table.c.project_id == project_id, table.c.name.in_(names)
+        )
     ).all()
-    ids = {row.canonical_id or row.id for row in found}
-    canonical = sorted(row.canonical_id for row in found if row.canonical_id)
-    if canonical:
-        db.session.execute(
-            select(table.c.id)
-            .where(table.c.id.in_(canonical))
-            .order_by(table.c.id)
-            .with_for_update(read=True, key_share=True)
-        ).all()
-    return ids
+    return {row.canonical_id or row.id for row in found}
 
 
 @dataclass(frozen=True)
@@ -218,6 +223,7 @@ def sync_comment(
     """
     discussion = comment.discussion
     now = now or utcnow()
+    lock_tags(comment.project_id, exclusive=False)
     wanted: set[int] = set()
     if visible and comment.is_visible and counts_tags(discussion.board):
         names = {n for n in (normalise(name) for name in names) if n}

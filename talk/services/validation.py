@@ -36,7 +36,10 @@ def url_problem(value: str) -> str | None:
         return "Must not contain spaces or control characters."
     if value.startswith("/") and not value.startswith("//"):
         return None
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed "[" in the host
+        return "Must be an http(s) URL or a path starting with '/'."
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         return "Must be an http(s) URL or a path starting with '/'."
     return None

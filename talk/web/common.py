@@ -12,7 +12,6 @@ from werkzeug.wrappers import Response
 
 from talk.errors import InvalidInput, NotAuthenticated, NotFound, TalkError
 from talk.forms import MAX_ID
-from talk.services import projects as project_service
 
 ResponseLike = Response | str | tuple[str, int]
 
@@ -116,6 +115,3 @@ def add_error_handlers(blueprint: Blueprint) -> None:
     blueprint.register_error_handler(TalkError, handle_talk_error)
     blueprint.register_error_handler(HTTPException, handle_http_error)
     blueprint.url_value_preprocessor(_names_something)
-
-
-staff_labels = project_service.staff_labels

@@ -9,13 +9,13 @@ from talk.errors import NotAuthenticated, NotFound, TalkError
 from talk.forms import CommentForm, EditCommentForm, add_service_errors
 from talk.models import Comment, Discussion
 from talk.services import discussions, listing
+from talk.services.projects import staff_labels
 from talk.web.common import (
     ResponseLike,
     add_error_handlers,
     cursor_arg,
     int_arg,
     page_size,
-    staff_labels,
     viewer,
 )
 
@@ -71,7 +71,7 @@ def show(discussion_id: int) -> ResponseLike:
             if earlier.discussion_id != discussion.id:
                 raise NotFound(f"No comment {answered} in this discussion.")
             form.reply_to.data = earlier.id
-            if not earlier.is_deleted:
+            if earlier.is_visible:
                 form.body.data = quote(earlier.body)
         return _render(discussion, form, 200, [])
     policy.require(user, "discussion.reply", discussion)

@@ -14,7 +14,6 @@ from talk.web.common import (
     add_error_handlers,
     cursor_arg,
     page_size,
-    staff_labels,
     viewer,
 )
 
@@ -104,7 +103,7 @@ def item(slug: str, external_id: str) -> ResponseLike:
         page=page,
         form=DiscussionForm(),
         item_tags=entries,
-        verdict_labels=staff_labels(
+        verdict_labels=projects.staff_labels(
             project, [e.verdict.decided_by_id for e in entries if e.verdict]
         ),
         verdict_form=VerdictForm(formdata=None),
@@ -154,5 +153,5 @@ def comments(slug: str) -> ResponseLike:
     """The newest comments across the boards the viewer may read."""
     project = projects.get_project(slug)
     page = listing.project_comments(viewer(), project, cursor=cursor_arg(), limit=page_size())
-    labels = staff_labels(project, {c.author_id for c in page.rows})
+    labels = projects.staff_labels(project, {c.author_id for c in page.rows})
     return render_template("projects/comments.html", project=project, page=page, labels=labels)

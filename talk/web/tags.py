@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 
 from talk.errors import NotAuthenticated, TalkError
 from talk.exports import csv_line, download
@@ -24,14 +23,13 @@ from talk.forms import (
     VerdictForm,
     add_service_errors,
 )
-from talk.models import Project, Tag, TagVerdict
+from talk.models import Project, Tag
 from talk.services import curation, items, projects, tags
 from talk.web.common import (
     ResponseLike,
     add_error_handlers,
     cursor_arg,
     page_size,
-    staff_labels,
     viewer,
 )
 
@@ -80,7 +78,8 @@ def show(slug: str, name: str) -> ResponseLike:
     project = projects.get_project(slug)
     tag = tags.get_tag(project, name)
     if tag.name != name:  # one address per tag: /tags/Église → /tags/église, synonyms too
-        return redirect(url_for("tags.show", slug=slug, name=tag.name, **request.args), 301)
+        kept = {k: v for k, v in request.args.items() if k not in ("slug", "name") and k[:1] != "_"}
+        return redirect(url_for("tags.show", slug=slug, name=tag.name, **kept), 301)
     return _tag_page(project, tag)
 
 
@@ -97,14 +96,7 @@ def _tag_page(
         viewer(), tag, cursor=request.args.get("discussions") or None, limit=TAG_DISCUSSIONS
     )
     related = tags.related_tags(tag, limit=RELATED)
-    verdicts = dict(
-        db.session.execute(
-            select(TagVerdict.item_id, TagVerdict.verdict).where(
-                TagVerdict.tag_id == tag.id,
-                TagVerdict.item_id.in_([row.item_id for row in items_page.rows]),
-            )
-        ).all()
-    )
+    verdicts = curation.verdicts_on(tag, [row.item_id for row in items_page.rows])
     forms = forms or {}
     if tag.is_curated and "edit" not in forms:
         forms["edit"] = TagEditForm(
@@ -128,7 +120,9 @@ def _tag_page(
             related=[(counted.tag, counted.count) for counted in related],
             authority=curation.authority(tag.authority_uri),
             synonyms=curation.synonyms(tag),
-            curator_labels=staff_labels(project, [tag.curated_by_id] if tag.curated_by_id else []),
+            curator_labels=projects.staff_labels(
+                project, [tag.curated_by_id] if tag.curated_by_id else []
+            ),
             history=curation.history(tag=tag),
             forms=forms,
             problems=problems or [],
@@ -313,7 +307,7 @@ def _export_rows(project_id: int, status: str) -> Iterator[dict[str, Any]]:
     for row in curation.verdict_rows(project, status=status):
         decided_by = row.verdict.decided_by
         if decided_by is not None and decided_by.id not in labels:
-            labels.update(staff_labels(project, [decided_by.id]))
+            labels.update(projects.staff_labels(project, [decided_by.id]))
         found = curation.authority(row.tag.authority_uri)
         yield {
             "item_external_id": row.item.external_id,

@@ -95,3 +95,23 @@ def test_only_moderators_hide_and_the_author_cannot_edit_a_hidden_comment(app, c
     assert submit(client, page, f"/comments/{comment.id}/unhide").status_code == 403
     with app.app_context():
         assert db.session.get(Comment, comment.id).body == "Something to hide"
+
+
+def test_a_hidden_comment_leaves_the_counts_once_and_is_never_quoted(app, client, make):
+    project = make.project("herbarium")
+    make.member(project, "moderator", username="mod")
+    volunteer = make.user("vol")
+    thread = make.discussion(project, volunteer, body="First")
+    secret = make.comment(thread, volunteer, "Zanzibar secret")
+    login(client, "mod")
+    page = f"/discussions/{thread.id}"
+    submit(client, page, f"/comments/{secret.id}/hide")
+    submit(client, page, f"/comments/{secret.id}/delete")  # moderators may delete it too
+    with app.app_context():
+        assert db.session.get(Discussion, thread.id).comment_count == 1
+
+    other = make.comment(thread, volunteer, "Quarrel secret")
+    submit(client, page, f"/comments/{other.id}/hide")
+    login(client, "vol")
+    reply_form = text(client.get(f"{page}?reply_to={other.id}"))
+    assert "Quarrel" not in reply_form

@@ -38,13 +38,21 @@ def test_downgrade_to_before_curation_and_back_keeps_every_row(app, make):
     from flask_migrate import downgrade, upgrade
     from sqlalchemy import func, select, text
 
-    from talk.models import Comment, Mention, TagUse
+    from talk.models import Comment, Mention, Project, TagUse, User
+    from talk.services import curation
 
     project = make.project("herbarium")
     volunteer = make.user("vol")
     item = make.item(project)
     thread = make.discussion(project, volunteer, item=item, body="A #fern, says @vol #Église")
     make.comment(thread, volunteer, "And #moss")
+    with make.context():  # a curated tag nobody uses has a search document only from 0004 on
+        curation.curate(
+            db.session.get(User, project.owner.id),
+            db.session.get(Project, project.id),
+            "lichen",
+            synonyms="zanzibarword",
+        )
 
     def counts() -> tuple[int, ...]:
         rows = [
@@ -65,10 +73,20 @@ def test_downgrade_to_before_curation_and_back_keeps_every_row(app, make):
             .scalars()
             .all()
         )
+        tag_documents = db.session.execute(
+            text("SELECT title, body FROM search_documents WHERE kind = 'tag'")
+        ).all()
         db.session.remove()
         upgrade()
         assert after_downgrade == [2, 3]
-        assert counts() == before
+        assert sorted(tuple(row) for row in tag_documents) == [
+            ("fern", ""),
+            ("moss", ""),
+            ("église", ""),
+        ]
+        # Only the curation is lost (its columns went with the downgrade): the unused curated
+        # tag has no search document any more.
+        assert counts() == (*before[:3], before[3] - 1)
         # Tags that existed before 0004 get their accent-free form for autocomplete.
         folded = text("SELECT folded FROM tags WHERE name = 'église'")
         assert db.session.scalar(folded) == "eglise"

@@ -135,6 +135,12 @@ def downgrade():
         for column in ('folded', 'revision', 'authority_uri', 'description', 'curated_by_id', 'curated_at', 'canonical_id'):
             op.drop_column('tags', column)
     _create_tag_triggers(dialect, version=3)
+    # Tag documents as 0003 wrote them: only tags in use, with an empty body.
+    op.execute(
+        "DELETE FROM search_documents WHERE kind = 'tag' "
+        "AND source_id NOT IN (SELECT id FROM tags WHERE use_count > 0)"
+    )
+    op.execute("UPDATE search_documents SET body = '' WHERE kind = 'tag' AND body <> ''")
 
     with op.batch_alter_table('tag_verdicts', schema=None) as batch_op:
         batch_op.drop_index('ix_tag_verdicts_tag')

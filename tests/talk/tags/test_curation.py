@@ -212,6 +212,7 @@ def test_volunteers_cannot_curate_or_verify_and_experts_of_another_project_neith
         ({"name": "x" * 80}, "name"),
         ({"name": "ok", "authority_uri": "javascript:alert(1)"}, "authority_uri"),
         ({"name": "ok", "authority_uri": "wikidata Q1"}, "authority_uri"),
+        ({"name": "ok", "authority_uri": "http://[wikidata.org/wiki/Q1"}, "authority_uri"),
         ({"name": "ok", "authority_uri": "https://x.org/" + "a" * 600}, "authority_uri"),
         ({"name": "ok", "description": "d" * 3000}, "description"),
         ({"name": "ok", "synonyms": "fine, #!!"}, "synonyms"),

@@ -146,6 +146,15 @@ def test_bad_input_shows_the_problem_and_changes_nothing(app, client, herbarium,
     assert response.status_code == 404
     response = submit(client, tag_page, f"{tag_page}/rename", new_name="!!")
     assert response.status_code == 422 and "cannot be a tag name" in text(response)
+    verdicts = f"/projects/{herbarium.slug}/verdicts"
+    for item_id in ("a\x00b", "no-such-item"):
+        response = submit(
+            client, tag_page, verdicts, item=item_id, tag="eglise", verdict="verified"
+        )
+        assert response.status_code == 404, item_id
+    # Query arguments on a spelling that redirects are passed on, never a reason to fail.
+    moved = client.get(f"/projects/{herbarium.slug}/tags/EGLISE?name=x&slug=y&_method=POST&cursor=")
+    assert moved.status_code == 301
     assert count(app, TagAction) == 0
     with app.app_context():
         assert db.session.scalar(select(Tag).where(Tag.curated_at.is_not(None))) is None

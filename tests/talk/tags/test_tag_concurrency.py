@@ -73,3 +73,42 @@ def test_comments_using_a_variant_while_it_is_merged_all_end_on_the_merged_tag(
     with app.app_context():
         sister = db.session.scalar(select(Tag).where(Tag.name == "sister"))
         assert db.session.scalars(select(TagUse).where(TagUse.tag_id == sister.id)).all() == []
+
+
+def test_comments_using_a_tag_while_it_is_renamed_keep_their_use(
+    app, make, herbarium, token, tag_state
+):
+    """A comment saved during a rename resolves its #old name after the rename (to the synonym
+    the rename leaves): every use lands on the renamed tag."""
+    curator = make.member(herbarium, "expert")
+    thread = make.discussion(herbarium, make.user(), item=make.item(herbarium), body="#nurce")
+    writers = [token(make.user()) for _ in range(WRITERS)]
+    url = f"/api/v1/discussions/{thread.id}/comments"
+
+    def write(headers):
+        client = app.test_client()
+        return [
+            client.post(url, json={"body": f"#nurce {n}"}, headers=headers).status_code
+            for n in range(COMMENTS_EACH)
+        ]
+
+    def rename(headers):
+        return (
+            app.test_client()
+            .post(
+                "/api/v1/projects/herbarium/tags/nurce/rename",
+                json={"new_name": "nurse"},
+                headers=headers,
+            )
+            .status_code
+        )
+
+    with ThreadPoolExecutor(WRITERS + 1) as pool:
+        renamed = pool.submit(rename, token(curator))
+        statuses = [s for batch in pool.map(write, writers) for s in batch]
+
+    assert renamed.result() == 200
+    assert statuses == [201] * (WRITERS * COMMENTS_EACH)
+    assert tag_state(herbarium)["tags"] == {
+        "nurse": (1 + WRITERS * COMMENTS_EACH, 1, 1, 1 + WRITERS)
+    }
