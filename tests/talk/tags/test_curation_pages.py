@@ -72,6 +72,8 @@ def test_expert_curates_with_wikidata_and_synonym_then_verifies_on_the_item(
     # The variant folded: the item shows the curated tag; the variant's page redirects.
     item_html = squash(text(client.get(item_page(herbarium, tagged.item))))
     assert "#église" in item_html and "#eglise<" not in item_html
+    index = squash(text(client.get(f"/projects/{herbarium.slug}/tags")))
+    assert '#église</a> <span class="badge badge-curated badge-small"' in index
     moved = client.get(f"/projects/{herbarium.slug}/tags/eglise")
     assert moved.status_code == 301 and moved.headers["Location"].endswith("/tags/%C3%A9glise")
 
