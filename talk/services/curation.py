@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, delete, exists, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import aliased, selectinload
 
 from talk import policy
@@ -678,7 +678,7 @@ def verdicts_on(tag: Tag, item_ids: Iterable[int]) -> dict[int, Verdict]:
             TagVerdict.tag_id == tag.id, TagVerdict.item_id.in_(ids)
         )
     )
-    return {item_id: verdict for item_id, verdict in rows}
+    return dict(rows.all())
 
 
 @dataclass(frozen=True)
@@ -747,43 +747,22 @@ def verdict_rows(
     project: Project, *, status: str = "verified", batch: int = 500
 ) -> Iterator[VerdictRow]:
     """Every verdict of the project (``status``: verified, rejected or all), by item and tag,
-    read in keyset batches so an export of any size holds one batch in memory."""
-    check_status(status)
-    after: tuple[int, int] | None = None
+    read page by page so an export of any size holds one page in memory."""
+    cursor: str | None = None
     while True:
-        query = (
-            select(TagVerdict)
-            .where(TagVerdict.project_id == project.id)
-            .options(
-                selectinload(TagVerdict.item),
-                selectinload(TagVerdict.tag),
-                selectinload(TagVerdict.decided_by),
-            )
-            .order_by(TagVerdict.item_id, TagVerdict.tag_id)
-            .limit(batch)
-        )
-        if status != "all":
-            query = query.where(TagVerdict.verdict == Verdict(status))
-        if after is not None:
-            query = query.where(
-                (TagVerdict.item_id > after[0])
-                | and_(TagVerdict.item_id == after[0], TagVerdict.tag_id > after[1])
-            )
-        rows = list(db.session.scalars(query))
-        if not rows:
-            return
-        names = synonyms_of({row.tag_id for row in rows})
-        for row in rows:
+        page = verdicts_page(project, status=status, cursor=cursor, limit=batch)
+        names = synonyms_of({row.tag_id for row in page.rows})
+        for row in page.rows:
             yield VerdictRow(row, row.item, row.tag, names.get(row.tag_id, []))
-        after = (rows[-1].item_id, rows[-1].tag_id)
-        if len(rows) < batch:
+        if page.next_cursor is None:
             return
+        cursor = page.next_cursor
 
 
 def verdicts_page(
     project: Project, *, status: str = "verified", cursor: str | None, limit: int
 ) -> Page[TagVerdict]:
-    """Verdicts as cursor pages (the API's export)."""
+    """Verdicts by item and tag, as cursor pages (the API's export, and the files')."""
     check_status(status)
     query = (
         select(TagVerdict)
