@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -328,6 +329,30 @@ def token(app: Flask) -> Any:
         return {"Authorization": f"Bearer {raw}"}
 
     return make_token
+
+
+def post_comments_at_once(
+    app: Flask,
+    url: str,
+    writers: list[dict[str, str]],
+    bodies: list[str],
+    *,
+    alongside: tuple[str, dict[str, Any], dict[str, str]] | None = None,
+) -> tuple[list[int], int | None]:
+    """Each writer (request headers) posts ``bodies`` to ``url`` in its own thread, all at once;
+    ``alongside`` = (url, json, headers) is one more POST racing them (a merge, a rename).
+    Returns the writers' statuses and that POST's status."""
+
+    def post(target: str, payload: dict[str, Any], headers: dict[str, str]) -> int:
+        return app.test_client().post(target, json=payload, headers=headers).status_code
+
+    def write(headers: dict[str, str]) -> list[int]:
+        return [post(url, {"body": body}, headers) for body in bodies]
+
+    with ThreadPoolExecutor(len(writers) + 1) as pool:
+        other = pool.submit(post, *alongside) if alongside else None
+        statuses = [status for batch in pool.map(write, writers) for status in batch]
+    return statuses, other.result() if other else None
 
 
 def login(client: FlaskClient, username: str, password: str = TEST_PASSWORD) -> None:

@@ -1,10 +1,9 @@
 """Several writers at once (threads here, app servers in production) keep counters exact and
 get answers, not 'database is locked' errors — on SQLite and on PostgreSQL."""
 
-from concurrent.futures import ThreadPoolExecutor
-
 from talk.extensions import db
 from talk.models import Discussion, Item, Project
+from tests.conftest import post_comments_at_once
 
 WRITERS = 6
 COMMENTS_EACH = 5
@@ -18,15 +17,8 @@ def test_concurrent_replies_are_all_counted(app, make, token):
     writers = [token(make.user()) for _ in range(WRITERS)]
     url = f"/api/v1/discussions/{discussion.id}/comments"
 
-    def write(headers):
-        client = app.test_client()
-        return [
-            client.post(url, json={"body": f"reply {n}"}, headers=headers).status_code
-            for n in range(COMMENTS_EACH)
-        ]
-
-    with ThreadPoolExecutor(WRITERS) as pool:
-        statuses = [s for batch in pool.map(write, writers) for s in batch]
+    bodies = [f"reply {n}" for n in range(COMMENTS_EACH)]
+    statuses, _ = post_comments_at_once(app, url, writers, bodies)
 
     assert statuses == [201] * (WRITERS * COMMENTS_EACH)
     expected = 1 + WRITERS * COMMENTS_EACH

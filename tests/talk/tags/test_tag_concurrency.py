@@ -1,6 +1,6 @@
 """Writers tagging the same item at once keep every tag counter exact."""
 
-from concurrent.futures import ThreadPoolExecutor
+from tests.conftest import post_comments_at_once
 
 WRITERS = 5
 COMMENTS_EACH = 4
@@ -14,15 +14,8 @@ def test_concurrent_comments_with_the_same_new_tags_are_all_counted(
     writers = [token(make.user()) for _ in range(WRITERS)]
     url = f"/api/v1/discussions/{thread.id}/comments"
 
-    def write(headers):
-        client = app.test_client()
-        return [
-            client.post(url, json={"body": f"#Shared #new{n} #also"}, headers=headers).status_code
-            for n in range(COMMENTS_EACH)
-        ]
-
-    with ThreadPoolExecutor(WRITERS) as pool:
-        statuses = [s for batch in pool.map(write, writers) for s in batch]
+    bodies = [f"#Shared #new{n} #also" for n in range(COMMENTS_EACH)]
+    statuses, _ = post_comments_at_once(app, url, writers, bodies)
 
     assert statuses == [201] * (WRITERS * COMMENTS_EACH)
     state = tag_state(herbarium)  # equal to a recount from the uses
@@ -48,25 +41,11 @@ def test_comments_using_a_variant_while_it_is_merged_all_end_on_the_merged_tag(
     thread = make.discussion(herbarium, make.user(), item=item, body="#nurse and #sister")
     writers = [token(make.user()) for _ in range(WRITERS)]
     url = f"/api/v1/discussions/{thread.id}/comments"
-    merge_url = "/api/v1/projects/herbarium/tags/sister/merge"
+    merge = ("/api/v1/projects/herbarium/tags/sister/merge", {"into": "nurse"}, token(curator))
+    bodies = [f"A #sister, number {n}" for n in range(COMMENTS_EACH)]
+    statuses, merged = post_comments_at_once(app, url, writers, bodies, alongside=merge)
 
-    def write(headers):
-        client = app.test_client()
-        return [
-            client.post(url, json={"body": f"A #sister, number {n}"}, headers=headers).status_code
-            for n in range(COMMENTS_EACH)
-        ]
-
-    def merge(headers):
-        return (
-            app.test_client().post(merge_url, json={"into": "nurse"}, headers=headers).status_code
-        )
-
-    with ThreadPoolExecutor(WRITERS + 1) as pool:
-        merged = pool.submit(merge, token(curator))
-        statuses = [s for batch in pool.map(write, writers) for s in batch]
-
-    assert merged.result() == 200
+    assert merged == 200
     assert statuses == [201] * (WRITERS * COMMENTS_EACH)
     state = tag_state(herbarium)
     assert state["tags"] == {"nurse": (1 + WRITERS * COMMENTS_EACH, 1, 1, 1 + WRITERS)}
@@ -85,29 +64,11 @@ def test_comments_using_a_tag_while_it_is_renamed_keep_their_use(
     writers = [token(make.user()) for _ in range(WRITERS)]
     url = f"/api/v1/discussions/{thread.id}/comments"
 
-    def write(headers):
-        client = app.test_client()
-        return [
-            client.post(url, json={"body": f"#nurce {n}"}, headers=headers).status_code
-            for n in range(COMMENTS_EACH)
-        ]
+    rename = ("/api/v1/projects/herbarium/tags/nurce/rename", {"new_name": "nurse"}, token(curator))
+    bodies = [f"#nurce {n}" for n in range(COMMENTS_EACH)]
+    statuses, renamed = post_comments_at_once(app, url, writers, bodies, alongside=rename)
 
-    def rename(headers):
-        return (
-            app.test_client()
-            .post(
-                "/api/v1/projects/herbarium/tags/nurce/rename",
-                json={"new_name": "nurse"},
-                headers=headers,
-            )
-            .status_code
-        )
-
-    with ThreadPoolExecutor(WRITERS + 1) as pool:
-        renamed = pool.submit(rename, token(curator))
-        statuses = [s for batch in pool.map(write, writers) for s in batch]
-
-    assert renamed.result() == 200
+    assert renamed == 200
     assert statuses == [201] * (WRITERS * COMMENTS_EACH)
     assert tag_state(herbarium)["tags"] == {
         "nurse": (1 + WRITERS * COMMENTS_EACH, 1, 1, 1 + WRITERS)
