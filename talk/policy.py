@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import g, has_app_context
-from sqlalchemy import ColumnElement, and_, exists, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
 
 from talk.errors import NotAuthenticated, PermissionDenied
 from talk.extensions import db
@@ -257,6 +257,11 @@ def readable_boards_filter(user: Any) -> ColumnElement[bool]:
         for level, needed in LEVEL_RANK.items()
     ]
     return or_(Board.read_level.in_(["everyone", "logged-in"]), *staff_levels)
+
+
+def readable_board_ids(user: Any) -> Select[tuple[int]]:
+    """The ids of the boards ``user`` may read, as a subquery for ``board_id.in_(...)``."""
+    return select(Board.id).where(readable_boards_filter(user))
 
 
 def may(user: Any, action: str, target: Any = None) -> bool:

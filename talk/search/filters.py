@@ -52,7 +52,7 @@ def conditions(viewer: Any, filters: Filters, doc: NamedFromClause) -> list[Colu
     Deleted comments and unused tags have no document at all (the triggers remove it).
     """
     c = doc.c
-    boards = select(Board.id).where(policy.readable_boards_filter(viewer))
+    boards = policy.readable_board_ids(viewer)
     if filters.project_id is not None:
         boards = boards.where(Board.project_id == filters.project_id)
     found: list[ColumnElement[bool]] = [or_(c.board_id.is_(None), c.board_id.in_(boards))]

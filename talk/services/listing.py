@@ -52,7 +52,7 @@ def project_discussions(
     """Recently active discussions across the boards ``viewer`` may read."""
     where = and_(
         Discussion.project_id == project.id,
-        Discussion.board_id.in_(_readable_boards(viewer)),
+        Discussion.board_id.in_(policy.readable_board_ids(viewer)),
     )
     return _recent_discussions(where, cursor=cursor, limit=limit, with_board=True)
 
@@ -87,10 +87,6 @@ def discussion_comments_cursor(comment: Comment, *, limit: int) -> str | None:
     return encode_cursor([last_of_previous_page])
 
 
-def _readable_boards(viewer: Any) -> Any:
-    return select(Board.id).where(policy.readable_boards_filter(viewer))
-
-
 def _readable_comments(viewer: Any) -> Any:
     return (
         select(Comment)
@@ -98,7 +94,7 @@ def _readable_comments(viewer: Any) -> Any:
         .where(
             Comment.deleted_at.is_(None),
             Comment.hidden_at.is_(None),
-            Discussion.board_id.in_(_readable_boards(viewer)),
+            Discussion.board_id.in_(policy.readable_board_ids(viewer)),
         )
         .options(
             selectinload(Comment.author),

@@ -245,9 +245,7 @@ def mentioned_in(viewer: Any, item: Item, *, limit: int = MENTIONED_IN_LIMIT) ->
             select(Discussion)
             .where(
                 Discussion.id.in_(mentioning),
-                Discussion.board_id.in_(
-                    select(Board.id).where(policy.readable_boards_filter(viewer))
-                ),
+                Discussion.board_id.in_(policy.readable_board_ids(viewer)),
             )
             .options(selectinload(Discussion.author), selectinload(Discussion.item))
             .order_by(Discussion.last_comment_at.desc(), Discussion.id.desc())

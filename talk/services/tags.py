@@ -396,7 +396,7 @@ def tag_discussions(
         .join(Discussion, Discussion.id == DiscussionTag.discussion_id)
         .where(
             DiscussionTag.tag_id == tag.id,
-            Discussion.board_id.in_(select(Board.id).where(policy.readable_boards_filter(viewer))),
+            Discussion.board_id.in_(policy.readable_board_ids(viewer)),
         )
         .options(
             selectinload(DiscussionTag.discussion).selectinload(Discussion.author),
