@@ -137,6 +137,19 @@ class VerdictForm(FlaskForm):
     note = StringField("Note (optional)", validators=[no_nul])
 
 
+class TagGroupForm(FlaskForm):
+    """A group's title, description and query; the services check the rest."""
+
+    title = StringField("Title", validators=[DataRequired(REQUIRED)])
+    description = TextAreaField("Description (optional)", validators=[Optional()])
+    query = StringField(
+        "Tag query",
+        validators=[DataRequired(REQUIRED)],
+        render_kw={"autocapitalize": "none", "autocomplete": "off", "spellcheck": "false"},
+    )
+    verified_only = BooleanField("Only where an expert verified the tags")
+
+
 def add_service_errors(form: FlaskForm, error: TalkError) -> list[str]:
     """Attach ``error.fields`` to the form's visible fields; returns the messages that fit none
     (to show above the form)."""

@@ -15,15 +15,12 @@ from flask import (
     request,
     url_for,
 )
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Optional
 
 from talk import policy
 from talk.clock import utcnow
 from talk.errors import InvalidInput, NotAuthenticated, TalkError
 from talk.exports import csv_line, download
-from talk.forms import REQUIRED, add_service_errors
+from talk.forms import TagGroupForm, add_service_errors
 from talk.models import Project, TagGroup
 from talk.services import projects, tag_groups
 from talk.services.tag_groups import ExportedItem, Matches, TagOnItem
@@ -38,19 +35,6 @@ QUERY_HINT = (
     "Tags written #name, joined with AND, OR and NOT; parentheses group. "
     "For example: #nurse AND (#smallpox OR #measles) AND NOT #army"
 )
-
-
-class TagGroupForm(FlaskForm):
-    """A group's title, description and query; the services check the rest."""
-
-    title = StringField("Title", validators=[DataRequired(REQUIRED)])
-    description = TextAreaField("Description (optional)", validators=[Optional()])
-    query = StringField(
-        "Tag query",
-        validators=[DataRequired(REQUIRED)],
-        render_kw={"autocapitalize": "none", "autocomplete": "off", "spellcheck": "false"},
-    )
-    verified_only = BooleanField("Only where an expert verified the tags")
 
 
 def _group(slug: str, group_slug: str) -> tuple[Project, TagGroup]:
