@@ -7,6 +7,12 @@ way. A rule takes the user (an anonymous user when nobody is logged in) and a ta
 Role ranks: volunteer < team = expert < moderator < admin < owner; site admins pass every rule.
 A board's read/write level names the lowest rank that passes: ``everyone``, ``logged-in``,
 ``team``, ``moderators``, ``admins``.
+
+Other packages extend the policy without the core importing them: they add named rules with
+:func:`rule`, register a **veto** (:func:`register_veto`) consulted for every rule that is not
+declared ``read=True`` (a suspension, a locked discussion, a read-only project), and register
+**content checks** (:func:`register_content_check`) run wherever user text enters Talk.
+Commands and the worker act as :data:`OPERATOR`, never as ``None``.
 """
 
 from __future__ import annotations
@@ -25,15 +31,83 @@ RANK = {"volunteer": 0, "team": 1, "expert": 1, "moderator": 2, "admin": 3, "own
 LEVEL_RANK = {"team": 1, "moderators": 2, "admins": 3}
 
 Rule = Callable[[Any, Any], bool]
+#: ``veto(actor, action, target)``: a reason to refuse (shown to the actor), or None to allow.
+Veto = Callable[[Any, str, Any], "str | None"]
+#: ``check(actor, kind, target, text)``: raises a :class:`talk.errors.TalkError` to refuse.
+ContentCheck = Callable[[Any, str, Any, str], None]
+
+#: Where user text enters Talk; a content check is told which, and the target it is written to.
+CONTENT_KINDS = (
+    "comment",  # target: the Discussion replied in (a new comment) or the Comment edited
+    "discussion",  # target: the Board or Item it is started on; text: title and first comment
+    "tag_description",  # target: the Tag being curated
+    "tag_group",  # target: the Project (a new group) or the TagGroup being changed
+    "profile",  # target: the User whose profile changes
+    "registration",  # target: None; actor: anonymous; text: username and display name
+)
+
 _RULES: dict[str, Rule] = {}
+_READ_RULES: set[str] = set()
+_VETOES: list[Veto] = []
+_CONTENT_CHECKS: list[ContentCheck] = []
 
 
-def rule(name: str) -> Callable[[Rule], Rule]:
+class Operator:
+    """The person at the command line, or the worker: acts with full rights, is nobody's
+    account (no ``id``), and is recognised by every rule as a site admin. Services require an
+    actor; commands pass :data:`OPERATOR` instead of ``None``."""
+
+    id = None
+    username = "operator"
+    display_name = "Operator"
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+    is_site_admin = True
+
+    def __repr__(self) -> str:
+        return "<Operator>"
+
+
+OPERATOR = Operator()
+
+
+def is_operator(actor: Any) -> bool:
+    return isinstance(actor, Operator)
+
+
+def rule(name: str, *, read: bool = False) -> Callable[[Rule], Rule]:
+    """Register ``fn`` as the rule ``name``; vetoes are consulted unless ``read`` is set."""
+
     def register(fn: Rule) -> Rule:
         _RULES[name] = fn
+        if read:
+            _READ_RULES.add(name)
+        else:
+            _READ_RULES.discard(name)
         return fn
 
     return register
+
+
+def register_veto(veto: Veto) -> Veto:
+    """Add a veto (usable as a decorator); every write rule asks each veto in turn."""
+    _VETOES.append(veto)
+    return veto
+
+
+def register_content_check(check: ContentCheck) -> ContentCheck:
+    """Add a content check (usable as a decorator); checks run in registration order."""
+    _CONTENT_CHECKS.append(check)
+    return check
+
+
+def check_content(actor: Any, kind: str, target: Any, text: str) -> None:
+    """Run every content check on ``text`` about to be written as ``kind`` to ``target``."""
+    if kind not in CONTENT_KINDS:
+        raise ValueError(f"unknown content kind {kind!r}")
+    for check in _CONTENT_CHECKS:
+        check(actor, kind, target, text)
 
 
 def _authenticated(user: Any) -> bool:
@@ -100,7 +174,7 @@ def _project_manage(user: Any, project: Project) -> bool:
     return _site_admin(user) or rank_in(user, project) >= RANK["admin"]
 
 
-@rule("members.view")
+@rule("members.view", read=True)
 def _members_view(user: Any, project: Project) -> bool:
     return True
 
@@ -126,7 +200,7 @@ def _board_create(user: Any, project: Project) -> bool:
     return _project_manage(user, project)
 
 
-@rule("board.read")
+@rule("board.read", read=True)
 def _board_read(user: Any, board: Board) -> bool:
     return meets_level(user, board.project, board.read_level)
 
@@ -145,7 +219,7 @@ def _item_start(user: Any, item: Item) -> bool:
     return _board_start(user, items_board(item.project))
 
 
-@rule("discussion.read")
+@rule("discussion.read", read=True)
 def _discussion_read(user: Any, discussion: Discussion) -> bool:
     return _board_read(user, discussion.board)
 
@@ -187,7 +261,7 @@ def _comment_unhide(user: Any, comment: Comment) -> bool:
     return comment.is_hidden and not comment.is_deleted and _moderates(user, comment)
 
 
-@rule("comment.read_hidden")
+@rule("comment.read_hidden", read=True)
 def _comment_read_hidden(user: Any, comment: Comment) -> bool:
     """Who still reads a hidden comment's text: its project's moderators."""
     return _moderates(user, comment)
@@ -264,21 +338,34 @@ def readable_board_ids(user: Any) -> Select[tuple[int]]:
     return select(Board.id).where(readable_boards_filter(user))
 
 
-def may(user: Any, action: str, target: Any = None) -> bool:
+def _decide(user: Any, action: str, target: Any) -> tuple[bool, str | None]:
+    """(allowed, the veto's reason when a veto refused what the rule allowed)."""
     try:
         check = _RULES[action]
     except KeyError:
         raise KeyError(f"no permission rule named {action!r}") from None
-    return bool(check(user, target))
+    if not check(user, target):
+        return False, None
+    if action not in _READ_RULES:
+        for veto in _VETOES:
+            if (reason := veto(user, action, target)) is not None:
+                return False, reason
+    return True, None
+
+
+def may(user: Any, action: str, target: Any = None) -> bool:
+    return _decide(user, action, target)[0]
 
 
 def require(user: Any, action: str, target: Any = None) -> None:
-    """Raise ``NotAuthenticated`` (anonymous) or ``PermissionDenied`` unless allowed."""
-    if may(user, action, target):
+    """Raise ``NotAuthenticated`` (anonymous) or ``PermissionDenied`` unless allowed; a veto's
+    refusal carries its reason."""
+    allowed, reason = _decide(user, action, target)
+    if allowed:
         return
     if not _authenticated(user):
         raise NotAuthenticated("Log in to do this.")
-    raise PermissionDenied("You do not have permission to do this.")
+    raise PermissionDenied(reason or "You do not have permission to do this.")
 
 
 def rule_names() -> list[str]:

@@ -1,29 +1,48 @@
-"""What the core announces; `notifications` and `moderation` subscribe, the core imports neither.
+"""What the core announces; other packages subscribe, the core imports none of them.
 
 Each signal is sent by the service that made the change, after it flushed (so ids exist) and
 before the request commits: a receiver writes its rows (outbox, audit) in the same transaction,
-and nothing is recorded for a change that rolls back.
+and nothing is recorded for a change that rolls back. A refused operation sends nothing.
+Every signal carries ``actor``: the User who acted, or :data:`talk.policy.OPERATOR`.
 """
 
 from blinker import Namespace
 
 _signals = Namespace()
 
-#: sender: the Project; kwargs: actor (User)
+#: sender: the User; kwargs: actor (the new User, or the operator)
+user_registered = _signals.signal("user-registered")
+#: sender: the Project; kwargs: actor
 project_created = _signals.signal("project-created")
-#: sender: the Project; kwargs: items (list[Item]), actor (User)
+#: sender: the Project; kwargs: items (list[Item]), actor
 items_registered = _signals.signal("items-registered")
-#: sender: the Discussion; kwargs: comment (its first Comment), actor (User)
+#: sender: the Discussion; kwargs: comment (its first Comment), board (Board), item (Item | None),
+#: actor, and the first comment's changes as for ``comment_posted``
 discussion_created = _signals.signal("discussion-created")
-#: sender: the Comment; kwargs: actor (User)
+#: sender: the Comment; kwargs: actor, tags_added, tags_removed (tuple[Tag, ...]),
+#: mentioned_users (tuple[User, ...]) and mentioned_groups (tuple[str, ...]): newly mentioned,
+#: only those who may read the comment
 comment_posted = _signals.signal("comment-posted")
-#: sender: the Comment; kwargs: actor (User), previous_body (str)
+#: sender: the Comment; kwargs: actor, previous_body (str), and the changes as ``comment_posted``
 comment_edited = _signals.signal("comment-edited")
-#: sender: the Comment; kwargs: actor (User)
+#: sender: the Comment; kwargs: actor
 comment_deleted = _signals.signal("comment-deleted")
-#: sender: the Comment; kwargs: actor (User), reason (str)
+#: sender: the Comment; kwargs: actor, reason (str)
 comment_hidden = _signals.signal("comment-hidden")
-#: sender: the Comment; kwargs: actor (User)
+#: sender: the Comment; kwargs: actor
 comment_unhidden = _signals.signal("comment-unhidden")
-#: sender: the Membership; kwargs: actor (User | None), previous_role (str | None)
+#: sender: the Membership; kwargs: actor, previous_role (str | None)
 role_changed = _signals.signal("role-changed")
+#: sender: the curated Tag; kwargs: actor, created (bool: newly curated, not an update)
+tag_curated = _signals.signal("tag-curated")
+#: sender: the curated Tag (now under its new name); kwargs: actor, old_name, new_name,
+#: old_tag_id (the tag row that kept the old name as a synonym), new_tag_id
+tag_renamed = _signals.signal("tag-renamed")
+#: sender: the Tag merged into; kwargs: actor, old_tag_id (the tag merged away), new_tag_id
+tag_merged = _signals.signal("tag-merged")
+#: sender: the curated Tag; kwargs: actor, synonym_tag_id, synonym (str)
+tag_synonym_added = _signals.signal("tag-synonym-added")
+#: sender: the TagVerdict; kwargs: actor
+verdict_set = _signals.signal("verdict-set")
+#: sender: the TagVerdict (deleted, still readable); kwargs: actor
+verdict_withdrawn = _signals.signal("verdict-withdrawn")

@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import inspect
 from sqlalchemy.orm import selectinload
 
-from talk import hooks, markdown, policy, signals
+from talk import markdown, policy, signals
 from talk.clock import utcnow
 from talk.errors import InvalidInput, NotFound
 from talk.extensions import db
@@ -82,7 +82,7 @@ def start_discussion(
     title = clean_text(title, "title", max_length=MAX_TITLE)
     body = _clean_body(body)
     project: Project = board.project
-    hooks.check_content(author, project, f"{title}\n{body}")
+    policy.check_content(author, "discussion", item or board, f"{title}\n{body}")
     now = utcnow()
     discussion = Discussion(
         project=project,
@@ -116,7 +116,7 @@ def post_comment(
             "You can only reply to a comment in the same discussion.",
             {"reply_to": ["Not a comment in this discussion."]},
         )
-    hooks.check_content(author, discussion.project, body)
+    policy.check_content(author, "comment", discussion, body)
     links = mentions.comment_links(author, discussion, body)
     now = utcnow()
     comment = _add_comment(discussion, author, body, links, reply_to=reply_to, now=now)
@@ -173,7 +173,7 @@ def edit_comment(editor: User, comment: Comment, body: str) -> Comment:
     body = _clean_body(body)
     if body == comment.body:
         return comment
-    hooks.check_content(editor, comment.discussion.project, body)
+    policy.check_content(editor, "comment", comment, body)
     links = mentions.comment_links(editor, comment.discussion, body, editing=comment)
     now = utcnow()
     previous = comment.body
