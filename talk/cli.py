@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from tqdm import tqdm
 
 from talk import config as talk_config
+from talk import policy
 from talk.app import create_app
 from talk.errors import TalkError
 from talk.extensions import db
@@ -109,7 +110,7 @@ def create_user_command(
     from talk.services import accounts
 
     user = accounts.create_user(
-        username, email, password, display_name=display_name, site_admin=site_admin
+        policy.OPERATOR, username, email, password, display_name=display_name, site_admin=site_admin
     )
     db.session.commit()
     kind = "site admin" if user.is_site_admin else "user"

@@ -164,6 +164,17 @@ def meets_level(user: Any, project: Project, level: str) -> bool:
     return rank_in(user, project) >= LEVEL_RANK[level]
 
 
+@rule("account.register")
+def _account_register(_user: Any, _target: Any) -> bool:
+    """Anyone may sign up (a veto can close registration, or refuse an address)."""
+    return True
+
+
+@rule("account.make_site_admin")
+def _account_make_site_admin(user: Any, _target: Any) -> bool:
+    return _site_admin(user)
+
+
 @rule("project.create")
 def _project_create(user: Any, _target: Any) -> bool:
     return _site_admin(user)
@@ -355,6 +366,12 @@ def _decide(user: Any, action: str, target: Any) -> tuple[bool, str | None]:
 
 def may(user: Any, action: str, target: Any = None) -> bool:
     return _decide(user, action, target)[0]
+
+
+def refusal(user: Any, action: str, target: Any = None) -> str | None:
+    """Why a veto refuses ``user`` what the rule alone would allow (shown on pages in place of
+    the form: "You are muted in this project until 3 April"); None otherwise."""
+    return _decide(user, action, target)[1]
 
 
 def require(user: Any, action: str, target: Any = None) -> None:

@@ -178,11 +178,13 @@ class Factory:
         password: str = TEST_PASSWORD,
         display_name: str | None = None,
     ) -> SimpleNamespace:
+        from talk import policy
         from talk.services import accounts
 
         username = username or f"user{self._next()}"
         with self.context():
             user = accounts.create_user(
+                policy.OPERATOR,
                 username,
                 f"{username}@example.org",
                 password,

@@ -21,6 +21,7 @@ from urllib.parse import quote
 from flask import Flask
 from sqlalchemy import select
 
+from talk import policy
 from talk.clock import utcnow
 from talk.demo.catalogue import (
     DEFAULT_SEED,
@@ -262,6 +263,7 @@ def _people(moment: list[datetime]) -> dict[str, User]:
     for person in PEOPLE:
         moment[0] += timedelta(minutes=37)
         users[person.username] = accounts.find_user(person.username) or accounts.create_user(
+            policy.OPERATOR,
             person.username,
             f"{person.username}@example.org",
             DEMO_PASSWORD,

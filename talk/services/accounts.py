@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from talk import policy, signals
 from talk.clock import utcnow
-from talk.errors import Conflict, InvalidInput, NotFound
+from talk.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from talk.extensions import db
 from talk.models import ApiToken, User
 from talk.services.validation import clean_text, conflict_on_duplicate
@@ -30,6 +32,7 @@ def normalise_email(email: str) -> str:
 
 
 def create_user(
+    actor: Any,
     username: str,
     email: str,
     password: str,
@@ -37,7 +40,13 @@ def create_user(
     display_name: str | None = None,
     site_admin: bool = False,
 ) -> User:
-    """Register an account; username and email must be unused (ignoring case)."""
+    """Register an account; username and email must be unused (ignoring case).
+
+    ``actor`` is whoever registers it: the visitor signing up (anonymous) or the operator;
+    only a site admin or the operator makes a site admin."""
+    policy.require(actor, "account.register")
+    if site_admin and not policy.may(actor, "account.make_site_admin"):
+        raise PermissionDenied("Only a site admin can make a site admin.")
     username = clean_text(username, "username", max_length=40)
     if not USERNAME_RE.match(username):
         raise InvalidInput(
@@ -53,6 +62,7 @@ def create_user(
         )
     if "\x00" in password:
         raise InvalidInput("Password contains a NUL byte.", {"password": ["Contains a NUL byte."]})
+    policy.check_content(actor, "registration", None, f"{username}\n{display_name}")
     if db.session.scalar(select(User.id).where(User.username_key == username.lower())):
         raise Conflict("That username is taken.", {"username": ["Already taken."]})
     if db.session.scalar(select(User.id).where(User.email == email)):
@@ -74,6 +84,7 @@ def create_user(
         {"username": ["Already taken."]},
     ):
         db.session.add(user)
+    signals.user_registered.send(user, actor=actor)
     return user
 
 

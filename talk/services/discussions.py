@@ -7,22 +7,48 @@ may refuse it), rendered as links into its stored HTML, and recorded in the same
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import selectinload
 
 from talk import markdown, policy, signals
 from talk.clock import utcnow
 from talk.errors import InvalidInput, NotFound
 from talk.extensions import db
-from talk.models import Board, Comment, CommentRevision, Discussion, Item, Project, User
+from talk.models import (
+    Board,
+    Comment,
+    CommentRevision,
+    Discussion,
+    Item,
+    MentionKind,
+    Project,
+    Tag,
+    User,
+)
 from talk.services import mentions, tags
 from talk.services.mentions import CommentLinks
 from talk.services.validation import clean_text
 
 MAX_TITLE = 200
+
+
+@dataclass(frozen=True)
+class CommentChanges:
+    """What writing a comment changed beyond its text, as its signal announces it: the tags it
+    added and removed, and whom it newly mentioned (only people who may read it; never its
+    author). Receivers (notifications) need not re-parse the body or diff the old one."""
+
+    tags_added: tuple[Tag, ...] = ()
+    tags_removed: tuple[Tag, ...] = ()
+    mentioned_users: tuple[User, ...] = ()
+    mentioned_groups: tuple[str, ...] = ()
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def _clean_body(body: str) -> str:
@@ -100,8 +126,15 @@ def start_discussion(
         _bump(counted, discussions=1)
     comment = _add_comment(discussion, author, body, links, now=now)
     db.session.flush()
-    _sync_links(comment, links, visible=True, now=now)
-    signals.discussion_created.send(discussion, comment=comment, actor=author)
+    changes = _sync_links(comment, links, visible=True, now=now)
+    signals.discussion_created.send(
+        discussion,
+        comment=comment,
+        board=board,
+        item=item,
+        actor=author,
+        **changes.as_kwargs(),
+    )
     return discussion
 
 
@@ -121,8 +154,8 @@ def post_comment(
     now = utcnow()
     comment = _add_comment(discussion, author, body, links, reply_to=reply_to, now=now)
     db.session.flush()
-    _sync_links(comment, links, visible=True, now=now)
-    signals.comment_posted.send(comment, actor=author)
+    changes = _sync_links(comment, links, visible=True, now=now)
+    signals.comment_posted.send(comment, actor=author, **changes.as_kwargs())
     return comment
 
 
@@ -182,8 +215,10 @@ def edit_comment(editor: User, comment: Comment, body: str) -> Comment:
     comment.body_html = markdown.render(body, links)
     comment.edited_at = now
     db.session.flush()
-    _sync_links(comment, links, visible=True, now=now)
-    signals.comment_edited.send(comment, actor=editor, previous_body=previous)
+    changes = _sync_links(comment, links, visible=True, now=now)
+    signals.comment_edited.send(
+        comment, actor=editor, previous_body=previous, **changes.as_kwargs()
+    )
     return comment
 
 
@@ -252,6 +287,28 @@ def sync_links(comment: Comment, *, visible: bool) -> None:
 
 def _sync_links(
     comment: Comment, links: CommentLinks | None, *, visible: bool, now: Any = None
-) -> None:
-    tags.sync_comment(comment, links.tag_names if links else (), visible=visible, now=now)
-    mentions.sync_comment(comment, links, visible=visible, now=now)
+) -> CommentChanges:
+    added, removed = tags.sync_comment(
+        comment, links.tag_names if links else (), visible=visible, now=now
+    )
+    new_mentions = mentions.sync_comment(comment, links, visible=visible, now=now)
+    tag_ids = added + removed
+    by_id = (
+        {tag.id: tag for tag in db.session.scalars(select(Tag).where(Tag.id.in_(tag_ids)))}
+        if tag_ids
+        else {}
+    )
+    user_ids = {target for kind, target in new_mentions if kind is MentionKind.USER}
+    return CommentChanges(
+        tags_added=tuple(by_id[i] for i in added),
+        tags_removed=tuple(by_id[i] for i in removed),
+        mentioned_users=tuple(
+            sorted(
+                (u for u in (links.users.values() if links else ()) if u.id in user_ids),
+                key=lambda u: u.id,
+            )
+        ),
+        mentioned_groups=tuple(
+            sorted(target for kind, target in new_mentions if kind is MentionKind.GROUP)
+        ),
+    )

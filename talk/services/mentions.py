@@ -188,10 +188,10 @@ def sync_comment(
     *,
     visible: bool = True,
     now: datetime | None = None,
-) -> None:
+) -> set[Key]:
     """Make ``comment``'s recorded mentions those ``links`` resolved — none when it is not
     ``visible`` (deleted, or hidden by a moderator). Mentions that stay keep their time, so a
-    re-saved comment does not mention anyone anew."""
+    re-saved comment does not mention anyone anew. Returns what it newly recorded."""
     wanted = _wanted(comment, links) if visible and links and comment.is_visible else set()
     existing: dict[Key, int] = {}
     for mention in db.session.execute(
@@ -215,6 +215,7 @@ def sync_comment(
             Mention.__table__.insert(),
             [_row(comment, kind, target, now) for kind, target in sorted(new, key=str)],
         )
+    return new
 
 
 def _row(comment: Comment, kind: MentionKind, target: Any, now: datetime) -> dict[str, Any]:

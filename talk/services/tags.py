@@ -214,10 +214,11 @@ class _Use:
 
 def sync_comment(
     comment: Comment, names: Iterable[str], *, visible: bool = True, now: datetime | None = None
-) -> None:
+) -> tuple[list[int], list[int]]:
     """Make ``comment``'s tag uses those of ``names`` (parsed from its body), or none at all when
     it is not ``visible`` (deleted, or hidden by a moderator), and keep every counter exact.
     Synonyms count as their canonical tag, so ``#eglise #église`` is one use of ``église``.
+    Returns the ids of the tags it added and removed (for the comment's signal).
 
     Call it after the comment is flushed, in the transaction that changed it.
     """
@@ -236,10 +237,13 @@ def sync_comment(
             )
         )
     }
-    for tag_id in sorted(existing.keys() - wanted):
+    removed = sorted(existing.keys() - wanted)
+    added = sorted(wanted - existing.keys())
+    for tag_id in removed:
         _detach(comment, discussion, existing[tag_id])
-    for tag_id in sorted(wanted - existing.keys()):  # one lock order for every writer
+    for tag_id in added:  # one lock order for every writer
         _attach(comment, discussion, tag_id, now)
+    return added, removed
 
 
 def _attach(comment: Comment, discussion: Discussion, tag_id: int, now: datetime) -> None:

@@ -34,7 +34,10 @@ def init_app(app: Flask) -> None:
         def may(action: str, target: Any = None) -> bool:
             return policy.may(current_user, action, target)
 
-        return {"may": may}
+        def refusal(action: str, target: Any = None) -> str | None:
+            return policy.refusal(current_user, action, target)
+
+        return {"may": may, "refusal": refusal}
 
     @app.template_global()
     def page_url(cursor: str | None) -> str:

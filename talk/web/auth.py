@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from talk.errors import TalkError
 from talk.forms import LoginForm, RegisterForm, add_service_errors
@@ -26,6 +26,7 @@ def register() -> ResponseLike:
     if form.validate_on_submit():
         try:
             user = accounts.create_user(
+                current_user,
                 form.username.data or "",
                 form.email.data or "",
                 form.password.data or "",
