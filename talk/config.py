@@ -50,9 +50,12 @@ class Setting:
 
     @property
     def type_name(self) -> str:
-        return {_bool: "bool", _positive_int: "int", _non_negative_int: "int"}.get(
-            self.parse, "str"
-        )
+        names: dict[Callable[[str], Any], str] = {
+            _bool: "bool",
+            _positive_int: "int",
+            _non_negative_int: "int",
+        }
+        return names.get(self.parse, "str")
 
 
 SETTINGS: tuple[Setting, ...] = (

@@ -1,5 +1,7 @@
 """Extensions created unbound and bound to the app in :func:`talk.create_app`."""
 
+from typing import TYPE_CHECKING
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -25,3 +27,10 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+if TYPE_CHECKING:
+    # Flask-SQLAlchemy builds ``db.Model`` at run time from :class:`Base`; type checkers see the
+    # declarative base it stands for.
+    Model = Base
+else:
+    Model = db.Model

@@ -20,7 +20,7 @@ Every link the writer made gets ``rel="nofollow ugc noopener"``; hashtag links g
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Any, Protocol
@@ -109,7 +109,11 @@ def _img_attribute(tag: str, name: str, value: str) -> bool:
     return name in {"src", "alt", "title"}
 
 
-ALLOWED_ATTRIBUTES = {"a": _a_attribute, "img": _img_attribute, "ol": ["start"]}
+ALLOWED_ATTRIBUTES: dict[str, list[str] | Callable[[str, str, str], bool]] = {
+    "a": _a_attribute,
+    "img": _img_attribute,
+    "ol": ["start"],
+}
 
 
 # --- what a caller supplies to make links -------------------------------------------------
@@ -305,6 +309,7 @@ def _make_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
     md.enable(["table", "strikethrough", "linkify"])
     # Link what bleach's linkifier used to (its TLDs), never e-mail addresses, never ftp:.
+    assert md.linkify is not None  # enabled above
     md.linkify.set({"fuzzy_email": False}).tlds(TLDS, True).add("ftp:", None)
     md.core.ruler.after("linkify", "talk_markup", _find_markup)
     for kind in _MARKUP_TOKENS:
@@ -349,7 +354,7 @@ def _render_markup(
     return f'<a class="{html_class}" href="{escape(url)}"{rel}>{written}</a>'
 
 
-class _LinkRel(html5lib_shim.Filter):
+class _LinkRel(html5lib_shim.Filter):  # type: ignore[name-defined]  # no stub
     """Sets ``rel`` on every link after cleaning: the writer's links are nofollow, ours are not."""
 
     def __iter__(self) -> Iterator[dict]:

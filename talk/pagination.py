@@ -46,7 +46,7 @@ def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) ->
         values = json.loads(raw)
         if not isinstance(values, list) or len(values) != len(columns):
             raise ValueError("wrong length")
-        decoded = []
+        decoded: list[Any] = []
         for column, value in zip(columns, values, strict=True):
             python_type = column.type.python_type
             if value is None:

@@ -344,7 +344,7 @@ def readable_boards_filter(user: Any) -> ColumnElement[bool]:
     return or_(Board.read_level.in_(["everyone", "logged-in"]), *staff_levels)
 
 
-def readable_board_ids(user: Any) -> Select[tuple[int]]:
+def readable_board_ids(user: Any) -> Select[int]:
     """The ids of the boards ``user`` may read, as a subquery for ``board_id.in_(...)``."""
     return select(Board.id).where(readable_boards_filter(user))
 

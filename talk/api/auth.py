@@ -94,10 +94,10 @@ def check_request() -> None:
 
 def actor() -> User:
     """The calling user as a real ``User`` (services attach it to rows; a proxy would not do)."""
-    user: Any = current_user._get_current_object()  # type: ignore[attr-defined]
+    user: Any = current_user._get_current_object()
     return user
 
 
 def viewer() -> Any:
     """The caller for read checks: a ``User`` or Flask-Login's anonymous user."""
-    return current_user._get_current_object()  # type: ignore[attr-defined]
+    return current_user._get_current_object()

@@ -165,7 +165,7 @@ def install(app: Flask) -> None:
             return pages_handler(error)  # redirects, and every error of the HTML pages
         return http_error_response(error)
 
-    app.handle_http_exception = handle_http_exception  # type: ignore[method-assign]
+    app.handle_http_exception = handle_http_exception  # type: ignore[method-assign,assignment]
 
 
 def register_blueprint_handlers(blueprint: Any) -> None:

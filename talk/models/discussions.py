@@ -7,13 +7,13 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from talk.extensions import db
+from talk.extensions import Model
 from talk.models._types import UTCDateTime
 from talk.models.accounts import User
 from talk.models.projects import Board, Item, Project
 
 
-class Discussion(db.Model):
+class Discussion(Model):
     __tablename__ = "discussions"
     __table_args__ = (
         Index("ix_discussions_board_activity", "board_id", "last_comment_at", "id"),
@@ -39,7 +39,7 @@ class Discussion(db.Model):
     author: Mapped[User] = relationship()
 
 
-class Comment(db.Model):
+class Comment(Model):
     """A comment. ``body_html`` is rendered and sanitised once, when the body is written."""
 
     __tablename__ = "comments"
@@ -90,7 +90,7 @@ class Comment(db.Model):
         return self.deleted_at is None and self.hidden_at is None
 
 
-class CommentRevision(db.Model):
+class CommentRevision(Model):
     """An earlier body of an edited comment (the edit history)."""
 
     __tablename__ = "comment_revisions"

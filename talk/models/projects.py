@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from talk.extensions import db
+from talk.extensions import Model
 from talk.models._types import UTCDateTime
 
 # Project roles from least to most powerful. Experts and team are both staff ("team" level);
@@ -25,7 +25,7 @@ class BoardKind(enum.StrEnum):
     ITEMS = "items"  # the one board per project that holds every item's threads
 
 
-class Project(db.Model):
+class Project(Model):
     __tablename__ = "projects"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,7 +44,7 @@ class Project(db.Model):
     )
 
 
-class Membership(db.Model):
+class Membership(Model):
     """A user's role in one project (absent means an ordinary volunteer)."""
 
     __tablename__ = "memberships"
@@ -61,7 +61,7 @@ class Membership(db.Model):
     user: Mapped[Any] = relationship("User")
 
 
-class Item(db.Model):
+class Item(Model):
     """An object volunteers work on, known to the crowdsourcing platform by ``external_id``."""
 
     __tablename__ = "items"
@@ -88,7 +88,7 @@ class Item(db.Model):
     project: Mapped[Project] = relationship()
 
 
-class Board(db.Model):
+class Board(Model):
     __tablename__ = "boards"
     __table_args__ = (Index("ix_boards_project_position", "project_id", "position"),)
 

@@ -309,14 +309,14 @@ def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: in
 
     engine = _engine(query, _languages(project))
     hits = engine.hits(lambda doc: conditions(viewer, filters, doc)).subquery("hits")
-    page = select(hits.c.doc_id, hits.c.score)
+    ranked = select(hits.c.doc_id, hits.c.score)
     if after is not None:
         score, doc_id = after
-        page = page.where(
+        ranked = ranked.where(
             or_(hits.c.score < score, and_(hits.c.score == score, hits.c.doc_id < doc_id))
         )
     page = (
-        page.order_by(hits.c.score.desc(), hits.c.doc_id.desc()).limit(limit + 1).subquery("page")
+        ranked.order_by(hits.c.score.desc(), hits.c.doc_id.desc()).limit(limit + 1).subquery("page")
     )
     doc = _DOCUMENT
     statement = (

@@ -102,7 +102,7 @@ def find_user(username: str) -> User | None:
 def authenticate(login: str, password: str) -> User | None:
     """The user whose username or email and password match, else None."""
     key = login.strip().lower()
-    user = db.session.scalar(
+    user: User | None = db.session.scalar(
         select(User).where((User.username_key == key) | (func.lower(User.email) == key))
     )
     if user is None or not check_password_hash(user.password_hash, password):

@@ -75,8 +75,9 @@ def discussion_comments_cursor(comment: Comment, *, limit: int) -> str | None:
     """The cursor of the :func:`discussion_comments` page (of ``limit`` rows) that shows
     ``comment`` (None: the first page), so a link to one comment opens the thread around it."""
     in_thread = Comment.discussion_id == comment.discussion_id
-    before = db.session.scalar(
-        select(func.count(Comment.id)).where(in_thread, Comment.id < comment.id)
+    before = (
+        db.session.scalar(select(func.count(Comment.id)).where(in_thread, Comment.id < comment.id))
+        or 0
     )
     start = (before // limit) * limit
     if start == 0:

@@ -100,17 +100,15 @@ def comment_links(
     board: Board = discussion.board
     if check_limits:
         tags.check_tag_count(found.hashtags)
-        usernames = set(found.mentions)
-        if len(usernames) > MAX_USER_MENTIONS:
+        if (people := len(set(found.mentions))) > MAX_USER_MENTIONS:
             raise InvalidInput(
                 f"A comment can mention at most {MAX_USER_MENTIONS} people.",
-                {"body": [f"Mentions {len(usernames)} people; name at most {MAX_USER_MENTIONS}."]},
+                {"body": [f"Mentions {people} people; name at most {MAX_USER_MENTIONS}."]},
             )
-        refs = set(found.item_refs)
-        if len(refs) > MAX_ITEM_REFS:
+        if (referred := len(set(found.item_refs))) > MAX_ITEM_REFS:
             raise InvalidInput(
                 f"A comment can refer to at most {MAX_ITEM_REFS} items.",
-                {"body": [f"Refers to {len(refs)} items; name at most {MAX_ITEM_REFS}."]},
+                {"body": [f"Refers to {referred} items; name at most {MAX_ITEM_REFS}."]},
             )
         if found.group_mentions:
             _check_group_rate(author, board.project_id, editing)
@@ -143,13 +141,16 @@ def _check_group_rate(author: User, project_id: int, editing: Comment | None) ->
         if already is not None:
             return
     since = utcnow() - timedelta(hours=1)
-    recent = db.session.scalar(
-        select(func.count(func.distinct(Mention.comment_id))).where(
-            Mention.project_id == project_id,
-            Mention.author_id == author.id,
-            group,
-            Mention.created_at > since,
+    recent = (
+        db.session.scalar(
+            select(func.count(func.distinct(Mention.comment_id))).where(
+                Mention.project_id == project_id,
+                Mention.author_id == author.id,
+                group,
+                Mention.created_at > since,
+            )
         )
+        or 0
     )
     if recent >= GROUP_MENTION_COMMENTS_PER_HOUR:
         limit = GROUP_MENTION_COMMENTS_PER_HOUR

@@ -134,7 +134,8 @@ def _add(model: Any, key: dict[str, Any], delta: int, **on_insert: Any) -> bool:
     statement = statement.on_conflict_do_update(
         index_elements=list(key), set_={column.key: column + statement.excluded[column.key]}
     ).returning(column)
-    return db.session.execute(statement).scalar_one() == delta
+    stored: int = db.session.execute(statement).scalar_one()
+    return stored == delta
 
 
 def _subtract(model: Any, key: dict[str, Any], delta: int) -> bool:

@@ -19,7 +19,7 @@ ResponseLike = Response | str | tuple[str, int]
 def viewer() -> Any:
     """The real user object (or the anonymous user): services store it on rows, so it must not
     be Flask-Login's proxy."""
-    return current_user._get_current_object()  # type: ignore[attr-defined]
+    return current_user._get_current_object()
 
 
 def page_size() -> int:

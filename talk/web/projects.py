@@ -104,7 +104,8 @@ def item(slug: str, external_id: str) -> ResponseLike:
         form=DiscussionForm(),
         item_tags=entries,
         verdict_labels=projects.staff_labels(
-            project, [e.verdict.decided_by_id for e in entries if e.verdict]
+            project,
+            [e.verdict.decided_by_id for e in entries if e.verdict and e.verdict.decided_by_id],
         ),
         verdict_form=VerdictForm(formdata=None),
         mentioned_in=mentions.mentioned_in(viewer(), item),

@@ -69,9 +69,8 @@ def results() -> ResponseLike:
         problem = error
     more = None
     if found is not None and found.next_cursor:
-        more = url_for(
-            "search.results", **{k: v for k, v in asked.items() if v}, cursor=found.next_cursor
-        )
+        wanted: dict[str, Any] = {k: v for k, v in asked.items() if v}
+        more = url_for("search.results", **wanted, cursor=found.next_cursor)
     context: dict[str, Any] = {
         "asked": asked,
         "found": found,

@@ -78,8 +78,11 @@ def show(slug: str, name: str) -> ResponseLike:
     project = projects.get_project(slug)
     tag = tags.get_tag(project, name)
     if tag.name != name:  # one address per tag: /tags/Église → /tags/église, synonyms too
-        kept = {k: v for k, v in request.args.items() if k not in ("slug", "name") and k[:1] != "_"}
-        return redirect(url_for("tags.show", slug=slug, name=tag.name, **kept), 301)
+        kept: dict[str, Any] = {
+            k: v for k, v in request.args.items() if k not in ("slug", "name") and k[:1] != "_"
+        }
+        kept.update(slug=slug, name=tag.name)
+        return redirect(url_for("tags.show", **kept), 301)
     return _tag_page(project, tag)
 
 
