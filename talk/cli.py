@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from tqdm import tqdm
 
 from talk import config as talk_config
+from talk import policy
 from talk.app import create_app
 from talk.errors import TalkError
 from talk.extensions import db
@@ -144,7 +145,7 @@ def create_project_command(slug: str, title: str, description: str, owner_name: 
     from talk.services import accounts, projects
 
     owner = accounts.get_user(owner_name)
-    project = projects.create_project(None, slug, title, description, owner=owner)
+    project = projects.create_project(policy.OPERATOR, slug, title, description, owner=owner)
     db.session.commit()
     boards = ", ".join(board.title for board in project.boards)
     click.echo(f"Created project {project.slug} owned by {owner.username} (boards: {boards}).")
@@ -163,7 +164,7 @@ def grant_command(username: str, project_slug: str, role: str, label: str) -> No
 
     user = accounts.get_user(username)
     project = projects.get_project(project_slug)
-    membership = projects.set_role(None, project, user, role, label)
+    membership = projects.set_role(policy.OPERATOR, project, user, role, label)
     db.session.commit()
     shown = f"{membership.role} ({membership.label})" if membership.label else membership.role
     click.echo(f"{user.username} is now {shown} in {project.slug}.")
@@ -198,7 +199,11 @@ def import_items_command(project_slug: str, csv_file: Path, skip_invalid: bool) 
 
     try:
         report = import_items_csv(
-            project, csv_file.read_bytes(), skip_invalid=skip_invalid, progress=progress
+            policy.OPERATOR,
+            project,
+            csv_file.read_bytes(),
+            skip_invalid=skip_invalid,
+            progress=progress,
         )
     finally:
         if bar is not None:

@@ -21,6 +21,7 @@ from urllib.parse import quote
 from flask import Flask
 from sqlalchemy import select
 
+from talk import policy
 from talk.clock import utcnow
 from talk.demo.catalogue import (
     DEFAULT_SEED,
@@ -280,8 +281,10 @@ def _build(
     project = projects.create_project(site_admin, DEMO_SLUG, DEMO_TITLE, DEMO_DESCRIPTION)
     for person in PEOPLE:
         if person.role is not None:
-            projects.set_role(None, project, users[person.username], person.role, person.label)
-    projects.remove_member(None, project, site_admin)  # handed over to the project owner
+            projects.set_role(
+                policy.OPERATOR, project, users[person.username], person.role, person.label
+            )
+    projects.remove_member(policy.OPERATOR, project, site_admin)  # handed over to the project owner
     owner = users["olivia"]
     projects.create_board(
         owner, project, "Announcements", "News from the project team.", write_level="admins"
