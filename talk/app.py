@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -119,15 +122,38 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
+_writing: ContextVar[bool] = ContextVar("talk_writing", default=False)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Declare that work outside a request (a command, a worker's job) writes to the database.
+
+    On SQLite its transactions then begin with ``BEGIN IMMEDIATE``, as a writing request's do:
+    it queues for the write lock up front instead of reading first and then failing with
+    "database is locked" when a web writer committed in between. Enter it before the session's
+    transaction begins (e.g. decorate the command: ``@writing()``). The flag lives in a context
+    variable, so it covers this thread (or task) only and outlives app contexts pushed inside.
+    """
+    token = _writing.set(True)
+    try:
+        yield
+    finally:
+        _writing.reset(token)
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection: Any) -> None:
-    """Requests that may write take SQLite's write lock up front: concurrent writers then queue
-    for up to ``busy_timeout`` instead of failing with 'database is locked' when a
-    read-then-write transaction finds its snapshot stale. Reads, and work outside a request
-    (CLI, tests), begin deferred, so a context left open never blocks the writers."""
+    """Writers take SQLite's write lock up front: writing requests (any method but GET, HEAD,
+    OPTIONS) and work declared with :func:`writing`. Concurrent writers then queue for up to
+    ``busy_timeout`` instead of failing with 'database is locked' when a read-then-write
+    transaction finds its snapshot stale. Reads, and undeclared work outside a request, begin
+    deferred, so a context left open never blocks the writers."""
     if connection.dialect.name == "sqlite":
-        writing = has_request_context() and request.method not in {"GET", "HEAD", "OPTIONS"}
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+        writes = _writing.get() or (
+            has_request_context() and request.method not in {"GET", "HEAD", "OPTIONS"}
+        )
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def _is_sqlite_dbapi(dbapi_connection: Any) -> bool:
@@ -138,4 +164,4 @@ def is_sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
 
 
-__all__ = ["create_app", "database_url", "is_sqlite"]
+__all__ = ["create_app", "database_url", "is_sqlite", "writing"]

@@ -2,9 +2,10 @@
 
 It is a Flask CLI group, so Flask-Migrate's ``talk db upgrade`` is available alongside. Every
 command uses the database named by ``TALK_DATABASE_URL``. The operator at the terminal acts with
-full rights, through the same services as the web pages and the API. A command that fails prints
-one clear message to stderr, exits non-zero and changes nothing: it commits only when it has
-finished.
+full rights (as :data:`talk.policy.OPERATOR`), through the same services as the web pages and the
+API. A command that fails prints one clear message to stderr, exits non-zero and changes nothing:
+it commits only when it has finished. Commands that write are declared with
+:func:`talk.app.writing`, so on SQLite they queue for the write lock like a writing request.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from tqdm import tqdm
 
 from talk import config as talk_config
 from talk import policy
-from talk.app import create_app
+from talk.app import create_app, writing
 from talk.errors import TalkError
 from talk.extensions import db
 from talk.models import ROLES
@@ -81,9 +82,15 @@ def operator_errors(fn: F) -> F:
         except TalkError as exc:
             raise click.ClickException(describe(exc)) from exc
         except (OperationalError, ProgrammingError) as exc:
+            reason = str(exc.orig).strip()
+            if "locked" in reason:  # SQLite's busy_timeout ran out: nothing is wrong with it
+                raise click.ClickException(
+                    "The database stayed busy with other writers; nothing was changed. Run the "
+                    "command again."
+                ) from exc
             raise click.ClickException(
-                f"The database cannot be used: {str(exc.orig).strip()}. Check TALK_DATABASE_URL "
-                "and run `talk db upgrade`."
+                f"The database cannot be used: {reason}. Check TALK_DATABASE_URL and run "
+                "`talk db upgrade`."
             ) from exc
 
     return wrapper  # type: ignore[return-value]
@@ -103,6 +110,7 @@ def operator_errors(fn: F) -> F:
 @click.option("--site-admin", is_flag=True, help="May do anything on this Talk site.")
 @with_appcontext
 @operator_errors
+@writing()
 def create_user_command(
     username: str, email: str, password: str, display_name: str | None, site_admin: bool
 ) -> None:
@@ -122,6 +130,7 @@ def create_user_command(
 @click.option("--name", default="", help="What the token is for (e.g. the script using it).")
 @with_appcontext
 @operator_errors
+@writing()
 def create_token_command(username: str, name: str) -> None:
     """Make an API token for USERNAME; the token is printed once, as the last line."""
     from talk.services import accounts
@@ -140,6 +149,7 @@ def create_token_command(username: str, name: str) -> None:
 @click.option("--owner", "owner_name", required=True, help="Username of the project's owner.")
 @with_appcontext
 @operator_errors
+@writing()
 def create_project_command(slug: str, title: str, description: str, owner_name: str) -> None:
     """Create a project (with its item board and general boards) owned by --owner."""
     from talk.services import accounts, projects
@@ -158,6 +168,7 @@ def create_project_command(slug: str, title: str, description: str, owner_name: 
 @click.option("--label", default="", help='Title shown with the role, e.g. "Herbarium curator".')
 @with_appcontext
 @operator_errors
+@writing()
 def grant_command(username: str, project_slug: str, role: str, label: str) -> None:
     """Give USERNAME the ROLE in PROJECT."""
     from talk.services import accounts, projects
@@ -178,6 +189,7 @@ def grant_command(username: str, project_slug: str, role: str, label: str) -> No
 @click.option("--skip-invalid", is_flag=True, help="Import the good rows and list the bad ones.")
 @with_appcontext
 @operator_errors
+@writing()
 def import_items_command(project_slug: str, csv_file: Path, skip_invalid: bool) -> None:
     """Register PROJECT's items from a CSV file (header row required).
 
