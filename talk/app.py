@@ -45,8 +45,14 @@ def _secret_key(instance_path: Path) -> str:
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app from ``TALK_*`` environment variables, overridden by ``config``."""
-    settings = talk_config.from_environment()
+    """Build the app from ``TALK_*`` environment variables, overridden by ``config``.
+
+    The site is the packages named by ``config["TALK_PACKAGES"]`` (default
+    :data:`talk.config.PACKAGES`): their settings are read with the core's, then each package's
+    ``init_app(app)`` runs, in order.
+    """
+    packages = talk_config.load_packages((config or {}).get("TALK_PACKAGES", talk_config.PACKAGES))
+    settings = talk_config.from_environment(settings=talk_config.declared_settings(packages))
     instance_path = (config or {}).get("INSTANCE_PATH") or settings.pop("INSTANCE_PATH")
     settings.pop("INSTANCE_PATH", None)
     app = Flask(
@@ -85,22 +91,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    # Models of the satellite packages share the metadata, so migrations see them.
-    import moderation.models  # noqa: F401
-    import notifications.models  # noqa: F401
-    from talk import api, web
-
-    web.init_app(app)
-    api.init_app(app)
-
     @app.after_request
     def commit_at_request_boundary(response: Response) -> Response:
-        """One commit per request; anything refused or failed rolls back whole."""
+        """One commit per request; anything refused or failed rolls back whole. Registered
+        before the packages' hooks, so it runs after them (Flask runs them last first)."""
         if response.status_code < 400:
             db.session.commit()
         else:
             db.session.rollback()
         return response
+
+    app.config["TALK_PACKAGES"] = tuple(package.__name__ for package in packages)
+    for package in packages:
+        package.init_app(app)
 
     return app
 

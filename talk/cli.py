@@ -1,6 +1,7 @@
 """The ``talk`` command: the operator's tools (accounts, projects, roles, imports, serving).
 
-It is a Flask CLI group, so Flask-Migrate's ``talk db upgrade`` is available alongside. Every
+It is a Flask CLI group, so Flask-Migrate's ``talk db upgrade`` and the commands each package adds
+to ``app.cli`` in its ``init_app`` are listed and run alongside these, the core's. Every
 command uses the database named by ``TALK_DATABASE_URL``. The operator at the terminal acts with
 full rights (as :data:`talk.policy.OPERATOR`), through the same services as the web pages and the
 API. A command that fails prints one clear message to stderr, exits non-zero and changes nothing:
@@ -37,9 +38,21 @@ def _create_app() -> Flask:
     """The app from the environment; a bad ``TALK_*`` value is a clean error, not a traceback
     (Flask's CLI prints a ``NoAppException`` as a message, even while listing commands)."""
     try:
-        return _closed_with_command(create_app())
+        app = create_app()
     except talk_config.ConfigError as exc:
         raise NoAppException(str(exc)) from exc
+    check_package_commands(app)
+    return _closed_with_command(app)
+
+
+def check_package_commands(app: Flask) -> None:
+    """A package's command (added to ``app.cli`` by its ``init_app``) may not take a core
+    command's name: the core's would silently win."""
+    if clashes := sorted(set(app.cli.commands) & set(cli.commands)):
+        raise NoAppException(
+            f"Package commands {', '.join(clashes)} have the names of core `talk` commands; "
+            "rename them or put them in a group named after the package."
+        )
 
 
 def _closed_with_command(app: Flask) -> Flask:
@@ -60,7 +73,7 @@ cli = FlaskGroup(
     create_app=_create_app,
     help="Talk: per-item discussion for heritage crowdsourcing projects.\n\n"
     "Commands use the database named by TALK_DATABASE_URL (default: SQLite in the instance "
-    "folder).",
+    "folder). The site's packages add their own commands to this list.",
 )
 
 
@@ -240,8 +253,11 @@ def import_items_command(project_slug: str, csv_file: Path, skip_invalid: bool) 
 
 @cli.command("config-table")
 def config_table_command() -> None:
-    """Print the table of TALK_* settings (Markdown, for the README)."""
-    click.echo(talk_config.markdown_table())
+    """Print the table of every package's TALK_* settings (Markdown, for the README)."""
+    try:
+        click.echo(talk_config.markdown_table())
+    except talk_config.ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def gunicorn_argv(bind: str, workers: int) -> list[str]:
