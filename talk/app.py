@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +45,14 @@ def _secret_key(instance_path: Path) -> str:
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app from ``TALK_*`` environment variables, overridden by ``config``."""
-    settings = talk_config.from_environment()
+    """Build the app from ``TALK_*`` environment variables, overridden by ``config``.
+
+    The site is the packages named by ``config["TALK_PACKAGES"]`` (default
+    :data:`talk.config.PACKAGES`): their settings are read with the core's, then each package's
+    ``init_app(app)`` runs, in order.
+    """
+    packages = talk_config.load_packages((config or {}).get("TALK_PACKAGES", talk_config.PACKAGES))
+    settings = talk_config.from_environment(settings=talk_config.declared_settings(packages))
     instance_path = (config or {}).get("INSTANCE_PATH") or settings.pop("INSTANCE_PATH")
     settings.pop("INSTANCE_PATH", None)
     app = Flask(
@@ -82,22 +91,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    # Models of the satellite packages share the metadata, so migrations see them.
-    import moderation.models  # noqa: F401
-    import notifications.models  # noqa: F401
-    from talk import api, web
-
-    web.init_app(app)
-    api.init_app(app)
-
     @app.after_request
     def commit_at_request_boundary(response: Response) -> Response:
-        """One commit per request; anything refused or failed rolls back whole."""
+        """One commit per request; anything refused or failed rolls back whole. Registered
+        before the packages' hooks, so it runs after them (Flask runs them last first)."""
         if response.status_code < 400:
             db.session.commit()
         else:
             db.session.rollback()
         return response
+
+    app.config["TALK_PACKAGES"] = tuple(package.__name__ for package in packages)
+    for package in packages:
+        package.init_app(app)
 
     return app
 
@@ -119,15 +125,38 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
+_writing: ContextVar[bool] = ContextVar("talk_writing", default=False)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Declare that work outside a request (a command, a worker's job) writes to the database.
+
+    On SQLite its transactions then begin with ``BEGIN IMMEDIATE``, as a writing request's do:
+    it queues for the write lock up front instead of reading first and then failing with
+    "database is locked" when a web writer committed in between. Enter it before the session's
+    transaction begins (e.g. decorate the command: ``@writing()``). The flag lives in a context
+    variable, so it covers this thread (or task) only and outlives app contexts pushed inside.
+    """
+    token = _writing.set(True)
+    try:
+        yield
+    finally:
+        _writing.reset(token)
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection: Any) -> None:
-    """Requests that may write take SQLite's write lock up front: concurrent writers then queue
-    for up to ``busy_timeout`` instead of failing with 'database is locked' when a
-    read-then-write transaction finds its snapshot stale. Reads, and work outside a request
-    (CLI, tests), begin deferred, so a context left open never blocks the writers."""
+    """Writers take SQLite's write lock up front: writing requests (any method but GET, HEAD,
+    OPTIONS) and work declared with :func:`writing`. Concurrent writers then queue for up to
+    ``busy_timeout`` instead of failing with 'database is locked' when a read-then-write
+    transaction finds its snapshot stale. Reads, and undeclared work outside a request, begin
+    deferred, so a context left open never blocks the writers."""
     if connection.dialect.name == "sqlite":
-        writing = has_request_context() and request.method not in {"GET", "HEAD", "OPTIONS"}
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+        writes = _writing.get() or (
+            has_request_context() and request.method not in {"GET", "HEAD", "OPTIONS"}
+        )
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def _is_sqlite_dbapi(dbapi_connection: Any) -> bool:
@@ -138,4 +167,4 @@ def is_sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
 
 
-__all__ = ["create_app", "database_url", "is_sqlite"]
+__all__ = ["create_app", "database_url", "is_sqlite", "writing"]

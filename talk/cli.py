@@ -1,10 +1,12 @@
 """The ``talk`` command: the operator's tools (accounts, projects, roles, imports, serving).
 
-It is a Flask CLI group, so Flask-Migrate's ``talk db upgrade`` is available alongside. Every
+It is a Flask CLI group, so Flask-Migrate's ``talk db upgrade`` and the commands each package adds
+to ``app.cli`` in its ``init_app`` are listed and run alongside these, the core's. Every
 command uses the database named by ``TALK_DATABASE_URL``. The operator at the terminal acts with
-full rights, through the same services as the web pages and the API. A command that fails prints
-one clear message to stderr, exits non-zero and changes nothing: it commits only when it has
-finished.
+full rights (as :data:`talk.policy.OPERATOR`), through the same services as the web pages and the
+API. A command that fails prints one clear message to stderr, exits non-zero and changes nothing:
+it commits only when it has finished. Commands that write are declared with
+:func:`talk.app.writing`, so on SQLite they queue for the write lock like a writing request.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from tqdm import tqdm
 
 from talk import config as talk_config
 from talk import policy
-from talk.app import create_app
+from talk.app import create_app, writing
 from talk.errors import TalkError
 from talk.extensions import db
 from talk.models import ROLES
@@ -36,9 +38,21 @@ def _create_app() -> Flask:
     """The app from the environment; a bad ``TALK_*`` value is a clean error, not a traceback
     (Flask's CLI prints a ``NoAppException`` as a message, even while listing commands)."""
     try:
-        return _closed_with_command(create_app())
+        app = create_app()
     except talk_config.ConfigError as exc:
         raise NoAppException(str(exc)) from exc
+    check_package_commands(app)
+    return _closed_with_command(app)
+
+
+def check_package_commands(app: Flask) -> None:
+    """A package's command (added to ``app.cli`` by its ``init_app``) may not take a core
+    command's name: the core's would silently win."""
+    if clashes := sorted(set(app.cli.commands) & set(cli.commands)):
+        raise NoAppException(
+            f"Package commands {', '.join(clashes)} have the names of core `talk` commands; "
+            "rename them or put them in a group named after the package."
+        )
 
 
 def _closed_with_command(app: Flask) -> Flask:
@@ -59,7 +73,7 @@ cli = FlaskGroup(
     create_app=_create_app,
     help="Talk: per-item discussion for heritage crowdsourcing projects.\n\n"
     "Commands use the database named by TALK_DATABASE_URL (default: SQLite in the instance "
-    "folder).",
+    "folder). The site's packages add their own commands to this list.",
 )
 
 
@@ -81,9 +95,15 @@ def operator_errors(fn: F) -> F:
         except TalkError as exc:
             raise click.ClickException(describe(exc)) from exc
         except (OperationalError, ProgrammingError) as exc:
+            reason = str(exc.orig).strip()
+            if "locked" in reason:  # SQLite's busy_timeout ran out: nothing is wrong with it
+                raise click.ClickException(
+                    "The database stayed busy with other writers; nothing was changed. Run the "
+                    "command again."
+                ) from exc
             raise click.ClickException(
-                f"The database cannot be used: {str(exc.orig).strip()}. Check TALK_DATABASE_URL "
-                "and run `talk db upgrade`."
+                f"The database cannot be used: {reason}. Check TALK_DATABASE_URL and run "
+                "`talk db upgrade`."
             ) from exc
 
     return wrapper  # type: ignore[return-value]
@@ -103,6 +123,7 @@ def operator_errors(fn: F) -> F:
 @click.option("--site-admin", is_flag=True, help="May do anything on this Talk site.")
 @with_appcontext
 @operator_errors
+@writing()
 def create_user_command(
     username: str, email: str, password: str, display_name: str | None, site_admin: bool
 ) -> None:
@@ -122,6 +143,7 @@ def create_user_command(
 @click.option("--name", default="", help="What the token is for (e.g. the script using it).")
 @with_appcontext
 @operator_errors
+@writing()
 def create_token_command(username: str, name: str) -> None:
     """Make an API token for USERNAME; the token is printed once, as the last line."""
     from talk.services import accounts
@@ -140,12 +162,13 @@ def create_token_command(username: str, name: str) -> None:
 @click.option("--owner", "owner_name", required=True, help="Username of the project's owner.")
 @with_appcontext
 @operator_errors
+@writing()
 def create_project_command(slug: str, title: str, description: str, owner_name: str) -> None:
     """Create a project (with its item board and general boards) owned by --owner."""
     from talk.services import accounts, projects
 
     owner = accounts.get_user(owner_name)
-    project = projects.create_project(None, slug, title, description, owner=owner)
+    project = projects.create_project(policy.OPERATOR, slug, title, description, owner=owner)
     db.session.commit()
     boards = ", ".join(board.title for board in project.boards)
     click.echo(f"Created project {project.slug} owned by {owner.username} (boards: {boards}).")
@@ -158,13 +181,14 @@ def create_project_command(slug: str, title: str, description: str, owner_name: 
 @click.option("--label", default="", help='Title shown with the role, e.g. "Herbarium curator".')
 @with_appcontext
 @operator_errors
+@writing()
 def grant_command(username: str, project_slug: str, role: str, label: str) -> None:
     """Give USERNAME the ROLE in PROJECT."""
     from talk.services import accounts, projects
 
     user = accounts.get_user(username)
     project = projects.get_project(project_slug)
-    membership = projects.set_role(None, project, user, role, label)
+    membership = projects.set_role(policy.OPERATOR, project, user, role, label)
     db.session.commit()
     shown = f"{membership.role} ({membership.label})" if membership.label else membership.role
     click.echo(f"{user.username} is now {shown} in {project.slug}.")
@@ -178,6 +202,7 @@ def grant_command(username: str, project_slug: str, role: str, label: str) -> No
 @click.option("--skip-invalid", is_flag=True, help="Import the good rows and list the bad ones.")
 @with_appcontext
 @operator_errors
+@writing()
 def import_items_command(project_slug: str, csv_file: Path, skip_invalid: bool) -> None:
     """Register PROJECT's items from a CSV file (header row required).
 
@@ -199,7 +224,11 @@ def import_items_command(project_slug: str, csv_file: Path, skip_invalid: bool) 
 
     try:
         report = import_items_csv(
-            project, csv_file.read_bytes(), skip_invalid=skip_invalid, progress=progress
+            policy.OPERATOR,
+            project,
+            csv_file.read_bytes(),
+            skip_invalid=skip_invalid,
+            progress=progress,
         )
     finally:
         if bar is not None:
@@ -224,8 +253,11 @@ def import_items_command(project_slug: str, csv_file: Path, skip_invalid: bool) 
 
 @cli.command("config-table")
 def config_table_command() -> None:
-    """Print the table of TALK_* settings (Markdown, for the README)."""
-    click.echo(talk_config.markdown_table())
+    """Print the table of every package's TALK_* settings (Markdown, for the README)."""
+    try:
+        click.echo(talk_config.markdown_table())
+    except talk_config.ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def gunicorn_argv(bind: str, workers: int) -> list[str]:

@@ -1,23 +1,37 @@
-"""Every ``TALK_*`` setting, declared once with its default, type and meaning.
+"""Every ``TALK_*`` setting, declared once with its default, type and meaning, and the declared
+list of packages that make up a Talk site.
 
-The README's configuration table is generated from :data:`SETTINGS` (``talk config-table``), so the
-documentation cannot drift from the code. A malformed value stops start-up with a message naming
-the variable, rather than surfacing later as a confusing failure.
+The core's settings are :data:`SETTINGS`; each package in :data:`PACKAGES` may declare its own as
+a ``SETTINGS`` sequence on its module (``notifications.SETTINGS``), next to the code that reads
+them. They are collected from the package modules before the environment is read, so every
+setting is parsed and checked at start-up. The README's configuration table is generated from
+all of them (``talk config-table``), so the documentation cannot drift from the code. A malformed
+value stops start-up with a message naming the variable, rather than surfacing later as a
+confusing failure.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
+
+#: The packages of a Talk site, initialised in this order by ``create_app`` (each module's
+#: ``init_app(app)``). Named, not imported: the core never imports the satellite packages.
+#: ``create_app({"TALK_PACKAGES": (...)})`` replaces the list (tests add a package this way).
+PACKAGES: tuple[str, ...] = ("talk", "notifications", "moderation")
+CORE = "talk"
 
 
 class ConfigError(ValueError):
-    """A ``TALK_*`` environment variable holds a value that cannot be used."""
+    """A ``TALK_*`` environment variable holds a value that cannot be used, or the declared
+    packages (``TALK_PACKAGES``) cannot be loaded."""
 
 
-def _bool(raw: str) -> bool:
+def boolean(raw: str) -> bool:
     lowered = raw.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
         return True
@@ -26,36 +40,49 @@ def _bool(raw: str) -> bool:
     raise ValueError("expected one of 1/0, true/false, yes/no, on/off")
 
 
-def _positive_int(raw: str) -> int:
+def positive_int(raw: str) -> int:
     value = int(raw)
     if value <= 0:
         raise ValueError("expected a positive whole number")
     return value
 
 
-def _non_negative_int(raw: str) -> int:
+def non_negative_int(raw: str) -> int:
     value = int(raw)
     if value < 0:
         raise ValueError("expected zero or a positive whole number")
     return value
 
 
+#: The type shown in the README table for each parser; any other parser shows ``str``.
+TYPE_NAMES: dict[Callable[[str], Any], str] = {
+    boolean: "bool",
+    positive_int: "int",
+    non_negative_int: "int",
+    int: "int",
+}
+
+
 @dataclass(frozen=True)
 class Setting:
+    """One environment variable: ``env`` is read, parsed with ``parse`` and stored in
+    ``app.config[key]``; ``default`` (unparsed) applies when it is unset."""
+
     env: str
     key: str
     default: Any
     parse: Callable[[str], Any]
     help: str
 
+    def __post_init__(self) -> None:
+        if not self.env.startswith("TALK_") or not self.env.isupper():
+            raise ValueError(f"setting {self.env!r}: names are upper case and start with TALK_")
+        if not self.help.strip():
+            raise ValueError(f"setting {self.env}: say what it means (help)")
+
     @property
     def type_name(self) -> str:
-        names: dict[Callable[[str], Any], str] = {
-            _bool: "bool",
-            _positive_int: "int",
-            _non_negative_int: "int",
-        }
-        return names.get(self.parse, "str")
+        return TYPE_NAMES.get(self.parse, "str")
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -87,14 +114,14 @@ SETTINGS: tuple[Setting, ...] = (
         "TALK_SECURE_COOKIES",
         "SESSION_COOKIE_SECURE",
         False,
-        _bool,
+        boolean,
         "Mark session and remember-me cookies `Secure` (set when serving over HTTPS).",
     ),
     Setting(
         "TALK_TRUSTED_PROXIES",
         "TALK_TRUSTED_PROXIES",
         0,
-        _non_negative_int,
+        non_negative_int,
         "How many reverse proxies (load balancers) sit in front of Talk; their `X-Forwarded-*` "
         "headers are trusted for client address, scheme and host. 0 trusts none.",
     ),
@@ -102,21 +129,21 @@ SETTINGS: tuple[Setting, ...] = (
         "TALK_PAGE_SIZE",
         "TALK_PAGE_SIZE",
         25,
-        _positive_int,
+        positive_int,
         "Rows per page in web lists and the default `limit` of API lists.",
     ),
     Setting(
         "TALK_MAX_COMMENT_LENGTH",
         "TALK_MAX_COMMENT_LENGTH",
         20_000,
-        _positive_int,
+        positive_int,
         "Longest comment body accepted, in characters.",
     ),
     Setting(
         "TALK_MAX_REQUEST_BYTES",
         "MAX_CONTENT_LENGTH",
         8 * 1024 * 1024,
-        _positive_int,
+        positive_int,
         "Largest request body accepted (a bulk import of 1,000 items fits easily); larger "
         "requests get 413.",
     ),
@@ -124,24 +151,70 @@ SETTINGS: tuple[Setting, ...] = (
         "TALK_SERVE_WORKERS",
         "TALK_SERVE_WORKERS",
         2,
-        _positive_int,
+        positive_int,
         "gunicorn worker processes started by `talk serve`.",
     ),
     Setting(
         "TALK_SQL_ECHO",
         "SQLALCHEMY_ECHO",
         False,
-        _bool,
+        boolean,
         "Log every SQL statement (debugging).",
     ),
 )
 
 
-def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Read every declared setting; unset ones take their default."""
+def load_packages(names: Sequence[str] = PACKAGES) -> tuple[ModuleType, ...]:
+    """Import the declared packages by name; the core comes first, each has ``init_app``."""
+    if isinstance(names, str) or not names or names[0] != CORE:
+        raise ConfigError(f"TALK_PACKAGES={names!r}: list the package names, {CORE!r} first")
+    if len(set(names)) != len(names):
+        raise ConfigError(f"TALK_PACKAGES={names!r}: a package is listed twice")
+    modules = []
+    for name in names:
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            raise ConfigError(f"TALK_PACKAGES: cannot import package {name!r}: {exc}") from exc
+        if not callable(getattr(module, "init_app", None)):
+            raise ConfigError(f"TALK_PACKAGES: package {name!r} has no init_app(app)")
+        modules.append(module)
+    return tuple(modules)
+
+
+def declared_settings(packages: Sequence[ModuleType] | None = None) -> tuple[Setting, ...]:
+    """Every setting the packages declare (their module's ``SETTINGS``), in package order.
+
+    Two packages may not declare the same variable or fill the same config key.
+    """
+    packages = load_packages() if packages is None else packages
+    settings: list[Setting] = []
+    owner_of: dict[str, str] = {}
+    for package in packages:
+        for setting in getattr(package, "SETTINGS", ()):
+            if not isinstance(setting, Setting):
+                raise ConfigError(
+                    f"package {package.__name__!r}: SETTINGS holds {setting!r}, not a Setting"
+                )
+            for name in {setting.env, setting.key}:
+                if name in owner_of:
+                    raise ConfigError(
+                        f"{name} is declared twice (by {owner_of[name]!r} and {package.__name__!r})"
+                    )
+                owner_of[name] = package.__name__
+            settings.append(setting)
+    return tuple(settings)
+
+
+def from_environment(
+    environ: Mapping[str, str] | None = None, settings: Sequence[Setting] | None = None
+) -> dict[str, Any]:
+    """Read every declared setting (default: those of :data:`PACKAGES`); unset ones take their
+    default."""
     environ = os.environ if environ is None else environ
+    settings = declared_settings() if settings is None else settings
     values: dict[str, Any] = {}
-    for setting in SETTINGS:
+    for setting in settings:
         raw = environ.get(setting.env)
         if raw is None:
             values[setting.key] = setting.default
@@ -153,10 +226,11 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
     return values
 
 
-def markdown_table() -> str:
-    """The README's configuration table."""
+def markdown_table(settings: Sequence[Setting] | None = None) -> str:
+    """The README's configuration table: every declared setting (default: of :data:`PACKAGES`)."""
+    settings = declared_settings() if settings is None else settings
     rows = ["| variable | type | default | meaning |", "| --- | --- | --- | --- |"]
-    for s in SETTINGS:
+    for s in settings:
         default = "—" if s.default is None else f"`{s.default}`"
         rows.append(f"| `{s.env}` | {s.type_name} | {default} | {s.help} |")
     return "\n".join(rows)

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from talk import policy
 from talk.models import Project
+from talk.policy import Actor
 from talk.services import items as item_service
 
 # Columns that fill an item's own fields; every other column goes into its metadata.
@@ -217,6 +219,7 @@ def _check_rows(project: Project, records: list[_Record]) -> None:
 
 
 def import_items_csv(
+    actor: Actor,
     project: Project,
     data: bytes | Path,
     *,
@@ -227,8 +230,9 @@ def import_items_csv(
 
     Any problem refuses the whole file unless ``skip_invalid``, which imports the good rows and
     reports the others. After each inserted chunk ``progress(rows in the chunk, rows to import)``
-    is called.
+    is called. ``actor`` needs ``items.register`` in the project, as for the API's batches.
     """
+    policy.require(actor, "items.register", project)
     if isinstance(data, Path):
         data = data.read_bytes()
     report = ImportReport()
@@ -255,7 +259,7 @@ def import_items_csv(
         progress(0, len(good))
     for start in range(0, len(good), CHUNK_SIZE):
         chunk = good[start : start + CHUNK_SIZE]
-        item_service.add_checked_items(None, project, chunk)
+        item_service.add_checked_items(actor, project, chunk)
         report.imported += len(chunk)
         if progress is not None:
             progress(len(chunk), len(good))

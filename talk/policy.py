@@ -18,14 +18,14 @@ Commands and the worker act as :data:`OPERATOR`, never as ``None``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 from flask import g, has_app_context
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
 
 from talk.errors import NotAuthenticated, PermissionDenied
 from talk.extensions import db
-from talk.models import Board, Comment, Discussion, Item, Membership, Project
+from talk.models import Board, Comment, Discussion, Item, Membership, Project, User
 
 RANK = {"volunteer": 0, "team": 1, "expert": 1, "moderator": 2, "admin": 3, "owner": 4}
 LEVEL_RANK = {"team": 1, "moderators": 2, "admins": 3}
@@ -70,6 +70,9 @@ class Operator:
 
 
 OPERATOR = Operator()
+
+#: Who performs an operation: a user's account, or the operator (commands, the worker).
+Actor: TypeAlias = User | Operator
 
 
 def is_operator(actor: Any) -> bool:

@@ -219,11 +219,12 @@ class Factory:
         self, project: SimpleNamespace, user: SimpleNamespace, role: str, label: str = ""
     ) -> None:
         from talk.models import Project, User
+        from talk.policy import OPERATOR
         from talk.services import projects
 
         with self.context():
             projects.set_role(
-                None,
+                OPERATOR,
                 db.session.get(Project, project.id),
                 db.session.get(User, user.id),
                 role,

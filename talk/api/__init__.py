@@ -3,7 +3,8 @@
 flask-smorest ties it together: the marshmallow schemas in :mod:`talk.api.schemas` validate
 requests, serialise responses and make the OpenAPI 3 document (``GET /api/v1/openapi.json``).
 Authentication and request checks live in :mod:`talk.api.auth`, the error shape in
-:mod:`talk.api.errors`, the resources in one module each.
+:mod:`talk.api.errors`, the resources in one module each. Other packages add theirs with
+:func:`register_blueprint`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
 
 from talk.api import (
     boards,
@@ -27,6 +28,7 @@ from talk.api import (
     tags,
     users,
 )
+from talk.api.base import ApiBlueprint
 from talk.extensions import csrf
 
 API_PREFIX = "/api/v1"
@@ -108,8 +110,23 @@ def init_app(app: Flask) -> TalkApi:
             "description": "The pages' login session; writes also need the X-CSRFToken header.",
         },
     )
-    for blueprint in BLUEPRINTS:
-        csrf.exempt(blueprint)  # checked by talk.api.auth, in the API's error shape
-        api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     app.extensions["talk_api"] = api
+    for blueprint in BLUEPRINTS:
+        register_blueprint(app, blueprint)
     return api
+
+
+def register_blueprint(app: Flask, blueprint: Blueprint) -> None:
+    """Serve ``blueprint``'s resources under ``/api/v1``, in the one OpenAPI document.
+
+    The way a package adds API resources (from its ``init_app``, after the core's). Make the
+    blueprint with :func:`talk.api.base.api_blueprint`, which authenticates every request and
+    answers errors in the API's shape.
+    """
+    api = app.extensions.get("talk_api")
+    if api is None:
+        raise RuntimeError("talk.api.init_app(app) has not run: list 'talk' first in the packages")
+    if not isinstance(blueprint, ApiBlueprint):
+        raise TypeError(f"{blueprint.name}: make API blueprints with talk.api.base.api_blueprint")
+    csrf.exempt(blueprint)  # checked by talk.api.auth, in the API's error shape
+    api.register_blueprint(blueprint, url_prefix=API_PREFIX)

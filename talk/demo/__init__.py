@@ -22,6 +22,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from talk import policy
+from talk.app import writing
 from talk.clock import utcnow
 from talk.demo.catalogue import (
     DEFAULT_SEED,
@@ -220,7 +221,7 @@ def build_demo(app: Flask, *, seed: int = DEFAULT_SEED) -> DemoSummary:
     is refused with :class:`~talk.errors.Conflict`. Running it twice reuses the first run's data.
     """
     started = time.perf_counter()
-    with app.app_context():
+    with writing(), app.app_context():
         existing = db.session.scalar(select(Project).where(Project.slug == DEMO_SLUG))
         if existing is not None:
             return _summary(existing, created=False, started=started)
@@ -282,8 +283,10 @@ def _build(
     project = projects.create_project(site_admin, DEMO_SLUG, DEMO_TITLE, DEMO_DESCRIPTION)
     for person in PEOPLE:
         if person.role is not None:
-            projects.set_role(None, project, users[person.username], person.role, person.label)
-    projects.remove_member(None, project, site_admin)  # handed over to the project owner
+            projects.set_role(
+                policy.OPERATOR, project, users[person.username], person.role, person.label
+            )
+    projects.remove_member(policy.OPERATOR, project, site_admin)  # handed over to the project owner
     owner = users["olivia"]
     projects.create_board(
         owner, project, "Announcements", "News from the project team.", write_level="admins"

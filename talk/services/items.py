@@ -12,7 +12,8 @@ from talk import policy, signals
 from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput, NotFound
 from talk.extensions import db
-from talk.models import Item, Project, User
+from talk.models import Item, Project
+from talk.policy import Actor
 from talk.services.validation import conflict_on_duplicate, url_problem
 
 MAX_BATCH = 1000
@@ -139,7 +140,7 @@ def batch_error(problems: Sequence[RowError]) -> InvalidInput | Conflict:
     return InvalidInput(message, fields)
 
 
-def register_items(actor: User, project: Project, rows: Sequence[Mapping[str, Any]]) -> list[Item]:
+def register_items(actor: Actor, project: Project, rows: Sequence[Mapping[str, Any]]) -> list[Item]:
     """Register a batch of items: all of them, or (on any problem) none."""
     policy.require(actor, "items.register", project)
     if not rows:
@@ -155,9 +156,10 @@ def register_items(actor: User, project: Project, rows: Sequence[Mapping[str, An
 
 
 def add_checked_items(
-    actor: User | None, project: Project, rows: Sequence[Mapping[str, Any]]
+    actor: Actor, project: Project, rows: Sequence[Mapping[str, Any]]
 ) -> list[Item]:
-    """Insert rows that :func:`check_items` passed (the CSV importer uses this in chunks)."""
+    """Insert rows that :func:`check_items` passed (the CSV importer uses this in chunks, after
+    checking ``items.register`` once for the whole file)."""
     now = utcnow()
     items = [
         Item(

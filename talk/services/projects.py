@@ -12,6 +12,7 @@ from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput, NotFound
 from talk.extensions import db
 from talk.models import ACCESS_LEVELS, ROLES, Board, BoardKind, Membership, Project, User
+from talk.policy import Actor
 from talk.search.languages import check_settings as check_search_settings
 from talk.services.validation import clean_text, conflict_on_duplicate, slug_problem
 
@@ -30,7 +31,7 @@ def get_project(slug: str) -> Project:
 
 
 def create_project(
-    actor: User | None,
+    actor: Actor,
     slug: str,
     title: str,
     description: str = "",
@@ -41,12 +42,12 @@ def create_project(
 ) -> Project:
     """Create a project with its items board and general boards.
 
-    ``owner`` (default: the actor) becomes its owner. ``actor`` None is the operator at the
-    command line, who needs no permission but must name an owner.
+    ``owner`` (default: the actor) becomes its owner. The operator is nobody's account, so a
+    command must name the owner.
     """
-    if actor is not None:
-        policy.require(actor, "project.create")
-    owner = owner or actor
+    policy.require(actor, "project.create")
+    if owner is None and not policy.is_operator(actor):
+        owner = actor
     if owner is None:
         raise InvalidInput("A project needs an owner.", {"owner": ["Required."]})
     slug = clean_text(slug, "slug", max_length=64)
@@ -120,7 +121,7 @@ def _check_level(value: str, field: str) -> str:
 
 
 def create_board(
-    actor: User,
+    actor: Actor,
     project: Project,
     title: str,
     description: str = "",
@@ -191,16 +192,15 @@ def staff_labels(project: Project, user_ids: Iterable[int]) -> dict[int, str]:
     return labels
 
 
-def set_role(actor: Any, project: Project, user: User, role: str, label: str = "") -> Membership:
+def set_role(actor: Actor, project: Project, user: User, role: str, label: str = "") -> Membership:
     """Give ``user`` ``role`` in ``project`` (``label`` is the visible expert title)."""
-    if actor is not None:
-        policy.require(actor, "members.manage", project)
+    policy.require(actor, "members.manage", project)
     if role not in ROLES:
         raise InvalidInput("Unknown role.", {"role": [f"Use one of: {', '.join(ROLES)}."]})
     label = clean_text(label, "label", max_length=80, required=False)
     membership = memberships(project, [user.id]).get(user.id)
     previous = membership.role if membership else None
-    if actor is not None and "owner" in (role, previous):
+    if "owner" in (role, previous):
         policy.require(actor, "members.grant_owner", project)
     if previous == "owner" and role != "owner":
         _keep_an_owner(project, user)
@@ -218,15 +218,13 @@ def set_role(actor: Any, project: Project, user: User, role: str, label: str = "
     return membership
 
 
-def remove_member(actor: Any, project: Project, user: User) -> None:
-    if actor is not None:
-        policy.require(actor, "members.manage", project)
+def remove_member(actor: Actor, project: Project, user: User) -> None:
+    policy.require(actor, "members.manage", project)
     membership = memberships(project, [user.id]).get(user.id)
     if membership is None:
         raise NotFound(f"{user.username} has no role in {project.slug}.")
     if membership.role == "owner":
-        if actor is not None:
-            policy.require(actor, "members.grant_owner", project)
+        policy.require(actor, "members.grant_owner", project)
         _keep_an_owner(project, user)
     db.session.delete(membership)
     db.session.flush()

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from talk.config import markdown_table
 from talk.extensions import db
 from talk.models import Membership, Project, User
 from talk.services import accounts
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, post_comments_at_once
 
 
 @pytest.fixture(autouse=True)
@@ -228,6 +229,58 @@ def test_grant_refusals(app, runner, make):
             select(Membership.role).where(Membership.project_id == project.id)
         ).all()
         assert roles == ["owner"]
+
+
+# --- writing alongside the web ------------------------------------------------------------------
+
+
+def _empty_every_table(app) -> None:
+    with app.app_context(), db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def committed(app):
+    """This test commits for real (threads, separate connections): empty the tables after."""
+    yield
+    _empty_every_table(app)
+
+
+@pytest.mark.commits
+def test_commands_queue_for_the_write_lock_beside_web_writers(
+    app, runner, make, token, tmp_path, committed
+):
+    """A command reads, then writes; web writers commit in between. Declared with writing(), it
+    takes SQLite's write lock when it begins and waits its turn: no 'database is locked', no
+    5xx, every write kept."""
+    project = make.project("herbarium")
+    discussion = make.discussion(project, make.user("starter"))
+    writers = [token(make.user()) for _ in range(4)]
+    bodies = [f"reply {n}" for n in range(6)]
+    imports = 8
+    files = []
+    for n in range(imports):
+        path = tmp_path / f"batch{n}.csv"
+        path.write_text("external_id,title\n" + "".join(f"b{n}-{i},Sheet {i}\n" for i in range(40)))
+        files.append(path)
+
+    def run_commands() -> list[tuple[int, str]]:
+        results = [talk(runner, "import-items", "herbarium", str(path)) for path in files]
+        return [(result.exit_code, result.output) for result in results]
+
+    url = f"/api/v1/discussions/{discussion.id}/comments"
+    with ThreadPoolExecutor(1) as pool:
+        commands = pool.submit(run_commands)
+        statuses, _ = post_comments_at_once(app, url, writers, bodies)
+        outcomes = commands.result()
+
+    assert [code for code, _ in outcomes] == [0] * imports, outcomes
+    assert not any("busy" in output or "locked" in output for _, output in outcomes)
+    assert statuses == [201] * (len(writers) * len(bodies))
+    with app.app_context():
+        stored = db.session.get(Project, project.id)
+        assert (stored.item_count, stored.comment_count) == (imports * 40, 1 + len(statuses))
 
 
 # --- config-table, db upgrade, the environment ---------------------------------------------------

@@ -11,6 +11,7 @@ from talk.cli import cli
 from talk.extensions import db
 from talk.importers import import_items_csv
 from talk.models import Item, Project
+from talk.policy import OPERATOR
 from tests.conftest import SHARED_DATA
 
 SCARLETS_AND_BLUES = SHARED_DATA / "scarlets-and-blues" / "items.csv"
@@ -234,7 +235,10 @@ def test_large_file_is_inserted_in_chunks_in_one_transaction(app, make):
     with app.app_context():
         stored = db.session.get(Project, project.id)
         report = import_items_csv(
-            stored, data.encode(), progress=lambda done, total: chunks.append((done, total))
+            OPERATOR,
+            stored,
+            data.encode(),
+            progress=lambda done, total: chunks.append((done, total)),
         )
         assert (report.rows, report.imported, report.problems) == (2500, 2500, [])
         assert chunks == [(0, 2500), (1000, 2500), (1000, 2500), (500, 2500)]
@@ -242,7 +246,7 @@ def test_large_file_is_inserted_in_chunks_in_one_transaction(app, make):
     assert stored_items(app, project) == {}
 
     with app.app_context():
-        import_items_csv(db.session.get(Project, project.id), data.encode())
+        import_items_csv(OPERATOR, db.session.get(Project, project.id), data.encode())
         db.session.commit()
     with app.app_context():
         count = db.session.scalar(

@@ -1,5 +1,10 @@
 """The schema comes from migrations, and the models agree with them."""
 
+import ast
+import re
+from pathlib import Path
+from typing import Any
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -98,3 +103,61 @@ def test_downgrade_to_before_curation_and_back_keeps_every_row(app, make):
             db.session.scalar(text("SELECT count(*) FROM search_documents WHERE kind = 'comment'"))
             == 3
         )
+
+
+# --- one chain for every package ---------------------------------------------------------------
+
+MIGRATION_NAME = re.compile(r"^(?P<number>\d{4})_(?P<what>[a-z0-9_]+)\.py$")
+
+
+def _migrations() -> list[tuple[Path, Any]]:
+    from alembic.script import ScriptDirectory
+
+    from talk.app import MIGRATIONS_DIR
+
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    return sorted(
+        ((Path(rev.path), rev) for rev in script.walk_revisions()), key=lambda pair: pair[0].name
+    )
+
+
+def test_every_package_shares_one_linear_chain():
+    """Migrations of all packages live in talk/migrations/versions as one chain: numbered files
+    (NNNN_<what>.py for the core, NNNN_<package>_<what>.py for the others) each revising the
+    one before. Two branches adding 0006 at once meet here as two heads: renumber one."""
+    from alembic.script import ScriptDirectory
+
+    from talk.app import MIGRATIONS_DIR
+
+    assert len(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads()) == 1
+    previous = None
+    for number, (path, revision) in enumerate(_migrations(), start=1):
+        match = MIGRATION_NAME.match(path.name)
+        assert match, f"{path.name}: name it NNNN_<package>_<what>.py"
+        assert int(match["number"]) == number, f"{path.name}: expected number {number:04d}"
+        assert revision.revision.startswith(f"{match['number']}_"), path.name
+        assert revision.down_revision == previous, f"{path.name} must revise {previous}"
+        assert not revision.branch_labels and not revision.dependencies, path.name
+        previous = revision.revision
+
+
+def test_a_packages_tables_are_created_by_its_own_migrations(app):
+    """A table whose model lives in package P is created in a NNNN_P_<what>.py migration."""
+    creators: dict[str, str] = {}
+    for path, _revision in _migrations():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "create_table"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                creators.setdefault(node.args[0].value, path.name)
+    wrong = []
+    for mapper in db.Model.registry.mappers:
+        package = mapper.class_.__module__.split(".")[0]
+        table = mapper.local_table.name
+        if package != "talk" and not re.match(rf"\d{{4}}_{package}_", creators.get(table, "")):
+            wrong.append(f"{table} ({package}) is created by {creators.get(table)}")
+    assert wrong == []

@@ -112,7 +112,7 @@ def test_only_owners_make_owners_and_a_project_keeps_one(app, make):
         with pytest.raises(PermissionDenied):
             projects.set_role(acting_admin, target, db.session.get(User, volunteer.id), "owner")
         with pytest.raises(Conflict):
-            projects.remove_member(None, target, db.session.get(User, project.owner.id))
+            projects.remove_member(policy.OPERATOR, target, db.session.get(User, project.owner.id))
 
 
 def test_role_lookups_are_cached_per_context(app, make, count_queries):

@@ -1,5 +1,11 @@
+import pytest
+
+from talk import signals
+from talk.errors import InvalidInput, NotAuthenticated
 from talk.extensions import db
-from talk.models import Discussion, Item, Project
+from talk.models import Discussion, Item, Project, User
+from talk.policy import OPERATOR
+from talk.services import projects
 
 
 def test_services_keep_counters(app, make):
@@ -185,9 +191,31 @@ def test_a_lost_registration_race_is_a_conflict_not_a_crash(app, make):
     with app.app_context():
         target = db.session.get(Project, project.id)
         with pytest.raises(Conflict):
-            items.add_checked_items(None, target, [{"external_id": taken.external_id}])
+            items.add_checked_items(OPERATOR, target, [{"external_id": taken.external_id}])
         # The transaction is still usable, and nothing was added.
         owner = db.session.get(User, project.owner.id)
         items.register_items(owner, target, [{"external_id": "fresh"}])
         db.session.commit()
         assert db.session.get(Project, project.id).item_count == 2
+
+
+def test_services_require_an_actor_and_the_operator_names_an_owner(app, make):
+    """Commands act as the operator, never as None; the operator is nobody's account, so a
+    project it creates needs a named owner, and signals carry it as the actor."""
+    owner = make.user("curator")
+    seen: list[object] = []
+
+    def record(sender: object, **kwargs: object) -> None:
+        seen.append(kwargs["actor"])
+
+    with app.app_context(), signals.project_created.connected_to(record):
+        with pytest.raises(NotAuthenticated):
+            projects.create_project(None, "nobody-acts", "No actor")
+        with pytest.raises(InvalidInput, match="needs an owner"):
+            projects.create_project(OPERATOR, "no-owner", "No owner")
+        project = projects.create_project(
+            OPERATOR, "operated", "Made by a command", owner=db.session.get(User, owner.id)
+        )
+        assert projects.memberships(project).keys() == {owner.id}
+        db.session.rollback()
+    assert seen == [OPERATOR]

@@ -1,0 +1,104 @@
+"""A package for the tests of the seams: it plugs into every one a satellite package uses.
+
+It declares no tables: a model imported once joins ``db.metadata`` for the whole test session,
+and the migrations test would (rightly) find a table no migration creates. Its receiver acts
+only for apps that list the package, so other tests' apps are unaffected once it is imported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from flask import Blueprint, Flask, current_app
+from flask.views import MethodView
+from marshmallow import Schema, fields
+
+from talk import api, policy, signals
+from talk.api import auth
+from talk.api.base import api_blueprint
+from talk.app import writing
+from talk.cli import operator_errors
+from talk.config import Setting, positive_int
+from talk.errors import NotFound
+
+NAME = __name__
+
+SETTINGS = (
+    Setting(
+        "TALK_SAMPLE_GREETING",
+        "TALK_SAMPLE_GREETING",
+        "hello",
+        str,
+        "What the sample package's page says.",
+    ),
+    Setting(
+        "TALK_SAMPLE_LIMIT", "TALK_SAMPLE_LIMIT", 3, positive_int, "Highest sample number served."
+    ),
+)
+
+pages = Blueprint("sample", __name__)
+
+
+@pages.route("/sample")
+def greeting() -> str:
+    return current_app.config["TALK_SAMPLE_GREETING"]
+
+
+class SampleSchema(Schema):
+    n = fields.Integer(required=True)
+    note = fields.String(load_default="")
+
+
+resources = api_blueprint("api_sample", "A package's own resource.")
+
+
+@resources.route("/samples/<int:n>")
+class SampleResource(MethodView):
+    @resources.response(200, SampleSchema)
+    def get(self, n: int) -> dict[str, Any]:
+        """A sample, up to TALK_SAMPLE_LIMIT."""
+        if n > current_app.config["TALK_SAMPLE_LIMIT"]:
+            raise NotFound(f"No sample {n}.")
+        return {"n": n, "note": ""}
+
+    @resources.arguments(SampleSchema)
+    @resources.response(201, SampleSchema)
+    def post(self, body: dict[str, Any], n: int) -> dict[str, Any]:
+        """Poke a sample (site admins only)."""
+        policy.require(auth.actor(), "sample.poke")
+        return {"n": n, "note": body["note"]}
+
+
+@policy.rule("sample.poke")
+def _sample_poke(user: Any, _target: Any) -> bool:
+    return bool(getattr(user, "is_site_admin", False))
+
+
+def _count_comment(comment: Any, **kwargs: Any) -> None:
+    state = current_app.extensions.get(NAME)
+    if state is not None:  # an app that lists this package
+        state["comments_posted"].append((comment.id, kwargs["actor"].id))
+
+
+@click.group("sample", help="The sample package's commands.")
+def sample_commands() -> None:
+    pass
+
+
+@sample_commands.command("poke")
+@click.argument("n", type=int)
+@operator_errors
+@writing()
+def poke_command(n: int) -> None:
+    """Poke sample N as the operator."""
+    policy.require(policy.OPERATOR, "sample.poke")
+    click.echo(f"Poked sample {n} ({current_app.config['TALK_SAMPLE_GREETING']}).")
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[NAME] = {"comments_posted": []}
+    app.register_blueprint(pages)
+    api.register_blueprint(app, resources)
+    app.cli.add_command(sample_commands)
+    signals.comment_posted.connect(_count_comment)  # by reference: connecting twice is once

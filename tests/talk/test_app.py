@@ -1,0 +1,28 @@
+"""The app factory's seams: declared writes outside a request, and the package list."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from talk.app import writing
+from talk.extensions import db
+
+
+def _begins(app, count_queries, *, declared: bool) -> list[str]:
+    with count_queries() as counted:
+        if declared:
+            with writing(), app.app_context():
+                db.session.execute(select(1))
+        else:
+            with app.app_context():
+                db.session.execute(select(1))
+    return [s for s in counted.statements if s.startswith("BEGIN")]
+
+
+def test_declared_writes_take_the_sqlite_write_lock_when_they_begin(app, count_queries):
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("only SQLite needs BEGIN IMMEDIATE")
+    assert _begins(app, count_queries, declared=True) == ["BEGIN IMMEDIATE"]
+    assert _begins(app, count_queries, declared=False) == ["BEGIN"]  # the flag did not leak
