@@ -94,14 +94,18 @@ def rule(name: str, *, read: bool = False) -> Callable[[Rule], Rule]:
 
 
 def register_veto(veto: Veto) -> Veto:
-    """Add a veto (usable as a decorator); every write rule asks each veto in turn."""
-    _VETOES.append(veto)
+    """Add a veto (usable as a decorator); every write rule asks each veto in turn. Adding the
+    same function again changes nothing, so a package's ``init_app`` may run for many apps."""
+    if veto not in _VETOES:
+        _VETOES.append(veto)
     return veto
 
 
 def register_content_check(check: ContentCheck) -> ContentCheck:
-    """Add a content check (usable as a decorator); checks run in registration order."""
-    _CONTENT_CHECKS.append(check)
+    """Add a content check (usable as a decorator); checks run in registration order, and
+    adding the same function again changes nothing."""
+    if check not in _CONTENT_CHECKS:
+        _CONTENT_CHECKS.append(check)
     return check
 
 
@@ -117,6 +121,12 @@ def _authenticated(user: Any) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False))
 
 
+def _person(user: Any) -> bool:
+    """A logged-in account: what may author content (the operator administers, never writes
+    comments, discussions or tag groups of its own)."""
+    return _authenticated(user) and not is_operator(user)
+
+
 def _site_admin(user: Any) -> bool:
     return _authenticated(user) and bool(user.is_site_admin)
 
@@ -126,7 +136,7 @@ def role_in(user: Any, project: Project) -> str | None:
 
     Cached per request/app context, so asking about fifty comments costs one query.
     """
-    if not _authenticated(user):
+    if not _person(user):
         return None
     cache: dict[tuple[int, int], str | None] | None = None
     if has_app_context():
@@ -222,7 +232,7 @@ def _board_read(user: Any, board: Board) -> bool:
 @rule("board.start_discussion")
 def _board_start(user: Any, board: Board) -> bool:
     return (
-        _authenticated(user)
+        _person(user)
         and _board_read(user, board)
         and meets_level(user, board.project, board.write_level)
     )
@@ -302,7 +312,7 @@ def _tags_verify(user: Any, project: Project) -> bool:
 @rule("tag_group.create")
 def _tag_group_create(user: Any, project: Project) -> bool:
     """Anyone logged in may save a tag query as a group, as they may start a discussion."""
-    return _authenticated(user)
+    return _person(user)
 
 
 @rule("tag_group.manage")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from flask import Blueprint, Flask, current_app
+from flask import Blueprint, Flask, current_app, has_app_context
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
@@ -20,7 +20,7 @@ from talk.api.base import api_blueprint
 from talk.app import writing
 from talk.cli import operator_errors
 from talk.config import Setting, positive_int
-from talk.errors import NotFound
+from talk.errors import InvalidInput, NotFound
 
 NAME = __name__
 
@@ -34,6 +34,20 @@ SETTINGS = (
     ),
     Setting(
         "TALK_SAMPLE_LIMIT", "TALK_SAMPLE_LIMIT", 3, positive_int, "Highest sample number served."
+    ),
+    Setting(
+        "TALK_SAMPLE_FROZEN",
+        "TALK_SAMPLE_FROZEN",
+        "",
+        str,
+        "Comma-separated slugs of read-only projects (the sample veto).",
+    ),
+    Setting(
+        "TALK_SAMPLE_WATCHED",
+        "TALK_SAMPLE_WATCHED",
+        "",
+        str,
+        "A word the sample content check refuses (empty: none).",
     ),
 )
 
@@ -75,6 +89,36 @@ def _sample_poke(user: Any, _target: Any) -> bool:
     return bool(getattr(user, "is_site_admin", False))
 
 
+def _listed() -> bool:
+    """Vetoes and checks are process-wide: act only for an app that lists this package."""
+    return has_app_context() and NAME in current_app.extensions
+
+
+def _project_of(target: Any) -> Any:
+    for step in (target, getattr(target, "discussion", None)):
+        if project := getattr(step, "project", None):
+            return project
+    return None
+
+
+def _frozen_projects(actor: Any, action: str, target: Any) -> str | None:
+    """A veto: nothing may be written in a read-only project (reading goes on)."""
+    if not _listed():
+        return None
+    project = _project_of(target)
+    frozen = {s for s in current_app.config["TALK_SAMPLE_FROZEN"].split(",") if s}
+    if project is not None and project.slug in frozen:
+        return f"{project.title} is read-only while it is archived."
+    return None
+
+
+def _watched_word(actor: Any, kind: str, target: Any, text: str) -> None:
+    """A content check: refuse the watched word, wherever text enters."""
+    word = current_app.config["TALK_SAMPLE_WATCHED"] if _listed() else ""
+    if word and word in text.lower():
+        raise InvalidInput(f"Please leave out {word!r}.", {"body": ["Contains a watched word."]})
+
+
 def _count_comment(comment: Any, **kwargs: Any) -> None:
     state = current_app.extensions.get(NAME)
     if state is not None:  # an app that lists this package
@@ -102,3 +146,5 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(app, resources)
     app.cli.add_command(sample_commands)
     signals.comment_posted.connect(_count_comment)  # by reference: connecting twice is once
+    policy.register_veto(_frozen_projects)  # likewise: registering twice is once
+    policy.register_content_check(_watched_word)

@@ -160,6 +160,51 @@ def test_a_package_adds_rules_and_receives_signals(app, sample_app, make):
     assert SAMPLE not in app.extensions  # an app without the package is left alone
 
 
+def test_a_package_vetoes_writes_and_checks_content(sample_app, make, token):
+    """The sample veto makes one project read-only on every write door, and its content check
+    refuses a watched word; apps without the package are unaffected."""
+    sample_app.config.update(TALK_SAMPLE_FROZEN="archive", TALK_SAMPLE_WATCHED="spoiler")
+    client = sample_app.test_client()
+    archive = make.project("archive", title="Old registers")
+    live = make.project("live")
+    author = make.user()
+    headers = token(author)
+    old = make.discussion(archive, author)
+    new = make.discussion(live, author)
+
+    refused = client.post(
+        f"/api/v1/discussions/{old.id}/comments", json={"body": "hi"}, headers=headers
+    )
+    assert refused.status_code == 403
+    assert (
+        refused.get_json()["error"]["message"] == "Old registers is read-only while it is archived."
+    )
+    assert client.get(f"/api/v1/discussions/{old.id}/comments").status_code == 200
+    edit = client.patch(
+        f"/api/v1/comments/{old.first_comment_id}", json={"body": "x"}, headers=headers
+    )
+    assert edit.status_code == 403
+    watched = client.post(
+        f"/api/v1/discussions/{new.id}/comments", json={"body": "A SPOILER"}, headers=headers
+    )
+    assert (watched.status_code, watched.get_json()["error"]["message"]) == (
+        422,
+        "Please leave out 'spoiler'.",
+    )
+    fine = client.post(
+        f"/api/v1/discussions/{new.id}/comments", json={"body": "ok"}, headers=headers
+    )
+    assert fine.status_code == 201
+    comments = client.get(f"/api/v1/discussions/{old.id}/comments").get_json()["data"]
+    assert [c["body"] for c in comments] == ["What is this?"]
+    assert [
+        c["body"] for c in client.get(f"/api/v1/discussions/{new.id}/comments").get_json()["data"]
+    ] == [
+        "What is this?",
+        "ok",
+    ]
+
+
 @pytest.mark.parametrize(
     ("names", "message"),
     [

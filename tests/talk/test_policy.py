@@ -133,3 +133,46 @@ def test_role_lookups_are_cached_per_context(app, make, count_queries):
 def test_unknown_rule_is_a_programming_error(app):
     with app.app_context(), pytest.raises(KeyError):
         policy.may(Anonymous(), "no.such.rule")
+
+
+def test_the_operator_administers_but_authors_nothing(app, make, count_queries):
+    from talk.errors import TalkError
+    from talk.services import discussions
+
+    project = make.project()
+    discussion = make.discussion(project, make.user())
+    with app.app_context():
+        stored = db.session.get(Project, project.id)
+        chat = db.session.get(Board, project.boards["Chat"].id)
+        assert policy.may(policy.OPERATOR, "project.manage", stored)
+        assert policy.may(policy.OPERATOR, "members.manage", stored)
+        assert policy.may(policy.OPERATOR, "tags.curate", stored)
+        with count_queries() as queries:
+            assert policy.role_in(policy.OPERATOR, stored) is None
+        assert queries.count == 0
+        for action, target in (
+            ("board.start_discussion", chat),
+            ("discussion.reply", db.session.get(Discussion, discussion.id)),
+            ("tag_group.create", stored),
+        ):
+            assert not policy.may(policy.OPERATOR, action, target), action
+        with pytest.raises(TalkError):
+            discussions.start_discussion(policy.OPERATOR, chat, "Notice", "From the terminal")
+
+
+def test_registering_a_veto_or_content_check_twice_adds_it_once():
+    def veto(actor, action, target):
+        return None
+
+    def check(actor, kind, target, text):
+        return None
+
+    try:
+        for _ in range(2):
+            policy.register_veto(veto)
+            policy.register_content_check(check)
+        assert policy._VETOES.count(veto) == 1
+        assert policy._CONTENT_CHECKS.count(check) == 1
+    finally:
+        policy._VETOES.remove(veto)
+        policy._CONTENT_CHECKS.remove(check)
