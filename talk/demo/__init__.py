@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -153,17 +154,20 @@ class _Writer:
                 edited = post.edit
                 self._add(
                     min(end + timedelta(minutes=self.rng.randint(20, 90)), last_moment),
-                    lambda i=index, body=edited, a=post.author: discussions.edit_comment(
-                        self.users[a], written[i], body
-                    ),
+                    partial(self._edit, written, index, post.author, edited),
                 )
             if post.delete:
                 self._add(
                     min(at + timedelta(minutes=self.rng.randint(2, 15)), last_moment),
-                    lambda i=index, a=post.author: discussions.delete_comment(
-                        self.users[a], written[i]
-                    ),
+                    partial(self._delete, written, index, post.author),
                 )
+
+    def _edit(self, written: list[Comment], index: int, author: str, body: str) -> Comment:
+        """Edit a comment written earlier (``written`` fills as the events run)."""
+        return discussions.edit_comment(self.users[author], written[index], body)
+
+    def _delete(self, written: list[Comment], index: int, author: str) -> Comment:
+        return discussions.delete_comment(self.users[author], written[index])
 
     def _add(self, at: datetime, run: Callable[[], Any]) -> None:
         self.events.append(_Event(at, len(self.events), run))
