@@ -33,7 +33,8 @@ either way, so figures of separate runs compare):
   says which). Printed with the ratio large / baseline of p50, p95 and p99.
 
 Every query set is run once to warm up, then timed over ``--queries`` requests. The text and tags
-are described in ``bench/scale.py``. Benchmarks print figures; no test asserts timings.
+are described in ``bench/corpus.py``, the projects in ``bench/scale.py``. Benchmarks print
+figures; no test asserts timings.
 """
 
 from __future__ import annotations
@@ -50,23 +51,12 @@ from collections.abc import Iterator, Sequence
 
 import scale
 import tag_bench
+import tag_load
+from corpus import FUNCTION_WORDS, Draft, Hashtags, Vocabulary, drafts
 from flask import Flask
 from flask_login import AnonymousUserMixin
 from flask_migrate import upgrade
-from scale import (
-    FUNCTION_WORDS,
-    HEADER,
-    Draft,
-    Figures,
-    Hashtags,
-    Vocabulary,
-    drafts,
-    load_comments,
-    maintain,
-    make_people,
-    make_project,
-    timed,
-)
+from scale import HEADER, Figures, load_comments, maintain, make_people, make_project, timed
 from sqlalchemy import select, text
 
 from talk import search
@@ -217,7 +207,7 @@ def build(
     """A project of ``count`` comments with their tags, maintained; says what it took."""
     project = make_project(slug, people[0], count, rng)
     loaded = load_comments(project, people, texts, count, rng)
-    tagged = tag_bench.load_tags(project, loaded.tagged)
+    tagged = tag_load.load_tags(project, loaded.tagged)
     started = time.perf_counter()
     maintain()
     upkeep = time.perf_counter() - started
@@ -273,7 +263,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             large_drafts = itertools.chain(head, large_texts)
             done = build("large", people, large_drafts, args.comments, rng)
             print(f"{done}; {search.count_documents():,} documents indexed")
-            tag_bench.check_tags()
+            tag_load.check_tags()
             if "search" in parts:
                 for name, queries in query_sets.items():
                     print(f"{name}: large project {summary(match_counts('large', queries))}")

@@ -20,9 +20,9 @@ from wtforms.validators import DataRequired, EqualTo, NumberRange, Optional, Val
 from wtforms.widgets import HiddenInput
 
 from talk.errors import TalkError
+from talk.limits import MAX_ID
 
 REQUIRED = "This field is required."
-MAX_ID = 2**31 - 1  # ids are 32-bit integer columns; larger numbers name nothing
 
 
 def no_nul(form: FlaskForm, field: StringField) -> None:

@@ -20,12 +20,13 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from talk.errors import InvalidInput
 from talk.extensions import db
+from talk.limits import MAX_ID
 
 T = TypeVar("T")
 
 # Values a cursor may carry: what the sort columns (32-bit ids, text without NUL) can hold, so a
 # forged cursor is refused here instead of failing in the database.
-MAX_INT = 2**31 - 1
+MAX_INT = MAX_ID  # every integer column is 32-bit
 
 
 @dataclass

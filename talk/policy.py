@@ -291,6 +291,15 @@ def _comment_read_hidden(user: Any, comment: Comment) -> bool:
     return _moderates(user, comment)
 
 
+@rule("comment.read_history", read=True)
+def _comment_read_history(user: Any, comment: Comment) -> bool:
+    """Who reads a comment's earlier versions: whoever reads its discussion, while the comment
+    is not deleted (its history goes with it); a hidden one's, only its moderators."""
+    if comment.is_deleted or not _discussion_read(user, comment.discussion):
+        return False
+    return not comment.is_hidden or _comment_read_hidden(user, comment)
+
+
 def _moderates(user: Any, comment: Comment) -> bool:
     if not _authenticated(user):
         return False

@@ -33,16 +33,22 @@ comment_hidden = _signals.signal("comment-hidden")
 comment_unhidden = _signals.signal("comment-unhidden")
 #: sender: the Membership; kwargs: actor, previous_role (str | None)
 role_changed = _signals.signal("role-changed")
-#: sender: the curated Tag; kwargs: actor, created (bool: newly curated, not an update)
+#: sender: the curated Tag; kwargs: actor, created (bool: True when it joined the vocabulary,
+#: False when its description or authority link changed; an edit that changes nothing sends
+#: nothing)
 tag_curated = _signals.signal("tag-curated")
-#: sender: the curated Tag (now under its new name); kwargs: actor, old_name, new_name,
-#: old_tag_id (the tag row that kept the old name as a synonym), new_tag_id
+#: sender: the Tag (now under its new name; its id is unchanged); kwargs: actor, old_name,
+#: new_name (str), old_tag_id (int: the tag row that now holds the old name, as a synonym of
+#: the sender), new_tag_id (int: the sender's id)
 tag_renamed = _signals.signal("tag-renamed")
-#: sender: the Tag merged into; kwargs: actor, old_tag_id (the tag merged away), new_tag_id
+#: sender: the Tag merged into; kwargs: actor, old_tag_id (int: the tag merged away, now a
+#: synonym of the sender), new_tag_id (int: the sender's id)
 tag_merged = _signals.signal("tag-merged")
-#: sender: the curated Tag; kwargs: actor, synonym_tag_id, synonym (str)
+#: sender: the Tag the synonym stands for; kwargs: actor, synonym_tag_id (int: the synonym's
+#: tag row), synonym (str: its name). Curating a tag with synonyms sends one per synonym,
+#: after ``tag_curated``.
 tag_synonym_added = _signals.signal("tag-synonym-added")
-#: sender: the TagVerdict; kwargs: actor
+#: sender: the TagVerdict; kwargs: actor, previous (Verdict | None: the verdict it replaced)
 verdict_set = _signals.signal("verdict-set")
 #: sender: the TagVerdict (deleted, still readable); kwargs: actor
 verdict_withdrawn = _signals.signal("verdict-withdrawn")

@@ -16,12 +16,10 @@ from flask_smorest import Blueprint
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from talk import policy
 from talk.api import auth, errors
-from talk.errors import NotFound
 from talk.models import Board, Comment, Discussion
 from talk.pagination import Page
-from talk.services import discussions, projects
+from talk.services import reading
 
 
 def _refuse_constant(name: str) -> NoReturn:
@@ -82,24 +80,18 @@ def whole_list(rows: list[Any], *, keep: tuple[Any, ...] = ()) -> dict[str, Any]
 
 
 def readable_board(board_id: int) -> Board:
-    board = projects.get_board(board_id)
-    if not policy.may(auth.viewer(), "board.read", board):
-        raise NotFound(f"No board {board_id}.")
-    return board
+    """The board, or 404 if the caller may not read it (:func:`talk.services.reading.board`)."""
+    return reading.board(auth.viewer(), board_id)
 
 
 def readable_discussion(discussion_id: int) -> Discussion:
-    discussion = discussions.get_discussion(discussion_id)
-    if not policy.may(auth.viewer(), "discussion.read", discussion):
-        raise NotFound(f"No discussion {discussion_id}.")
-    return discussion
+    """The discussion, or 404 if the caller may not read it."""
+    return reading.discussion(auth.viewer(), discussion_id)
 
 
 def readable_comment(comment_id: int) -> Comment:
-    comment = discussions.get_comment(comment_id)
-    if not policy.may(auth.viewer(), "discussion.read", comment.discussion):
-        raise NotFound(f"No comment {comment_id}.")
-    return comment
+    """The comment, or 404 if the caller may not read its discussion."""
+    return reading.comment(auth.viewer(), comment_id)
 
 
 #: Rule fragment for integer ids: larger numbers cannot be ids (and would overflow SQLite).

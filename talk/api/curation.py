@@ -25,7 +25,7 @@ from talk.api.schemas import PageQuerySchema
 from talk.api.tag_schemas import TagListSchema, TagSchema, TagView, with_synonyms
 from talk.errors import InvalidInput, NotFound, TalkError
 from talk.models import Item, Project, Tag, TagVerdict
-from talk.services import curation, items, projects, tags
+from talk.services import curation, projects, reading, tags
 
 blp = base.api_blueprint(
     "api_curation", "Curated tags, synonyms, renaming and merging; experts' verdicts."
@@ -134,8 +134,7 @@ class TagHistory(MethodView):
     @blp.response(200, schemas.TagActionListSchema)
     def get(self, args: dict[str, Any], slug: str, name: str) -> dict[str, Any]:
         """The latest curation actions on the tag, newest first (one list, not paged)."""
-        project = projects.get_project(slug)
-        tag = tags.get_tag(project, name)
+        project, tag = reading.tag(slug, name)
         return base.whole_list(curation.history(tag=tag, limit=args["limit"]), keep=(project,))
 
 
@@ -175,14 +174,13 @@ class ProjectVerdicts(MethodView):
 
 
 def _tag(slug: str, name: str) -> Tag:
-    return tags.get_tag(projects.get_project(slug), name)
+    return reading.tag(slug, name)[1]
 
 
 def _item_tag(slug: str, external_id: str, name: str) -> tuple[Project, Item, Tag]:
     """The project, its item and the tag ``name`` stands for — a tag nobody uses any more too,
     so a verdict on it can still be changed or withdrawn."""
-    project = projects.get_project(slug)
-    item = items.get_item(project, external_id)
+    project, item = reading.item(slug, external_id)
     tag = tags.find_tag(project, name)
     if tag is None:
         raise NotFound(f"No tag #{name} in project {project.slug!r}.")

@@ -9,24 +9,33 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from talk.api.schemas import ItemRefSchema, PageQuerySchema, RequestSchema, _page_schema, _url, link
+from talk.api.schemas import (
+    ItemRefSchema,
+    PageQuerySchema,
+    RequestSchema,
+    absolute_url,
+    link,
+    page_schema,
+)
 from talk.api.tag_schemas import (
     AuthoritySchema,
     Computed,
     TagView,
-    _tag_api_url,
-    _tag_url,
     synonym_names,
+    tag_api_url,
+    tag_url,
 )
-from talk.models import Project, TagVerdict, User, Verdict
-from talk.models.tags import MAX_AUTHORITY_URI, MAX_TAG_DESCRIPTION, MAX_TAG_NAME, TAG_ACTIONS
-from talk.services import curation, projects
-from talk.services.curation import (
-    HISTORY_LIMIT,
+from talk.limits import (
+    MAX_AUTHORITY_URI,
+    MAX_HISTORY,
     MAX_SYNONYMS,
+    MAX_TAG_DESCRIPTION,
+    MAX_TAG_NAME,
     MAX_VERDICT_NOTE,
-    VERDICT_STATUSES,
 )
+from talk.models import TAG_ACTIONS, Project, TagVerdict, User, Verdict
+from talk.services import curation, projects
+from talk.services.curation import HISTORY_LIMIT, VERDICT_STATUSES
 
 
 def _tag_name() -> fields.String:
@@ -102,8 +111,12 @@ class MergeSchema(RequestSchema):
 class HistoryQuerySchema(RequestSchema):
     limit = fields.Integer(
         load_default=HISTORY_LIMIT,
-        validate=validate.Range(min=1, max=100),
-        metadata={"description": f"The latest this many actions, 1–100 (default {HISTORY_LIMIT})."},
+        validate=validate.Range(min=1, max=MAX_HISTORY),
+        metadata={
+            "description": (
+                f"The latest this many actions, 1–{MAX_HISTORY} (default {HISTORY_LIMIT})."
+            )
+        },
     )
 
 
@@ -167,8 +180,8 @@ class VerdictTagSchema(Schema):
         synonym_names,
         metadata={"type": "array", "items": {"type": "string"}, "description": "Other names."},
     )
-    url = link(_tag_url, "Web page.")
-    api_url = link(_tag_api_url, "The tag (API).")
+    url = link(tag_url, "Web page.")
+    api_url = link(tag_api_url, "The tag (API).")
 
 
 class StaffSchema(Schema):
@@ -178,7 +191,9 @@ class StaffSchema(Schema):
         allow_none=True,
         metadata={"description": "Their visible title, e.g. 'Herbarium curator'; else the role."},
     )
-    url = link(lambda staff: _url("users.profile", username=staff["username"]), "Profile page.")
+    url = link(
+        lambda staff: absolute_url("users.profile", username=staff["username"]), "Profile page."
+    )
 
 
 class VerdictSchema(Schema):
@@ -192,8 +207,8 @@ class VerdictSchema(Schema):
     note = fields.String()
 
 
-TagActionListSchema = _page_schema("TagActionList", TagActionSchema)
-VerdictPageSchema = _page_schema("VerdictPage", VerdictSchema)
+TagActionListSchema = page_schema("TagActionList", TagActionSchema)
+VerdictPageSchema = page_schema("VerdictPage", VerdictSchema)
 
 
 # ------------------------------------------------------------------------------- views

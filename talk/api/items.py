@@ -15,7 +15,7 @@ from talk import policy
 from talk.api import auth, base, schemas
 from talk.errors import NotFound
 from talk.models import Board, Discussion, Item, Project
-from talk.services import discussions, items, listing, projects
+from talk.services import discussions, items, listing, projects, reading
 
 blp = base.api_blueprint("api_items", "Project items and their discussions.")
 
@@ -74,13 +74,12 @@ class ItemDetail(MethodView):
     @blp.response(200, schemas.ItemSchema)
     def get(self, slug: str, external_id: str) -> Item:
         """An item, by the platform's external id."""
-        return items.get_item(projects.get_project(slug), external_id)
+        return reading.item(slug, external_id)[1]
 
 
 def _item_threads(slug: str, external_id: str) -> tuple[Project, Board, Item]:
     """The project, its items board and the item — 404 unless the caller may read the board."""
-    project = projects.get_project(slug)
-    item = items.get_item(project, external_id)
+    project, item = reading.item(slug, external_id)
     board = policy.items_board(project)
     if not policy.may(auth.viewer(), "board.read", board):
         raise NotFound(f"No discussions of item {external_id!r} that you may read.")

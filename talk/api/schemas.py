@@ -15,19 +15,25 @@ from typing import Any
 from flask import current_app, url_for
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate
 
-from talk.models import ACCESS_LEVELS, ROLES, Board, BoardKind, Item
-from talk.services.items import (
-    MAX_BATCH,
+from talk.limits import (
+    MAX_BOARD_DESCRIPTION,
+    MAX_BOARD_TITLE,
+    MAX_DISCUSSION_TITLE,
+    MAX_ID,
+    MAX_MEMBER_LABEL,
     MAX_METADATA_KEY,
     MAX_METADATA_KEYS,
     MAX_METADATA_VALUE,
-    TEXT_LIMITS,
+    MAX_PROJECT_DESCRIPTION,
+    MAX_PROJECT_SLUG,
+    MAX_PROJECT_TITLE,
+    MAX_URL,
 )
+from talk.models import ACCESS_LEVELS, ROLES, Board, BoardKind, Item
+from talk.services.items import MAX_BATCH, TEXT_LIMITS
 from talk.services.validation import SLUG_RE
 
 MAX_PAGE_SIZE = 100
-MAX_ID = 2**31 - 1
-MAX_URL = 2000
 MAX_DEPTH = 20
 
 
@@ -43,7 +49,7 @@ def link(make: Callable[[Any], str], description: str) -> fields.Function:
     )
 
 
-def _url(endpoint: str, **values: Any) -> str:
+def absolute_url(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
@@ -145,18 +151,22 @@ class ProjectCreateSchema(RequestSchema):
     slug = fields.String(
         required=True,
         validate=[
-            validate.Length(min=1, max=64),
+            validate.Length(min=1, max=MAX_PROJECT_SLUG),
             validate.Regexp(SLUG_RE, error="Use lower-case letters, digits and hyphens."),
         ],
     )
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    description = fields.String(load_default="", validate=validate.Length(max=20_000))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=MAX_PROJECT_TITLE))
+    description = fields.String(
+        load_default="", validate=validate.Length(max=MAX_PROJECT_DESCRIPTION)
+    )
     settings = fields.Dict(keys=fields.String(), load_default=dict)
 
 
 class BoardCreateSchema(RequestSchema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=MAX_BOARD_TITLE))
+    description = fields.String(
+        load_default="", validate=validate.Length(max=MAX_BOARD_DESCRIPTION)
+    )
     read_level = fields.String(load_default="everyone", validate=validate.OneOf(ACCESS_LEVELS))
     write_level = fields.String(load_default="logged-in", validate=validate.OneOf(ACCESS_LEVELS))
 
@@ -224,7 +234,7 @@ class ItemBatchSchema(RequestSchema):
 
 
 class DiscussionCreateSchema(RequestSchema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=MAX_DISCUSSION_TITLE))
     body = _body_field()
 
 
@@ -246,7 +256,7 @@ class MemberSetSchema(RequestSchema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     label = fields.String(
         load_default="",
-        validate=validate.Length(max=80),
+        validate=validate.Length(max=MAX_MEMBER_LABEL),
         metadata={"description": "Visible title, e.g. 'Herbarium curator'."},
     )
 
@@ -255,7 +265,7 @@ class MemberSetSchema(RequestSchema):
 
 
 def _board_url(board: Board) -> str:
-    return _url("projects.board", slug=board.project.slug, board_id=board.id)
+    return absolute_url("projects.board", slug=board.project.slug, board_id=board.id)
 
 
 def _board_kind() -> fields.Function:
@@ -266,11 +276,13 @@ def _board_kind() -> fields.Function:
 
 
 def _item_url(item: Item) -> str:
-    return _url("projects.item", slug=item.project.slug, external_id=item.external_id)
+    return absolute_url("projects.item", slug=item.project.slug, external_id=item.external_id)
 
 
 def _item_api_url(item: Item) -> str:
-    return _url("api_items.ItemDetail", slug=item.project.slug, external_id=item.external_id)
+    return absolute_url(
+        "api_items.ItemDetail", slug=item.project.slug, external_id=item.external_id
+    )
 
 
 class AuthorSchema(Schema):
@@ -278,7 +290,7 @@ class AuthorSchema(Schema):
 
     username = fields.String()
     display_name = fields.String()
-    url = link(lambda u: _url("users.profile", username=u.username), "Profile page.")
+    url = link(lambda u: absolute_url("users.profile", username=u.username), "Profile page.")
 
 
 class UserSchema(AuthorSchema):
@@ -286,7 +298,9 @@ class UserSchema(AuthorSchema):
 
     created_at = fields.DateTime()
     comment_count = fields.Integer()
-    api_url = link(lambda u: _url("api_users.UserProfile", username=u.username), "This resource.")
+    api_url = link(
+        lambda u: absolute_url("api_users.UserProfile", username=u.username), "This resource."
+    )
 
 
 class BoardSchema(Schema):
@@ -303,7 +317,9 @@ class BoardSchema(Schema):
     comment_count = fields.Integer()
     last_activity_at = fields.DateTime(allow_none=True)
     url = link(_board_url, "Web page.")
-    api_url = link(lambda b: _url("api_boards.BoardDetail", board_id=b.id), "This resource.")
+    api_url = link(
+        lambda b: absolute_url("api_boards.BoardDetail", board_id=b.id), "This resource."
+    )
 
 
 class ProjectSchema(Schema):
@@ -315,8 +331,10 @@ class ProjectSchema(Schema):
     item_count = fields.Integer()
     discussion_count = fields.Integer()
     comment_count = fields.Integer()
-    url = link(lambda p: _url("projects.home", slug=p.slug), "Web page.")
-    api_url = link(lambda p: _url("api_projects.ProjectDetail", slug=p.slug), "This resource.")
+    url = link(lambda p: absolute_url("projects.home", slug=p.slug), "Web page.")
+    api_url = link(
+        lambda p: absolute_url("api_projects.ProjectDetail", slug=p.slug), "This resource."
+    )
 
 
 class ProjectDetailSchema(ProjectSchema):
@@ -369,12 +387,13 @@ class DiscussionSchema(Schema):
     created_at = fields.DateTime()
     comment_count = fields.Integer()
     last_comment_at = fields.DateTime()
-    url = link(lambda d: _url("discussions.show", discussion_id=d.id), "Web page.")
+    url = link(lambda d: absolute_url("discussions.show", discussion_id=d.id), "Web page.")
     api_url = link(
-        lambda d: _url("api_discussions.DiscussionDetail", discussion_id=d.id), "This resource."
+        lambda d: absolute_url("api_discussions.DiscussionDetail", discussion_id=d.id),
+        "This resource.",
     )
     comments_url = link(
-        lambda d: _url("api_discussions.DiscussionComments", discussion_id=d.id),
+        lambda d: absolute_url("api_discussions.DiscussionComments", discussion_id=d.id),
         "Its comments (API).",
     )
 
@@ -402,9 +421,9 @@ class CommentSchema(Schema):
     hidden = fields.Boolean(
         attribute="is_hidden", metadata={"description": "Hidden by a moderator."}
     )
-    url = link(lambda c: _url("discussions.comment", comment_id=c.id), "Web page.")
+    url = link(lambda c: absolute_url("discussions.comment", comment_id=c.id), "Web page.")
     api_url = link(
-        lambda c: _url("api_discussions.CommentDetail", comment_id=c.id), "This resource."
+        lambda c: absolute_url("api_discussions.CommentDetail", comment_id=c.id), "This resource."
     )
 
 
@@ -415,7 +434,7 @@ class MemberSchema(Schema):
     created_at = fields.DateTime()
 
 
-def _page_schema(name: str, row_schema: type[Schema]) -> type[Schema]:
+def page_schema(name: str, row_schema: type[Schema]) -> type[Schema]:
     """The one list envelope: ``{"data": [...], "next_cursor": "..." | null}``."""
     return Schema.from_dict(
         {
@@ -429,9 +448,9 @@ def _page_schema(name: str, row_schema: type[Schema]) -> type[Schema]:
     )
 
 
-ProjectPageSchema = _page_schema("ProjectPage", ProjectSchema)
-BoardPageSchema = _page_schema("BoardPage", BoardSchema)
-ItemPageSchema = _page_schema("ItemPage", ItemSchema)
-DiscussionPageSchema = _page_schema("DiscussionPage", DiscussionSchema)
-CommentPageSchema = _page_schema("CommentPage", CommentSchema)
-MemberPageSchema = _page_schema("MemberPage", MemberSchema)
+ProjectPageSchema = page_schema("ProjectPage", ProjectSchema)
+BoardPageSchema = page_schema("BoardPage", BoardSchema)
+ItemPageSchema = page_schema("ItemPage", ItemSchema)
+DiscussionPageSchema = page_schema("DiscussionPage", DiscussionSchema)
+CommentPageSchema = page_schema("CommentPage", CommentSchema)
+MemberPageSchema = page_schema("MemberPage", MemberSchema)

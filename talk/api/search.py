@@ -9,6 +9,8 @@ from marshmallow import Schema, fields, validate
 
 from talk import search
 from talk.api import auth, base, schemas
+from talk.limits import MAX_ID, MAX_ITEM_EXTERNAL_ID, MAX_PROJECT_SLUG, MAX_TAG_NAME, MAX_USERNAME
+from talk.search.query import MAX_QUERY_LENGTH
 
 blp = base.api_blueprint(
     "api_search",
@@ -24,28 +26,28 @@ QUERY_HELP = (
 class SearchQuerySchema(schemas.PageQuerySchema):
     q = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=500),
+        validate=validate.Length(min=1, max=MAX_QUERY_LENGTH),
         metadata={"description": QUERY_HELP},
     )
     project = fields.String(
-        validate=validate.Length(min=1, max=64),
+        validate=validate.Length(min=1, max=MAX_PROJECT_SLUG),
         metadata={"description": "A project's slug: search only there (default: every project)."},
     )
     board = fields.Integer(
         strict=False,
-        validate=validate.Range(min=1, max=schemas.MAX_ID),
+        validate=validate.Range(min=1, max=MAX_ID),
         metadata={"description": "Only comments and discussions on this board."},
     )
     item = fields.String(
-        validate=validate.Length(min=1, max=200),
+        validate=validate.Length(min=1, max=MAX_ITEM_EXTERNAL_ID),
         metadata={"description": "An item's external_id (with project): the item and its threads."},
     )
     author = fields.String(
-        validate=validate.Length(min=1, max=40),
+        validate=validate.Length(min=1, max=MAX_USERNAME),
         metadata={"description": "A username: only what they wrote."},
     )
     tag = fields.String(
-        validate=validate.Length(min=1, max=101),
+        validate=validate.Length(min=1, max=MAX_TAG_NAME + 1),  # with its '#'
         metadata={"description": "A tag (with project): what carries it, and the tag itself."},
     )
     kind = fields.String(
@@ -85,7 +87,7 @@ class SearchResultSchema(Schema):
     score = fields.Float(metadata={"description": "Relevance; higher is better."})
 
 
-SearchPageSchema = schemas._page_schema("SearchPage", SearchResultSchema)
+SearchPageSchema = schemas.page_schema("SearchPage", SearchResultSchema)
 
 
 @blp.route("/search")

@@ -6,10 +6,17 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from talk.api.schemas import AuthorSchema, ItemSchema, RequestSchema, _page_schema, _url, link
+from talk.api.schemas import (
+    AuthorSchema,
+    ItemSchema,
+    RequestSchema,
+    absolute_url,
+    link,
+    page_schema,
+)
+from talk.limits import MAX_GROUP_DESCRIPTION, MAX_GROUP_QUERY, MAX_GROUP_TITLE
 from talk.models import Item, TagGroup
-from talk.models.tags import MAX_GROUP_QUERY
-from talk.services.tag_groups import MAX_DESCRIPTION, MAX_TITLE, Matches, TagOnItem
+from talk.services.tag_matching import Matches, TagOnItem
 from talk.services.tag_query import MAX_TERMS
 from talk.services.tags import is_listed
 
@@ -22,15 +29,15 @@ QUERY_DESCRIPTION = (
 
 
 def _group_url(endpoint: str) -> Any:
-    return lambda g: _url(endpoint, slug=g.project.slug, group_slug=g.slug)
+    return lambda g: absolute_url(endpoint, slug=g.project.slug, group_slug=g.slug)
 
 
 def _title(**options: Any) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=MAX_TITLE), **options)
+    return fields.String(validate=validate.Length(min=1, max=MAX_GROUP_TITLE), **options)
 
 
 def _description(**options: Any) -> fields.String:
-    return fields.String(validate=validate.Length(max=MAX_DESCRIPTION), **options)
+    return fields.String(validate=validate.Length(max=MAX_GROUP_DESCRIPTION), **options)
 
 
 def _query(**options: Any) -> fields.String:
@@ -126,8 +133,8 @@ class GroupItemSchema(ItemSchema):
     )
 
 
-TagGroupPageSchema = _page_schema("TagGroupPage", TagGroupSchema)
-GroupItemPageSchema = _page_schema("GroupItemPage", GroupItemSchema)
+TagGroupPageSchema = page_schema("TagGroupPage", TagGroupSchema)
+GroupItemPageSchema = page_schema("GroupItemPage", GroupItemSchema)
 
 
 class GroupView:
@@ -146,7 +153,7 @@ class GroupView:
                     "written": written[name],
                     "name": tag.name if tag else None,
                     "on_items": name in matches.on_items,
-                    "url": _url("tags.show", slug=group.project.slug, name=tag.name)
+                    "url": absolute_url("tags.show", slug=group.project.slug, name=tag.name)
                     if tag is not None and is_listed(tag)
                     else None,
                 }

@@ -15,22 +15,17 @@ from talk.api import auth, base
 from talk.api import tag_group_schemas as schemas
 from talk.api.schemas import PageQuerySchema
 from talk.api.tag_group_schemas import GroupItemView, GroupView
-from talk.models import Project, TagGroup
-from talk.services import projects, tag_groups
+from talk.models import TagGroup
+from talk.services import projects, reading, tag_groups, tag_matching
 
 blp = base.api_blueprint(
     "api_tag_groups", "Tag groups: saved tag queries, each a live collection of items."
 )
 
 
-def _group(slug: str, group_slug: str) -> tuple[Project, TagGroup]:
-    project = projects.get_project(slug)
-    return project, tag_groups.get_group(project, group_slug)
-
-
 def _detail(group: TagGroup) -> GroupView:
-    matches = tag_groups.group_matches(group)
-    return GroupView(group, matches, tag_groups.count_items(matches))
+    matches = tag_matching.group_matches(group)
+    return GroupView(group, matches, tag_matching.count_items(matches))
 
 
 @blp.route("/projects/<slug>/groups")
@@ -59,20 +54,20 @@ class TagGroupDetail(MethodView):
     @blp.response(200, schemas.TagGroupDetailSchema)
     def get(self, slug: str, group_slug: str) -> GroupView:
         """A group with its query's tags resolved now and how many items match."""
-        return _detail(_group(slug, group_slug)[1])
+        return _detail(reading.tag_group(slug, group_slug)[1])
 
     @blp.arguments(schemas.TagGroupEditSchema)
     @blp.response(200, schemas.TagGroupDetailSchema)
     def patch(self, body: dict[str, Any], slug: str, group_slug: str) -> GroupView:
         """Change a group's title, description, query or `verified_only` (its creator, the
         project's moderators and admins). The address stays."""
-        _project, group = _group(slug, group_slug)
+        _project, group = reading.tag_group(slug, group_slug)
         return _detail(tag_groups.edit_group(auth.actor(), group, **body))
 
     @blp.response(204)
     def delete(self, slug: str, group_slug: str) -> None:
         """Delete a group (the items and their tags stay)."""
-        _project, group = _group(slug, group_slug)
+        _project, group = reading.tag_group(slug, group_slug)
         tag_groups.delete_group(auth.actor(), group)
 
 
@@ -82,11 +77,11 @@ class TagGroupItems(MethodView):
     @blp.response(200, schemas.GroupItemPageSchema)
     def get(self, args: dict[str, Any], slug: str, group_slug: str) -> dict[str, Any]:
         """The items matching the group now, newest first, each with the group's tags on it."""
-        project, group = _group(slug, group_slug)
-        matches = tag_groups.group_matches(group)
-        page = tag_groups.matching_items(
+        project, group = reading.tag_group(slug, group_slug)
+        matches = tag_matching.group_matches(group)
+        page = tag_matching.matching_items(
             matches, cursor=args.get("cursor"), limit=base.page_limit(args)
         )
-        found = tag_groups.tags_on_items(matches, page.rows)
+        found = tag_matching.tags_on_items(matches, page.rows)
         page.rows = [GroupItemView(item, found[item.id]) for item in page.rows]
         return base.page_body(page, keep=(project,))

@@ -10,22 +10,22 @@ from talk.api.schemas import (
     ItemSchema,
     PageQuerySchema,
     RequestSchema,
-    _page_schema,
-    _url,
+    absolute_url,
     link,
+    page_schema,
 )
+from talk.limits import MAX_TAG_NAME
 from talk.models import Tag, Verdict
-from talk.models.tags import MAX_TAG_NAME
 from talk.services import curation
 from talk.services.tags import AUTOCOMPLETE_LIMIT, TRENDING_DAYS
 
 
-def _tag_url(tag: Tag) -> str:
-    return _url("tags.show", slug=tag.project.slug, name=tag.name)
+def tag_url(tag: Tag) -> str:
+    return absolute_url("tags.show", slug=tag.project.slug, name=tag.name)
 
 
-def _tag_api_url(tag: Tag) -> str:
-    return _url("api_tags.TagDetail", slug=tag.project.slug, name=tag.name)
+def tag_api_url(tag: Tag) -> str:
+    return absolute_url("api_tags.TagDetail", slug=tag.project.slug, name=tag.name)
 
 
 class TagListQuerySchema(PageQuerySchema):
@@ -120,8 +120,8 @@ class TagSchema(Schema):
         allow_none=True,
         metadata={"description": "The experts' curation of the tag; null if not curated."},
     )
-    url = link(_tag_url, "Web page.")
-    api_url = link(_tag_api_url, "This resource.")
+    url = link(tag_url, "Web page.")
+    api_url = link(tag_api_url, "This resource.")
 
 
 class TagListRowSchema(TagSchema):
@@ -134,7 +134,7 @@ class TagListRowSchema(TagSchema):
 class RelatedTagSchema(Schema):
     name = fields.String()
     shared_items = fields.Integer(metadata={"description": "Recent items carrying both tags."})
-    url = link(_tag_url, "Web page.")
+    url = link(tag_url, "Web page.")
 
 
 class TagItemPageSchema(Schema):
@@ -184,9 +184,9 @@ class ItemTagSchema(Schema):
     )
 
 
-TagPageSchema = _page_schema("TagPage", TagListRowSchema)
-ItemTagListSchema = _page_schema("ItemTagList", ItemTagSchema)
-TagListSchema = _page_schema("TagList", TagSchema)
+TagPageSchema = page_schema("TagPage", TagListRowSchema)
+ItemTagListSchema = page_schema("ItemTagList", ItemTagSchema)
+TagListSchema = page_schema("TagList", TagSchema)
 
 
 class TagView:

@@ -17,7 +17,7 @@ from talk.api import base
 from talk.api import tag_schemas as schemas
 from talk.api.curation_schemas import item_verdict
 from talk.api.tag_schemas import TagView, with_synonyms
-from talk.services import curation, items, projects, tags
+from talk.services import curation, projects, reading, tags
 
 blp = base.api_blueprint("api_tags", "Hashtags: popular, trending, their items, autocomplete.")
 
@@ -61,8 +61,7 @@ class TagDetail(MethodView):
     def get(self, args: dict[str, Any], slug: str, name: str) -> TagView:
         """A tag with its counts, related tags, and its items (most recently tagged first; page
         them with `cursor` and `limit`)."""
-        project = projects.get_project(slug)
-        tag = tags.get_tag(project, name)
+        project, tag = reading.tag(slug, name)
         page = tags.tag_items(tag, cursor=args.get("cursor"), limit=base.page_limit(args))
         related = [
             TagView(row.tag, shared_items=row.count)
@@ -83,8 +82,7 @@ class ItemTags(MethodView):
         """An item's tags with how many comments about it use each, and the experts' verdicts:
         verified first, then most used, rejected last. A tag an expert verified on the item is
         listed even if no comment about it uses the tag (`use_count` 0)."""
-        project = projects.get_project(slug)
-        item = items.get_item(project, external_id)
+        project, item = reading.item(slug, external_id)
         entries = curation.item_tag_entries(item)
         decided = [entry.verdict for entry in entries if entry.verdict is not None]
         labels = projects.staff_labels(

@@ -1,7 +1,9 @@
 """Talk's core tables. Import models from here; later packages add their own modules."""
 
 from talk.models.accounts import ApiToken, User
+from talk.models.curation import TAG_ACTIONS, TagAction, TagVerdict, Verdict
 from talk.models.discussions import Comment, CommentRevision, Discussion
+from talk.models.mentions import MENTION_GROUPS, Mention, MentionKind
 from talk.models.projects import (
     ACCESS_LEVELS,
     ROLES,
@@ -11,22 +13,8 @@ from talk.models.projects import (
     Membership,
     Project,
 )
-from talk.models.tags import (
-    MENTION_GROUPS,
-    TAG_ACTIONS,
-    DiscussionTag,
-    ItemTag,
-    Mention,
-    MentionKind,
-    Tag,
-    TagAction,
-    TagDay,
-    TagGroup,
-    TagUse,
-    TagUser,
-    TagVerdict,
-    Verdict,
-)
+from talk.models.tag_groups import TagGroup
+from talk.models.tags import DiscussionTag, ItemTag, Tag, TagDay, TagUse, TagUser
 
 __all__ = [
     "ACCESS_LEVELS",

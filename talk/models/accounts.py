@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from talk.extensions import Model
+from talk.limits import MAX_DISPLAY_NAME, MAX_EMAIL, MAX_TOKEN_NAME, MAX_USERNAME
 from talk.models._types import UTCDateTime
 
 
@@ -16,11 +17,11 @@ class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(40))
+    username: Mapped[str] = mapped_column(String(MAX_USERNAME))
     # Lower-cased copy: usernames are unique regardless of case, and look-ups ignore case.
-    username_key: Mapped[str] = mapped_column(String(40), unique=True)
-    display_name: Mapped[str] = mapped_column(String(80))
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    username_key: Mapped[str] = mapped_column(String(MAX_USERNAME), unique=True)
+    display_name: Mapped[str] = mapped_column(String(MAX_DISPLAY_NAME))
+    email: Mapped[str] = mapped_column(String(MAX_EMAIL), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     is_site_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -40,7 +41,7 @@ class ApiToken(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(80), default="")
+    name: Mapped[str] = mapped_column(String(MAX_TOKEN_NAME), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

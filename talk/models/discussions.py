@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from talk.extensions import Model
+from talk.limits import MAX_DISCUSSION_TITLE, MAX_HIDE_REASON
 from talk.models._types import UTCDateTime
 from talk.models.accounts import User
 from talk.models.projects import Board, Item, Project
@@ -28,7 +29,7 @@ class Discussion(Model):
         ForeignKey("items.id", ondelete="CASCADE"), nullable=True
     )
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(MAX_DISCUSSION_TITLE))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     comment_count: Mapped[int] = mapped_column(Integer, default=0)
     last_comment_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -65,7 +66,7 @@ class Comment(Model):
     # but moderators still read it and may show it again. (No ON DELETE: see migration 0005.)
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    hidden_reason: Mapped[str] = mapped_column(String(500), default="")
+    hidden_reason: Mapped[str] = mapped_column(String(MAX_HIDE_REASON), default="")
 
     discussion: Mapped[Discussion] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])

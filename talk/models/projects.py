@@ -10,6 +10,15 @@ from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from talk.extensions import Model
+from talk.limits import (
+    MAX_BOARD_TITLE,
+    MAX_ITEM_EXTERNAL_ID,
+    MAX_ITEM_TITLE,
+    MAX_MEMBER_LABEL,
+    MAX_PROJECT_SLUG,
+    MAX_PROJECT_TITLE,
+    MAX_URL,
+)
 from talk.models._types import UTCDateTime
 
 # Project roles from least to most powerful. Experts and team are both staff ("team" level);
@@ -29,8 +38,8 @@ class Project(Model):
     __tablename__ = "projects"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(String(64), unique=True)
-    title: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(MAX_PROJECT_SLUG), unique=True)
+    title: Mapped[str] = mapped_column(String(MAX_PROJECT_TITLE))
     description: Mapped[str] = mapped_column(Text, default="")
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -54,7 +63,7 @@ class Membership(Model):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(16))
-    label: Mapped[str] = mapped_column(String(80), default="")
+    label: Mapped[str] = mapped_column(String(MAX_MEMBER_LABEL), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     project: Mapped[Project] = relationship()
@@ -72,13 +81,13 @@ class Item(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    external_id: Mapped[str] = mapped_column(String(200))
-    title: Mapped[str] = mapped_column(String(300))
-    image_url: Mapped[str] = mapped_column(String(2000), default="")
-    thumbnail_url: Mapped[str] = mapped_column(String(2000), default="")
-    iiif_manifest_uri: Mapped[str] = mapped_column(String(2000), default="")
-    iiif_canvas_uri: Mapped[str] = mapped_column(String(2000), default="")
-    source_url: Mapped[str] = mapped_column(String(2000), default="")
+    external_id: Mapped[str] = mapped_column(String(MAX_ITEM_EXTERNAL_ID))
+    title: Mapped[str] = mapped_column(String(MAX_ITEM_TITLE))
+    image_url: Mapped[str] = mapped_column(String(MAX_URL), default="")
+    thumbnail_url: Mapped[str] = mapped_column(String(MAX_URL), default="")
+    iiif_manifest_uri: Mapped[str] = mapped_column(String(MAX_URL), default="")
+    iiif_canvas_uri: Mapped[str] = mapped_column(String(MAX_URL), default="")
+    source_url: Mapped[str] = mapped_column(String(MAX_URL), default="")
     item_metadata: Mapped[dict[str, str]] = mapped_column("metadata", JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     discussion_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -99,7 +108,7 @@ class Board(Model):
             BoardKind, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
         )
     )
-    title: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(MAX_BOARD_TITLE))
     description: Mapped[str] = mapped_column(Text, default="")
     read_level: Mapped[str] = mapped_column(String(16), default="everyone")
     write_level: Mapped[str] = mapped_column(String(16), default="logged-in")

@@ -1,4 +1,4 @@
-"""Hashtags and mentions found in comments.
+"""Hashtags found in comments, and the aggregates pages read.
 
 A ``#hashtag`` in a comment is a :class:`TagUse` (one per tag and comment: who, which comment,
 when). What pages read is kept beside it as exact aggregates, changed by SQL-side arithmetic as
@@ -16,48 +16,27 @@ Curation (experts' vocabulary) lives on the same rows: a curated tag has ``curat
 may carry a description and an authority URI; a **synonym** is a tag row whose ``canonical_id``
 names the curated (or surviving) tag. Uses never point at a synonym: a ``#variant`` is resolved
 to its canonical tag when a comment is saved, and merging moves the variant's uses over, so
-every counter, page, search and export sees one tag. :class:`TagVerdict` is an expert's verdict
-on a tag of an item, :class:`TagAction` the record of every curation action, and
-:class:`TagGroup` a saved tag query (``#nurse AND #smallpox``) shown as a live collection.
-
-A :class:`Mention` records an ``@user``, an ``@moderators``-style group or a ``^item`` reference
-that a comment makes; notifications deliver them.
+every counter, page, search and export sees one tag. Verdicts and the record of curation
+actions are in :mod:`talk.models.curation`, saved tag queries in :mod:`talk.models.tag_groups`,
+mentions in :mod:`talk.models.mentions`.
 """
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Date,
-    Enum,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    text,
-)
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from talk.extensions import db
+from talk.extensions import Model
+from talk.limits import MAX_AUTHORITY_URI, MAX_TAG_NAME
 from talk.models._types import UTCDateTime
 from talk.models.accounts import User
-from talk.models.discussions import Comment, Discussion
+from talk.models.discussions import Discussion
 from talk.models.projects import Item, Project
 
-#: Longest tag name stored (longer hashtags are not tags).
-MAX_TAG_NAME = 100
-MAX_AUTHORITY_URI = 500
-MAX_TAG_DESCRIPTION = 2000
 
-
-class Tag(db.Model):
+class Tag(Model):
     __tablename__ = "tags"
     __table_args__ = (
         UniqueConstraint("project_id", "name", name="uq_tags_project_name"),
@@ -106,7 +85,7 @@ class Tag(db.Model):
         return self.curated_at is not None
 
 
-class TagUse(db.Model):
+class TagUse(Model):
     """A tag in one comment. ``item_id`` is the discussion's item (None on a general board)."""
 
     __tablename__ = "tag_uses"
@@ -128,7 +107,7 @@ class TagUse(db.Model):
     tag: Mapped[Tag] = relationship()
 
 
-class ItemTag(db.Model):
+class ItemTag(Model):
     """An item's tag and how many comments about the item use it."""
 
     __tablename__ = "item_tags"
@@ -148,7 +127,7 @@ class ItemTag(db.Model):
     tag: Mapped[Tag] = relationship()
 
 
-class DiscussionTag(db.Model):
+class DiscussionTag(Model):
     """A discussion's tag and how many of its comments use it."""
 
     __tablename__ = "discussion_tags"
@@ -167,7 +146,7 @@ class DiscussionTag(db.Model):
     tag: Mapped[Tag] = relationship()
 
 
-class TagUser(db.Model):
+class TagUser(Model):
     """How many comments by one person use a tag."""
 
     __tablename__ = "tag_users"
@@ -180,7 +159,7 @@ class TagUser(db.Model):
     use_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class TagDay(db.Model):
+class TagDay(Model):
     """Uses of a tag made on one UTC day (by live comments): trending tags sum recent days."""
 
     __tablename__ = "tag_daily"
@@ -190,168 +169,3 @@ class TagDay(db.Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     uses: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class Verdict(enum.StrEnum):
-    VERIFIED = "verified"
-    REJECTED = "rejected"
-
-
-class TagVerdict(db.Model):
-    """An expert's verdict on a tag of an item: verified (catalogue-ready) or rejected. It is the
-    expert's statement and outlives the comments that put the tag on the item."""
-
-    __tablename__ = "tag_verdicts"
-    __table_args__ = (
-        # Exports walk a project's verdicts in order.
-        Index("ix_tag_verdicts_project", "project_id", "verdict", "item_id", "tag_id"),
-        Index("ix_tag_verdicts_tag", "tag_id", "item_id"),
-    )
-
-    item_id: Mapped[int] = mapped_column(
-        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
-    )
-    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    verdict: Mapped[Verdict] = mapped_column(
-        Enum(Verdict, native_enum=False, length=8, values_callable=lambda e: [m.value for m in e])
-    )
-    decided_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
-    )
-    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    note: Mapped[str] = mapped_column(String(500), default="")
-
-    item: Mapped[Item] = relationship()
-    tag: Mapped[Tag] = relationship()
-    decided_by: Mapped[User | None] = relationship()
-
-
-class TagAction(db.Model):
-    """One curation action, kept for the record: who did what to which tag, and when.
-
-    ``action`` is one of :data:`TAG_ACTIONS`; ``details`` holds what the action changed (old and
-    new values, counts moved) so the record reads on its own after the tags change again."""
-
-    __tablename__ = "tag_actions"
-    __table_args__ = (
-        Index("ix_tag_actions_project", "project_id", "id"),
-        Index("ix_tag_actions_tag", "tag_id", "id"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    actor_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
-    )
-    action: Mapped[str] = mapped_column(String(32))
-    tag_id: Mapped[int | None] = mapped_column(
-        ForeignKey("tags.id", ondelete="SET NULL"), nullable=True
-    )
-    item_id: Mapped[int | None] = mapped_column(
-        ForeignKey("items.id", ondelete="SET NULL"), nullable=True
-    )
-    tag_name: Mapped[str] = mapped_column(String(MAX_TAG_NAME))
-    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-    actor: Mapped[User | None] = relationship()
-    item: Mapped[Item | None] = relationship()
-
-
-#: What a :class:`TagAction` can record.
-TAG_ACTIONS = (
-    "curate",  # a tag joins the vocabulary
-    "edit",  # description or authority changed
-    "uncurate",  # a tag leaves the vocabulary (its synonyms stay)
-    "add-synonym",
-    "remove-synonym",
-    "rename",
-    "merge",
-    "verify",
-    "reject",
-    "clear-verdict",
-)
-
-MAX_GROUP_QUERY = 500
-
-
-class TagGroup(db.Model):
-    """A saved tag query (``#nurse AND #smallpox``): a live collection of the items matching it,
-    with its own page, link and export (talk.services.tag_groups)."""
-
-    __tablename__ = "tag_groups"
-    __table_args__ = (UniqueConstraint("project_id", "slug", name="uq_tag_groups_project_slug"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    slug: Mapped[str] = mapped_column(String(80))
-    title: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str] = mapped_column(Text, default="")
-    query: Mapped[str] = mapped_column(String(MAX_GROUP_QUERY))
-    # Only items whose tags in the query are verified by an expert.
-    verified_only: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
-    )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-    project: Mapped[Project] = relationship()
-    created_by: Mapped[User | None] = relationship()
-
-
-class MentionKind(enum.StrEnum):
-    USER = "user"
-    GROUP = "group"
-    ITEM = "item"
-
-
-#: The groups ``@group`` may name, and who belongs to each (project roles).
-MENTION_GROUPS: dict[str, tuple[str, ...]] = {
-    "moderators": ("moderator", "admin", "owner"),
-    "experts": ("expert",),
-    "team": ("team", "expert", "moderator", "admin", "owner"),
-    "admins": ("admin", "owner"),
-}
-
-
-class Mention(db.Model):
-    """Someone, a group of staff or an item named in a comment (exactly one of ``user_id``,
-    ``group_name``, ``item_id`` is set, as ``kind`` says)."""
-
-    __tablename__ = "mentions"
-    __table_args__ = (
-        Index("ix_mentions_comment_id", "comment_id"),
-        Index("ix_mentions_user", "user_id", "id"),
-        Index("ix_mentions_item", "item_id", "discussion_id"),
-        # The group-mention rate limit counts an author's recent mentions in a project.
-        Index("ix_mentions_author_recent", "project_id", "author_id", "created_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
-    discussion_id: Mapped[int] = mapped_column(ForeignKey("discussions.id", ondelete="CASCADE"))
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    kind: Mapped[MentionKind] = mapped_column(
-        Enum(
-            MentionKind,
-            native_enum=False,
-            length=8,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
-    user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), nullable=True
-    )
-    group_name: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    item_id: Mapped[int | None] = mapped_column(
-        ForeignKey("items.id", ondelete="CASCADE"), nullable=True
-    )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-    comment: Mapped[Comment] = relationship()
-    discussion: Mapped[Discussion] = relationship()
-    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
-    item: Mapped[Item | None] = relationship()

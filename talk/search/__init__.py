@@ -38,6 +38,7 @@ from sqlalchemy import and_, func, or_, select
 from talk import policy
 from talk.errors import InvalidInput, NotFound
 from talk.extensions import db
+from talk.limits import MAX_ID
 from talk.models import Board, Discussion, Item, Project, User
 from talk.search import schema
 from talk.search.filters import KINDS, Filters, conditions
@@ -56,7 +57,6 @@ __all__ = [
     "search_scope",
 ]
 
-MAX_ID = 2**31 - 1
 _DOCUMENT = schema.documents.alias("doc")  # built once: see talk.search.sqlite
 
 

@@ -16,10 +16,11 @@ from talk import policy, signals
 from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from talk.extensions import db
+from talk.limits import MAX_DISPLAY_NAME, MAX_TOKEN_NAME, MAX_USERNAME
 from talk.models import ApiToken, User
 from talk.services.validation import clean_text, conflict_on_duplicate
 
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{1,38}[A-Za-z0-9_]$")
+USERNAME_RE = re.compile(rf"^[A-Za-z0-9_][A-Za-z0-9_.-]{{1,{MAX_USERNAME - 2}}}[A-Za-z0-9_]$")
 MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "talk_"  # noqa: S105 (a prefix, not a secret)
 
@@ -47,13 +48,17 @@ def create_user(
     policy.require(actor, "account.register")
     if site_admin and not policy.may(actor, "account.make_site_admin"):
         raise PermissionDenied("Only a site admin can make a site admin.")
-    username = clean_text(username, "username", max_length=40)
+    username = clean_text(username, "username", max_length=MAX_USERNAME)
     if not USERNAME_RE.match(username):
         raise InvalidInput(
             "Username is not valid.",
-            {"username": ["Use 3–40 letters, digits, '_', '.' or '-' (not at either end)."]},
+            {
+                "username": [
+                    f"Use 3–{MAX_USERNAME} letters, digits, '_', '.' or '-' (not at either end)."
+                ]
+            },
         )
-    display_name = clean_text(display_name or username, "display_name", max_length=80)
+    display_name = clean_text(display_name or username, "display_name", max_length=MAX_DISPLAY_NAME)
     email = normalise_email(email)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
@@ -117,7 +122,7 @@ def _token_hash(token: str) -> str:
 def create_token(user: User, name: str = "") -> str:
     """Make an API token for ``user`` and return it; it is shown once and stored only hashed."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    name = clean_text(name, "name", max_length=80, required=False)
+    name = clean_text(name, "name", max_length=MAX_TOKEN_NAME, required=False)
     db.session.add(
         ApiToken(user=user, token_hash=_token_hash(token), name=name, created_at=utcnow())
     )

@@ -18,6 +18,7 @@ from talk import markdown, policy, signals
 from talk.clock import utcnow
 from talk.errors import InvalidInput, NotFound
 from talk.extensions import db
+from talk.limits import MAX_DISCUSSION_TITLE, MAX_HIDE_REASON
 from talk.models import (
     Board,
     Comment,
@@ -33,7 +34,7 @@ from talk.services import mentions, tags
 from talk.services.mentions import CommentLinks
 from talk.services.validation import clean_text
 
-MAX_TITLE = 200
+MAX_TITLE = MAX_DISCUSSION_TITLE
 
 
 @dataclass(frozen=True)
@@ -233,9 +234,6 @@ def delete_comment(actor: User, comment: Comment) -> Comment:
     _sync_links(comment, None, visible=False)
     signals.comment_deleted.send(comment, actor=actor)
     return comment
-
-
-MAX_HIDE_REASON = 500
 
 
 def hide_comment(actor: User, comment: Comment, reason: str = "") -> Comment:

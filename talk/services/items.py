@@ -12,16 +12,21 @@ from talk import policy, signals
 from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput, NotFound
 from talk.extensions import db
+from talk.limits import (
+    MAX_ITEM_EXTERNAL_ID,
+    MAX_ITEM_TITLE,
+    MAX_METADATA_KEY,
+    MAX_METADATA_KEYS,
+    MAX_METADATA_VALUE,
+    MAX_URL,
+)
 from talk.models import Item, Project
 from talk.policy import Actor
 from talk.services.validation import conflict_on_duplicate, url_problem
 
 MAX_BATCH = 1000
 URL_FIELDS = ("image_url", "thumbnail_url", "iiif_manifest_uri", "iiif_canvas_uri", "source_url")
-TEXT_LIMITS = {"external_id": 200, "title": 300}
-MAX_METADATA_KEYS = 50
-MAX_METADATA_KEY = 100
-MAX_METADATA_VALUE = 2000
+TEXT_LIMITS = {"external_id": MAX_ITEM_EXTERNAL_ID, "title": MAX_ITEM_TITLE}
 
 
 @dataclass(frozen=True)
@@ -65,8 +70,8 @@ def _row_problems(index: int, row: Mapping[str, Any]) -> list[RowError]:  # noqa
         value = row.get(field, "")
         if not isinstance(value, str):
             bad(field, "Must be text.")
-        elif len(value) > 2000:
-            bad(field, "Longer than 2000 characters.")
+        elif len(value) > MAX_URL:
+            bad(field, f"Longer than {MAX_URL} characters.")
         elif problem := url_problem(value.strip()):
             bad(field, problem)
     metadata = row.get("metadata") or {}

@@ -11,6 +11,14 @@ from talk import policy, signals
 from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput, NotFound
 from talk.extensions import db
+from talk.limits import (
+    MAX_BOARD_DESCRIPTION,
+    MAX_BOARD_TITLE,
+    MAX_MEMBER_LABEL,
+    MAX_PROJECT_DESCRIPTION,
+    MAX_PROJECT_SLUG,
+    MAX_PROJECT_TITLE,
+)
 from talk.models import ACCESS_LEVELS, ROLES, Board, BoardKind, Membership, Project, User
 from talk.policy import Actor
 from talk.search.languages import check_settings as check_search_settings
@@ -50,11 +58,13 @@ def create_project(
         owner = actor
     if owner is None:
         raise InvalidInput("A project needs an owner.", {"owner": ["Required."]})
-    slug = clean_text(slug, "slug", max_length=64)
+    slug = clean_text(slug, "slug", max_length=MAX_PROJECT_SLUG)
     if problem := slug_problem(slug):
         raise InvalidInput("Slug is not valid.", {"slug": [problem]})
-    title = clean_text(title, "title", max_length=200)
-    description = clean_text(description, "description", max_length=20_000, required=False)
+    title = clean_text(title, "title", max_length=MAX_PROJECT_TITLE)
+    description = clean_text(
+        description, "description", max_length=MAX_PROJECT_DESCRIPTION, required=False
+    )
     check_search_settings(settings)
     if db.session.scalar(select(Project.id).where(Project.slug == slug)):
         raise Conflict(f"A project {slug!r} exists already.", {"slug": ["Already taken."]})
@@ -131,8 +141,10 @@ def create_board(
 ) -> Board:
     """Add a general board. Writing never needs less than being logged in."""
     policy.require(actor, "board.create", project)
-    title = clean_text(title, "title", max_length=120)
-    description = clean_text(description, "description", max_length=2000, required=False)
+    title = clean_text(title, "title", max_length=MAX_BOARD_TITLE)
+    description = clean_text(
+        description, "description", max_length=MAX_BOARD_DESCRIPTION, required=False
+    )
     _check_level(read_level, "read_level")
     _check_level(write_level, "write_level")
     if write_level == "everyone":
@@ -197,7 +209,7 @@ def set_role(actor: Actor, project: Project, user: User, role: str, label: str =
     policy.require(actor, "members.manage", project)
     if role not in ROLES:
         raise InvalidInput("Unknown role.", {"role": [f"Use one of: {', '.join(ROLES)}."]})
-    label = clean_text(label, "label", max_length=80, required=False)
+    label = clean_text(label, "label", max_length=MAX_MEMBER_LABEL, required=False)
     membership = memberships(project, [user.id]).get(user.id)
     previous = membership.role if membership else None
     if "owner" in (role, previous):

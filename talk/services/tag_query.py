@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from talk.errors import InvalidInput
-from talk.models.tags import MAX_GROUP_QUERY
+from talk.limits import MAX_GROUP_QUERY
 from talk.services.tags import normalise
 
 MAX_TERMS = 20

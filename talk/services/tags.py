@@ -29,6 +29,7 @@ from talk import markdown, policy
 from talk.clock import utcnow
 from talk.errors import InvalidInput, NotFound
 from talk.extensions import db
+from talk.limits import MAX_TAG_NAME
 from talk.models import (
     Board,
     Comment,
@@ -42,7 +43,6 @@ from talk.models import (
     TagUse,
     TagUser,
 )
-from talk.models.tags import MAX_TAG_NAME
 from talk.pagination import Page, keyset_page
 
 MAX_TAGS_PER_COMMENT = 30
@@ -172,7 +172,7 @@ def lock_tags(project_id: int, *, exclusive: bool) -> None:
     )
 
 
-def _tag_ids(project_id: int, names: Iterable[str], now: datetime) -> set[int]:
+def ensure_tags(project_id: int, names: Iterable[str], now: datetime) -> set[int]:
     """Ids of the tags that ``names`` stand for in the project — a synonym stands for its
     canonical tag — creating the missing ones. Call with the project's tag lock held."""
     names = sorted(set(names))
@@ -229,7 +229,7 @@ def sync_comment(
     wanted: set[int] = set()
     if visible and comment.is_visible and counts_tags(discussion.board):
         names = {n for n in (normalise(name) for name in names) if n}
-        wanted = _tag_ids(comment.project_id, names, now)
+        wanted = ensure_tags(comment.project_id, names, now)
     existing = {
         row.tag_id: _Use(row.id, row.tag_id, row.created_at)
         for row in db.session.execute(

@@ -11,8 +11,9 @@ from sqlalchemy.exc import IntegrityError
 
 from talk.errors import Conflict, InvalidInput
 from talk.extensions import db
+from talk.limits import MAX_PROJECT_SLUG
 
-SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+SLUG_RE = re.compile(rf"^[a-z0-9](?:[a-z0-9-]{{0,{MAX_PROJECT_SLUG - 2}}}[a-z0-9])?$")
 
 
 def clean_text(value: str, field: str, *, max_length: int, required: bool = True) -> str:
@@ -47,7 +48,10 @@ def url_problem(value: str) -> str | None:
 
 def slug_problem(slug: str) -> str | None:
     if not SLUG_RE.match(slug):
-        return "Use 1–64 lower-case letters, digits and hyphens, not starting or ending with '-'."
+        return (
+            f"Use 1–{MAX_PROJECT_SLUG} lower-case letters, digits and hyphens, "
+            "not starting or ending with '-'."
+        )
     return None
 
 

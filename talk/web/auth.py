@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
-from talk.errors import TalkError
-from talk.forms import LoginForm, RegisterForm, add_service_errors
+from talk.forms import LoginForm, RegisterForm
 from talk.services import accounts
-from talk.web.common import ResponseLike, add_error_handlers, safe_next
+from talk.web.common import ResponseLike, add_error_handlers, safe_next, submit_form
 
 bp = Blueprint("auth", __name__)
 add_error_handlers(bp)
@@ -24,20 +23,21 @@ def register() -> ResponseLike:
     form = RegisterForm()
     status, problems = 200, []
     if form.validate_on_submit():
-        try:
-            user = accounts.create_user(
+        outcome = submit_form(
+            form,
+            lambda: accounts.create_user(
                 current_user,
                 form.username.data or "",
                 form.email.data or "",
                 form.password.data or "",
                 display_name=form.display_name.data or None,
-            )
-        except TalkError as error:
-            status, problems = error.status, [error.message, *add_service_errors(form, error)]
-        else:
+            ),
+        )
+        if (user := outcome.result) is not None:
             login_user(user)
             flash(f"Welcome to Talk, {user.display_name}!", "success")
             return redirect(_next_url())
+        status, problems = outcome.status, outcome.problems
     elif form.is_submitted():
         status = 422
     return render_template(

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from talk.errors import InvalidInput, NotAuthenticated, NotFound, TalkError
-from talk.forms import MAX_ID
+from talk.extensions import db
+from talk.forms import add_service_errors
+from talk.limits import MAX_ID
 
 ResponseLike = Response | str | tuple[str, int]
+T = TypeVar("T")
 
 
 def viewer() -> Any:
@@ -39,6 +45,35 @@ def int_arg(name: str) -> int | None:
     if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_ID:
         raise InvalidInput(f"{name} must be a number.", {name: ["Must be a number."]})
     return int(raw)
+
+
+@dataclass
+class Outcome(Generic[T]):
+    """What a form's operation came to: its result, or the status and problems to show."""
+
+    result: T | None = None
+    status: int = 200
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        return self.status >= 400
+
+
+def submit_form(form: FlaskForm, operation: Callable[[], T]) -> Outcome[T]:
+    """Run a page's operation with a submitted form's values, the way every form page does.
+
+    A refusal rolls the transaction back (so the page shows what is stored, not the refused
+    change), places the refusal's field messages next to the form's fields, and gives the
+    message and what fits no field to show above the form, with the refusal's status. A refusal
+    for want of a login is raised on, so the visitor is sent to log in."""
+    try:
+        return Outcome(operation())
+    except NotAuthenticated:
+        raise
+    except TalkError as error:
+        db.session.rollback()
+        return Outcome(None, error.status, [error.message, *add_service_errors(form, error)])
 
 
 def safe_next(target: str | None) -> str | None:

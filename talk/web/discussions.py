@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from talk import policy
-from talk.errors import NotAuthenticated, NotFound, TalkError
-from talk.forms import CommentForm, EditCommentForm, add_service_errors
+from talk.errors import NotFound
+from talk.forms import CommentForm, EditCommentForm
 from talk.models import Comment, Discussion
-from talk.services import discussions, listing
+from talk.services import discussions, listing, reading
 from talk.services.projects import staff_labels
 from talk.web.common import (
     ResponseLike,
@@ -16,6 +16,7 @@ from talk.web.common import (
     cursor_arg,
     int_arg,
     page_size,
+    submit_form,
     viewer,
 )
 
@@ -60,9 +61,8 @@ def _render(
 @bp.route("/discussions/<int:discussion_id>", methods=["GET", "POST"])
 def show(discussion_id: int) -> ResponseLike:
     """The thread (GET), or a reply to it (POST)."""
-    discussion = discussions.get_discussion(discussion_id)
     user = viewer()
-    policy.require(user, "discussion.read", discussion)
+    discussion = reading.discussion(user, discussion_id, conceal=False)
     form = CommentForm()
     if request.method == "GET":
         answered = int_arg("reply_to")
@@ -77,27 +77,22 @@ def show(discussion_id: int) -> ResponseLike:
     policy.require(user, "discussion.reply", discussion)
     if not form.validate():
         return _render(discussion, form, 422, [])
-    try:
+
+    def reply() -> Comment:
         reply_to = discussions.get_comment(form.reply_to.data) if form.reply_to.data else None
-        comment = discussions.post_comment(
-            user, discussion, form.body.data or "", reply_to=reply_to
-        )
-    except NotAuthenticated:
-        raise
-    except TalkError as error:
-        return _render(
-            discussion, form, error.status, [error.message, *add_service_errors(form, error)]
-        )
+        return discussions.post_comment(user, discussion, form.body.data or "", reply_to=reply_to)
+
+    outcome = submit_form(form, reply)
+    if outcome.result is None:
+        return _render(discussion, form, outcome.status, outcome.problems)
     flash("Your reply is posted.", "success")
-    return redirect(comment_url(comment))
+    return redirect(comment_url(outcome.result))
 
 
 @bp.route("/comments/<int:comment_id>")
 def comment(comment_id: int) -> ResponseLike:
     """A comment's permanent link: the discussion page that shows it."""
-    comment = discussions.get_comment(comment_id)
-    policy.require(viewer(), "discussion.read", comment.discussion)
-    return redirect(comment_url(comment))
+    return redirect(comment_url(reading.comment(viewer(), comment_id, conceal=False)))
 
 
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
@@ -113,15 +108,13 @@ def edit_comment(comment_id: int) -> ResponseLike:
     elif not form.validate():
         status = 422
     else:
-        try:
-            discussions.edit_comment(user, comment, form.body.data or "")
-        except NotAuthenticated:
-            raise
-        except TalkError as error:
-            status, problems = error.status, [error.message, *add_service_errors(form, error)]
-        else:
+        outcome = submit_form(
+            form, lambda: discussions.edit_comment(user, comment, form.body.data or "")
+        )
+        if not outcome.refused:
             flash("Your comment is updated.", "success")
             return redirect(comment_url(comment))
+        status, problems = outcome.status, outcome.problems
     return render_template(
         "discussions/edit.html",
         comment=comment,
@@ -159,12 +152,7 @@ def unhide_comment(comment_id: int) -> ResponseLike:
 @bp.route("/comments/<int:comment_id>/history")
 def history(comment_id: int) -> ResponseLike:
     """Earlier versions of an edited comment (not of a deleted one: deleting hides them too)."""
-    comment = discussions.get_comment(comment_id)
-    policy.require(viewer(), "discussion.read", comment.discussion)
-    if comment.is_deleted:
-        raise NotFound("This comment was deleted, and its history with it.")
-    if comment.is_hidden and not policy.may(viewer(), "comment.read_hidden", comment):
-        raise NotFound("This comment was hidden by a moderator, and its history with it.")
+    comment = reading.comment_history(viewer(), comment_id, conceal=False)
     return render_template(
         "discussions/history.html",
         comment=comment,

@@ -5,15 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 
 from talk import policy
-from talk.errors import NotFound, TalkError
-from talk.forms import DiscussionForm, VerdictForm, add_service_errors
+from talk.errors import NotFound
+from talk.forms import DiscussionForm, VerdictForm
 from talk.models import Board, Item, Project
-from talk.services import curation, discussions, items, listing, mentions, projects
+from talk.services import curation, discussions, listing, mentions, projects, reading
 from talk.web.common import (
     ResponseLike,
     add_error_handlers,
     cursor_arg,
     page_size,
+    submit_form,
     viewer,
 )
 
@@ -22,20 +23,6 @@ add_error_handlers(bp)
 
 HOME_DISCUSSIONS = 10
 HOME_ITEMS = 12
-
-
-def _board(slug: str, board_id: int) -> tuple[Project, Board]:
-    """The board, only if it belongs to the project named in the URL."""
-    project = projects.get_project(slug)
-    board = projects.get_board(board_id)
-    if board.project_id != project.id:
-        raise NotFound(f"No board {board_id} in project {slug!r}.")
-    return project, board
-
-
-def _item(slug: str, external_id: str) -> tuple[Project, Item]:
-    project = projects.get_project(slug)
-    return project, items.get_item(project, external_id)
 
 
 @bp.route("/")
@@ -61,8 +48,8 @@ def home(slug: str) -> ResponseLike:
 
 @bp.route("/projects/<slug>/boards/<int:board_id>")
 def board(slug: str, board_id: int) -> ResponseLike:
-    project, board = _board(slug, board_id)
-    policy.require(viewer(), "board.read", board)
+    project = projects.get_project(slug)
+    board = reading.board(viewer(), board_id, project=project, conceal=False)
     page = listing.board_discussions(board, cursor=cursor_arg(), limit=page_size())
     return render_template("projects/board.html", project=project, board=board, page=page)
 
@@ -70,7 +57,8 @@ def board(slug: str, board_id: int) -> ResponseLike:
 @bp.route("/projects/<slug>/boards/<int:board_id>/new", methods=["GET", "POST"])
 def new_discussion(slug: str, board_id: int) -> ResponseLike:
     """Start a discussion on a general board (item threads start from the item's page)."""
-    project, board = _board(slug, board_id)
+    project = projects.get_project(slug)
+    board = reading.board(viewer(), board_id, project=project, conceal=False)
     if board.kind == "items":
         raise NotFound("Item discussions start from the item's own page.")
     policy.require(viewer(), "board.start_discussion", board)
@@ -91,7 +79,7 @@ def items_list(slug: str) -> ResponseLike:
 @bp.route("/projects/<slug>/items/<path:external_id>")
 def item(slug: str, external_id: str) -> ResponseLike:
     """An item, large, with what is known about it and the threads about it."""
-    project, item = _item(slug, external_id)
+    project, item = reading.item(slug, external_id)
     page = None
     if listing.can_see_item_threads(viewer(), project):
         page = listing.item_discussions(item, cursor=cursor_arg(), limit=page_size())
@@ -115,7 +103,7 @@ def item(slug: str, external_id: str) -> ResponseLike:
 @bp.route("/projects/<slug>/new-discussion/<path:external_id>", methods=["GET", "POST"])
 def new_item_discussion(slug: str, external_id: str) -> ResponseLike:
     """Start a discussion about one item (it goes on the project's items board)."""
-    project, item = _item(slug, external_id)
+    project, item = reading.item(slug, external_id)
     policy.require(viewer(), "item.start_discussion", item)
     action = url_for("projects.new_item_discussion", slug=slug, external_id=item.external_id)
     return _discussion_form(project, policy.items_board(project), item, action)
@@ -128,14 +116,15 @@ def _discussion_form(
     form = DiscussionForm()
     status, problems = 200, []
     if form.validate_on_submit():
-        try:
-            discussion = discussions.start_discussion(
+        outcome = submit_form(
+            form,
+            lambda: discussions.start_discussion(
                 viewer(), board, form.title.data or "", form.body.data or "", item=item
-            )
-        except TalkError as error:
-            status, problems = error.status, [error.message, *add_service_errors(form, error)]
-        else:
-            return redirect(url_for("discussions.show", discussion_id=discussion.id))
+            ),
+        )
+        if outcome.result is not None:
+            return redirect(url_for("discussions.show", discussion_id=outcome.result.id))
+        status, problems = outcome.status, outcome.problems
     elif form.is_submitted():
         status = 422
     return render_template(

@@ -18,13 +18,20 @@ from flask import (
 
 from talk import policy
 from talk.clock import utcnow
-from talk.errors import InvalidInput, NotAuthenticated, TalkError
+from talk.errors import InvalidInput, TalkError
 from talk.exports import csv_line, download
 from talk.forms import TagGroupForm, add_service_errors
 from talk.models import Project, TagGroup
-from talk.services import projects, tag_groups
-from talk.services.tag_groups import ExportedItem, Matches, TagOnItem
-from talk.web.common import ResponseLike, add_error_handlers, cursor_arg, page_size, viewer
+from talk.services import projects, reading, tag_groups, tag_matching
+from talk.services.tag_matching import ExportedItem, Matches, TagOnItem
+from talk.web.common import (
+    ResponseLike,
+    add_error_handlers,
+    cursor_arg,
+    page_size,
+    submit_form,
+    viewer,
+)
 
 bp = Blueprint("tag_groups", __name__)
 add_error_handlers(bp)
@@ -37,19 +44,14 @@ QUERY_HINT = (
 )
 
 
-def _group(slug: str, group_slug: str) -> tuple[Project, TagGroup]:
-    project = projects.get_project(slug)
-    return project, tag_groups.get_group(project, group_slug)
-
-
 def _preview(matches: Matches, *, cursor: str | None = None) -> dict[str, Any]:
     """What the preview sections show: the count and one page of items with their tags."""
-    page = tag_groups.matching_items(matches, cursor=cursor, limit=page_size())
+    page = tag_matching.matching_items(matches, cursor=cursor, limit=page_size())
     return {
         "matches": matches,
         "page": page,
-        "count": tag_groups.count_items(matches),
-        "on_items": tag_groups.tags_on_items(matches, page.rows),
+        "count": tag_matching.count_items(matches),
+        "on_items": tag_matching.tags_on_items(matches, page.rows),
     }
 
 
@@ -71,7 +73,7 @@ def preview(slug: str) -> ResponseLike:
     if query.strip():
         try:
             shown = _preview(
-                tag_groups.match(project, query, verified_only=verified_only),
+                tag_matching.match(project, query, verified_only=verified_only),
                 cursor=cursor_arg(),
             )
         except InvalidInput as error:
@@ -101,7 +103,7 @@ def new(slug: str) -> ResponseLike:
 
 @bp.route("/projects/<slug>/groups/<group_slug>/edit", methods=["GET", "POST"])
 def edit(slug: str, group_slug: str) -> ResponseLike:
-    project, group = _group(slug, group_slug)
+    project, group = reading.tag_group(slug, group_slug)
     policy.require(viewer(), "tag_group.manage", group)
     form = TagGroupForm(obj=group) if request.method == "GET" else TagGroupForm()
     return _form(project, form, group)
@@ -112,7 +114,7 @@ def _form(project: Project, form: TagGroupForm, group: TagGroup | None) -> Respo
     status, problems, shown = 200, [], None
     if form.is_submitted() and "preview" in request.form:
         try:
-            matches = tag_groups.match(
+            matches = tag_matching.match(
                 project, form.query.data or "", verified_only=bool(form.verified_only.data)
             )
         except TalkError as error:
@@ -123,17 +125,12 @@ def _form(project: Project, form: TagGroupForm, group: TagGroup | None) -> Respo
         if not form.validate():
             status = 422
         else:
-            try:
-                group = _save(project, form, group)
-            except NotAuthenticated:
-                raise
-            except TalkError as error:
-                status = error.status
-                problems = add_service_errors(form, error) or [error.message]
-            else:
+            outcome = submit_form(form, lambda: _save(project, form, group))
+            if (saved := outcome.result) is not None:
                 return redirect(
-                    url_for("tag_groups.show", slug=project.slug, group_slug=group.slug)
+                    url_for("tag_groups.show", slug=project.slug, group_slug=saved.slug)
                 )
+            status, problems = outcome.status, outcome.problems
     return render_template(
         "tag_groups/form.html",
         project=project,
@@ -158,7 +155,7 @@ def _save(project: Project, form: TagGroupForm, group: TagGroup | None) -> TagGr
     else:
         tag_groups.edit_group(viewer(), group, **values)
         flash("The group is updated.", "success")
-    missing = tag_groups.group_matches(group).not_on_items
+    missing = tag_matching.group_matches(group).not_on_items
     if missing:
         flash(
             f"Not on any item yet: {', '.join(missing)}. The group shows those items as soon "
@@ -171,18 +168,18 @@ def _save(project: Project, form: TagGroupForm, group: TagGroup | None) -> TagGr
 @bp.route("/projects/<slug>/groups/<group_slug>")
 def show(slug: str, group_slug: str) -> ResponseLike:
     """A group: its query with each tag linked, its items newest first, exports."""
-    project, group = _group(slug, group_slug)
+    project, group = reading.tag_group(slug, group_slug)
     return render_template(
         "tag_groups/show.html",
         project=project,
         group=group,
-        **_preview(tag_groups.group_matches(group), cursor=cursor_arg()),
+        **_preview(tag_matching.group_matches(group), cursor=cursor_arg()),
     )
 
 
 @bp.route("/projects/<slug>/groups/<group_slug>/delete", methods=["POST"])
 def delete(slug: str, group_slug: str) -> ResponseLike:
-    project, group = _group(slug, group_slug)
+    project, group = reading.tag_group(slug, group_slug)
     tag_groups.delete_group(viewer(), group)
     flash(f"The group “{group.title}” is deleted.", "success")
     return redirect(url_for("tag_groups.index", slug=project.slug))
@@ -199,15 +196,16 @@ def _each_item(slug: str, group_slug: str) -> Iterator[tuple[ExportedItem, list[
     """The group's items for a streamed body. The body is written after the view has returned
     and the request's session has committed and closed, so the group is read again here, in
     the session of the streaming context."""
-    _project, group = _group(slug, group_slug)
-    yield from tag_groups.each_item(tag_groups.group_matches(group))
+    _project, group = reading.tag_group(slug, group_slug)
+    yield from tag_matching.each_item(tag_matching.group_matches(group))
 
 
 @bp.route("/projects/<slug>/groups/<group_slug>/export.csv")
 def export_csv(slug: str, group_slug: str) -> ResponseLike:
     """Every matching item, one row each: ``tags`` lists the group's tags on it (names separated
     by spaces), ``verified_tags`` those an expert verified."""
-    project, group = _group(slug, group_slug)  # a missing group is a 404 before streaming
+    # A missing group is a 404 before streaming.
+    project, group = reading.tag_group(slug, group_slug)
 
     def rows() -> Iterator[str]:
         yield csv_line(CSV_COLUMNS)
@@ -229,7 +227,7 @@ def export_csv(slug: str, group_slug: str) -> ResponseLike:
 @bp.route("/projects/<slug>/groups/<group_slug>/export.json")
 def export_json(slug: str, group_slug: str) -> ResponseLike:
     """The group and every matching item, as one JSON document written as it is read."""
-    project, group = _group(slug, group_slug)
+    project, group = reading.tag_group(slug, group_slug)
     group_url = url_for("tag_groups.show", slug=slug, group_slug=group_slug, _external=True)
     head = {
         "project": project.slug,

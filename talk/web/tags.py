@@ -11,7 +11,6 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
-from talk.errors import NotAuthenticated, TalkError
 from talk.exports import csv_line, download
 from talk.extensions import db
 from talk.forms import (
@@ -21,15 +20,15 @@ from talk.forms import (
     SynonymForm,
     TagEditForm,
     VerdictForm,
-    add_service_errors,
 )
 from talk.models import Project, Tag
-from talk.services import curation, items, projects, tags
+from talk.services import curation, projects, reading, tags
 from talk.web.common import (
     ResponseLike,
     add_error_handlers,
     cursor_arg,
     page_size,
+    submit_form,
     viewer,
 )
 
@@ -75,8 +74,7 @@ def index(slug: str) -> ResponseLike:
 def show(slug: str, name: str) -> ResponseLike:
     """A tag: the items carrying it, the discussions using it, tags found with it, and (when
     curated) its description, authority and synonyms."""
-    project = projects.get_project(slug)
-    tag = tags.get_tag(project, name)
+    project, tag = reading.tag(slug, name)
     if tag.name != name:  # one address per tag: /tags/Église → /tags/église, synonyms too
         kept: dict[str, Any] = {
             k: v for k, v in request.args.items() if k not in ("slug", "name") and k[:1] != "_"
@@ -144,23 +142,17 @@ def _curation_post(
 ) -> ResponseLike:
     """Run one curation action from the tag page's form ``key``: back to the (possibly renamed
     or merged) tag with a message, or the tag page again with the problems, nothing changed."""
-    project = projects.get_project(slug)
-    tag = tags.get_tag(project, name)
+    project, tag = reading.tag(slug, name)
     form = form_class()
     problems: list[str] = []
     status = 422
     if form.validate():
-        try:
-            result = act(viewer(), tag, form) or tag
-        except NotAuthenticated:
-            raise
-        except TalkError as error:
-            db.session.rollback()
-            status, problems = error.status, [error.message, *add_service_errors(form, error)]
-            tag = tags.get_tag(project, name)
-        else:
+        outcome = submit_form(form, lambda: act(viewer(), tag, form) or tag)
+        if (result := outcome.result) is not None:
             flash(done.format(tag=result.name), "success")
             return redirect(url_for("tags.show", slug=slug, name=result.name))
+        status, problems = outcome.status, outcome.problems
+        tag = tags.get_tag(project, name)  # as stored: the refused change was rolled back
     return _tag_page(project, tag, status=status, problems=problems, forms={key: form})
 
 
@@ -247,23 +239,21 @@ def vocabulary(slug: str) -> ResponseLike:
         form = CurateForm()
         status = 422
         if form.validate():
-            try:
-                tag = curation.curate(
+            outcome = submit_form(
+                form,
+                lambda: curation.curate(
                     viewer(),
                     project,
                     form.name.data or "",
                     description=form.description.data or "",
                     authority_uri=form.authority_uri.data or "",
                     synonyms=form.synonyms.data or "",
-                )
-            except NotAuthenticated:
-                raise
-            except TalkError as error:
-                db.session.rollback()
-                status, problems = error.status, [error.message, *add_service_errors(form, error)]
-            else:
+                ),
+            )
+            if (tag := outcome.result) is not None:
                 flash(f"#{tag.name} is in the curated vocabulary.", "success")
                 return redirect(url_for("tags.show", slug=slug, name=tag.name))
+            status, problems = outcome.status, outcome.problems
     page = curation.vocabulary(project, cursor=cursor_arg(), limit=page_size() * 2)
     return (
         render_template(
@@ -283,8 +273,7 @@ def vocabulary(slug: str) -> ResponseLike:
 @bp.route("/projects/<slug>/verdicts", methods=["POST"])
 def verdict(slug: str) -> ResponseLike:
     """An expert verifies, rejects or clears a tag on an item (from the item page)."""
-    project = projects.get_project(slug)
-    item = items.get_item(project, request.form.get("item", ""))
+    project, item = reading.item(slug, request.form.get("item", ""))
     form = VerdictForm()
     back = url_for("projects.item", slug=slug, external_id=item.external_id) + "#tags-heading"
     if not form.validate():
