@@ -23,6 +23,7 @@ from talk.extensions import db
 from talk.limits import MAX_ID
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 # Values a cursor may carry: what the sort columns (32-bit ids, text without NUL) can hold, so a
 # forged cursor is refused here instead of failing in the database.
@@ -33,6 +34,10 @@ MAX_INT = MAX_ID  # every integer column is 32-bit
 class Page(Generic[T]):
     rows: list[T]
     next_cursor: str | None
+
+    def with_rows(self, rows: list[U]) -> Page[U]:
+        """The same page with its rows shown another way (an API view of each row)."""
+        return Page(rows, self.next_cursor)
 
 
 def encode_cursor(values: Sequence[Any]) -> str:

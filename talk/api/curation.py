@@ -40,8 +40,8 @@ class Vocabulary(MethodView):
         """The project's curated tags, alphabetically, with their curation (paged)."""
         project = projects.get_project(slug)
         page = curation.vocabulary(project, cursor=args.get("cursor"), limit=base.page_limit(args))
-        page.rows = with_synonyms([TagView(tag) for tag in page.rows])
-        return base.page_body(page, keep=(project,))
+        shown = page.with_rows(with_synonyms([TagView(tag) for tag in page.rows]))
+        return base.page_body(shown, keep=(project,))
 
     @blp.arguments(schemas.VocabularyCreateSchema)
     @blp.response(201, TagSchema)
@@ -169,8 +169,8 @@ class ProjectVerdicts(MethodView):
             project, status=args["status"], cursor=args.get("cursor"), limit=base.page_limit(args)
         )
         verdicts: list[TagVerdict] = page.rows
-        page.rows = schemas.verdict_rows(project, verdicts)
-        return base.page_body(page, keep=(project, verdicts))
+        shown = page.with_rows(schemas.verdict_rows(project, verdicts))
+        return base.page_body(shown, keep=(project, verdicts))
 
 
 def _tag(slug: str, name: str) -> Tag:

@@ -83,5 +83,5 @@ class TagGroupItems(MethodView):
             matches, cursor=args.get("cursor"), limit=base.page_limit(args)
         )
         found = tag_matching.tags_on_items(matches, page.rows)
-        page.rows = [GroupItemView(item, found[item.id]) for item in page.rows]
-        return base.page_body(page, keep=(project,))
+        shown = page.with_rows([GroupItemView(item, found[item.id]) for item in page.rows])
+        return base.page_body(shown, keep=(project,))

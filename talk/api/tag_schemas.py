@@ -193,6 +193,8 @@ class TagView:
     """A tag with values that depend on the question asked (recent uses, its items, shared
     items); everything else is the tag's own."""
 
+    synonym_names: list[str]
+
     def __init__(self, tag: Tag, **extra: Any) -> None:
         self._tag = tag
         self.__dict__.update(extra)

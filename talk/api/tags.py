@@ -16,6 +16,7 @@ from flask.views import MethodView
 from talk.api import base
 from talk.api import tag_schemas as schemas
 from talk.api.curation_schemas import item_verdict
+from talk.api.schemas import PageQuerySchema
 from talk.api.tag_schemas import TagView, with_synonyms
 from talk.services import curation, projects, reading, tags
 
@@ -38,8 +39,8 @@ class TagList(MethodView):
             rows = [TagView(row.tag, recent_uses=row.count) for row in trending]
             return base.whole_list(with_synonyms(rows), keep=(project,))
         page = tags.popular_tags(project, cursor=args.get("cursor"), limit=limit)
-        page.rows = with_synonyms([TagView(tag, recent_uses=None) for tag in page.rows])
-        return base.page_body(page, keep=(project,))
+        shown = page.with_rows(with_synonyms([TagView(tag, recent_uses=None) for tag in page.rows]))
+        return base.page_body(shown, keep=(project,))
 
 
 @blp.route("/projects/<slug>/tags/autocomplete")
@@ -56,7 +57,7 @@ class TagAutocomplete(MethodView):
 
 @blp.route("/projects/<slug>/tags/<name>")
 class TagDetail(MethodView):
-    @blp.arguments(schemas.PageQuerySchema, location="query")
+    @blp.arguments(PageQuerySchema, location="query")
     @blp.response(200, schemas.TagDetailSchema)
     def get(self, args: dict[str, Any], slug: str, name: str) -> TagView:
         """A tag with its counts, related tags, and its items (most recently tagged first; page

@@ -152,16 +152,17 @@ def create_group(
 ) -> TagGroup:
     """Save ``query`` as a group of ``project``; its address comes from the title."""
     policy.require(actor, "tag_group.create", project)
-    title, description, query = _clean(title, description, query)
-    assert title is not None and query is not None and description is not None
-    _check_content(actor, project, title, description, query)
+    cleaned = _clean(title, description, query)
+    new_title, new_description, new_query = cleaned
+    assert new_title is not None and new_query is not None and new_description is not None
+    _check_content(actor, project, *cleaned)
     now = utcnow()
     group = TagGroup(
         project=project,
-        slug=_free_slug(project, title),
-        title=title,
-        description=description,
-        query=query,
+        slug=_free_slug(project, new_title),
+        title=new_title,
+        description=new_description,
+        query=new_query,
         verified_only=bool(verified_only),
         created_by=None if policy.is_operator(actor) else actor,  # the operator is no account
         created_at=now,

@@ -53,7 +53,7 @@ class _Part:
     conditions on an item id, written so the database can run them as semi- and anti-joins or
     as primary-key probes (``(item_id, tag_id)`` of ``item_tags`` and ``tag_verdicts``)."""
 
-    rows: Select[Any] | CompoundSelect
+    rows: Select[Any] | CompoundSelect[Any]
     size: int
     contains: Callable[[Any], ColumnElement[bool]]
     lacks: Callable[[Any], ColumnElement[bool]]
@@ -197,8 +197,8 @@ class _Compiler:
             return exists().where(TagVerdict.item_id == column, *verified)
 
         if positive and self.verified_only:
-            rows = select(TagVerdict.item_id).where(*verified)
-            return _Part(rows, size, is_verified, lambda c: not_(is_verified(c)))
+            verified_rows = select(TagVerdict.item_id).where(*verified)
+            return _Part(verified_rows, size, is_verified, lambda c: not_(is_verified(c)))
 
         def is_used(column: Any) -> ColumnElement[bool]:
             return exists().where(ItemTag.item_id == column, ItemTag.tag_id == tag.id)
@@ -213,7 +213,8 @@ class _Compiler:
         )
 
         def contains(column: Any) -> ColumnElement[bool]:
-            return column.in_(either)  # IN, not OR-ed EXISTS: the database may semi-join it
+            within: ColumnElement[bool] = column.in_(either)  # IN, not OR-ed EXISTS: semi-join
+            return within
 
         def lacks(column: Any) -> ColumnElement[bool]:
             return and_(not_(is_used(column)), not_(is_verified(column)))  # two anti-joins
@@ -221,7 +222,7 @@ class _Compiler:
         return _Part(rows, size, contains, lacks)
 
 
-def _operand(rows: Select[Any] | CompoundSelect) -> Select[Any]:
+def _operand(rows: Select[Any] | CompoundSelect[Any]) -> Select[Any]:
     """A set as a plain SELECT: SQLite takes no parenthesised compound inside another one."""
     if isinstance(rows, CompoundSelect):
         inner = rows.subquery()
@@ -279,10 +280,10 @@ def matching_items(matches: Matches, *, cursor: str | None, limit: int) -> Page[
     if ids is None:
         return Page([], None)
     found = ids.subquery()
-    page_ids = select(found.c.item_id)
+    newest = select(found.c.item_id)
     if after is not None:
-        page_ids = page_ids.where(found.c.item_id < after)
-    page_ids = page_ids.order_by(found.c.item_id.desc()).limit(limit + 1).subquery()
+        newest = newest.where(found.c.item_id < after)
+    page_ids = newest.order_by(found.c.item_id.desc()).limit(limit + 1).subquery()
     rows = list(
         db.session.scalars(
             select(Item)

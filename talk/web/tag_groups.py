@@ -143,17 +143,27 @@ def _form(project: Project, form: TagGroupForm, group: TagGroup | None) -> Respo
 
 
 def _save(project: Project, form: TagGroupForm, group: TagGroup | None) -> TagGroup:
-    values = {
-        "title": form.title.data or "",
-        "description": form.description.data or "",
-        "query": form.query.data or "",
-        "verified_only": bool(form.verified_only.data),
-    }
+    title, query = form.title.data or "", form.query.data or ""
+    description, verified_only = form.description.data or "", bool(form.verified_only.data)
     if group is None:
-        group = tag_groups.create_group(viewer(), project, **values)
+        group = tag_groups.create_group(
+            viewer(),
+            project,
+            title=title,
+            query=query,
+            description=description,
+            verified_only=verified_only,
+        )
         flash("The group is saved.", "success")
     else:
-        tag_groups.edit_group(viewer(), group, **values)
+        tag_groups.edit_group(
+            viewer(),
+            group,
+            title=title,
+            description=description,
+            query=query,
+            verified_only=verified_only,
+        )
         flash("The group is updated.", "success")
     missing = tag_matching.group_matches(group).not_on_items
     if missing:

@@ -7,9 +7,9 @@ lists its synonyms) and exports see one tag from then on."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import CursorResult, delete, exists, select, update
 from sqlalchemy.orm import aliased
 
 from talk import policy, signals
@@ -149,8 +149,11 @@ def merge_rows(source: Tag, target: Tag) -> dict[str, int]:
             exists().where(kept.item_id == TagVerdict.item_id, kept.tag_id == target.id),
         )
     )
-    moved_verdicts = db.session.execute(
-        update(TagVerdict).where(TagVerdict.tag_id == source.id).values(tag_id=target.id)
+    moved_verdicts = cast(
+        "CursorResult[Any]",
+        db.session.execute(
+            update(TagVerdict).where(TagVerdict.tag_id == source.id).values(tag_id=target.id)
+        ),
     ).rowcount
     db.session.execute(
         update(Tag)

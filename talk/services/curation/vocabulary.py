@@ -192,7 +192,7 @@ def attach_synonym(actor: Any, project: Project, tag: Tag, name: str, now: datet
             f"#{name} is a curated tag.",
             {"synonym": [f"Merge #{name} into #{tag.name} if they are one concept."]},
         )
-    moved = merge_rows(variant, tag)
+    moved: dict[str, Any] = merge_rows(variant, tag)
     record(actor, project, "add-synonym", tag, now, synonym=name, **moved)
     return variant
 
@@ -232,7 +232,8 @@ def synonyms_of(tag_ids: Iterable[int]) -> dict[int, list[str]]:
         select(Tag.canonical_id, Tag.name).where(Tag.canonical_id.in_(ids)).order_by(Tag.name)
     )
     for canonical_id, name in rows:
-        found.setdefault(canonical_id, []).append(name)
+        if canonical_id is not None:  # always, by the query; said for the type checker
+            found.setdefault(canonical_id, []).append(name)
     return found
 
 

@@ -30,7 +30,8 @@ def watched_word() -> Iterator[list[tuple[str, str, str]]]:
     seen: list[tuple[str, str, str]] = []
 
     def check(actor: Any, kind: str, target: Any, text: str) -> None:
-        seen.append((kind, type(target).__name__, text))
+        if kind != "registration":  # the fixtures' accounts are checked too
+            seen.append((kind, type(target).__name__, text))
         if "spam" in text.lower():
             raise InvalidInput(REFUSAL)
 
