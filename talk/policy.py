@@ -40,10 +40,12 @@ ContentCheck = Callable[[Any, str, Any, str], None]
 CONTENT_KINDS = (
     "comment",  # target: the Discussion replied in (a new comment) or the Comment edited
     "discussion",  # target: the Board or Item it is started on; text: title and first comment
+    "tag_name",  # target: the Project; text: names a curator adds (curate, synonym, rename)
     "tag_description",  # target: the Tag being curated
     "tag_group",  # target: the Project (a new group) or the TagGroup being changed
     "profile",  # target: the User whose profile changes
-    "registration",  # target: None; actor: anonymous; text: username and display name
+    "registration",  # target: the email address; actor: the visitor, a site admin or the
+    # operator; text: username and display name
 )
 
 _RULES: dict[str, Rule] = {}
@@ -179,7 +181,8 @@ def meets_level(user: Any, project: Project, level: str) -> bool:
 
 @rule("account.register")
 def _account_register(_user: Any, _target: Any) -> bool:
-    """Anyone may sign up (a veto can close registration, or refuse an address)."""
+    """Anyone may sign up; the target is the address (a veto can close registration, or
+    refuse an address)."""
     return True
 
 
@@ -402,6 +405,8 @@ def require(user: Any, action: str, target: Any = None) -> None:
     allowed, reason = _decide(user, action, target)
     if allowed:
         return
+    if reason is not None:  # a veto refused what the rule allowed: say why, even to a visitor
+        raise PermissionDenied(reason)
     if not _authenticated(user):
         raise NotAuthenticated("Log in to do this.")
     raise PermissionDenied(reason or "You do not have permission to do this.")

@@ -10,7 +10,8 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-#: sender: the User; kwargs: actor (the new User, or the operator)
+#: sender: the User; kwargs: actor (the new User itself when a visitor signed up; whoever made
+#: the account otherwise: a logged-in user or the operator)
 user_registered = _signals.signal("user-registered")
 #: sender: the Project; kwargs: actor
 project_created = _signals.signal("project-created")
@@ -29,9 +30,11 @@ comment_edited = _signals.signal("comment-edited")
 comment_deleted = _signals.signal("comment-deleted")
 #: sender: the Comment; kwargs: actor, reason (str)
 comment_hidden = _signals.signal("comment-hidden")
-#: sender: the Comment; kwargs: actor
+#: sender: the Comment; kwargs: actor (its tags and mentions are recorded again; no change
+#: arguments, since showing a comment again mentions nobody anew)
 comment_unhidden = _signals.signal("comment-unhidden")
-#: sender: the Membership; kwargs: actor, previous_role (str | None)
+#: sender: the Membership (deleted, still readable, when ``removed``); kwargs: actor,
+#: previous_role (str | None), removed (bool: the member left the project)
 role_changed = _signals.signal("role-changed")
 #: sender: the curated Tag; kwargs: actor, created (bool: True when it joined the vocabulary,
 #: False when its description or authority link changed; an edit that changes nothing sends

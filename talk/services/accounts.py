@@ -43,11 +43,15 @@ def create_user(
 ) -> User:
     """Register an account; username and email must be unused (ignoring case).
 
-    ``actor`` is whoever registers it: the visitor signing up (anonymous) or the operator;
-    only a site admin or the operator makes a site admin."""
-    policy.require(actor, "account.register")
-    if site_admin and not policy.may(actor, "account.make_site_admin"):
-        raise PermissionDenied("Only a site admin can make a site admin.")
+    ``actor`` is whoever registers it: the visitor signing up (anonymous), a site admin or the
+    operator; only a site admin or the operator makes a site admin. The rule
+    ``account.register`` is asked about the (normalised) address, so a veto may refuse sign-ups
+    or an address."""
+    email = normalise_email(email)
+    policy.require(actor, "account.register", email)
+    if site_admin and not policy.may(actor, "account.make_site_admin", email):
+        reason = policy.refusal(actor, "account.make_site_admin", email)
+        raise PermissionDenied(reason or "Only a site admin can make a site admin.")
     username = clean_text(username, "username", max_length=MAX_USERNAME)
     if not USERNAME_RE.match(username):
         raise InvalidInput(
@@ -59,7 +63,6 @@ def create_user(
             },
         )
     display_name = clean_text(display_name or username, "display_name", max_length=MAX_DISPLAY_NAME)
-    email = normalise_email(email)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             "Password is too short.",
@@ -67,7 +70,7 @@ def create_user(
         )
     if "\x00" in password:
         raise InvalidInput("Password contains a NUL byte.", {"password": ["Contains a NUL byte."]})
-    policy.check_content(actor, "registration", None, f"{username}\n{display_name}")
+    policy.check_content(actor, "registration", email, f"{username}\n{display_name}")
     if db.session.scalar(select(User.id).where(User.username_key == username.lower())):
         raise Conflict("That username is taken.", {"username": ["Already taken."]})
     if db.session.scalar(select(User.id).where(User.email == email)):
@@ -89,7 +92,9 @@ def create_user(
         {"username": ["Already taken."]},
     ):
         db.session.add(user)
-    signals.user_registered.send(user, actor=actor)
+    # A visitor signing up acts as the account they made; anyone logged in (or the operator) as
+    # themselves.
+    signals.user_registered.send(user, actor=actor if actor.is_authenticated else user)
     return user
 
 

@@ -226,7 +226,7 @@ def set_role(actor: Actor, project: Project, user: User, role: str, label: str =
         membership.label = label
     db.session.flush()
     policy.forget_roles()
-    signals.role_changed.send(membership, actor=actor, previous_role=previous)
+    signals.role_changed.send(membership, actor=actor, previous_role=previous, removed=False)
     return membership
 
 
@@ -241,7 +241,7 @@ def remove_member(actor: Actor, project: Project, user: User) -> None:
     db.session.delete(membership)
     db.session.flush()
     policy.forget_roles()
-    signals.role_changed.send(membership, actor=actor, previous_role=membership.role)
+    signals.role_changed.send(membership, actor=actor, previous_role=membership.role, removed=True)
 
 
 def _keep_an_owner(project: Project, leaving: User) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import login_user, logout_user
 
 from talk.forms import LoginForm, RegisterForm
 from talk.services import accounts
-from talk.web.common import ResponseLike, add_error_handlers, safe_next, submit_form
+from talk.web.common import ResponseLike, add_error_handlers, safe_next, submit_form, viewer
 
 bp = Blueprint("auth", __name__)
 add_error_handlers(bp)
@@ -26,7 +26,7 @@ def register() -> ResponseLike:
         outcome = submit_form(
             form,
             lambda: accounts.create_user(
-                current_user,
+                viewer(),
                 form.username.data or "",
                 form.email.data or "",
                 form.password.data or "",

@@ -140,6 +140,7 @@ def test_a_vetoed_reply_is_refused_on_the_api_and_the_page_and_changes_nothing(
     author = make.user("author")
     troll = make.user("troll")
     discussion = make.discussion(project, author)
+    item = make.item(project)
     veto(_suspend("troll"))
 
     response = client.post(
@@ -153,6 +154,18 @@ def test_a_vetoed_reply_is_refused_on_the_api_and_the_page_and_changes_nothing(
     assert ok.status_code == 201
 
     login(client, "troll")
+    for path in (
+        f"/projects/{project.slug}",
+        f"/projects/{project.slug}/boards/{discussion.board_id}",
+    ):
+        shown = client.get(path)
+        assert shown.status_code == 200
+    board_page = client.get(f"/projects/{project.slug}/boards/{discussion.board_id}")
+    assert "suspended from this project until 1 April" in board_page.get_data(as_text=True)
+    assert "Start a discussion" not in board_page.get_data(as_text=True)
+    item_page = client.get(f"/projects/{project.slug}/items/{item.external_id}")
+    assert "suspended from this project until 1 April" in item_page.get_data(as_text=True)
+    assert "Start a new discussion" not in item_page.get_data(as_text=True)
     page = client.get(f"/discussions/{discussion.id}")
     assert page.status_code == 200  # reading is never vetoed
     html = page.get_data(as_text=True)
@@ -218,7 +231,7 @@ def test_content_checks_see_comments_discussions_and_registrations(
     registered = client.post("/register", data=form)
     assert registered.status_code == 422
     assert "That word is not allowed here." in registered.get_data(as_text=True)
-    assert content_check[-1] == ("registration", "NoneType", None, "forbidden\nforbidden")
+    assert content_check[-1] == ("registration", "str", None, "forbidden\nforbidden")
 
     with app.app_context():
         assert (
@@ -231,3 +244,43 @@ def test_content_checks_see_comments_discussions_and_registrations(
         assert db.session.scalar(select(func.count()).select_from(Discussion)) == 2
         bodies = db.session.scalars(select(Comment.body)).all()
     assert not any("forbidden" in body for body in bodies)
+
+
+def test_a_veto_closes_sign_ups_with_its_reason_or_refuses_one_address(
+    app: Any, client: Any, veto: Any
+) -> None:
+    closed = {"on": True}
+
+    def sign_ups(actor: Any, action: str, target: Any) -> str | None:
+        if action != "account.register":
+            return None
+        if closed["on"]:
+            return "Sign-ups are closed until the new season."
+        if str(target).endswith("@spam.example"):
+            return "Addresses at spam.example cannot register."
+        return None
+
+    veto(sign_ups)
+
+    def register(username: str, email: str) -> Any:
+        form = {
+            "username": username,
+            "email": email,
+            "password": "long enough pw",
+            "confirm": "long enough pw",
+            "csrf_token": csrf_token(client, "/register"),
+        }
+        return client.post("/register", data=form)
+
+    refused = register("ada", "ada@example.org")
+    assert refused.status_code == 403  # not a redirect to log in
+    assert "Sign-ups are closed until the new season." in refused.get_data(as_text=True)
+    closed["on"] = False
+    spam = register("bot", "Bot@SPAM.example")
+    assert spam.status_code == 403
+    assert "Addresses at spam.example cannot register." in spam.get_data(as_text=True)
+    welcome = register("ada", "ada@example.org")
+    assert welcome.status_code == 302
+    with app.app_context():
+        usernames = db.session.scalars(select(User.username)).all()
+    assert usernames == ["ada"]

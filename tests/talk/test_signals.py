@@ -63,7 +63,7 @@ def test_user_registered_by_a_visitor_and_by_the_operator(app: Any) -> None:
         user = accounts.create_user(visitor, "ada", "ada@example.org", "long enough pw")
         sender, kwargs = sent.one()
         assert sender is user
-        assert kwargs == {"actor": visitor}
+        assert kwargs == {"actor": user}  # a visitor signing up acts as the new account
         admin = accounts.create_user(
             policy.OPERATOR, "root", "root@example.org", "long enough pw", site_admin=True
         )
@@ -182,6 +182,11 @@ def test_comment_edited_names_only_what_changed(app: Any, make: Any, site: Any) 
 
 def test_comment_signals_are_not_sent_for_refused_writes(app: Any, make: Any, site: Any) -> None:
     discussion = make.discussion(site, make.user("author"), body="mine")
+
+    def refuse_late(actor: Any, kind: str, target: Any, text: str) -> None:
+        if "late" in text:  # a content check refuses after every other check passed
+            raise InvalidInput("Not here.")
+
     with (
         app.app_context(),
         receiving(signals.comment_posted) as posted,
@@ -195,6 +200,14 @@ def test_comment_signals_are_not_sent_for_refused_writes(app: Any, make: Any, si
         comment = db.session.get(Comment, discussion.first_comment_id)
         with pytest.raises(InvalidInput):
             discussions.post_comment(reader, stored, "")
+        policy.register_content_check(refuse_late)
+        try:
+            with pytest.raises(InvalidInput):
+                discussions.post_comment(reader, stored, "too late #fern @author")
+            with pytest.raises(InvalidInput):
+                discussions.edit_comment(_user("author"), comment, "late edit")
+        finally:
+            policy._CONTENT_CHECKS.remove(refuse_late)
         with pytest.raises(PermissionDenied):
             discussions.edit_comment(reader, comment, "not mine")
         with pytest.raises(PermissionDenied):
@@ -245,7 +258,10 @@ def test_project_items_and_roles_announce_with_the_operator(app: Any, make: Any)
         sender, kwargs = registered.one()
         assert sender is project and kwargs == {"items": added, "actor": user}
         membership = projects.set_role(policy.OPERATOR, project, _user("helper"), "admin")
-        assert roles.one() == (membership, {"actor": policy.OPERATOR, "previous_role": None})
+        assert roles.one() == (
+            membership,
+            {"actor": policy.OPERATOR, "previous_role": None, "removed": False},
+        )
         with pytest.raises(TalkError):
             projects.set_role(policy.OPERATOR, project, user, "admin")  # the last owner
         with pytest.raises(TalkError):
@@ -253,5 +269,10 @@ def test_project_items_and_roles_announce_with_the_operator(app: Any, make: Any)
         with pytest.raises(TalkError):
             items.register_items(user, project, rows)  # already registered
         assert len(created) == len(registered) == len(roles) == 1
+        projects.remove_member(policy.OPERATOR, project, _user("helper"))
+        assert roles[1] == (
+            membership,
+            {"actor": policy.OPERATOR, "previous_role": "admin", "removed": True},
+        )
         assert isinstance(membership, Membership)
         assert isinstance(project, Project)

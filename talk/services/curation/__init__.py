@@ -13,7 +13,8 @@ behind as a synonym, so stored comments' links and later edits keep pointing at 
 Every action is one :class:`~talk.models.TagAction` row: who, what, when, and what changed.
 Each action that succeeds sends its signal (:mod:`talk.signals`) after it flushed; a curated
 tag's description passes the content checks (``policy.check_content``, kind
-``tag_description``) before it is written.
+``tag_description``) before it is written, and so do the names a curator brings in (curated
+names, synonyms, new names: kind ``tag_name``).
 
 The modules, by sub-domain: :mod:`.vocabulary` (curate, edit, synonyms, reading),
 :mod:`.merging` (rename, merge), :mod:`.verdicts`, :mod:`.authorities`, and :mod:`.common`

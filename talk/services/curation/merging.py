@@ -34,6 +34,7 @@ def rename(actor: Any, tag: Tag, new_name: str) -> Tag:
     project = tag.project
     policy.require(actor, "tags.curate", project)
     new_name = tag_name(new_name, "new_name")
+    policy.check_content(actor, "tag_name", project, new_name)
     begin(project, tag)
     require_canonical(tag)
     old_name = tag.name

@@ -78,6 +78,7 @@ def curate(
     description = check_description(description)
     authority_uri = check_authority_uri(authority_uri)
     synonym_names = [n for n in parse_names(synonyms) if n != name]
+    policy.check_content(actor, "tag_name", project, "\n".join([name, *synonym_names]))
     now = utcnow()
     begin(project)
     tag = tag_row(project, name, now)
@@ -169,6 +170,7 @@ def add_synonym(actor: Any, tag: Tag, name: str) -> Tag:
     project = tag.project
     policy.require(actor, "tags.curate", project)
     name = tag_name(name, "synonym")
+    policy.check_content(actor, "tag_name", project, name)
     begin(project, tag)
     require_canonical(tag)
     synonym = attach_synonym(actor, project, tag, name, utcnow())

@@ -82,6 +82,7 @@ def test_the_check_sees_the_description_and_link_of_the_tag_being_curated(
         curation.edit(actor, tag, description="All orchids.")
         curation.edit(actor, tag, description="All orchids.")  # unchanged: nothing to check
     assert watched_word == [
+        ("tag_name", "Project:", "orchid"),
         ("tag_description", "Tag:orchid", "Orchids.\nhttps://viaf.org/viaf/1"),
         ("tag_description", "Tag:orchid", "All orchids."),
     ]
@@ -127,3 +128,34 @@ def test_a_refused_description_is_422_in_the_api_and_nothing_changes(
     assert response.status_code == 422, response.get_json()
     assert response.get_json()["error"]["message"] == REFUSAL
     assert state(app) == before
+
+
+def test_names_a_curator_brings_in_are_checked_and_a_refusal_changes_nothing(
+    app, client, make, herbarium, curator, token, watched_word
+):
+    auth = token(curator)
+    before = state(app)
+    curated = client.post(
+        f"{API}/vocabulary", json={"name": "spamorchid", "description": "Orchids."}, headers=auth
+    )
+    assert (curated.status_code, curated.get_json()["error"]["message"]) == (422, REFUSAL)
+    with_synonym = client.post(
+        f"{API}/vocabulary",
+        json={"name": "orchid", "synonyms": ["orchis", "spamflower"]},
+        headers=auth,
+    )
+    assert with_synonym.status_code == 422
+    assert watched_word[-1] == ("tag_name", "Project:", "orchid\norchis\nspamflower")
+    assert state(app) == before
+
+    curate_orchid(make, herbarium, curator)
+    before = state(app)
+    synonym = client.post(f"{API}/tags/orchid/synonyms", json={"name": "spamorchis"}, headers=auth)
+    assert synonym.status_code == 422
+    renamed = client.post(f"{API}/tags/orchid/rename", json={"new_name": "spam"}, headers=auth)
+    assert renamed.status_code == 422
+    assert watched_word[-1] == ("tag_name", "Project:", "spam")
+    assert state(app) == before
+    with app.app_context():
+        names = db.session.scalars(select(Tag.name)).all()
+    assert names == ["orchid"]
