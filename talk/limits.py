@@ -43,8 +43,12 @@ MAX_HIDE_REASON = 500
 
 # ------------------------------------------------------------------------------------ tags
 
-#: Longest tag name stored (longer hashtags are not tags).
-MAX_TAG_NAME = 100
+#: Shortest and longest tag name (a longer ``#hashtag`` is not a tag; see :mod:`talk.markup`).
+MIN_TAG_NAME = 2
+MAX_TAG_NAME = 64
+#: Column width of tag names (tags, curation history); the names Talk stores are at most
+#: :data:`MAX_TAG_NAME`.
+TAG_NAME_COLUMN = 100
 MAX_AUTHORITY_URI = 500
 MAX_TAG_DESCRIPTION = 2000
 #: Synonyms given at once (curating a tag, or in the API's list).

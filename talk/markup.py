@@ -56,14 +56,13 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from talk.limits import MAX_ITEM_EXTERNAL_ID, MAX_TAG_NAME, MAX_USERNAME, MIN_TAG_NAME
+
 GROUPS = ("moderators", "experts", "team", "admins")
-TAG_MIN_LENGTH = 2
-TAG_MAX_LENGTH = 64
-ITEM_ID_MAX_LENGTH = 200  # Item.external_id is String(200)
 
 # The pattern of talk.services.accounts.USERNAME_RE (a test keeps the two identical; importing
 # it here would make rendering depend on the models).
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{1,38}[A-Za-z0-9_]$")
+USERNAME_RE = re.compile(rf"^[A-Za-z0-9_][A-Za-z0-9_.-]{{1,{MAX_USERNAME - 2}}}[A-Za-z0-9_]$")
 _USERNAME_RUN = re.compile(r"[A-Za-z0-9_.-]*")
 _ITEM_ID_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]*")
 _MARKERS = re.compile(r"[#@^]")
@@ -94,7 +93,7 @@ def _is_tag_char(char: str) -> bool:
 
 
 def _is_valid_tag(name: str) -> bool:
-    if not TAG_MIN_LENGTH <= len(name) <= TAG_MAX_LENGTH:
+    if not MIN_TAG_NAME <= len(name) <= MAX_TAG_NAME:
         return False
     first, last = unicodedata.category(name[0]), name[-1]
     return (
@@ -156,7 +155,7 @@ def _item_id(text: str, start: int, after: str | None) -> tuple[int, str] | None
     if following is not None and _is_word_char(following):
         return None
     written = match.group().rstrip(".:")
-    if len(written) > ITEM_ID_MAX_LENGTH:
+    if len(written) > MAX_ITEM_EXTERNAL_ID:
         return None
     return start + len(written), written
 

@@ -143,7 +143,7 @@ class PageQuerySchema(RequestSchema):
     )
     limit = fields.Integer(
         validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
-        metadata={"description": "Rows per page, 1–100 (default: TALK_PAGE_SIZE)."},
+        metadata={"description": f"Rows per page, 1–{MAX_PAGE_SIZE} (default: TALK_PAGE_SIZE)."},
     )
 
 

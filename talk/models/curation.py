@@ -11,7 +11,7 @@ from sqlalchemy import JSON, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from talk.extensions import Model
-from talk.limits import MAX_TAG_NAME, MAX_VERDICT_NOTE
+from talk.limits import MAX_VERDICT_NOTE, TAG_NAME_COLUMN
 from talk.models._types import UTCDateTime
 from talk.models.accounts import User
 from talk.models.projects import Item
@@ -77,7 +77,7 @@ class TagAction(Model):
     item_id: Mapped[int | None] = mapped_column(
         ForeignKey("items.id", ondelete="SET NULL"), nullable=True
     )
-    tag_name: Mapped[str] = mapped_column(String(MAX_TAG_NAME))
+    tag_name: Mapped[str] = mapped_column(String(TAG_NAME_COLUMN))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -29,7 +29,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from talk.extensions import Model
-from talk.limits import MAX_AUTHORITY_URI, MAX_TAG_NAME
+from talk.limits import MAX_AUTHORITY_URI, TAG_NAME_COLUMN
 from talk.models._types import UTCDateTime
 from talk.models.accounts import User
 from talk.models.discussions import Discussion
@@ -56,9 +56,9 @@ class Tag(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     # Normalised (see talk.markdown.normalise_tag): '#Église' and '#église' are one tag.
-    name: Mapped[str] = mapped_column(String(MAX_TAG_NAME))
+    name: Mapped[str] = mapped_column(String(TAG_NAME_COLUMN))
     # The name without accents ('eglise'), so autocomplete finds 'église' for a typed '#egl'.
-    folded: Mapped[str] = mapped_column(String(MAX_TAG_NAME), default="", server_default="")
+    folded: Mapped[str] = mapped_column(String(TAG_NAME_COLUMN), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Stored counters, kept exact by talk.services.tags.

@@ -34,8 +34,6 @@ from talk.services import mentions, tags
 from talk.services.mentions import CommentLinks
 from talk.services.validation import clean_text
 
-MAX_TITLE = MAX_DISCUSSION_TITLE
-
 
 @dataclass(frozen=True)
 class CommentChanges:
@@ -106,7 +104,7 @@ def start_discussion(
                 "Discussions on the item board belong to an item.", {"item": ["Required."]}
             )
         policy.require(author, "board.start_discussion", board)
-    title = clean_text(title, "title", max_length=MAX_TITLE)
+    title = clean_text(title, "title", max_length=MAX_DISCUSSION_TITLE)
     body = _clean_body(body)
     project: Project = board.project
     policy.check_content(author, "discussion", item or board, f"{title}\n{body}")

@@ -24,46 +24,13 @@ from talk.clock import utcnow
 from talk.errors import InvalidInput, NotFound
 from talk.extensions import db
 from talk.limits import MAX_GROUP_DESCRIPTION, MAX_GROUP_SLUG, MAX_GROUP_TITLE
-from talk.models import Project, TagGroup
+from talk.models import Project, TagGroup, User
 from talk.pagination import Page, keyset_page
-from talk.services.tag_matching import (
-    EXPORT_BATCH,
-    ExportedItem,
-    Matches,
-    TagOnItem,
-    count_items,
-    each_item,
-    group_matches,
-    match,
-    matching_items,
-    tags_on_items,
-)
 from talk.services.tag_query import parse_query
 from talk.services.validation import clean_text, conflict_on_duplicate
 
 #: Words the group pages use after ``/groups/``; a group titled "New" is ``new-2``.
 RESERVED_SLUGS = frozenset({"new", "preview"})
-
-#: What a group matches is evaluated by :mod:`talk.services.tag_matching`; its names are part of
-#: this service's interface too (one import for a caller that saves and reads groups).
-__all__ = [
-    "EXPORT_BATCH",
-    "RESERVED_SLUGS",
-    "ExportedItem",
-    "Matches",
-    "TagOnItem",
-    "count_items",
-    "create_group",
-    "delete_group",
-    "each_item",
-    "edit_group",
-    "get_group",
-    "group_matches",
-    "list_groups",
-    "match",
-    "matching_items",
-    "tags_on_items",
-]
 
 
 def get_group(project: Project, slug: str) -> TagGroup:
@@ -152,6 +119,7 @@ def create_group(
 ) -> TagGroup:
     """Save ``query`` as a group of ``project``; its address comes from the title."""
     policy.require(actor, "tag_group.create", project)
+    assert isinstance(actor, User)  # the rule refuses the operator and anonymous callers
     cleaned = _clean(title, description, query)
     new_title, new_description, new_query = cleaned
     assert new_title is not None and new_query is not None and new_description is not None
@@ -164,7 +132,7 @@ def create_group(
         description=new_description,
         query=new_query,
         verified_only=bool(verified_only),
-        created_by=None if policy.is_operator(actor) else actor,  # the operator is no account
+        created_by=actor,
         created_at=now,
         updated_at=now,
     )

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from talk.errors import InvalidInput
-from talk.limits import MAX_GROUP_QUERY
+from talk.limits import MAX_GROUP_QUERY, MAX_TAG_NAME, MIN_TAG_NAME
 from talk.services.tags import normalise
 
 MAX_TERMS = 20
@@ -116,7 +116,8 @@ def tokenise(text: str) -> list[Token]:
             name = normalise(word)
             if name is None:
                 raise _invalid(
-                    f"{word!r} (character {i + 1}) is not a tag name: a tag is 2–64 letters, "
+                    f"{word!r} (character {i + 1}) is not a tag name: a tag is "
+                    f"{MIN_TAG_NAME}–{MAX_TAG_NAME} letters, "
                     "digits, '-' or '_', and tags are joined with AND, OR, NOT and parentheses."
                 )
             tokens.append(Token("tag", word, i, name))

@@ -29,7 +29,6 @@ from talk import markdown, policy
 from talk.clock import utcnow
 from talk.errors import InvalidInput, NotFound
 from talk.extensions import db
-from talk.limits import MAX_TAG_NAME
 from talk.models import (
     Board,
     Comment,
@@ -62,10 +61,8 @@ def normalise(name: str) -> str | None:
     """The stored form of a tag name (``#Église`` → ``église``), or None if it cannot be one."""
     if not isinstance(name, str) or "\x00" in name:
         return None
-    normalised = markdown.normalise_tag(name)
-    if not normalised or len(normalised) > MAX_TAG_NAME:
-        return None
-    return normalised
+    # normalise_tag refuses names outside MIN_TAG_NAME..MAX_TAG_NAME (talk.limits).
+    return markdown.normalise_tag(name)
 
 
 def fold(name: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -58,6 +58,13 @@ class Outcome(Generic[T]):
     @property
     def refused(self) -> bool:
         return self.status >= 400
+
+    @property
+    def value(self) -> T:
+        """The operation's result, for an outcome that is not :attr:`refused` (test that)."""
+        if self.refused:
+            raise ValueError("A refused operation has no result.")
+        return cast(T, self.result)
 
 
 def submit_form(form: FlaskForm, operation: Callable[[], T]) -> Outcome[T]:

@@ -83,10 +83,10 @@ def show(discussion_id: int) -> ResponseLike:
         return discussions.post_comment(user, discussion, form.body.data or "", reply_to=reply_to)
 
     outcome = submit_form(form, reply)
-    if outcome.result is None:
+    if outcome.refused:
         return _render(discussion, form, outcome.status, outcome.problems)
     flash("Your reply is posted.", "success")
-    return redirect(comment_url(outcome.result))
+    return redirect(comment_url(outcome.value))
 
 
 @bp.route("/comments/<int:comment_id>")

@@ -122,8 +122,8 @@ def _discussion_form(
                 viewer(), board, form.title.data or "", form.body.data or "", item=item
             ),
         )
-        if outcome.result is not None:
-            return redirect(url_for("discussions.show", discussion_id=outcome.result.id))
+        if not outcome.refused:
+            return redirect(url_for("discussions.show", discussion_id=outcome.value.id))
         status, problems = outcome.status, outcome.problems
     elif form.is_submitted():
         status = 422

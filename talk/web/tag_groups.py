@@ -18,9 +18,9 @@ from flask import (
 
 from talk import policy
 from talk.clock import utcnow
-from talk.errors import InvalidInput, TalkError
+from talk.errors import InvalidInput
 from talk.exports import csv_line, download
-from talk.forms import TagGroupForm, add_service_errors
+from talk.forms import TagGroupForm
 from talk.models import Project, TagGroup
 from talk.services import projects, reading, tag_groups, tag_matching
 from talk.services.tag_matching import ExportedItem, Matches, TagOnItem
@@ -113,22 +113,24 @@ def _form(project: Project, form: TagGroupForm, group: TagGroup | None) -> Respo
     """Show the form; preview its query (the "Preview" button); or save and go to the group."""
     status, problems, shown = 200, [], None
     if form.is_submitted() and "preview" in request.form:
-        try:
-            matches = tag_matching.match(
+        matched = submit_form(
+            form,
+            lambda: tag_matching.match(
                 project, form.query.data or "", verified_only=bool(form.verified_only.data)
-            )
-        except TalkError as error:
-            status, problems = error.status, add_service_errors(form, error)
+            ),
+        )
+        if matched.refused:
+            status, problems = matched.status, matched.problems
         else:
-            shown = _preview(matches)
+            shown = _preview(matched.value)
     elif form.is_submitted():
         if not form.validate():
             status = 422
         else:
             outcome = submit_form(form, lambda: _save(project, form, group))
-            if (saved := outcome.result) is not None:
+            if not outcome.refused:
                 return redirect(
-                    url_for("tag_groups.show", slug=project.slug, group_slug=saved.slug)
+                    url_for("tag_groups.show", slug=project.slug, group_slug=outcome.value.slug)
                 )
             status, problems = outcome.status, outcome.problems
     return render_template(

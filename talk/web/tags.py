@@ -148,7 +148,8 @@ def _curation_post(
     status = 422
     if form.validate():
         outcome = submit_form(form, lambda: act(viewer(), tag, form) or tag)
-        if (result := outcome.result) is not None:
+        if not outcome.refused:
+            result = outcome.value
             flash(done.format(tag=result.name), "success")
             return redirect(url_for("tags.show", slug=slug, name=result.name))
         status, problems = outcome.status, outcome.problems
@@ -250,7 +251,8 @@ def vocabulary(slug: str) -> ResponseLike:
                     synonyms=form.synonyms.data or "",
                 ),
             )
-            if (tag := outcome.result) is not None:
+            if not outcome.refused:
+                tag = outcome.value
                 flash(f"#{tag.name} is in the curated vocabulary.", "success")
                 return redirect(url_for("tags.show", slug=slug, name=tag.name))
             status, problems = outcome.status, outcome.problems

@@ -8,6 +8,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from flask import Flask
 from flask.cli import NoAppException
 from flask_smorest import Blueprint as SmorestBlueprint
 
@@ -42,14 +43,47 @@ def test_the_core_never_imports_the_satellite_packages():
     assert offenders == []
 
 
-def test_the_declared_packages_are_initialised_in_order(app):
+TEST_KEYS = ("TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "TALK_CLOCK", "SERVER_NAME")
+
+
+def test_the_site_declares_the_core_and_its_satellites(app):
     assert config.PACKAGES == ("talk", "notifications", "moderation")
     assert app.config["TALK_PACKAGES"] == config.PACKAGES
     # Their models are in db.metadata, where Alembic and the migrations test look.
     assert {"notifications.models", "moderation.models"} <= set(sys.modules)
 
 
-TEST_KEYS = ("TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "TALK_CLOCK", "SERVER_NAME")
+def test_the_declared_packages_are_initialised_in_order(app, monkeypatch):
+    """Each listed package's init_app runs once, in the listed order, after the core's."""
+    calls: list[tuple[str, bool]] = []
+
+    def package(name: str) -> ModuleType:
+        def init_app(new: Flask) -> None:
+            calls.append((name, "discussions" in new.blueprints))  # the core's pages are there
+
+        module = ModuleType(name)
+        module.init_app = init_app  # type: ignore[attr-defined]
+        return module
+
+    for name in ("first_package", "second_package"):
+        monkeypatch.setitem(sys.modules, name, package(name))
+
+    def make_app(*packages: str):
+        return create_app(
+            {
+                **{key: app.config[key] for key in TEST_KEYS},
+                "INSTANCE_PATH": app.instance_path,
+                "TALK_PASSWORD_METHOD": app.config["TALK_PASSWORD_METHOD"],
+                "TALK_PACKAGES": ("talk", *packages),
+            }
+        )
+
+    made = make_app("first_package", "second_package")
+    assert made.config["TALK_PACKAGES"] == ("talk", "first_package", "second_package")
+    assert calls == [("first_package", True), ("second_package", True)]
+    calls.clear()
+    make_app("second_package", "first_package")
+    assert calls == [("second_package", True), ("first_package", True)]
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from sqlalchemy import exists, select
 
 from talk.errors import Conflict, InvalidInput
 from talk.extensions import db
+from talk.limits import MAX_TAG_NAME, MIN_TAG_NAME
 from talk.models import Item, Project, Tag, TagAction, TagVerdict
 from talk.services import tags
 
@@ -19,7 +20,12 @@ def tag_name(name: str, field: str = "name") -> str:
     if not normalised:
         raise InvalidInput(
             f"#{name} cannot be a tag name.",
-            {field: ["2–64 letters, digits, '-' or '_' (a '#' in front is fine)."]},
+            {
+                field: [
+                    f"{MIN_TAG_NAME}–{MAX_TAG_NAME} letters, digits, '-' or '_' "
+                    "(a '#' in front is fine)."
+                ]
+            },
         )
     return normalised
 

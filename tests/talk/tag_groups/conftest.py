@@ -112,14 +112,14 @@ def matched(app: Flask) -> Any:
 
     def run(project: SimpleNamespace, query: str, *, verified_only: bool = False) -> list[str]:
         from talk.models import Project
-        from talk.services import tag_groups
+        from talk.services import tag_matching
 
         with app.app_context():
-            matches = tag_groups.match(
+            matches = tag_matching.match(
                 db.session.get(Project, project.id), query, verified_only=verified_only
             )
-            found = [item.external_id for item, _tags in tag_groups.each_item(matches)]
-            assert tag_groups.count_items(matches) == len(found)
+            found = [item.external_id for item, _tags in tag_matching.each_item(matches)]
+            assert tag_matching.count_items(matches) == len(found)
             return found
 
     return run

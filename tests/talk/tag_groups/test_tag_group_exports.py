@@ -8,7 +8,7 @@ import json
 import pytest
 
 from talk.exports import csv_line, safe_cell
-from talk.services import tag_groups
+from talk.services import tag_matching
 
 BASE = "/projects/herbarium/groups"
 
@@ -118,7 +118,7 @@ def test_exports_read_in_batches_and_handle_an_empty_group(
     tag_items(herbarium, [(item, "#orchid") for item in items])
     group(herbarium, make.user(), title="Orchids", query="#orchid")
     group(herbarium, make.user(), title="Empty", query="#nobody")
-    monkeypatch.setattr(tag_groups, "EXPORT_BATCH", 3)
+    monkeypatch.setattr(tag_matching, "EXPORT_BATCH", 3)
 
     rows = list(csv.reader(io.StringIO(client.get(f"{BASE}/orchids/export.csv").text)))
     assert [row[0] for row in rows[1:]] == [item.external_id for item in reversed(items)]

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from talk.errors import InvalidInput
 from talk.extensions import db
 from talk.models import Project
-from talk.services import tag_groups
+from talk.services import tag_groups, tag_matching
 from talk.services.tag_query import parse_query
 from tests.talk.tag_groups.conftest import SHELF, ids
 
@@ -81,11 +81,11 @@ def test_sql_evaluation_agrees_with_the_queries_meaning(app, shelf, herbarium, t
     expected = [n for n in carried if _reference(query.tree, carried[n])]
     with app.app_context():
         project = db.session.get(Project, herbarium.id)
-        matches = tag_groups.match(project, query)
-        found = [item.external_id for item, _ in tag_groups.each_item(matches)]
+        matches = tag_matching.match(project, query)
+        found = [item.external_id for item, _ in tag_matching.each_item(matches)]
         assert found == ids(shelf, *expected), text
-        assert tag_groups.count_items(matches) == len(expected)
-        page = tag_groups.matching_items(matches, cursor=None, limit=2)
+        assert tag_matching.count_items(matches) == len(expected)
+        page = tag_matching.matching_items(matches, cursor=None, limit=2)
         assert [item.external_id for item in page.rows] == found[:2]
 
 
@@ -103,17 +103,17 @@ def test_a_saved_group_follows_tags_first_used_and_synonyms_made_after_it(
     saved = group(herbarium, make.user(), title="Nursing", query="#nursing OR #matron")
     with app.app_context():
         project = db.session.get(Project, herbarium.id)
-        matches = tag_groups.group_matches(tag_groups.get_group(project, saved.slug))
+        matches = tag_matching.group_matches(tag_groups.get_group(project, saved.slug))
         assert matches.not_on_items == ["#nursing", "#matron"]
-        assert tag_groups.count_items(matches) == 0
+        assert tag_matching.count_items(matches) == 0
 
     synonym(herbarium, "nursing", "nurse")
     tag_items(herbarium, [(shelf[5], "#Matron")])
     with app.app_context():
         project = db.session.get(Project, herbarium.id)
-        matches = tag_groups.group_matches(tag_groups.get_group(project, saved.slug))
+        matches = tag_matching.group_matches(tag_groups.get_group(project, saved.slug))
         assert matches.not_on_items == []
-        found = [item.external_id for item, _ in tag_groups.each_item(matches)]
+        found = [item.external_id for item, _ in tag_matching.each_item(matches)]
         assert found == ids(shelf, 1, 2, 4, 5)
         assert [tag.name for tag in matches.found_tags] == ["nurse", "matron"]
 
@@ -164,14 +164,14 @@ def test_a_tag_only_an_expert_put_on_an_item_is_not_reported_missing(
     synonym(herbarium, "matron", None)
     with app.app_context():
         project = db.session.get(Project, herbarium.id)
-        assert tag_groups.match(project, "#Matron OR #nobody").not_on_items == [
+        assert tag_matching.match(project, "#Matron OR #nobody").not_on_items == [
             "#Matron",
             "#nobody",
         ]
     verdict(herbarium, shelf[5], "matron", "verified")
     with app.app_context():
         project = db.session.get(Project, herbarium.id)
-        matches = tag_groups.match(project, "#Matron OR #nobody")
+        matches = tag_matching.match(project, "#Matron OR #nobody")
         assert matches.not_on_items == ["#nobody"]
     assert matched(herbarium, "#matron") == ids(shelf, 5)
 
@@ -184,10 +184,10 @@ def test_tags_on_items_names_the_groups_tags_each_item_carries_with_verified_sta
     synonym(herbarium, "sister", "nurse")
     with app.app_context():
         project = db.session.get(Project, herbarium.id)
-        matches = tag_groups.match(project, "#sister OR #smallpox OR #nurse AND NOT #army")
+        matches = tag_matching.match(project, "#sister OR #smallpox OR #nurse AND NOT #army")
         found = {
             item.external_id: [(t.tag.name, t.verified) for t in tags]
-            for item, tags in tag_groups.each_item(matches, batch=2)
+            for item, tags in tag_matching.each_item(matches, batch=2)
         }
     assert found == {
         shelf[1].external_id: [("nurse", False), ("smallpox", True)],
@@ -204,10 +204,10 @@ def test_items_come_newest_first_in_keyset_pages(app, make, herbarium, tag_items
     tag_items(other, [(make.item(other), "#orchid")])
     with app.app_context():
         project = db.session.get(Project, herbarium.id)
-        matches = tag_groups.match(project, "#orchid")
+        matches = tag_matching.match(project, "#orchid")
         seen, cursor, pages = [], None, 0
         while True:
-            page = tag_groups.matching_items(matches, cursor=cursor, limit=3)
+            page = tag_matching.matching_items(matches, cursor=cursor, limit=3)
             seen += [item.external_id for item in page.rows]
             pages += 1
             if page.next_cursor is None:
@@ -222,14 +222,14 @@ def test_a_query_matching_nothing_runs_no_item_query_and_still_checks_the_cursor
 ):
     with app.app_context():
         project = db.session.get(Project, herbarium.id)
-        matches = tag_groups.match(project, "#nobody AND #uses")
+        matches = tag_matching.match(project, "#nobody AND #uses")
         with count_queries() as queries:
-            page = tag_groups.matching_items(matches, cursor=None, limit=10)
-            assert tag_groups.count_items(matches) == 0
+            page = tag_matching.matching_items(matches, cursor=None, limit=10)
+            assert tag_matching.count_items(matches) == 0
         assert page.rows == [] and page.next_cursor is None
         assert queries.count == 0
         with pytest.raises(InvalidInput):
-            tag_groups.matching_items(matches, cursor="not-a-cursor", limit=10)
+            tag_matching.matching_items(matches, cursor="not-a-cursor", limit=10)
 
 
 def test_a_merge_and_a_verdict_made_by_curators_fold_into_saved_groups(
@@ -245,8 +245,8 @@ def test_a_merge_and_a_verdict_made_by_curators_fold_into_saved_groups(
     saved = group(herbarium, make.user(), title="Nursing", query="#nursing AND NOT #army")
     with make.context():
         project = db.session.get(Project, herbarium.id)
-        matches = tag_groups.group_matches(tag_groups.get_group(project, saved.slug))
-        assert [i.external_id for i, _ in tag_groups.each_item(matches)] == ids(shelf, 5)
+        matches = tag_matching.group_matches(tag_groups.get_group(project, saved.slug))
+        assert [i.external_id for i, _ in tag_matching.each_item(matches)] == ids(shelf, 5)
         curator = db.session.get(User, expert.id)
         curation.merge(curator, tags.find_tag(project, "nursing"), tags.find_tag(project, "nurse"))
         curation.set_verdict(
@@ -254,6 +254,6 @@ def test_a_merge_and_a_verdict_made_by_curators_fold_into_saved_groups(
         )
     with app.app_context():
         project = db.session.get(Project, herbarium.id)
-        matches = tag_groups.group_matches(tag_groups.get_group(project, saved.slug))
+        matches = tag_matching.group_matches(tag_groups.get_group(project, saved.slug))
         assert [tag.name for tag in matches.found_tags] == ["nurse", "army"]
-        assert [i.external_id for i, _ in tag_groups.each_item(matches)] == ids(shelf, 5, 2, 1)
+        assert [i.external_id for i, _ in tag_matching.each_item(matches)] == ids(shelf, 5, 2, 1)

@@ -155,6 +155,7 @@ def test_preview_in_the_form_shows_matches_without_saving(app, client, make, she
     bad = submit(client, f"{BASE}/new", title="", query="NOT #nurse", preview="1")
     assert bad.status_code == 422
     assert "needs at least one tag to include" in text(bad)
+    assert "The tag query is not valid" in text(bad)  # the message, as every form page shows it
     assert group_count(app) == 0
 
 

@@ -45,15 +45,17 @@ def curator(make: Any, herbarium: SimpleNamespace) -> SimpleNamespace:
 
 
 def state(app: Any) -> tuple[Any, ...]:
-    """The curated tags (name, description, link) and how many actions are recorded."""
+    """The curated tags (name, description, link), how many tag rows there are (curating an
+    unused name makes its row before the checks run) and how many actions are recorded."""
     with app.app_context():
         curated = db.session.execute(
             select(Tag.name, Tag.description, Tag.authority_uri)
             .where(Tag.curated_at.is_not(None))
             .order_by(Tag.name)
         ).all()
+        tags = db.session.scalar(select(func.count()).select_from(Tag))
         actions = db.session.scalar(select(func.count()).select_from(TagAction))
-        return tuple(curated), actions
+        return tuple(curated), tags, actions
 
 
 def curate_orchid(make: Any, herbarium: SimpleNamespace, curator: SimpleNamespace) -> None:

@@ -162,6 +162,20 @@ def test_bad_input_shows_the_problem_and_changes_nothing(app, client, herbarium,
         assert db.session.scalar(select(Tag).where(Tag.curated_at.is_not(None))) is None
 
 
+def test_a_refused_curation_is_not_on_the_page_that_reports_it(app, client, herbarium, curator):
+    """The vocabulary page shown with a refusal lists what is stored: the tag curated before
+    the synonym was refused is rolled back before the page is rendered."""
+    login(client, "curator")
+    vocabulary = f"/projects/{herbarium.slug}/vocabulary"
+    assert submit(client, vocabulary, name="rose").status_code == 302
+    response = submit(client, vocabulary, name="orchidaceae", synonyms="orchid, rose")
+    assert response.status_code == 409
+    curated = {link["href"] for link in outline(response).find("a", rel="tag")}
+    assert curated == {f"/projects/{herbarium.slug}/tags/rose"}
+    with app.app_context():
+        assert db.session.scalar(select(Tag).where(Tag.name == "orchidaceae")) is None
+
+
 def test_rename_and_merge_through_the_tag_page(app, client, make, herbarium, curator, tagged):
     make.discussion(herbarium, tagged.volunteer, item=make.item(herbarium), body="#church")
     login(client, "curator")
