@@ -33,7 +33,8 @@ def register() -> ResponseLike:
                 display_name=form.display_name.data or None,
             ),
         )
-        if (user := outcome.result) is not None:
+        if not outcome.refused:
+            user = outcome.value
             login_user(user)
             flash(f"Welcome to Talk, {user.display_name}!", "success")
             return redirect(_next_url())
