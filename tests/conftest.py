@@ -72,6 +72,37 @@ class Clock:
         return self.now
 
 
+# --- xdist: two workers by default -------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "talk_workers",
+        "pytest-xdist workers when -n is not given (0: run in this process)",
+        default="2",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """A plain ``pytest`` (the whole suite, from ``testpaths``) runs on ``talk_workers`` xdist
+    workers (pyproject). Not an ``-n`` in ``addopts``: ``pytest -p no:xdist`` would then fail to
+    parse it. Given paths (one file, one test) run in this process, where starting workers would
+    cost more than it saves; ``-n N`` on the command line wins either way; ``--pdb`` and
+    ``--collect-only`` stay in one process."""
+    if not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput"):
+        return  # no xdist, or this is a worker (xdist calls this hook there too)
+    if config.option.numprocesses is not None or config.option.tx or config.option.dist != "no":
+        return
+    if config.getoption("usepdb") or config.getoption("collectonly"):
+        return
+    if config.args_source != pytest.Config.ArgsSource.TESTPATHS:
+        return
+    workers = int(config.getini("talk_workers"))
+    if workers > 0:
+        config.option.numprocesses = workers
+
+
 # --- the database: one per session (per xdist worker) ------------------------------------------
 
 
