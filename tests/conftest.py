@@ -33,6 +33,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -181,6 +182,11 @@ class _TestSession(db.session.session_factory.class_):  # type: ignore[name-defi
             and self.bind is not None
             and current_app._get_current_object() is self.info.get("talk_test_app")
         ):
+            if threading.get_ident() != self.info["talk_test_thread"]:
+                raise RuntimeError(
+                    "a thread other than the test's used the database inside the test's "
+                    "transaction; mark the test @pytest.mark.commits (see tests/conftest.py)"
+                )
             return self.bind
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kw)
 
@@ -214,10 +220,10 @@ class TestDatabase:
     def _on_session_begin(
         self, session: Session, transaction: SessionTransaction, connection: Connection
     ) -> None:
-        if session.bind is self.connection and not transaction.nested:
+        if connection is self.connection and not transaction.nested:
             # create_savepoint has just begun the session's savepoint: the innermost one.
             savepoint = connection.get_nested_transaction()
-            assert savepoint is not None
+            assert savepoint is not None, "a session began the test's connection's transaction"
             self.session_savepoints.add(savepoint._savepoint)
 
     @contextmanager
@@ -226,7 +232,7 @@ class TestDatabase:
         self.factory.kw.update(
             bind=self.connection,
             join_transaction_mode="create_savepoint",
-            info={"talk_test_app": self.app},
+            info={"talk_test_app": self.app, "talk_test_thread": threading.get_ident()},
         )
         try:
             yield
@@ -294,9 +300,9 @@ _BUILDERS = "_talk_module_data"
 
 def module_data(build: Callable[[Flask], Any]) -> Any:
     """Decorates ``build(app)`` in a test module into a fixture of the same name whose data is
-    built once for the module's tests that use it (see the module docstring). Its tests must only
-    read it: each still runs in its own rolled-back transaction, so writes are undone, but the
-    point is not to build it again."""
+    built once for the module's tests that use it (see the module docstring), for data the tests
+    read. A test may still write: its transaction is a savepoint in the data's, rolled back at its
+    end, so the next test sees the data as built."""
     builders = vars(sys.modules[build.__module__]).setdefault(_BUILDERS, {})
     builders[build.__name__] = build
 
@@ -344,6 +350,9 @@ def _session_app(database_uri: str, tmp_path_factory: pytest.TempPathFactory) ->
     )
 
 
+_ACTIVE: list[TestDatabase] = []  # the session's TestDatabase, once made
+
+
 @pytest.fixture(scope="session")
 def _database(_session_app: Flask) -> Iterator[TestDatabase]:
     database = TestDatabase(_session_app)
@@ -351,9 +360,6 @@ def _database(_session_app: Flask) -> Iterator[TestDatabase]:
     yield database
     _ACTIVE.remove(database)
     database.close()
-
-
-_ACTIVE: list[TestDatabase] = []
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -376,21 +382,23 @@ def app(
     """The session's app, its configuration as at the start of the session plus the test's clock;
     the test runs in a rolled-back transaction unless it is marked ``commits``."""
     app = _session_app
-    config = _database.config
     commits = request.node.get_closest_marker("commits") is not None
-    module = request.node.module.__name__
     name = _module_data_name(request.node)
     assert not (commits and name), "a test that commits cannot use module data"
 
+    def restore_config() -> None:
+        app.config.clear()
+        app.config.update(_database.config)
+
     def build() -> Any:
         assert name is not None
-        app.config["TALK_CLOCK"] = Clock()
+        restore_config()
+        app.config["TALK_CLOCK"] = Clock()  # the data's own clock, at the same moment
         return _module_builders(request.node)[name](app)
 
     try:
-        _database.use_module_data(module, name, build)
-        app.config.clear()
-        app.config.update(config)
+        _database.use_module_data(_module_name(request.node), name, build)
+        restore_config()
         app.config["TALK_CLOCK"] = clock
         if commits:
             try:
@@ -402,8 +410,7 @@ def app(
             with _database.rolled_back():
                 yield app
     finally:
-        app.config.clear()
-        app.config.update(config)
+        restore_config()
 
 
 @pytest.fixture
