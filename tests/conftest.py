@@ -6,6 +6,8 @@ Isolation model (``docs/testing.md`` has the details and the measured figures):
 * The session migrates a fresh database once: a SQLite file in the worker's temporary folder, or
   PostgreSQL when ``TALK_TEST_DATABASE_URL`` is set (under xdist each worker gets its own database,
   ``<name>_<worker>``, created on the server when missing; its ``public`` schema is recreated).
+  A plain ``pytest`` runs on ``talk_workers`` (pyproject) xdist workers; see
+  :func:`pytest_cmdline_main`.
 * One app is made per session. The ``app`` fixture hands it to each test with the session's
   configuration put back (whatever a test changed is restored afterwards) and the test's
   ``clock`` installed as ``TALK_CLOCK``.
