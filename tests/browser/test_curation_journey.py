@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 
 def test_expert_curates_a_tag_folds_a_variant_and_verifies_it(page, make):

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 AUTOCOMPLETE = "/tags/autocomplete"
 

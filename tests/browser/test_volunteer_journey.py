@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 
 def test_volunteer_discusses_an_item_and_an_expert_replies(page, browser, live_server, make):

@@ -24,6 +24,7 @@ from talk.models import (
     User,
 )
 from talk.services import accounts
+from tests.conftest import module_data
 
 
 @pytest.fixture(autouse=True)
@@ -31,9 +32,13 @@ def _restore_flask_cli_flag(monkeypatch):
     monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
 
 
-@pytest.fixture
+@module_data
 def demo(app):
-    return build_demo(app)
+    """Built once for the module's tests that read it (see tests/conftest.py)."""
+    clock = app.config["TALK_CLOCK"]
+    summary = build_demo(app)
+    assert app.config["TALK_CLOCK"] is clock  # build_demo puts back the clock it found
+    return summary
 
 
 def test_demo_has_items_with_shipped_images_and_metadata(app, demo):
@@ -189,6 +194,7 @@ def test_demo_command_builds_a_sqlite_demo_in_the_instance_folder(tmp_path):
     assert "Reusing the demo project" in second.stdout
 
 
+@pytest.mark.commits  # the command's own app must see the user through TALK_DATABASE_URL
 def test_demo_command_uses_talk_database_url_and_refuses_one_in_use(
     app, make, database_uri, tmp_path
 ):

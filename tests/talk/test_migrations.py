@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -36,6 +37,7 @@ def test_database_is_at_the_head_revision(app):
         assert set(current) == set(script.get_heads())
 
 
+@pytest.mark.commits  # the migrations run on a connection of their own (db.engine)
 def test_downgrade_to_before_curation_and_back_keeps_every_row(app, make):
     """0004 and 0005 add columns to tags and comments; undoing and redoing them (which rebuilds
     those tables on SQLite) must not cascade-delete what references them, and leaves the search

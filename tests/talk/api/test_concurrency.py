@@ -1,6 +1,8 @@
 """Several writers at once (threads here, app servers in production) keep counters exact and
 get answers, not 'database is locked' errors — on SQLite and on PostgreSQL."""
 
+import pytest
+
 from talk.extensions import db
 from talk.models import Discussion, Item, Project
 from tests.conftest import post_comments_at_once
@@ -9,6 +11,7 @@ WRITERS = 6
 COMMENTS_EACH = 5
 
 
+@pytest.mark.commits  # writer threads, each on its own connection
 def test_concurrent_replies_are_all_counted(app, make, token):
     project = make.project()
     item = make.item(project)

@@ -1,6 +1,11 @@
 """Writers tagging the same item at once keep every tag counter exact."""
 
+import pytest
+
 from tests.conftest import post_comments_at_once
+
+# Writer threads, each on its own connection, must see each other's commits.
+pytestmark = pytest.mark.commits
 
 WRITERS = 5
 COMMENTS_EACH = 4

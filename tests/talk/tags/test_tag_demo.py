@@ -5,11 +5,18 @@ from sqlalchemy import select
 from talk.demo import DEMO_PASSWORD, DEMO_SLUG, build_demo
 from talk.extensions import db
 from talk.models import Comment, Item, ItemTag, Mention, MentionKind, Project, Tag
+from tests.conftest import module_data
 from tests.talk.tags.tag_counts import recounted_state, stored_state
 
 
-def test_demo_comments_tag_items_mention_people_and_refer_to_items(app, client):
-    summary = build_demo(app)
+@module_data
+def demo(app):
+    """The demo, built once for this module's tests (see tests/conftest.py)."""
+    return build_demo(app)
+
+
+def test_demo_comments_tag_items_mention_people_and_refer_to_items(app, client, demo):
+    summary = demo
     assert summary.seconds < 20
 
     with app.app_context():
@@ -32,13 +39,12 @@ def test_demo_comments_tag_items_mention_people_and_refer_to_items(app, client):
     assert client.get(f"/projects/{DEMO_SLUG}/tags/%C3%89glise").status_code == 301
 
 
-def test_demo_curation_walkthrough_from_the_readme(app, client):
+def test_demo_curation_walkthrough_from_the_readme(app, client, demo):
     """The README's steps: the expert curates #église with a Wikidata link and the synonym
     #eglise, the volunteer's variant folds in, and the expert verifies it on the item."""
     from tests.conftest import login
     from tests.talk.web.pages import squash, submit, text
 
-    build_demo(app)
     with app.app_context():
         variant = db.session.scalar(select(Tag).where(Tag.name == "eglise"))
         assert variant.item_count == 1
