@@ -20,6 +20,7 @@ def _begins(app, count_queries, *, declared: bool) -> list[str]:
     return [s for s in counted.statements if s.startswith("BEGIN")]
 
 
+@pytest.mark.commits  # counts the real BEGIN of a connection of its own
 def test_declared_writes_take_the_sqlite_write_lock_when_they_begin(app, count_queries):
     with app.app_context():
         if db.engine.dialect.name != "sqlite":

@@ -127,6 +127,7 @@ def test_a_package_declares_settings_read_with_the_cores(sample_app, with_sample
         with_sample()
 
 
+@pytest.mark.commits  # the sample app has its own engine: it sees committed data only
 def test_a_package_serves_api_resources_like_the_cores(sample_app, make, token):
     client = sample_app.test_client()
     admin = token(make.admin())
@@ -179,6 +180,7 @@ def test_a_package_command_may_not_take_a_core_name(sample_app):
         check_package_commands(sample_app)
 
 
+@pytest.mark.commits  # the sample app has its own engine: it sees committed data only
 def test_a_package_adds_rules_and_receives_signals(app, sample_app, make):
     assert "sample.poke" in policy.rule_names()
     assert policy.may(policy.OPERATOR, "sample.poke")
@@ -194,6 +196,7 @@ def test_a_package_adds_rules_and_receives_signals(app, sample_app, make):
     assert SAMPLE not in app.extensions  # an app without the package is left alone
 
 
+@pytest.mark.commits  # the sample app has its own engine: it sees committed data only
 def test_a_package_vetoes_writes_and_checks_content(sample_app, make, token):
     """The sample veto makes one project read-only on every write door, and its content check
     refuses a watched word; apps without the package are unaffected."""
