@@ -118,6 +118,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Mark session and remember-me cookies `Secure` (set when serving over HTTPS).",
     ),
     Setting(
+        "TALK_REMEMBER_DAYS",
+        "TALK_REMEMBER_DAYS",
+        30,
+        positive_int,
+        "Days a login with *Remember me* lasts on a device (the remember-me cookie's lifetime). "
+        "Logging out ends the account's logins on every device.",
+    ),
+    Setting(
         "TALK_TRUSTED_PROXIES",
         "TALK_TRUSTED_PROXIES",
         0,

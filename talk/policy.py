@@ -191,6 +191,13 @@ def _account_make_site_admin(user: Any, _target: Any) -> bool:
     return _site_admin(user)
 
 
+@rule("account.end_sessions")
+def _account_end_sessions(user: Any, account: User) -> bool:
+    """Log an account out everywhere: its owner, site admins and the operator. (The service
+    never asks about one's own sessions, so no veto can keep anyone logged in.)"""
+    return _site_admin(user) or (_person(user) and user.id == account.id)
+
+
 @rule("project.create")
 def _project_create(user: Any, _target: Any) -> bool:
     return _site_admin(user)

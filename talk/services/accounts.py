@@ -1,8 +1,9 @@
-"""Accounts: registration, passwords, API tokens."""
+"""Accounts: registration, passwords, login sessions, API tokens."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 from typing import Any
@@ -16,8 +17,9 @@ from talk import policy, signals
 from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from talk.extensions import db
-from talk.limits import MAX_DISPLAY_NAME, MAX_TOKEN_NAME, MAX_USERNAME
+from talk.limits import MAX_DISPLAY_NAME, MAX_ID, MAX_TOKEN_NAME, MAX_USERNAME
 from talk.models import ApiToken, User
+from talk.models.accounts import new_session_token
 from talk.services.validation import clean_text, conflict_on_duplicate
 
 USERNAME_RE = re.compile(rf"^[A-Za-z0-9_][A-Za-z0-9_.-]{{1,{MAX_USERNAME - 2}}}[A-Za-z0-9_]$")
@@ -86,6 +88,7 @@ def create_user(
         is_site_admin=site_admin,
         created_at=utcnow(),
         comment_count=0,
+        session_token=new_session_token(),
     )
     with conflict_on_duplicate(
         "That username or email address was registered a moment ago.",
@@ -118,6 +121,36 @@ def authenticate(login: str, password: str) -> User | None:
     if user is None or not check_password_hash(user.password_hash, password):
         return None
     return user
+
+
+def user_for_session(session_id: str) -> User | None:
+    """The user a login session belongs to: ``session_id`` is what :meth:`User.get_id` gave
+    when the session began (``"<id>:<session token>"``), kept in the session and the
+    remember-me cookie. None once :func:`end_sessions` has replaced the token, or for anything
+    malformed."""
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit() or int(user_id) > MAX_ID or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.session_token:
+        return None
+    if not hmac.compare_digest(user.session_token.encode(), token.encode()):
+        return None
+    return user
+
+
+def end_sessions(actor: policy.Actor, user: User) -> None:
+    """End every login session of ``user`` on every device: session and remember-me cookies
+    given out so far stop working (the next request that carries one is anonymous).
+
+    Logging out calls it; so will a password change and disabling an account. Nobody is
+    refused ending their own sessions (no veto may keep someone logged in); ending someone
+    else's is the rule ``account.end_sessions`` (site admins and the operator). API tokens are
+    not sessions and stay valid."""
+    if not (isinstance(actor, User) and actor.id == user.id):
+        policy.require(actor, "account.end_sessions", user)
+    user.session_token = new_session_token()
+    db.session.flush()
 
 
 def _token_hash(token: str) -> str:

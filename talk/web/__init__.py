@@ -10,8 +10,9 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from talk import policy
-from talk.extensions import db, login_manager
+from talk.extensions import login_manager
 from talk.models import User
+from talk.services import accounts
 
 
 def when(moment: datetime | None) -> str:
@@ -26,8 +27,10 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Please log in to do that."
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(session_id: str) -> User | None:
+        """Flask-Login passes what ``User.get_id`` gave at login: a stale one (the account's
+        sessions were ended) loads nobody."""
+        return accounts.user_for_session(session_id)
 
     @app.context_processor
     def permission_helpers() -> dict[str, Any]:

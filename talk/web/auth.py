@@ -67,6 +67,10 @@ def login() -> ResponseLike:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> ResponseLike:
+    """Log out on every device: the account's other sessions and remember-me cookies end too."""
+    user = viewer()
+    if user.is_authenticated:
+        accounts.end_sessions(user, user)
     logout_user()
     flash("You have logged out.", "success")
     return redirect(url_for("projects.index"))
