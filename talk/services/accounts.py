@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from functools import cache
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -82,9 +83,7 @@ def create_user(
         username_key=username.lower(),
         display_name=display_name,
         email=email,
-        password_hash=generate_password_hash(
-            password, method=current_app.config.get("TALK_PASSWORD_METHOD", "scrypt")
-        ),
+        password_hash=generate_password_hash(password, method=_password_method()),
         is_site_admin=site_admin,
         created_at=utcnow(),
         comment_count=0,
@@ -112,13 +111,31 @@ def find_user(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username_key == username.strip().lower()))
 
 
+def _password_method() -> str:
+    method: str = current_app.config.get("TALK_PASSWORD_METHOD", "scrypt")
+    return method
+
+
+@cache
+def _stand_in_hash(method: str) -> str:
+    """A hash of a random password, made with ``method``: what an unknown login is checked
+    against, so that it takes as long as a known one (no telling accounts apart by timing)."""
+    return generate_password_hash(secrets.token_urlsafe(32), method=method)
+
+
 def authenticate(login: str, password: str) -> User | None:
-    """The user whose username or email and password match, else None."""
+    """The user whose username or email and password match, else None.
+
+    One password check either way: an unknown login is checked against a stand-in hash made
+    with the configured method, so its answer takes as long as a wrong password's."""
     key = login.strip().lower()
     user: User | None = db.session.scalar(
         select(User).where((User.username_key == key) | (func.lower(User.email) == key))
     )
-    if user is None or not check_password_hash(user.password_hash, password):
+    if user is None:
+        check_password_hash(_stand_in_hash(_password_method()), password)
+        return None
+    if not check_password_hash(user.password_hash, password):
         return None
     return user
 
