@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from talk import config as talk_config
-from talk.extensions import csrf, db, login_manager, migrate
+from talk.extensions import csrf, db, init_limiter, login_manager, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
@@ -92,6 +92,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
     login_manager.init_app(app)
+    init_limiter(app)
 
     @app.after_request
     def commit_at_request_boundary(response: Response) -> Response:

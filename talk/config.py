@@ -126,6 +126,33 @@ SETTINGS: tuple[Setting, ...] = (
         "Logging out ends the account's logins on every device.",
     ),
     Setting(
+        "TALK_LOGIN_FAILURES_PER_ACCOUNT",
+        "TALK_LOGIN_FAILURES_PER_ACCOUNT",
+        10,
+        positive_int,
+        "Failed logins allowed for one username or email address in 15 minutes; further "
+        "attempts (even with the right password) get 429 until the oldest failure is 15 minutes "
+        "old.",
+    ),
+    Setting(
+        "TALK_LOGIN_FAILURES_PER_CLIENT",
+        "TALK_LOGIN_FAILURES_PER_CLIENT",
+        30,
+        positive_int,
+        "Failed logins allowed from one client address (whatever the account) in 15 minutes; "
+        "then 429 as above. Behind a proxy, set `TALK_TRUSTED_PROXIES` so this is the client's "
+        "address, not the proxy's.",
+    ),
+    Setting(
+        "TALK_RATE_LIMIT_STORAGE_URL",
+        "TALK_RATE_LIMIT_STORAGE_URL",
+        None,
+        str,
+        "Where failed logins are counted (Flask-Limiter storage), e.g. `redis://127.0.0.1:6379`. "
+        "Unset: in each process's memory, so each `talk serve` worker counts on its own and the "
+        "limits above apply per worker.",
+    ),
+    Setting(
         "TALK_TRUSTED_PROXIES",
         "TALK_TRUSTED_PROXIES",
         0,

@@ -1,13 +1,20 @@
-"""Extensions created unbound and bound to the app in :func:`talk.create_app`."""
+"""Extensions created unbound and bound to the app in :func:`talk.create_app`; the rate limiter
+is made per app (:func:`init_limiter`)."""
 
 from typing import TYPE_CHECKING, ClassVar
 
+from flask import Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from limits.errors import ConfigurationError
 from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
+
+from talk.config import ConfigError
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -30,6 +37,31 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+def init_limiter(app: Flask) -> Limiter:
+    """Give ``app`` a Flask-Limiter of its own, counting in ``TALK_RATE_LIMIT_STORAGE_URL``
+    (unset: this process's memory) with a moving window.
+
+    One per app rather than one module-level object: Flask-Limiter keeps its storage on the
+    object, and ``init_app`` replaces it, so a shared object would count every app's requests
+    in the storage of whichever app was made last (a second app in the same process, a test's
+    app with Redis). Login throttling (:mod:`talk.web.throttle`) reads it with
+    :func:`limiter`."""
+    url = app.config.get("TALK_RATE_LIMIT_STORAGE_URL") or "memory://"
+    try:
+        limiter = Limiter(get_remote_address, app=app, storage_uri=url, strategy="moving-window")
+    except ConfigurationError as exc:
+        raise ConfigError(f"TALK_RATE_LIMIT_STORAGE_URL={url!r} is not usable: {exc}") from exc
+    app.extensions["talk_limiter"] = limiter
+    return limiter
+
+
+def limiter() -> Limiter:
+    """The current app's rate limiter."""
+    found: Limiter = current_app.extensions["talk_limiter"]
+    return found
+
 
 if TYPE_CHECKING:
     # Flask-SQLAlchemy builds ``db.Model`` at run time from :class:`Base`; type checkers see the

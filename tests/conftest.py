@@ -402,6 +402,7 @@ def app(
         _database.use_module_data(_module_name(request.node), name, build)
         restore_config()
         app.config["TALK_CLOCK"] = clock
+        app.extensions["talk_limiter"].reset()  # failed logins counted by earlier tests
         if commits:
             try:
                 yield app

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 
 from talk.forms import LoginForm, RegisterForm
 from talk.services import accounts
+from talk.web import throttle
 from talk.web.common import ResponseLike, add_error_handlers, safe_next, submit_form, viewer
 
 bp = Blueprint("auth", __name__)
@@ -48,21 +49,33 @@ def register() -> ResponseLike:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseLike:
-    """Log in with username or email; ``?next=`` (a path on this site) is where to go after."""
+    """Log in with username or email; ``?next=`` (a path on this site) is where to go after.
+
+    Failed logins are counted per login name and per client address (:mod:`talk.web.throttle`);
+    past the limits the form answers 429 with ``Retry-After``, before checking the password."""
     form = LoginForm()
-    status, problems = 200, []
+    status, problems, headers = 200, [], {}
     if form.validate_on_submit():
-        user = accounts.authenticate(form.login.data or "", form.password.data or "")
-        if user is not None:
-            login_user(user, remember=bool(form.remember.data))
-            flash(f"Logged in as {user.display_name}.", "success")
-            return redirect(_next_url())
-        status, problems = 401, ["That username or email and password do not match."]
+        login_name = form.login.data or ""
+        refused = throttle.refusal(login_name)
+        if refused is not None:
+            status, problems = 429, [refused.message]
+            headers["Retry-After"] = str(refused.retry_after)
+        else:
+            user = accounts.authenticate(login_name, form.password.data or "")
+            if user is not None:
+                throttle.record_success(login_name)
+                login_user(user, remember=bool(form.remember.data))
+                flash(f"Logged in as {user.display_name}.", "success")
+                return redirect(_next_url())
+            throttle.record_failure(login_name)
+            status, problems = 401, ["That username or email and password do not match."]
     elif form.is_submitted():
         status = 422
-    return render_template(
+    page = render_template(
         "auth/login.html", form=form, problems=problems, next=safe_next(request.args.get("next"))
-    ), status
+    )
+    return make_response(page, status, headers)
 
 
 @bp.route("/logout", methods=["POST"])
