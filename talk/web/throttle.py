@@ -87,7 +87,7 @@ def _refusal(login: str) -> Refusal | None:
         wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
         if kind == "account":
             message = (
-                f"Too many failed logins as {login.strip()!r}. Logging in as {login.strip()!r} "
+                "Too many failed logins for this username or email address. Logging in with it "
                 f"is paused; try again in {wait}."
             )
         else:

@@ -41,7 +41,9 @@ def test_the_eleventh_attempt_for_one_login_gets_429_even_with_the_right_passwor
     statuses = [attempt(client, "grace").status_code for _ in range(10)]
     assert statuses == [401] * 10
     eleventh = attempt(client, "grace", TEST_PASSWORD)
-    assert refused_with_429(eleventh, "Too many failed logins as 'grace'", "minutes")
+    assert refused_with_429(
+        eleventh, "Too many failed logins for this username or email", "15 minutes"
+    )
     assert "Logged in" not in text(client.get("/"))
 
 
