@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from talk import policy
 from talk.errors import PermissionDenied
@@ -108,3 +109,26 @@ def test_a_malformed_or_stale_session_id_loads_nobody(app, make, session_id):
     make.user("grace")
     with app.app_context():
         assert accounts.user_for_session(session_id) is None
+
+
+def test_no_veto_keeps_anyone_logged_in(app, make, monkeypatch):
+    """A veto refusing grace everything (a suspension) does not stop her logging out, while
+    an admin's ending of someone else's sessions is still a vetoable decision."""
+    make.user("grace", display_name="Grace Hopper")
+    admin = make.admin()
+
+    def suspended(actor, action, target):
+        return (
+            "Suspended." if getattr(actor, "username", None) in {"grace", admin.username} else None
+        )
+
+    monkeypatch.setattr(policy, "_VETOES", [suspended])
+    first, second = app.test_client(), app.test_client()
+    _log_in_remembered(first, "grace")
+    _log_in_remembered(second, "grace")
+    assert submit(first, "/", "/logout").status_code == 302
+    assert not _logged_in_as(second, "Grace Hopper")
+    with app.app_context():
+        grace = db.session.scalar(select(User).where(User.username == "grace"))
+        with pytest.raises(PermissionDenied, match="Suspended"):
+            accounts.end_sessions(db.session.get(User, admin.id), grace)
