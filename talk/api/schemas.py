@@ -99,6 +99,24 @@ class RequestSchema(Schema):
         return data
 
 
+class Whole(fields.Integer):
+    """A whole number: a JSON integer, or (in a query string or path) ASCII digits 0–9 only.
+
+    marshmallow's ``Integer`` reads text with ``int()``, which takes any Unicode digit
+    (``limit=５``), surrounding spaces, a sign and underscores (``1_0``); none of them is how a
+    client writes a number, so they are refused rather than guessed at.
+    """
+
+    default_error_messages = {"invalid": "Must be a whole number written with the digits 0–9."}
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+            raise self.make_error("invalid")
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
 def max_comment_length(value: str) -> None:
     """``TALK_MAX_COMMENT_LENGTH`` is configuration, so it is read when a body is validated."""
     limit = current_app.config["TALK_MAX_COMMENT_LENGTH"]
@@ -141,7 +159,7 @@ class PageQuerySchema(RequestSchema):
         validate=validate.Length(max=1000),
         metadata={"description": "`next_cursor` of the previous page; omit for the first page."},
     )
-    limit = fields.Integer(
+    limit = Whole(
         validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
         metadata={"description": f"Rows per page, 1–{MAX_PAGE_SIZE} (default: TALK_PAGE_SIZE)."},
     )

@@ -8,6 +8,8 @@ import json
 
 import pytest
 
+from tests.talk.api.conftest import assert_error
+
 API = "/api/v1"
 ITEMS = f"{API}/projects/herbarium/items"
 
@@ -44,3 +46,26 @@ def test_search_periods_at_the_limits_of_the_calendar_answer(client, world, peri
 def test_search_to_the_last_day_finds_everything_since(client, world):
     found = client.get(f"{API}/search?q=leaf&to=9999-12-31").get_json()["data"]
     assert found == client.get(f"{API}/search?q=leaf").get_json()["data"] != []
+
+
+# --------------------------------------------------------------------------- ASCII digits
+
+
+@pytest.mark.parametrize("digits", ["٣", "３", "1٣", "𝟏"])
+def test_ids_in_paths_are_ascii_digits_only(client, world, digits):
+    for path in (f"/boards/{digits}", f"/discussions/{digits}", f"/comments/{digits}"):
+        assert_error(client.get(f"{API}{path}"), 404, "not_found")
+    assert client.get(f"/discussions/{digits}").status_code == 404
+    assert client.get(f"/projects/herbarium/boards/{digits}").status_code == 404
+
+
+@pytest.mark.parametrize("limit", ["５", "٣", "1_0", " 5", "+5", "5 "])
+def test_limits_are_ascii_digits_only(client, world, limit):
+    for path in ("/projects", "/projects/herbarium/items", "/search?q=leaf"):
+        joiner = "&" if "?" in path else "?"
+        response = client.get(f"{API}{path}{joiner}limit={limit}")
+        assert_error(response, 422, "invalid", "limit")
+
+
+def test_search_board_is_ascii_digits_only(client, world):
+    assert_error(client.get(f"{API}/search?q=leaf&board=٣"), 422, "invalid", "board")
