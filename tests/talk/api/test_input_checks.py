@@ -69,3 +69,32 @@ def test_limits_are_ascii_digits_only(client, world, limit):
 
 def test_search_board_is_ascii_digits_only(client, world):
     assert_error(client.get(f"{API}/search?q=leaf&board=٣"), 422, "invalid", "board")
+
+
+# --------------------------------------------------------------------------- cursors
+
+
+@pytest.mark.parametrize("values", [[None], [None, None], ["1"], [True], [1.5], [-1], [[1]], [{}]])
+def test_cursors_the_list_could_not_have_made_are_422(client, world, values):
+    response = client.get(f"{API}/projects?cursor={_cursor(values)}")
+    assert_error(response, 422, "invalid", "cursor")
+
+
+@pytest.mark.parametrize(
+    "path, values",
+    [
+        ("/boards/{board}/discussions", [None, None]),
+        ("/boards/{board}/discussions", ["2026-03-14T12:00:00+00:00", None]),
+        ("/boards/{board}/discussions", [None, 1]),
+        ("/projects/herbarium/tags", [None, 1]),
+        ("/projects/herbarium/tags", [-1, 1]),
+        ("/projects/herbarium/groups", [None]),
+    ],
+)
+def test_null_in_any_lists_cursor_is_422(client, world, path, values):
+    url = API + path.format(board=world.discussion.board_id) + f"?cursor={_cursor(values)}"
+    assert_error(client.get(url), 422, "invalid", "cursor")
+
+
+def test_a_null_cursor_on_a_page_is_refused(client, world):
+    assert client.get(f"/?cursor={_cursor([None])}").status_code == 422
