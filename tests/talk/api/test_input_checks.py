@@ -98,3 +98,40 @@ def test_null_in_any_lists_cursor_is_422(client, world, path, values):
 
 def test_a_null_cursor_on_a_page_is_refused(client, world):
     assert client.get(f"/?cursor={_cursor([None])}").status_code == 422
+
+
+# --------------------------------------------------------------------------- 414
+
+
+def test_a_uri_too_long_answers_the_api_error_shape(client, world, counts):
+    before = counts()
+    response = client.get(f"{API}/projects?cursor=" + "a" * 9000)
+    error = assert_error(response, 414, "uri_too_long")
+    assert "longer than the server accepts" in error["message"]
+    response = client.post(f"{API}/projects/herbarium/items?x=" + "a" * 9000, json={})
+    assert_error(response, 414, "uri_too_long")
+    assert counts() == before
+
+
+def test_a_uri_just_short_enough_is_read(client, world):
+    from talk.api.errors import MAX_URI_BYTES
+
+    path = f"{API}/projects?limit=5&x="
+    response = client.get(path + "a" * (MAX_URI_BYTES - len(path)))
+    assert response.status_code == 200
+
+
+def test_a_414_raised_inside_the_app_has_its_own_code(client, world):
+    from werkzeug.exceptions import RequestURITooLarge
+
+    with client.application.test_request_context(f"{API}/projects"):
+        answer = client.application.handle_http_exception(RequestURITooLarge())
+    assert_error(answer, 414, "uri_too_long")
+
+
+def test_talk_serve_lets_the_api_answer_long_uris_itself():
+    from talk.api.errors import MAX_URI_BYTES
+    from talk.cli import gunicorn_argv
+
+    argv = gunicorn_argv("127.0.0.1:8000", 1)
+    assert int(argv[argv.index("--limit-request-line") + 1]) > MAX_URI_BYTES + len("GET  HTTP/1.1")
