@@ -146,7 +146,9 @@ def http_error_response(error: HTTPException) -> Response:
     message = data.get("message") or MESSAGES.get(status) or error.description or str(error)
     if status == 400 and isinstance(cause, json.JSONDecodeError | UnicodeDecodeError):
         code = "malformed_json"
-        message = "The request body is not valid JSON (UTF-8, without NaN or Infinity)."
+        message = (
+            "The request body is not valid JSON (UTF-8; numbers finite: no NaN, Infinity, 1e400)."
+        )
         fields = {"_body": [str(cause)]}
     elif "errors" in data or "messages" in data:
         messages = data.get("errors", data.get("messages"))

@@ -9,6 +9,7 @@ database stores them and no legitimate text holds them — and values nested ove
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -30,7 +31,7 @@ from talk.limits import (
     MAX_URL,
 )
 from talk.models import ACCESS_LEVELS, ROLES, Board, BoardKind, Item
-from talk.services.items import MAX_BATCH, TEXT_LIMITS
+from talk.services.items import MAX_BATCH, TEXT_LIMITS, metadata_problems
 from talk.services.validation import SLUG_RE
 
 MAX_PAGE_SIZE = 100
@@ -117,6 +118,18 @@ class Whole(fields.Integer):
         return super()._validated(value)
 
 
+class JsonBoolean(fields.Boolean):
+    """``true`` or ``false`` in a JSON body, nothing else: marshmallow's ``Boolean`` also reads
+    ``0``, ``1``, ``"yes"``, ``"off"`` and more, a guess a client's bug should not get."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 def max_comment_length(value: str) -> None:
     """``TALK_MAX_COMMENT_LENGTH`` is configuration, so it is read when a body is validated."""
     limit = current_app.config["TALK_MAX_COMMENT_LENGTH"]
@@ -197,6 +210,8 @@ class MetadataValue(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise self.make_error("invalid")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValidationError("Must be a finite number.")
         if len(str(value)) > MAX_METADATA_VALUE:
             raise ValidationError(f"Longer than {MAX_METADATA_VALUE} characters.")
         return value
@@ -205,6 +220,8 @@ class MetadataValue(fields.Field):
 def _few_metadata_entries(value: Mapping[str, Any]) -> None:
     if len(value) > MAX_METADATA_KEYS:
         raise ValidationError(f"At most {MAX_METADATA_KEYS} entries.")
+    if problems := metadata_problems(value):
+        raise ValidationError(problems)
 
 
 def _optional_url() -> fields.String:

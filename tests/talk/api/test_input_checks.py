@@ -135,3 +135,71 @@ def test_talk_serve_lets_the_api_answer_long_uris_itself():
 
     argv = gunicorn_argv("127.0.0.1:8000", 1)
     assert int(argv[argv.index("--limit-request-line") + 1]) > MAX_URI_BYTES + len("GET  HTTP/1.1")
+
+
+# --------------------------------------------------------------------------- item metadata
+
+
+@pytest.mark.parametrize(
+    "metadata, problem",
+    [
+        ({"a": "1", " a": "2"}, " a"),
+        ({"a ": "1"}, "a "),
+        ({"A\t": "1"}, "A\t"),
+        ({"year": "1871", "Year": "1872"}, "Year"),
+        ({"caf\u00e9": "1", "cafe\u0301": "2"}, "cafe\u0301"),
+    ],
+)
+def test_metadata_keys_that_would_merge_are_refused_naming_the_key(
+    client, world, counts, metadata, problem
+):
+    before = counts()
+    response = client.post(
+        ITEMS, json={"items": [_row(0, metadata=metadata)]}, headers=world.team_auth
+    )
+    error = assert_error(response, 422, "invalid")
+    assert any(repr(problem) in m for ms in error["fields"].values() for m in ms), error
+    assert counts() == before
+
+
+def test_metadata_numbers_that_overflow_are_refused(client, world, counts):
+    before = counts()
+    body = '{"items": [{"external_id": "x", "metadata": {"size": 1e400}}]}'
+    response = client.post(
+        ITEMS, data=body, content_type="application/json", headers=world.team_auth
+    )
+    error = assert_error(response, 400, "malformed_json", "_body")
+    assert "1e400" in error["fields"]["_body"][0]
+    assert counts() == before
+
+
+def test_the_item_service_refuses_non_finite_numbers_and_merging_keys(app, world):
+    from talk.services.items import check_items
+
+    rows = [
+        {"external_id": "a", "metadata": {"size": float("inf")}},
+        {"external_id": "b", "metadata": {"size": float("nan")}},
+        {"external_id": "c", "metadata": {"k": "1", " k": "2"}},
+    ]
+    with app.app_context():
+        problems = check_items(world.project, rows)
+    assert [p.index for p in problems] == [0, 1, 2]
+
+
+@pytest.mark.parametrize("value", [0, 1, "true", "false", "yes", None, "1"])
+def test_tag_group_booleans_are_json_true_or_false_only(client, world, value):
+    response = client.post(
+        f"{API}/projects/herbarium/groups",
+        json={"title": "Oaks", "query": "#oak", "verified_only": value},
+        headers=world.volunteer_auth,
+    )
+    assert_error(response, 422, "invalid", "verified_only")
+
+
+def test_a_group_may_still_be_verified_only(client, world):
+    response = client.post(
+        f"{API}/projects/herbarium/groups",
+        json={"title": "Oaks", "query": "#oak", "verified_only": True},
+        headers=world.volunteer_auth,
+    )
+    assert response.status_code == 201 and response.get_json()["verified_only"] is True
