@@ -14,7 +14,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import current_app, url_for
-from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+)
+from marshmallow.error_store import merge_errors
 
 from talk.limits import (
     MAX_BOARD_DESCRIPTION,
@@ -31,8 +39,8 @@ from talk.limits import (
     MAX_URL,
 )
 from talk.models import ACCESS_LEVELS, ROLES, Board, BoardKind, Item
-from talk.services.items import MAX_BATCH, TEXT_LIMITS, metadata_problems
-from talk.services.validation import SLUG_RE
+from talk.services.items import MAX_BATCH, TEXT_LIMITS, batch_duplicates, metadata_problems
+from talk.services.validation import SLUG_RE, url_problem
 
 MAX_PAGE_SIZE = 100
 MAX_DEPTH = 20
@@ -224,10 +232,15 @@ def _few_metadata_entries(value: Mapping[str, Any]) -> None:
         raise ValidationError(problems)
 
 
+def _acceptable_url(value: str) -> None:
+    if problem := url_problem(value.strip()):
+        raise ValidationError(problem)
+
+
 def _optional_url() -> fields.String:
     return fields.String(
         allow_none=True,
-        validate=validate.Length(max=MAX_URL),
+        validate=[validate.Length(max=MAX_URL), _acceptable_url],
         metadata={"description": "http(s) URL or a path starting with '/'."},
     )
 
@@ -266,6 +279,17 @@ class ItemBatchSchema(RequestSchema):
         validate=validate.Length(min=1, max=MAX_BATCH),
         metadata={"description": f"1–{MAX_BATCH} items, registered all together or not at all."},
     )
+
+    def handle_error(self, error: ValidationError, data: Any, **kwargs: Any) -> None:
+        """A refused batch's answer also names its repeated external ids, so one answer names
+        every problem the request alone shows. (A batch whose only problems are repeats goes on
+        to the service, which answers 409 for them and for ids registered already.)"""
+        rows = data.get("items") if isinstance(data, Mapping) else None
+        if not isinstance(rows, list) or len(rows) > MAX_BATCH:
+            return
+        repeats = {"items": {p.index: {p.field: [p.message]} for p in batch_duplicates(rows)}}
+        if repeats["items"]:
+            raise ValidationError(merge_errors(error.messages, repeats)) from error
 
 
 class DiscussionCreateSchema(RequestSchema):

@@ -120,26 +120,37 @@ def _row_problems(index: int, row: Mapping[str, Any]) -> list[RowError]:  # noqa
     return problems
 
 
-def check_items(project: Project, rows: Sequence[Mapping[str, Any]]) -> list[RowError]:
-    """Every problem with a batch of item rows, including duplicate external ids."""
+def duplicate_message(first: int) -> str:
+    """A row repeating the external id of row ``first``, numbered as the fields are (0-based)."""
+    return f"Same external_id as items.{first} in this batch."
+
+
+def batch_duplicates(rows: Sequence[Any]) -> list[RowError]:
+    """The rows repeating an earlier row's external id (spaces around it ignored)."""
     problems: list[RowError] = []
     seen: dict[str, int] = {}
     for index, row in enumerate(rows):
-        problems.extend(_row_problems(index, row))
-        external_id = row.get("external_id")
+        external_id = row.get("external_id") if isinstance(row, Mapping) else None
         if isinstance(external_id, str) and external_id.strip():
             key = external_id.strip()
             if key in seen:
                 problems.append(
-                    RowError(
-                        index,
-                        "external_id",
-                        f"Duplicate of row {seen[key] + 1} in this batch.",
-                        duplicate=True,
-                    )
+                    RowError(index, "external_id", duplicate_message(seen[key]), duplicate=True)
                 )
             else:
                 seen[key] = index
+    return problems
+
+
+def check_items(project: Project, rows: Sequence[Mapping[str, Any]]) -> list[RowError]:
+    """Every problem with a batch of item rows, including duplicate external ids."""
+    problems = [p for index, row in enumerate(rows) for p in _row_problems(index, row)]
+    problems.extend(batch_duplicates(rows))
+    seen: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        external_id = row.get("external_id")
+        if isinstance(external_id, str) and external_id.strip():
+            seen.setdefault(external_id.strip(), index)
     ids = list(seen)
     existing: set[str] = set()
     for start in range(0, len(ids), 500):

@@ -203,3 +203,40 @@ def test_a_group_may_still_be_verified_only(client, world):
         headers=world.volunteer_auth,
     )
     assert response.status_code == 201 and response.get_json()["verified_only"] is True
+
+
+# --------------------------------------------------------------------------- bulk registration
+
+
+def test_every_problem_of_a_batch_is_reported_in_one_answer(client, world, counts):
+    before = counts()
+    rows = [
+        _row(0, title="t" * 301),
+        _row(1, image_url="javascript:alert(1)"),
+        _row(2, source_url="data:text/html,hi"),
+        _row(0),
+    ]
+    response = client.post(ITEMS, json={"items": rows}, headers=world.team_auth)
+    error = assert_error(
+        response,
+        422,
+        "invalid",
+        "items.0.title",
+        "items.1.image_url",
+        "items.2.source_url",
+        "items.3.external_id",
+    )
+    assert "only http(s) URLs" in " ".join(error["fields"]["items.2.source_url"])
+    assert "data:" in " ".join(error["fields"]["items.2.source_url"])
+    assert error["fields"]["items.3.external_id"] == ["Same external_id as items.0 in this batch."]
+    assert counts() == before
+
+
+def test_in_batch_duplicates_name_rows_as_the_fields_do(client, world, counts):
+    before = counts()
+    rows = [_row(0), _row(1), _row(0), _row(1)]
+    response = client.post(ITEMS, json={"items": rows}, headers=world.team_auth)
+    error = assert_error(response, 409, "conflict", "items.2.external_id", "items.3.external_id")
+    assert error["fields"]["items.2.external_id"] == ["Same external_id as items.0 in this batch."]
+    assert error["fields"]["items.3.external_id"] == ["Same external_id as items.1 in this batch."]
+    assert counts() == before
