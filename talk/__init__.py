@@ -17,8 +17,9 @@ def init_app(app: Flask) -> None:
     and receives none. Its commands are the ``talk`` group itself (:mod:`talk.cli`), so they work
     even when no app can be made (a bad setting, no database yet).
     """
-    from talk import api, models, web  # noqa: F401 (models: the tables in db.metadata)
+    from talk import api, models, routing, web  # noqa: F401 (models: the tables in db.metadata)
 
+    routing.install(app)  # before the routes: ``<int:...>`` is ASCII digits only
     web.init_app(app)
     api.init_app(app)
 

@@ -272,6 +272,10 @@ def gunicorn_argv(bind: str, workers: int) -> list[str]:
         str(workers),
         "--access-logfile",
         "-",
+        # gunicorn's most (its default, 4,094, is below talk.api.errors.MAX_URI_BYTES, past
+        # which the API answers 414 in its own shape; gunicorn's own 414 is an HTML page).
+        "--limit-request-line",
+        "8190",
         "talk:create_app()",
     ]
 

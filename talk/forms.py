@@ -31,6 +31,17 @@ def no_nul(form: FlaskForm, field: StringField) -> None:
         raise ValidationError("Contains a NUL byte.")
 
 
+class WholeNumberField(IntegerField):
+    """An ``IntegerField`` taking the digits 0–9 only: WTForms reads text with ``int()``, which
+    also takes other scripts' digits (``٣``), spaces, a sign and underscores."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if valuelist and valuelist[0] and not (valuelist[0].isascii() and valuelist[0].isdigit()):
+            self.data = None
+            raise ValueError("Must be a whole number written with the digits 0–9.")
+        super().process_formdata(valuelist)
+
+
 class RegisterForm(FlaskForm):
     username = StringField(
         "Username",
@@ -85,7 +96,7 @@ class CommentForm(FlaskForm):
     """Reply in a discussion, optionally answering one earlier comment."""
 
     body = TextAreaField("Your reply", validators=[DataRequired(REQUIRED)])
-    reply_to = IntegerField(
+    reply_to = WholeNumberField(
         "Comment answered",
         widget=HiddenInput(),
         validators=[Optional(), NumberRange(1, MAX_ID, "Not a comment in this discussion.")],

@@ -99,7 +99,7 @@ def _header_plan(
 ) -> tuple[dict[int, str], dict[int, str], list[Problem]]:
     """Which column fills which item field and which metadata key, and any header problems."""
     names = [name.strip() for name in header]
-    lowered = [name.lower() for name in names]
+    lowered = [item_service.metadata_key(name) for name in names]  # case, composed forms
     fields: dict[int, str] = {}
     metadata: dict[int, str] = {}
     problems: list[Problem] = []

@@ -47,6 +47,9 @@ def encode_cursor(values: Sequence[Any]) -> str:
 
 
 def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
+    """The sort key a cursor carries, or a 422 naming ``cursor`` for anything the list could not
+    have produced: the wrong number of values, a value of the wrong type, ``null`` (sort columns
+    are never NULL), a negative number (ids and counts are not), a datetime without its zone."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
@@ -55,9 +58,7 @@ def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) ->
         decoded: list[Any] = []
         for column, value in zip(columns, values, strict=True):
             python_type = column.type.python_type
-            if value is None:
-                decoded.append(None)
-            elif python_type is datetime:
+            if python_type is datetime:
                 moment = datetime.fromisoformat(value)
                 if moment.tzinfo is None:
                     raise ValueError("naive datetime")
@@ -66,7 +67,7 @@ def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) ->
                 python_type is int
                 and isinstance(value, int)
                 and not isinstance(value, bool)
-                and abs(value) <= MAX_INT
+                and 0 <= value <= MAX_INT
             ) or (python_type is str and isinstance(value, str) and "\x00" not in value):
                 decoded.append(value)
             else:

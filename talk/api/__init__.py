@@ -54,7 +54,8 @@ PATCH and DELETE needs the page's CSRF token in the `X-CSRFToken` header. Withou
 answers what anyone may read; writes answer 401.
 
 **Requests.** Bodies are JSON (`Content-Type: application/json`, UTF-8) no larger than
-`TALK_MAX_REQUEST_BYTES`; text must not contain NUL characters.
+`TALK_MAX_REQUEST_BYTES`; text must not contain NUL characters, numbers must be finite, and
+booleans are `true` or `false`. Ids and numbers in paths and query strings are digits 0–9.
 
 **Lists** answer `{"data": [...], "next_cursor": "..." | null}`; pass `next_cursor` as `cursor`
 for the next page. `limit` is 1–100 (default `TALK_PAGE_SIZE`).
@@ -62,7 +63,8 @@ for the next page. `limit` is 1–100 (default `TALK_PAGE_SIZE`).
 **Errors** answer `{"error": {"code": "...", "message": "...", "fields": {"name": ["..."]}}}`.
 Codes: `malformed_json`, `csrf`, `bad_request` (400); `unauthenticated`, `invalid_token` (401);
 `forbidden` (403); `not_found` (404; also for what the caller may not read);
-`method_not_allowed` (405); `conflict` (409); `too_large` (413); `unsupported_media_type` (415);
+`method_not_allowed` (405); `conflict` (409); `too_large` (413); `uri_too_long` (414, a URL over
+8,000 bytes); `unsupported_media_type` (415);
 `invalid` (422, with `fields` such as `items.3.external_id`).
 """
 

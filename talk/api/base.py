@@ -8,6 +8,7 @@ Writes the caller may not make answer 401 (anonymous) or 403, from the services'
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, NoReturn
 
 import flask
@@ -26,10 +27,18 @@ def _refuse_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):  # 1e400: valid JSON, but no number a database stores
+        raise ValueError(f"{text} is too large for a number")
+    return number
+
+
 class StrictJsonParser(FlaskParser):
     """webargs' parser, refusing what it would let through to a 500 or to the database.
 
-    Python's ``json`` accepts ``NaN`` and ``Infinity`` (PostgreSQL's JSON type does not), and
+    Python's ``json`` accepts ``NaN`` and ``Infinity`` (PostgreSQL's JSON type does not) and reads
+    a number too large for a float (``1e400``) as infinity, and
     answers an integer of over 4,300 digits or nesting deeper than the interpreter's stack with
     a ``ValueError``/``RecursionError`` that webargs does not expect. All of these become the
     400 ``malformed_json`` answer of any other unreadable body.
@@ -40,7 +49,7 @@ class StrictJsonParser(FlaskParser):
             return core.missing
         text = req.get_data(cache=True).decode("utf-8")  # UnicodeDecodeError: 400 upstream
         try:
-            return json.loads(text, parse_constant=_refuse_constant)
+            return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
         except json.JSONDecodeError:
             raise
         except (ValueError, RecursionError) as exc:

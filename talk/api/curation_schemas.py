@@ -13,6 +13,7 @@ from talk.api.schemas import (
     ItemRefSchema,
     PageQuerySchema,
     RequestSchema,
+    Whole,
     absolute_url,
     link,
     page_schema,
@@ -109,7 +110,7 @@ class MergeSchema(RequestSchema):
 
 
 class HistoryQuerySchema(RequestSchema):
-    limit = fields.Integer(
+    limit = Whole(
         load_default=HISTORY_LIMIT,
         validate=validate.Range(min=1, max=MAX_HISTORY),
         metadata={

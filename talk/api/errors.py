@@ -12,6 +12,9 @@ Errors reach the API three ways, and all three end in :func:`error_response`:
   every HTTP error passes before any handler is looked up — and branches on the request path:
   ``/api/…`` gets JSON, everything else goes on to the pages' own handlers unchanged;
 - an unexpected exception — a JSON 500 on API blueprints (never for bad input: that is a bug).
+
+A request target too long to read is refused before any of this, by :func:`uri_length_guard`
+around the app, with the same shape (414 ``uri_too_long``).
 """
 
 from __future__ import annotations
@@ -23,10 +26,16 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wsgi import get_path_info
 
 from talk.errors import NotAuthenticated, TalkError
 
 API_PREFIX = "/api"
+
+#: The longest request target (path and query string) the API reads; longer ones answer 414 in
+#: the API's shape (:func:`uri_length_guard`). Below gunicorn's own limit (``talk serve`` sets
+#: ``--limit-request-line`` to its maximum, 8,190 bytes), which would answer in HTML.
+MAX_URI_BYTES = 8000
 
 #: The ``code`` of an error answered with an HTTP status (TalkErrors carry their own).
 CODES: dict[int, str] = {
@@ -37,6 +46,7 @@ CODES: dict[int, str] = {
     405: "method_not_allowed",
     409: "conflict",
     413: "too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     422: "invalid",
     429: "rate_limited",
@@ -47,6 +57,7 @@ MESSAGES: dict[int, str] = {
     404: "No such API endpoint.",
     405: "This endpoint does not accept that method.",
     413: "The request body is larger than the server accepts.",
+    414: f"The URL is longer than the server accepts ({MAX_URI_BYTES:,} bytes).",
     422: "Some fields are not valid.",
     500: "Something went wrong on the server; nothing was changed.",
 }
@@ -135,7 +146,9 @@ def http_error_response(error: HTTPException) -> Response:
     message = data.get("message") or MESSAGES.get(status) or error.description or str(error)
     if status == 400 and isinstance(cause, json.JSONDecodeError | UnicodeDecodeError):
         code = "malformed_json"
-        message = "The request body is not valid JSON (UTF-8, without NaN or Infinity)."
+        message = (
+            "The request body is not valid JSON (UTF-8; numbers finite: no NaN, Infinity, 1e400)."
+        )
         fields = {"_body": [str(cause)]}
     elif "errors" in data or "messages" in data:
         messages = data.get("errors", data.get("messages"))
@@ -156,6 +169,40 @@ def internal_error_response(error: InternalServerError) -> Response:
     return error_response(500, CODES[500], MESSAGES[500])
 
 
+def _target_length(environ: dict[str, Any]) -> int:
+    """How long the request target was as sent (the server's raw URI when it gives one)."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        return len(raw)
+    query = environ.get("QUERY_STRING", "")
+    return len(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")) + (
+        len(query) + 1 if query else 0
+    )
+
+
+def uri_length_guard(wsgi_app: Any, *, limit: int = MAX_URI_BYTES) -> Any:
+    """``wsgi_app`` answering a request target over ``limit`` bytes under ``/api/`` with the API's
+    414 — before Flask routes or parses anything. Servers answer 414 themselves past their own
+    limit, as an HTML page; this one is lower, so an API client gets JSON instead. The pages
+    are left to the server (an HTML answer is what a browser shows anyway)."""
+
+    def guarded(environ: dict[str, Any], start_response: Any) -> Any:
+        path = get_path_info(environ)
+        api = path == API_PREFIX or path.startswith(API_PREFIX + "/")
+        if api and _target_length(environ) > limit:
+            body = json.dumps(
+                {"error": {"code": CODES[414], "message": MESSAGES[414], "fields": {}}}
+            ).encode()
+            start_response(
+                "414 Request-URI Too Large",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+            )
+            return [body]
+        return wsgi_app(environ, start_response)
+
+    return guarded
+
+
 def install(app: Flask) -> None:
     """Route every HTTP error under ``/api/`` to :func:`http_error_response` (see module doc)."""
     pages_handler: Callable[[HTTPException], Any] = app.handle_http_exception
@@ -166,6 +213,7 @@ def install(app: Flask) -> None:
         return http_error_response(error)
 
     app.handle_http_exception = handle_http_exception  # type: ignore[method-assign,assignment]
+    app.wsgi_app = uri_length_guard(app.wsgi_app)  # type: ignore[method-assign]
 
 
 def register_blueprint_handlers(blueprint: Any) -> None:

@@ -9,11 +9,20 @@ database stores them and no legitimate text holds them — and values nested ove
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import current_app, url_for
-from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+)
+from marshmallow.error_store import merge_errors
 
 from talk.limits import (
     MAX_BOARD_DESCRIPTION,
@@ -30,8 +39,8 @@ from talk.limits import (
     MAX_URL,
 )
 from talk.models import ACCESS_LEVELS, ROLES, Board, BoardKind, Item
-from talk.services.items import MAX_BATCH, TEXT_LIMITS
-from talk.services.validation import SLUG_RE
+from talk.services.items import MAX_BATCH, TEXT_LIMITS, batch_duplicates, metadata_problems
+from talk.services.validation import SLUG_RE, url_problem
 
 MAX_PAGE_SIZE = 100
 MAX_DEPTH = 20
@@ -99,6 +108,36 @@ class RequestSchema(Schema):
         return data
 
 
+class Whole(fields.Integer):
+    """A whole number: a JSON integer, or (in a query string or path) ASCII digits 0–9 only.
+
+    marshmallow's ``Integer`` reads text with ``int()``, which takes any Unicode digit
+    (``limit=５``), surrounding spaces, a sign and underscores (``1_0``); none of them is how a
+    client writes a number, so they are refused rather than guessed at.
+    """
+
+    default_error_messages = {"invalid": "Must be a whole number written with the digits 0–9."}
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+            raise self.make_error("invalid")
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class JsonBoolean(fields.Boolean):
+    """``true`` or ``false`` in a JSON body, nothing else: marshmallow's ``Boolean`` also reads
+    ``0``, ``1``, ``"yes"``, ``"off"`` and more, a guess a client's bug should not get."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 def max_comment_length(value: str) -> None:
     """``TALK_MAX_COMMENT_LENGTH`` is configuration, so it is read when a body is validated."""
     limit = current_app.config["TALK_MAX_COMMENT_LENGTH"]
@@ -141,7 +180,7 @@ class PageQuerySchema(RequestSchema):
         validate=validate.Length(max=1000),
         metadata={"description": "`next_cursor` of the previous page; omit for the first page."},
     )
-    limit = fields.Integer(
+    limit = Whole(
         validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
         metadata={"description": f"Rows per page, 1–{MAX_PAGE_SIZE} (default: TALK_PAGE_SIZE)."},
     )
@@ -179,6 +218,8 @@ class MetadataValue(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise self.make_error("invalid")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValidationError("Must be a finite number.")
         if len(str(value)) > MAX_METADATA_VALUE:
             raise ValidationError(f"Longer than {MAX_METADATA_VALUE} characters.")
         return value
@@ -187,12 +228,19 @@ class MetadataValue(fields.Field):
 def _few_metadata_entries(value: Mapping[str, Any]) -> None:
     if len(value) > MAX_METADATA_KEYS:
         raise ValidationError(f"At most {MAX_METADATA_KEYS} entries.")
+    if problems := metadata_problems(value):
+        raise ValidationError(problems)
+
+
+def _acceptable_url(value: str) -> None:
+    if problem := url_problem(value.strip()):
+        raise ValidationError(problem)
 
 
 def _optional_url() -> fields.String:
     return fields.String(
         allow_none=True,
-        validate=validate.Length(max=MAX_URL),
+        validate=[validate.Length(max=MAX_URL), _acceptable_url],
         metadata={"description": "http(s) URL or a path starting with '/'."},
     )
 
@@ -231,6 +279,17 @@ class ItemBatchSchema(RequestSchema):
         validate=validate.Length(min=1, max=MAX_BATCH),
         metadata={"description": f"1–{MAX_BATCH} items, registered all together or not at all."},
     )
+
+    def handle_error(self, error: ValidationError, data: Any, **kwargs: Any) -> None:
+        """A refused batch's answer also names its repeated external ids, so one answer names
+        every problem the request alone shows. (A batch whose only problems are repeats goes on
+        to the service, which answers 409 for them and for ids registered already.)"""
+        rows = data.get("items") if isinstance(data, Mapping) else None
+        if not isinstance(rows, list) or len(rows) > MAX_BATCH:
+            return
+        repeats = {"items": {p.index: {p.field: [p.message]} for p in batch_duplicates(rows)}}
+        if repeats["items"]:
+            raise ValidationError(merge_errors(error.messages, repeats)) from error
 
 
 class DiscussionCreateSchema(RequestSchema):

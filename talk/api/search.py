@@ -33,8 +33,7 @@ class SearchQuerySchema(schemas.PageQuerySchema):
         validate=validate.Length(min=1, max=MAX_PROJECT_SLUG),
         metadata={"description": "A project's slug: search only there (default: every project)."},
     )
-    board = fields.Integer(
-        strict=False,
+    board = schemas.Whole(
         validate=validate.Range(min=1, max=MAX_ID),
         metadata={"description": "Only comments and discussions on this board."},
     )

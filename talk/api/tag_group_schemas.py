@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from talk.api.schemas import (
     AuthorSchema,
     ItemSchema,
+    JsonBoolean,
     RequestSchema,
     absolute_url,
     link,
@@ -49,7 +50,7 @@ def _query(**options: Any) -> fields.String:
 
 
 def _verified_only(**options: Any) -> fields.Boolean:
-    return fields.Boolean(
+    return JsonBoolean(
         metadata={
             "description": "true: a tag that includes items counts on an item only where an "
             "expert verified it there."

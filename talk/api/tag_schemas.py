@@ -10,6 +10,7 @@ from talk.api.schemas import (
     ItemSchema,
     PageQuerySchema,
     RequestSchema,
+    Whole,
     absolute_url,
     link,
     page_schema,
@@ -44,7 +45,7 @@ class AutocompleteQuerySchema(RequestSchema):
         validate=validate.Length(min=1, max=MAX_TAG_NAME + 1),
         metadata={"description": "What has been typed so far, with or without the '#'."},
     )
-    limit = fields.Integer(
+    limit = Whole(
         load_default=AUTOCOMPLETE_LIMIT,
         validate=validate.Range(min=1, max=AUTOCOMPLETE_LIMIT),
         metadata={"description": f"At most this many tags, 1–{AUTOCOMPLETE_LIMIT}."},

@@ -211,8 +211,16 @@ def _period(
             "The search period ends before it starts.", {"to": ["Must not be before 'from'."]}
         )
     since = datetime.combine(date_from, time(), UTC) if date_from else None
-    before = datetime.combine(date_to, time(), UTC) + timedelta(days=1) if date_to else None
+    # The end of the day ``to`` is the start of the next; the calendar's last day has no next,
+    # so ``to`` that day bounds nothing: no upper bound, not an overflow.
+    before = _start_of_next_day(date_to) if date_to else None
     return since, before
+
+
+def _start_of_next_day(day: date) -> datetime | None:
+    if day == date.max:
+        return None
+    return datetime.combine(day + timedelta(days=1), time(), UTC)
 
 
 def _check_text(value: str | None, name: str) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +39,32 @@ class RowError:
     field: str
     message: str
     duplicate: bool = False
+
+
+def metadata_key(name: str) -> str:
+    """What two metadata names must not share: the CSV importer's test for a repeated column
+    (spaces around it and letter case ignored), with Unicode's composed forms (NFC) too."""
+    return unicodedata.normalize("NFC", name.strip()).casefold()
+
+
+def metadata_problems(metadata: Mapping[Any, Any]) -> list[str]:
+    """Names and values of an item's metadata that cannot be stored as they were sent: a name
+    with spaces around it (stored stripped, it would merge into another), two names that are
+    one name (:func:`metadata_key`), a number that is not finite (``1e400`` reads as infinity)."""
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    for name, value in metadata.items():
+        if not isinstance(name, str):
+            continue
+        if name != name.strip():
+            problems.append(f"Name {name!r} has spaces at its start or end.")
+        elif (key := metadata_key(name)) in seen:
+            problems.append(f"Name {name!r} is the same name as {seen[key]!r}.")
+        else:
+            seen[key] = name
+        if isinstance(value, float) and not math.isfinite(value):
+            problems.append(f"Value of {name!r} must be a finite number.")
+    return problems
 
 
 def get_item(project: Project, external_id: str) -> Item:
@@ -87,29 +115,42 @@ def _row_problems(index: int, row: Mapping[str, Any]) -> list[RowError]:  # noqa
                 bad("metadata", f"Value of {key!r} must be text or a number.")
             elif len(str(value)) > MAX_METADATA_VALUE or "\x00" in str(value) or "\x00" in key:
                 bad("metadata", f"Value of {key!r} is too long or contains a NUL byte.")
+        for problem in metadata_problems(metadata):
+            bad("metadata", problem)
+    return problems
+
+
+def duplicate_message(first: int) -> str:
+    """A row repeating the external id of row ``first``, numbered as the fields are (0-based)."""
+    return f"Same external_id as items.{first} in this batch."
+
+
+def batch_duplicates(rows: Sequence[Any]) -> list[RowError]:
+    """The rows repeating an earlier row's external id (spaces around it ignored)."""
+    problems: list[RowError] = []
+    seen: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        external_id = row.get("external_id") if isinstance(row, Mapping) else None
+        if isinstance(external_id, str) and external_id.strip():
+            key = external_id.strip()
+            if key in seen:
+                problems.append(
+                    RowError(index, "external_id", duplicate_message(seen[key]), duplicate=True)
+                )
+            else:
+                seen[key] = index
     return problems
 
 
 def check_items(project: Project, rows: Sequence[Mapping[str, Any]]) -> list[RowError]:
     """Every problem with a batch of item rows, including duplicate external ids."""
-    problems: list[RowError] = []
+    problems = [p for index, row in enumerate(rows) for p in _row_problems(index, row)]
+    problems.extend(batch_duplicates(rows))
     seen: dict[str, int] = {}
     for index, row in enumerate(rows):
-        problems.extend(_row_problems(index, row))
         external_id = row.get("external_id")
         if isinstance(external_id, str) and external_id.strip():
-            key = external_id.strip()
-            if key in seen:
-                problems.append(
-                    RowError(
-                        index,
-                        "external_id",
-                        f"Duplicate of row {seen[key] + 1} in this batch.",
-                        duplicate=True,
-                    )
-                )
-            else:
-                seen[key] = index
+            seen.setdefault(external_id.strip(), index)
     ids = list(seen)
     existing: set[str] = set()
     for start in range(0, len(ids), 500):
@@ -171,7 +212,7 @@ def add_checked_items(
             project_id=project.id,
             external_id=row["external_id"].strip(),
             title=(row.get("title") or "").strip() or row["external_id"].strip(),
-            item_metadata={k.strip(): str(v) for k, v in (row.get("metadata") or {}).items()},
+            item_metadata={k: str(v) for k, v in (row.get("metadata") or {}).items()},
             created_at=now,
             discussion_count=0,
             comment_count=0,

@@ -41,6 +41,9 @@ def url_problem(value: str) -> str | None:
         parts = urlsplit(value)
     except ValueError:  # e.g. an unclosed "[" in the host
         return "Must be an http(s) URL or a path starting with '/'."
+    if parts.scheme and parts.scheme not in {"http", "https"}:
+        shown = parts.scheme[:20] + ("…" if len(parts.scheme) > 20 else "")
+        return f"Takes only http(s) URLs or paths starting with '/', not a {shown}: URL."
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         return "Must be an http(s) URL or a path starting with '/'."
     return None

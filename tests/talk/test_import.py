@@ -194,6 +194,10 @@ def test_utf8_with_byte_order_mark_imports(app, runner, make, tmp_path):
         ("external_id,title\n", "The file has a header but no item rows."),
         ("external_id,title,title\n1,a,b\n", "line 1: column 3 repeats the column name 'title'"),
         (
+            "external_id,Caf\u00e9,cafe\u0301\n1,a,b\n",
+            "line 1: column 3 repeats the column name 'cafe\u0301'",
+        ),
+        (
             'external_id,title\n1,"unclosed\n2,two\n',
             "line 2: the record starting here is not valid",
         ),
@@ -284,3 +288,12 @@ def test_scarlets_and_blues_items_import(app, runner, make):
     assert again.exit_code == 1
     assert "2087 of 2087 rows have problems" in again.stderr
     assert item_count(app, project) == 2087
+
+
+def test_a_data_url_says_only_http_urls_are_taken(app, runner, make, tmp_path):
+    project = make.project()
+    path = write(tmp_path, "external_id,image_url\n1,data:image/png;base64,AAAA\n")
+    result = import_file(runner, project, path)
+    assert result.exit_code == 1
+    assert "line 2: image_url: Takes only http(s) URLs" in result.stderr
+    assert "not a data: URL" in result.stderr

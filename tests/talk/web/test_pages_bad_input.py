@@ -92,3 +92,22 @@ def test_huge_or_nul_form_values_are_refused(client, site):
         confirm="p\x00" * 5,
     )
     assert registered.status_code == 422
+
+
+@pytest.mark.parametrize("digits", ["٣", "３", " 1", "+1", "1_0"])
+def test_a_reply_to_not_written_in_digits_0_to_9_is_refused(app, client, site, digits):
+    from sqlalchemy import func, select
+
+    from talk.extensions import db
+    from talk.models import Comment
+
+    _, discussion = site
+    login(client, "vol")
+    thread = f"/discussions/{discussion.id}"
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(Comment))
+    response = submit(client, thread, body="An answer", reply_to=digits)
+    assert response.status_code == 422
+    assert "digits 0–9" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Comment)) == before
