@@ -13,6 +13,7 @@ from flask.views import MethodView
 
 from talk import policy
 from talk.api import auth, base, schemas
+from talk.api.item_schemas import ItemBatchSchema
 from talk.errors import NotFound
 from talk.models import Board, Discussion, Item, Project
 from talk.services import discussions, items, listing, projects, reading
@@ -32,7 +33,7 @@ class ProjectItems(MethodView):
         )
         return base.page_body(page, keep=(project,))
 
-    @blp.arguments(schemas.ItemBatchSchema)
+    @blp.arguments(ItemBatchSchema)
     @blp.response(201, schemas.ItemPageSchema)
     def post(self, body: dict[str, Any], slug: str) -> dict[str, Any]:
         """Register 1–1,000 items in one transaction: all of them or, on any problem, none.
