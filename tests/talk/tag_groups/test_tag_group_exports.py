@@ -24,6 +24,7 @@ def catalogue(make, herbarium, register, tag_items, group, verdict):
             {"external_id": "-K-003", "title": '+1 sheet, with "quotes"\nand a line'},
             {"external_id": "K-004", "title": "@SUM(A1)"},
             {"external_id": "K-005", "title": "Not in the group"},
+            {"external_id": "K-006", "title": "Ward 3;=1+1"},
         ],
     )
     tag_items(
@@ -34,6 +35,7 @@ def catalogue(make, herbarium, register, tag_items, group, verdict):
             (items[2], "#église"),
             (items[3], "#nurse #army"),
             (items[4], "#army"),
+            (items[5], "#nurse"),
         ],
     )
     verdict(herbarium, items[0], "nurse", "verified")
@@ -46,9 +48,20 @@ def test_csv_export_lists_every_item_safely(client, catalogue):
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == 'attachment; filename="herbarium-nurses.csv"'
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    raw = response.get_data(as_text=True)
+    # Quoted, so a spreadsheet splitting on ';' keeps the cell whole; the formula is neutralised.
+    assert '"K-006","Ward 3;\'=1+1",' in raw
+    rows = list(csv.reader(io.StringIO(raw)))
     assert rows == [
         ["external_id", "title", "url", "image_url", "tags", "verified_tags"],
+        [
+            "K-006",
+            "Ward 3;'=1+1",
+            "http://talk.test/projects/herbarium/items/K-006",
+            "",
+            "nurse",
+            "",
+        ],
         [
             "K-004",
             "'@SUM(A1)",
@@ -100,15 +113,16 @@ def test_json_export_holds_the_group_and_every_item(client, catalogue, clock):
         "verified_only": False,
         "url": "http://talk.test/projects/herbarium/groups/nurses",
     }
-    assert [i["external_id"] for i in document["items"]] == ["K-004", "-K-003", "K-002", "K-001"]
-    assert document["items"][3] == {
+    external_ids = [i["external_id"] for i in document["items"]]
+    assert external_ids == ["K-006", "K-004", "-K-003", "K-002", "K-001"]
+    assert document["items"][4] == {
         "external_id": "K-001",
         "title": "Plain sheet",
         "url": "http://talk.test/projects/herbarium/items/K-001",
         "image_url": "https://img/1.jpg",
         "tags": [{"name": "nurse", "verified": True}, {"name": "église", "verified": False}],
     }
-    assert document["items"][1]["title"] == '+1 sheet, with "quotes"\nand a line'
+    assert document["items"][2]["title"] == '+1 sheet, with "quotes"\nand a line'
 
 
 def test_exports_read_in_batches_and_handle_an_empty_group(
@@ -126,7 +140,7 @@ def test_exports_read_in_batches_and_handle_an_empty_group(
     assert len(document["items"]) == 7
 
     assert client.get(f"{BASE}/empty/export.csv").text == (
-        "external_id,title,url,image_url,tags,verified_tags\r\n"
+        '"external_id","title","url","image_url","tags","verified_tags"\r\n'
     )
     assert client.get(f"{BASE}/empty/export.json").get_json()["items"] == []
 
@@ -138,9 +152,13 @@ def test_exports_read_in_batches_and_handle_an_empty_group(
         ("+1", "'+1"),
         ("-1", "'-1"),
         ("@cmd", "'@cmd"),
-        ("\t=1", "'\t=1"),
+        ("\t=1", "'\t'=1"),  # a tab is also a separator some spreadsheets split on
         ("\r=1", "'\r=1"),
         ("a=1", "a=1"),
+        ("x;=1+1", "x;'=1+1"),
+        ("a, -1", "a, '-1"),
+        ("tab\t@x|+y", "tab\t'@x|'+y"),
+        ("1850-1860", "1850-1860"),
         ("", ""),
         (12, 12),
         (None, None),
@@ -150,5 +168,7 @@ def test_safe_cell_quotes_what_a_spreadsheet_would_run(value, cell):
     assert safe_cell(value) == cell
 
 
-def test_csv_line_quotes_separators_and_ends_with_crlf():
-    assert csv_line(["a,b", '"q"', "=x"]) == '"a,b","""q""",\'=x\r\n'
+def test_csv_line_quotes_every_text_cell_and_ends_with_crlf():
+    assert csv_line(["a,b", '"q"', "=x", "x;=1", 3, None]) == (
+        '"a,b","""q""","\'=x","x;\'=1",3,""\r\n'
+    )
