@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from talk import policy
 from talk.clock import utcnow
-from talk.errors import InvalidInput, NotFound
+from talk.errors import Conflict, InvalidInput, NotFound
 from talk.extensions import db
 from talk.limits import MAX_GROUP_DESCRIPTION, MAX_GROUP_SLUG, MAX_GROUP_TITLE
 from talk.models import Project, TagGroup, User
@@ -60,6 +60,11 @@ def _slug_base(title: str) -> str:
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
     return slug[:MAX_GROUP_SLUG].strip("-") or "group"
+
+
+#: How often saving a group looks for a free address again after losing a race for one (each
+#: loss is to a writer that then holds its address, so this many writers at once all succeed).
+SLUG_ATTEMPTS = 20
 
 
 def _free_slug(project: Project, title: str) -> str:
@@ -125,23 +130,33 @@ def create_group(
     assert new_title is not None and new_query is not None and new_description is not None
     _check_content(actor, project, *cleaned)
     now = utcnow()
-    group = TagGroup(
-        project=project,
-        slug=_free_slug(project, new_title),
-        title=new_title,
-        description=new_description,
-        query=new_query,
-        verified_only=bool(verified_only),
-        created_by=actor,
-        created_at=now,
-        updated_at=now,
-    )
-    with conflict_on_duplicate(
-        "Another group took this address at the same moment; please save again.",
-        {"title": ["Its address was taken at the same moment; save again."]},
-    ):
-        db.session.add(group)
-    return group
+    attempts = 0
+    while True:
+        # Two people saving "Nurses" at once both find "nurses" free; the one whose insert
+        # loses the race takes the next free address instead of a 409.
+        group = TagGroup(
+            project=project,
+            slug=_free_slug(project, new_title),
+            title=new_title,
+            description=new_description,
+            query=new_query,
+            verified_only=bool(verified_only),
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with conflict_on_duplicate(
+                "Another group took this address at the same moment; please save again.",
+                {"title": ["Its address was taken at the same moment; save again."]},
+            ):
+                db.session.add(group)
+        except Conflict:
+            attempts += 1
+            if attempts >= SLUG_ATTEMPTS:
+                raise
+            continue
+        return group
 
 
 def edit_group(
