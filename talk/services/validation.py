@@ -35,6 +35,8 @@ def url_problem(value: str) -> str | None:
         return None
     if "\x00" in value or any(ch.isspace() for ch in value):
         return "Must not contain spaces or control characters."
+    if "\\" in value:  # browsers read it as '/': "/\\evil.example/x" is another site
+        return "Must not contain a backslash; write '/' in paths."
     if value.startswith("/") and not value.startswith("//"):
         return None
     try:

@@ -240,3 +240,19 @@ def test_in_batch_duplicates_name_rows_as_the_fields_do(client, world, counts):
     assert error["fields"]["items.2.external_id"] == ["Same external_id as items.0 in this batch."]
     assert error["fields"]["items.3.external_id"] == ["Same external_id as items.1 in this batch."]
     assert counts() == before
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/\\evil.example/x", "\\\\evil.example/x", "/ok\\..\\x", "https://talk.test\\@evil.example/"],
+)
+def test_item_urls_with_a_backslash_are_refused_since_browsers_leave_the_site(
+    client, world, counts, url
+):
+    before = counts()
+    response = client.post(
+        ITEMS, json={"items": [_row(0, image_url=url, source_url=url)]}, headers=world.team_auth
+    )
+    error = assert_error(response, 422, "invalid", "items.0.image_url", "items.0.source_url")
+    assert "backslash" in " ".join(error["fields"]["items.0.source_url"])
+    assert counts() == before
