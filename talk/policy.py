@@ -416,7 +416,7 @@ def require(user: Any, action: str, target: Any = None) -> None:
         raise PermissionDenied(reason)
     if not _authenticated(user):
         raise NotAuthenticated("Log in to do this.")
-    raise PermissionDenied(reason or "You do not have permission to do this.")
+    raise PermissionDenied("You do not have permission to do this.")
 
 
 def rule_names() -> list[str]:
