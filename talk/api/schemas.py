@@ -17,10 +17,12 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
+    post_dump,
     pre_load,
     validate,
 )
 
+from talk.api import auth
 from talk.limits import (
     MAX_BOARD_DESCRIPTION,
     MAX_BOARD_TITLE,
@@ -32,6 +34,7 @@ from talk.limits import (
     MAX_PROJECT_TITLE,
 )
 from talk.models import ACCESS_LEVELS, ROLES, Board, BoardKind, Item
+from talk.services import listing
 from talk.services.validation import SLUG_RE
 
 MAX_PAGE_SIZE = 100
@@ -330,6 +333,14 @@ class ItemSchema(Schema):
     last_activity_at = fields.DateTime(allow_none=True)
     url = link(_item_url, "Web page.")
     api_url = link(_item_api_url, "This resource.")
+
+    @post_dump(pass_original=True)
+    def _closed_threads(self, data: dict[str, Any], item: Item, **_: Any) -> dict[str, Any]:
+        """No thread activity (0, null) for a caller who may not read the project's item
+        threads: the counters would tell how busy a closed items board is."""
+        if not listing.can_see_item_threads(auth.viewer(), item.project):
+            data.update(discussion_count=0, comment_count=0, last_activity_at=None)
+        return data
 
 
 class ItemRefSchema(Schema):

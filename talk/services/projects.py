@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -171,6 +172,41 @@ def get_board(board_id: int) -> Board:
 
 def readable_boards(viewer: Any, project: Project) -> list[Board]:
     return [b for b in project.boards if policy.may(viewer, "board.read", b)]
+
+
+@dataclass
+class ProjectAsSeen:
+    """A project as one viewer sees it: the boards that viewer may read, and its discussion and
+    comment counts over those boards only. The stored counters include team-only boards, so
+    showing them would tell a visitor how busy a board closed to them is."""
+
+    project: Project
+    boards: list[Board]
+
+    @property
+    def discussion_count(self) -> int:
+        return sum(board.discussion_count for board in self.boards)
+
+    @property
+    def comment_count(self) -> int:
+        return sum(board.comment_count for board in self.boards)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.project, name)
+
+
+def as_seen_by(viewer: Any, shown: Sequence[Project]) -> list[ProjectAsSeen]:
+    """``shown`` as ``viewer`` sees each (:class:`ProjectAsSeen`), their boards in one query."""
+    boards: dict[int, list[Board]] = {project.id: [] for project in shown}
+    if boards:
+        query = (
+            select(Board)
+            .where(Board.project_id.in_(boards), policy.readable_boards_filter(viewer))
+            .order_by(Board.position, Board.id)
+        )
+        for board in db.session.scalars(query):
+            boards[board.project_id].append(board)
+    return [ProjectAsSeen(project, boards[project.id]) for project in shown]
 
 
 def memberships(project: Project, user_ids: Iterable[int] | None = None) -> dict[int, Membership]:
