@@ -40,6 +40,7 @@ class ProjectList(MethodView):
             body["title"],
             body["description"],
             body["settings"],
+            image_hosts=body["image_hosts"],
         )
         return _as_seen(project)
 
@@ -50,3 +51,13 @@ class ProjectDetail(MethodView):
     def get(self, slug: str) -> ProjectAsSeen:
         """A project, with the boards the caller may read (its counts are over those)."""
         return _as_seen(projects.get_project(slug))
+
+    @blp.arguments(schemas.ProjectEditSchema)
+    @blp.response(200, schemas.ProjectDetailSchema)
+    def patch(self, body: dict[str, Any], slug: str) -> ProjectAsSeen:
+        """Change the hosts whose images the project's comments show inline (project admins
+        and owners); comments showing an image are rendered again."""
+        project = projects.set_image_hosts(
+            auth.actor(), projects.get_project(slug), body["image_hosts"]
+        )
+        return _as_seen(project)

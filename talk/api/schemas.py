@@ -181,6 +181,13 @@ class PageQuerySchema(RequestSchema):
     )
 
 
+IMAGE_HOSTS_DOC = {
+    "description": "Hosts whose images comments show inline, over HTTPS (the project's IIIF and "
+    "image servers): `images.example.org`, or `.example.org` for it and its subdomains. Images "
+    "from other hosts show as links."
+}
+
+
 class ProjectCreateSchema(RequestSchema):
     slug = fields.String(
         required=True,
@@ -194,6 +201,11 @@ class ProjectCreateSchema(RequestSchema):
         load_default="", validate=validate.Length(max=MAX_PROJECT_DESCRIPTION)
     )
     settings = fields.Dict(keys=fields.String(), load_default=dict)
+    image_hosts = fields.List(fields.String(), load_default=list, metadata=IMAGE_HOSTS_DOC)
+
+
+class ProjectEditSchema(RequestSchema):
+    image_hosts = fields.List(fields.String(), required=True, metadata=IMAGE_HOSTS_DOC)
 
 
 class BoardCreateSchema(RequestSchema):
@@ -299,6 +311,7 @@ class ProjectSchema(Schema):
     title = fields.String()
     description = fields.String()
     settings = fields.Dict()
+    image_hosts = fields.List(fields.String(), metadata=IMAGE_HOSTS_DOC)
     created_at = fields.DateTime()
     item_count = fields.Integer()
     discussion_count = fields.Integer()
