@@ -120,3 +120,24 @@ def test_allowed_hosts_match_exactly_or_as_a_subdomain_suffix():
 def test_a_malformed_allowed_hosts_setting_stops_start_up(raw):
     with pytest.raises(ConfigError, match="TALK_ALLOWED_HOSTS"):
         from_environment({"TALK_ALLOWED_HOSTS": raw})
+
+
+def test_behind_trusted_proxies_the_forwarded_host_is_the_one_checked(tmp_path):
+    from talk import create_app
+    from tests.conftest import TEST_CONFIG
+
+    proxied = create_app(
+        {
+            **TEST_CONFIG,
+            "INSTANCE_PATH": str(tmp_path),
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "TALK_TRUSTED_PROXIES": 1,
+        }
+    )
+    client = proxied.test_client()
+    for forwarded, status in ((FOREIGN, 400), ("talk.test", 200)):
+        response = client.get(
+            "/static/talk.css", headers={"Host": "localhost", "X-Forwarded-Host": forwarded}
+        )
+        response.close()
+        assert response.status_code == status, forwarded
