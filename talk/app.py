@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from talk import config as talk_config
+from talk import security
 from talk.extensions import csrf, db, init_limiter, login_manager, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -84,6 +85,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
 
+    # The host check sits inside ProxyFix, so behind trusted proxies it reads X-Forwarded-Host.
+    app.wsgi_app = security.host_guard(app.wsgi_app, app.config)  # type: ignore[method-assign]
     if app.config["TALK_TRUSTED_PROXIES"]:
         hops = app.config["TALK_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
@@ -107,7 +110,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["TALK_PACKAGES"] = tuple(package.__name__ for package in packages)
     for package in packages:
         package.init_app(app)
-
+    # Outermost, so every answer carries them, whichever layer gave it.
+    app.wsgi_app = security.with_security_headers(app.wsgi_app, app.config)  # type: ignore[method-assign]
     return app
 
 

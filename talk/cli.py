@@ -160,15 +160,25 @@ def create_token_command(username: str, name: str) -> None:
 @click.option("--title", required=True, help="The project's name.")
 @click.option("--description", default="", help="What the project is about (Markdown).")
 @click.option("--owner", "owner_name", required=True, help="Username of the project's owner.")
+@click.option(
+    "--image-host",
+    "image_hosts",
+    multiple=True,
+    help="A host whose images comments show inline (repeatable; .example.org adds subdomains).",
+)
 @with_appcontext
 @operator_errors
 @writing()
-def create_project_command(slug: str, title: str, description: str, owner_name: str) -> None:
+def create_project_command(
+    slug: str, title: str, description: str, owner_name: str, image_hosts: tuple[str, ...]
+) -> None:
     """Create a project (with its item board and general boards) owned by --owner."""
     from talk.services import accounts, projects
 
     owner = accounts.get_user(owner_name)
-    project = projects.create_project(policy.OPERATOR, slug, title, description, owner=owner)
+    project = projects.create_project(
+        policy.OPERATOR, slug, title, description, owner=owner, image_hosts=image_hosts
+    )
     db.session.commit()
     boards = ", ".join(board.title for board in project.boards)
     click.echo(f"Created project {project.slug} owned by {owner.username} (boards: {boards}).")

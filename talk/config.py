@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from talk.security import parse_hosts
+
 #: The packages of a Talk site, initialised in this order by ``create_app`` (each module's
 #: ``init_app(app)``). Named, not imported: the core never imports the satellite packages.
 #: ``create_app({"TALK_PACKAGES": (...)})`` replaces the list (tests add a package this way).
@@ -52,6 +54,11 @@ def non_negative_int(raw: str) -> int:
     if value < 0:
         raise ValueError("expected zero or a positive whole number")
     return value
+
+
+def host_list(raw: str) -> str:
+    """A comma-separated list of host names, checked and normalised (see ``talk.security``)."""
+    return ",".join(parse_hosts(raw))
 
 
 #: The type shown in the README table for each parser; any other parser shows ``str``.
@@ -116,6 +123,17 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         boolean,
         "Mark session and remember-me cookies `Secure` (set when serving over HTTPS).",
+    ),
+    Setting(
+        "TALK_ALLOWED_HOSTS",
+        "TALK_ALLOWED_HOSTS",
+        "localhost,127.0.0.1,[::1]",
+        host_list,
+        "Comma-separated host names this site answers for (`talk.example.org`; `.example.org` "
+        "adds its subdomains; `*` any). A request naming another host in `Host` (or, behind "
+        "`TALK_TRUSTED_PROXIES`, `X-Forwarded-Host`) gets 400, so absolute URLs in answers "
+        "only ever name these. The default serves the demo and a local `talk serve`; set it in "
+        "production.",
     ),
     Setting(
         "TALK_REMEMBER_DAYS",

@@ -11,6 +11,11 @@ one (the rules themselves are in :mod:`talk.markup`). :func:`parse` reports what
 :func:`render` links it through a :class:`Links` the caller supplies (without one, everything
 stays plain text).
 
+An image (``![alt](url)``) is shown inline only from a host the project trusts (``image_hosts``:
+its IIIF and image servers), over HTTPS; from anywhere else it is rendered as a link to the image,
+so reading a comment never sends the reader's address to a host the project did not choose (a
+tracking pixel). Item cards' thumbnails are the project's own item images and always show.
+
 bleach then cleans the result against an allow-list, so even a renderer bug cannot let a tag,
 an event handler or a ``javascript:`` URL through: ``class`` is allowed only with the exact
 values this module writes, and the URLs a :class:`Links` returns are checked here as well.
@@ -20,11 +25,12 @@ Every link the writer made gets ``rel="nofollow ugc noopener"``; hashtag links g
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import bleach
 from bleach import html5lib_shim
@@ -39,10 +45,13 @@ from talk.markup import GROUPS, Span, may_start_after, normalise_tag, scan
 
 __all__ = [
     "GROUPS",
+    "IMAGE_HOST_PROBLEM",
     "LINK_REL",
     "Found",
     "ItemCard",
     "Links",
+    "image_host",
+    "image_shown",
     "normalise_tag",
     "parse",
     "render",
@@ -175,6 +184,87 @@ def _safe_url(url: object) -> str | None:
     except ValueError:
         return None
     return url if scheme in {"", "http", "https"} else None
+
+
+# --- images: inline only from the project's trusted hosts ----------------------------------
+
+IMAGE_HOST_PROBLEM = (
+    "Give a host name such as images.example.org, or .example.org for it and its subdomains "
+    "(no scheme, port or path)."
+)
+_HOST_LABELS = re.compile(
+    r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
+)
+
+
+def _ascii_host(name: str) -> str | None:
+    """``name`` as DNS sees it: IDNA (``bücher.example`` → ``xn--bcher-kva.example``), lower
+    case, without a final dot; None if it is no host name."""
+    name = name.strip().rstrip(".")
+    try:
+        ascii_name = name.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+    return ascii_name if len(ascii_name) <= 253 and _HOST_LABELS.fullmatch(ascii_name) else None
+
+
+def image_host(entry: str) -> str | None:
+    """A trusted image host as stored: ``images.example.org``, or ``.example.org`` (that host
+    and its subdomains), in ASCII and lower case; None if ``entry`` is not one."""
+    if not isinstance(entry, str):
+        return None
+    entry = entry.strip()
+    wildcard = entry.startswith(".")
+    host = _ascii_host(entry[1:] if wildcard else entry)
+    if host is None:
+        return None
+    return f".{host}" if wildcard else host
+
+
+def image_shown(url: str, hosts: Iterable[str]) -> bool:
+    r"""Whether an image at ``url`` may be shown inline: HTTPS, no user name or password, no
+    character browsers and Python read differently (``\``, spaces, controls), and a host among
+    ``hosts`` (as :func:`image_host` stores them), compared as DNS compares names."""
+    if (
+        not isinstance(url, str)
+        or "\\" in url
+        or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url)
+    ):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number in range)
+    except ValueError:
+        return False
+    if parts.scheme.lower() != "https" or "@" in parts.netloc or not parts.hostname:
+        return False
+    host = _ascii_host(unquote(parts.hostname))
+    if host is None:
+        return False
+    return any(
+        host == trusted
+        or (trusted.startswith(".") and (host == trusted[1:] or host.endswith(trusted)))
+        for trusted in hosts
+    )
+
+
+def _inside_link(tokens: Sequence[Token], index: int) -> bool:
+    return sum({"link_open": 1, "link_close": -1}.get(t.type, 0) for t in tokens[:index]) > 0
+
+
+def _render_image(
+    renderer: RendererHTML, tokens: Sequence[Token], index: int, options: OptionsDict, env: dict
+) -> str:
+    """The image, or a link to it when its host is not one the project trusts."""
+    token = tokens[index]
+    src = str(token.attrGet("src") or "")
+    if image_shown(src, env.get("image_hosts", ())):
+        return renderer.image(tokens, index, options, env)
+    alt = renderer.renderInlineAsText(token.children or [], options, env)
+    label = escape(f"Image: {alt}" if alt else "Image")
+    if _inside_link(tokens, index) or _safe_url(src) is None:
+        return label
+    return f'<a href="{escape(src)}">{label}</a>'
 
 
 # --- parsing: a core rule over prose text tokens -----------------------------------------
@@ -314,6 +404,7 @@ def _make_parser() -> MarkdownIt:
     md.core.ruler.after("linkify", "talk_markup", _find_markup)
     for kind in _MARKUP_TOKENS:
         md.add_render_rule(kind, _render_markup)
+    md.add_render_rule("image", _render_image)
     return md
 
 
@@ -396,10 +487,14 @@ def parse(markdown: str) -> Found:
     )
 
 
-def render(markdown: str, links: Links | None = None) -> str:
+def render(markdown: str, links: Links | None = None, *, image_hosts: Iterable[str] = ()) -> str:
     """Sanitised HTML for a comment body; hashtags, mentions and items linked through ``links``.
 
     Without ``links`` they stay plain text; so does each one its Links method answers None for.
+    Images show inline only from ``image_hosts`` (the project's, see :func:`image_shown`), and
+    are links to the image otherwise.
     """
-    env = {"links": _Remembering(links)} if links is not None else {}
+    env: dict[str, Any] = {"image_hosts": tuple(image_hosts)}
+    if links is not None:
+        env["links"] = _Remembering(links)
     return _cleaner.clean(_md.render(markdown, env)).strip()

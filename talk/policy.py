@@ -18,6 +18,7 @@ Commands and the worker act as :data:`OPERATOR`, never as ``None``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any, TypeAlias
 
 from flask import g, has_app_context
@@ -121,6 +122,16 @@ def check_content(actor: Any, kind: str, target: Any, text: str) -> None:
 
 def _authenticated(user: Any) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False))
+
+
+def is_logged_in(user: Any) -> bool:
+    """Whether ``user`` is a logged-in account (or the operator), not an anonymous visitor."""
+    return _authenticated(user)
+
+
+#: Stands for "any logged-in volunteer" (no role anywhere) when asking whether something is open
+#: to everyone with an account: logging in would then be all an anonymous visitor needs.
+ANY_VOLUNTEER = SimpleNamespace(id=0, is_authenticated=True, is_site_admin=False)
 
 
 def _person(user: Any) -> bool:

@@ -293,6 +293,8 @@ TEST_CONFIG: dict[str, Any] = {
     "SECRET_KEY": "test-secret",
     "TALK_PASSWORD_METHOD": "pbkdf2:sha256:1000",
     "SERVER_NAME": "talk.test",
+    # The test client's host, and the browser tests' live server on 127.0.0.1.
+    "TALK_ALLOWED_HOSTS": "talk.test,localhost,127.0.0.1,[::1]",
 }
 
 # A test module's ``{fixture name: builder}``, filled by :func:`module_data`. (Kept in the test

@@ -17,10 +17,12 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
+    post_dump,
     pre_load,
     validate,
 )
 
+from talk.api import auth
 from talk.limits import (
     MAX_BOARD_DESCRIPTION,
     MAX_BOARD_TITLE,
@@ -32,6 +34,7 @@ from talk.limits import (
     MAX_PROJECT_TITLE,
 )
 from talk.models import ACCESS_LEVELS, ROLES, Board, BoardKind, Item
+from talk.services import listing
 from talk.services.validation import SLUG_RE
 
 MAX_PAGE_SIZE = 100
@@ -178,6 +181,13 @@ class PageQuerySchema(RequestSchema):
     )
 
 
+IMAGE_HOSTS_DOC = {
+    "description": "Hosts whose images comments show inline, over HTTPS (the project's IIIF and "
+    "image servers): `images.example.org`, or `.example.org` for it and its subdomains. Images "
+    "from other hosts show as links."
+}
+
+
 class ProjectCreateSchema(RequestSchema):
     slug = fields.String(
         required=True,
@@ -191,6 +201,11 @@ class ProjectCreateSchema(RequestSchema):
         load_default="", validate=validate.Length(max=MAX_PROJECT_DESCRIPTION)
     )
     settings = fields.Dict(keys=fields.String(), load_default=dict)
+    image_hosts = fields.List(fields.String(), load_default=list, metadata=IMAGE_HOSTS_DOC)
+
+
+class ProjectEditSchema(RequestSchema):
+    image_hosts = fields.List(fields.String(), required=True, metadata=IMAGE_HOSTS_DOC)
 
 
 class BoardCreateSchema(RequestSchema):
@@ -296,6 +311,7 @@ class ProjectSchema(Schema):
     title = fields.String()
     description = fields.String()
     settings = fields.Dict()
+    image_hosts = fields.List(fields.String(), metadata=IMAGE_HOSTS_DOC)
     created_at = fields.DateTime()
     item_count = fields.Integer()
     discussion_count = fields.Integer()
@@ -330,6 +346,14 @@ class ItemSchema(Schema):
     last_activity_at = fields.DateTime(allow_none=True)
     url = link(_item_url, "Web page.")
     api_url = link(_item_api_url, "This resource.")
+
+    @post_dump(pass_original=True)
+    def _closed_threads(self, data: dict[str, Any], item: Item, **_: Any) -> dict[str, Any]:
+        """No thread activity (0, null) for a caller who may not read the project's item
+        threads: the counters would tell how busy a closed items board is."""
+        if not listing.can_see_item_threads(auth.viewer(), item.project):
+            data.update(discussion_count=0, comment_count=0, last_activity_at=None)
+        return data
 
 
 class ItemRefSchema(Schema):

@@ -42,6 +42,9 @@ class Project(Model):
     title: Mapped[str] = mapped_column(String(MAX_PROJECT_TITLE))
     description: Mapped[str] = mapped_column(Text, default="")
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Hosts whose images comments show inline ("images.example.org", ".example.org" with its
+    # subdomains); images from elsewhere render as links (talk.markdown).
+    image_hosts: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Stored counters, kept exact by the services.
     item_count: Mapped[int] = mapped_column(Integer, default=0)

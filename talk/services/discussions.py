@@ -173,7 +173,7 @@ def _add_comment(
         author=author,
         reply_to=reply_to,
         body=body,
-        body_html=markdown.render(body, links),
+        body_html=markdown.render(body, links, image_hosts=discussion.project.image_hosts),
         created_at=now,
     )
     db.session.add(comment)
@@ -211,7 +211,9 @@ def edit_comment(editor: User, comment: Comment, body: str) -> Comment:
     previous = comment.body
     db.session.add(CommentRevision(comment=comment, editor=editor, body=previous, replaced_at=now))
     comment.body = body
-    comment.body_html = markdown.render(body, links)
+    comment.body_html = markdown.render(
+        body, links, image_hosts=comment.discussion.project.image_hosts
+    )
     comment.edited_at = now
     db.session.flush()
     changes = _sync_links(comment, links, visible=True, now=now)

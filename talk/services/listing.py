@@ -7,6 +7,7 @@ rows it holds.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -16,6 +17,8 @@ from talk import policy
 from talk.extensions import db
 from talk.models import Board, Comment, Discussion, Item, Membership, Project, User
 from talk.pagination import Page, encode_cursor, keyset_page
+from talk.services import projects
+from talk.services.projects import ProjectAsSeen
 
 
 def _recent_discussions(
@@ -88,21 +91,39 @@ def discussion_comments_cursor(comment: Comment, *, limit: int) -> str | None:
     return encode_cursor([last_of_previous_page])
 
 
-def _readable_comments(viewer: Any) -> Any:
-    return (
-        select(Comment)
-        .join(Discussion, Comment.discussion_id == Discussion.id)
-        .where(
-            Comment.deleted_at.is_(None),
-            Comment.hidden_at.is_(None),
-            Discussion.board_id.in_(policy.readable_board_ids(viewer)),
-        )
-        .options(
-            selectinload(Comment.author),
-            selectinload(Comment.discussion).selectinload(Discussion.item),
-            selectinload(Comment.discussion).selectinload(Discussion.project),
-        )
+def _readable(query: Any, viewer: Any) -> Any:
+    """``query`` over comments, limited to the shown ones on boards ``viewer`` may read."""
+    return query.join(Discussion, Comment.discussion_id == Discussion.id).where(
+        Comment.deleted_at.is_(None),
+        Comment.hidden_at.is_(None),
+        Discussion.board_id.in_(policy.readable_board_ids(viewer)),
     )
+
+
+def _readable_comments(viewer: Any) -> Any:
+    return _readable(select(Comment), viewer).options(
+        selectinload(Comment.author),
+        selectinload(Comment.discussion).selectinload(Discussion.item),
+        selectinload(Comment.discussion).selectinload(Discussion.project),
+    )
+
+
+@dataclass
+class UserAsSeen:
+    """A person as one viewer sees them: ``comment_count`` counts the comments that viewer may
+    read (what :func:`user_comments` lists). The stored ``User.comment_count`` counts those on
+    boards closed to the viewer too, which would tell how busy a team-only board is."""
+
+    user: User
+    comment_count: int
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.user, name)
+
+
+def user_as_seen(viewer: Any, person: User) -> UserAsSeen:
+    counted = _readable(select(func.count(Comment.id)), viewer)
+    return UserAsSeen(person, db.session.scalar(counted.where(Comment.author_id == person.id)) or 0)
 
 
 def project_comments(
@@ -141,9 +162,10 @@ def can_see_item_threads(viewer: Any, project: Project) -> bool:
     return policy.may(viewer, "board.read", policy.items_board(project))
 
 
-def all_projects(*, cursor: str | None, limit: int) -> Page[Project]:
-    """Every project, oldest first."""
-    return keyset_page(select(Project), [Project.id], cursor=cursor, limit=limit)
+def all_projects(viewer: Any, *, cursor: str | None, limit: int) -> Page[ProjectAsSeen]:
+    """Every project, oldest first, each as ``viewer`` sees it (counts over readable boards)."""
+    page = keyset_page(select(Project), [Project.id], cursor=cursor, limit=limit)
+    return page.with_rows(projects.as_seen_by(viewer, page.rows))
 
 
 def project_members(project: Project, *, cursor: str | None, limit: int) -> Page[Membership]:

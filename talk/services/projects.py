@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from talk import policy, signals
+from talk import markdown, policy, signals
 from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput, NotFound
 from talk.extensions import db
 from talk.limits import (
     MAX_BOARD_DESCRIPTION,
     MAX_BOARD_TITLE,
+    MAX_IMAGE_HOSTS,
     MAX_MEMBER_LABEL,
     MAX_PROJECT_DESCRIPTION,
     MAX_PROJECT_SLUG,
     MAX_PROJECT_TITLE,
 )
-from talk.models import ACCESS_LEVELS, ROLES, Board, BoardKind, Membership, Project, User
+from talk.models import (
+    ACCESS_LEVELS,
+    ROLES,
+    Board,
+    BoardKind,
+    Comment,
+    Membership,
+    Project,
+    User,
+)
 from talk.policy import Actor
 from talk.search.languages import check_settings as check_search_settings
+from talk.services import mentions
 from talk.services.validation import clean_text, conflict_on_duplicate, slug_problem
 
 DEFAULT_GENERAL_BOARDS = (
@@ -45,6 +58,7 @@ def create_project(
     description: str = "",
     settings: dict[str, Any] | None = None,
     *,
+    image_hosts: Sequence[str] = (),
     general_boards: Iterable[tuple[str, str]] = DEFAULT_GENERAL_BOARDS,
     owner: User | None = None,
 ) -> Project:
@@ -66,6 +80,7 @@ def create_project(
         description, "description", max_length=MAX_PROJECT_DESCRIPTION, required=False
     )
     check_search_settings(settings)
+    hosts = clean_image_hosts(image_hosts)
     if db.session.scalar(select(Project.id).where(Project.slug == slug)):
         raise Conflict(f"A project {slug!r} exists already.", {"slug": ["Already taken."]})
     now = utcnow()
@@ -74,6 +89,7 @@ def create_project(
         title=title,
         description=description,
         settings=settings or {},
+        image_hosts=hosts,
         created_at=now,
         item_count=0,
         discussion_count=0,
@@ -94,6 +110,58 @@ def create_project(
     db.session.flush()
     policy.forget_roles()
     signals.project_created.send(project, actor=actor)
+    return project
+
+
+def clean_image_hosts(hosts: Any) -> list[str]:
+    """The trusted image hosts as stored (:func:`talk.markdown.image_host`), without repeats;
+    every entry that is not a host name is named in one refusal."""
+    if isinstance(hosts, str) or not isinstance(hosts, list | tuple):
+        raise InvalidInput("image_hosts must be a list.", {"image_hosts": ["Must be a list."]})
+    if len(hosts) > MAX_IMAGE_HOSTS:
+        raise InvalidInput(
+            "Too many image hosts.", {"image_hosts": [f"Name at most {MAX_IMAGE_HOSTS}."]}
+        )
+    cleaned: dict[str, None] = {}
+    problems: dict[str, list[str]] = {}
+    for index, entry in enumerate(hosts):
+        host = markdown.image_host(entry)
+        if host is None:
+            problems[f"image_hosts.{index}"] = [markdown.IMAGE_HOST_PROBLEM]
+        else:
+            cleaned[host] = None
+    if problems:
+        raise InvalidInput("Some image hosts are not host names.", problems)
+    return list(cleaned)
+
+
+def set_image_hosts(actor: Actor, project: Project, hosts: Any) -> Project:
+    """Trust images from ``hosts`` in the project's comments (project admins and owners).
+
+    Comments are stored rendered, so those that show an image (``![…](…)`` in their text) are
+    rendered again with the new list: an image from a host no longer trusted becomes a link,
+    one from a newly trusted host shows. Only those comments are read (a ``LIKE`` over the
+    project's comments), and nothing else about them changes (no signal, no revision)."""
+    policy.require(actor, "project.manage", project)
+    cleaned = clean_image_hosts(hosts)
+    if cleaned == project.image_hosts:
+        return project
+    project.image_hosts = cleaned
+    with_images = (
+        select(Comment)
+        .where(
+            Comment.project_id == project.id,
+            Comment.deleted_at.is_(None),
+            Comment.body.contains("!["),
+        )
+        .options(selectinload(Comment.author), selectinload(Comment.discussion))
+    )
+    for comment in db.session.scalars(with_images):
+        links = mentions.comment_links(
+            comment.author, comment.discussion, comment.body, editing=comment, check_limits=False
+        )
+        comment.body_html = markdown.render(comment.body, links, image_hosts=cleaned)
+    db.session.flush()
     return project
 
 
@@ -171,6 +239,41 @@ def get_board(board_id: int) -> Board:
 
 def readable_boards(viewer: Any, project: Project) -> list[Board]:
     return [b for b in project.boards if policy.may(viewer, "board.read", b)]
+
+
+@dataclass
+class ProjectAsSeen:
+    """A project as one viewer sees it: the boards that viewer may read, and its discussion and
+    comment counts over those boards only. The stored counters include team-only boards, so
+    showing them would tell a visitor how busy a board closed to them is."""
+
+    project: Project
+    boards: list[Board]
+
+    @property
+    def discussion_count(self) -> int:
+        return sum(board.discussion_count for board in self.boards)
+
+    @property
+    def comment_count(self) -> int:
+        return sum(board.comment_count for board in self.boards)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.project, name)
+
+
+def as_seen_by(viewer: Any, shown: Sequence[Project]) -> list[ProjectAsSeen]:
+    """``shown`` as ``viewer`` sees each (:class:`ProjectAsSeen`), their boards in one query."""
+    boards: dict[int, list[Board]] = {project.id: [] for project in shown}
+    if boards:
+        query = (
+            select(Board)
+            .where(Board.project_id.in_(boards), policy.readable_boards_filter(viewer))
+            .order_by(Board.position, Board.id)
+        )
+        for board in db.session.scalars(query):
+            boards[board.project_id].append(board)
+    return [ProjectAsSeen(project, boards[project.id]) for project in shown]
 
 
 def memberships(project: Project, user_ids: Iterable[int] | None = None) -> dict[int, Membership]:

@@ -1,10 +1,11 @@
 """Reading one object by its address, with the check of who may read it: the pages and the JSON
 API both call these, so "may this viewer read discussion 12?" has one answer.
 
-The two doors refuse differently, on purpose, and say so with ``conceal``: the API answers
-**404** for what the caller may not read, exactly as for what does not exist, so a private
-board's ids are not revealed (``conceal=True``); the pages answer 403, or send an anonymous
-visitor to log in, since logging in may be all they need (``conceal=False``).
+What a viewer may not read is **not found**, with the very message a missing one gets, so a
+private board's ids, and whether anything is there, are not revealed. The one difference between
+the doors is ``conceal=False`` (the pages): an anonymous visitor is sent to log in when any
+logged-in volunteer could read the thing, since logging in is all they need (and anyone may
+register, so that reveals nothing a registration would not).
 
 Projects, their items, tags and tag groups are open to everyone today; their lookups are here
 too, so both doors find an object of a project the same way (an item of another project, or
@@ -16,16 +17,21 @@ from __future__ import annotations
 from typing import Any
 
 from talk import policy
-from talk.errors import NotFound
+from talk.errors import NotAuthenticated, NotFound
 from talk.models import Board, Comment, Discussion, Item, Project, Tag, TagGroup
 from talk.services import discussions, items, projects, tag_groups, tags
 
 
 def _check(viewer: Any, rule: str, target: Any, *, conceal: bool, missing: str) -> None:
-    if not conceal:
-        policy.require(viewer, rule, target)
-    elif not policy.may(viewer, rule, target):
-        raise NotFound(missing)
+    if policy.may(viewer, rule, target):
+        return
+    if (
+        not conceal
+        and not policy.is_logged_in(viewer)
+        and policy.may(policy.ANY_VOLUNTEER, rule, target)
+    ):
+        raise NotAuthenticated("Log in to read this.")
+    raise NotFound(missing)
 
 
 def board(
@@ -33,9 +39,9 @@ def board(
 ) -> Board:
     """Board ``board_id`` (of ``project``, when given), if ``viewer`` may read it."""
     found = projects.get_board(board_id)
+    _check(viewer, "board.read", found, conceal=conceal, missing=f"No board {board_id}.")
     if project is not None and found.project_id != project.id:
         raise NotFound(f"No board {board_id} in project {project.slug!r}.")
-    _check(viewer, "board.read", found, conceal=conceal, missing=f"No board {board_id}.")
     return found
 
 

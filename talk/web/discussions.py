@@ -98,7 +98,7 @@ def comment(comment_id: int) -> ResponseLike:
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
 def edit_comment(comment_id: int) -> ResponseLike:
     """Change your own comment; the earlier text stays in its history."""
-    comment = discussions.get_comment(comment_id)
+    comment = reading.comment(viewer(), comment_id, conceal=False)
     user = viewer()
     policy.require(user, "comment.edit", comment)
     form = EditCommentForm()
@@ -127,7 +127,7 @@ def edit_comment(comment_id: int) -> ResponseLike:
 
 @bp.route("/comments/<int:comment_id>/delete", methods=["POST"])
 def delete_comment(comment_id: int) -> ResponseLike:
-    comment = discussions.get_comment(comment_id)
+    comment = reading.comment(viewer(), comment_id, conceal=False)
     discussions.delete_comment(viewer(), comment)
     flash("The comment is deleted.", "success")
     return redirect(comment_url(comment))
@@ -135,7 +135,7 @@ def delete_comment(comment_id: int) -> ResponseLike:
 
 @bp.route("/comments/<int:comment_id>/hide", methods=["POST"])
 def hide_comment(comment_id: int) -> ResponseLike:
-    comment = discussions.get_comment(comment_id)
+    comment = reading.comment(viewer(), comment_id, conceal=False)
     discussions.hide_comment(viewer(), comment, request.form.get("reason", ""))
     flash("The comment is hidden: only moderators see it now.", "success")
     return redirect(comment_url(comment))
@@ -143,7 +143,7 @@ def hide_comment(comment_id: int) -> ResponseLike:
 
 @bp.route("/comments/<int:comment_id>/unhide", methods=["POST"])
 def unhide_comment(comment_id: int) -> ResponseLike:
-    comment = discussions.get_comment(comment_id)
+    comment = reading.comment(viewer(), comment_id, conceal=False)
     discussions.unhide_comment(viewer(), comment)
     flash("The comment is shown again.", "success")
     return redirect(comment_url(comment))

@@ -27,7 +27,7 @@ HOME_ITEMS = 12
 
 @bp.route("/")
 def index() -> ResponseLike:
-    page = listing.all_projects(cursor=cursor_arg(), limit=page_size())
+    page = listing.all_projects(viewer(), cursor=cursor_arg(), limit=page_size())
     return render_template("projects/index.html", page=page)
 
 

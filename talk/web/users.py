@@ -14,6 +14,6 @@ add_error_handlers(bp)
 @bp.route("/users/<username>")
 def profile(username: str) -> ResponseLike:
     """Who someone is and what they said lately, on the boards the viewer may read."""
-    person = accounts.get_user(username)
-    page = listing.user_comments(viewer(), person, cursor=cursor_arg(), limit=page_size())
+    person = listing.user_as_seen(viewer(), accounts.get_user(username))
+    page = listing.user_comments(viewer(), person.user, cursor=cursor_arg(), limit=page_size())
     return render_template("users/profile.html", person=person, page=page)

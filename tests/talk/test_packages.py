@@ -43,7 +43,14 @@ def test_the_core_never_imports_the_satellite_packages():
     assert offenders == []
 
 
-TEST_KEYS = ("TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "TALK_CLOCK", "SERVER_NAME")
+TEST_KEYS = (
+    "TESTING",
+    "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY",
+    "TALK_CLOCK",
+    "SERVER_NAME",
+    "TALK_ALLOWED_HOSTS",
+)
 
 
 def test_the_site_declares_the_core_and_its_satellites(app):
