@@ -6,7 +6,7 @@ nobody's address to a host the project did not choose. Existing projects trust n
 comments are rendered again by ``talk`` when a project lists its hosts (comments written before
 keep their stored HTML until then).
 
-Revision ID: 0009_talk_image_hosts
+Revision ID: 0007_talk_image_hosts
 Revises: 0006_session_tokens
 Create Date: 2026-11-29 16:00:00
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_talk_image_hosts'
+revision = '0007_talk_image_hosts'
 down_revision = '0006_session_tokens'
 branch_labels = None
 depends_on = None
