@@ -81,7 +81,8 @@ def test_volunteer_reply_link_prefills_a_quote(client, thread):
     assert f"/discussions/{discussion.id}?reply_to={answer.id}#reply" in reply_links
     values = form_values(client.get(f"/discussions/{discussion.id}?reply_to={answer.id}"))
     assert values["reply_to"] == str(answer.id)
-    assert values["body"] == "> A fern.\n\n"
+    quoted = f"> **Erin Expert** [wrote](/comments/{answer.id}):\n> A fern.\n\n"
+    assert values["body"] == quoted
 
 
 def test_reply_to_a_comment_of_another_discussion_is_refused(app, client, make, thread):
