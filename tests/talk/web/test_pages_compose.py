@@ -107,9 +107,7 @@ def test_preview_without_script_shows_the_rendered_comment_and_stores_nothing(ap
     assert "<script>" not in preview and "&lt;script&gt;" in preview
     assert form_values(response)["body"] == body  # the text is kept to go on writing
     assert comments(app) == before
-    assert 'class="comment-preview" aria-label="Preview of your comment" hidden' in text(
-        client.get(page)
-    )
+    assert 'class="comment-preview" aria-label="Preview" hidden' in text(client.get(page))
 
 
 def test_preview_when_starting_or_editing_stores_nothing(app, client, thread):
@@ -184,3 +182,24 @@ def test_posting_confirms_on_the_next_page_for_screen_readers_too(client, thread
     response = submit(client, f"/discussions/{discussion.id}", body="Thanks")
     page = client.get(response.headers["Location"])
     assert "Your reply was posted." in text(page)
+
+
+def test_the_project_home_offers_to_start_a_discussion(app, client, thread):
+    project, _, _ = thread
+    anonymous = outline(app.test_client().get("/projects/herbarium"))
+    assert anonymous.find("a", href="/login?next=/projects/herbarium")
+    login(client, "vol")
+    home = outline(client.get("/projects/herbarium"))
+    help_board = project.boards["Help"].id
+    start = home.find("a", href=f"/projects/herbarium/boards/{help_board}/new")
+    assert start and start[0]["class"] == "button"
+
+
+def test_an_item_page_links_to_its_discussion_form_near_the_top(client, make, thread):
+    project, _, _ = thread
+    item = make.item(project)
+    login(client, "vol")
+    html = text(client.get(f"/projects/herbarium/items/{item.external_id}"))
+    jump = html.index('href="#start-heading"')
+    assert "Start a discussion about this item" in html[jump : jump + 80]
+    assert jump < html.index("About this item") < html.index('id="start-heading"')
