@@ -3,14 +3,14 @@ the preview of a comment being written."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from limits import parse
-from werkzeug.exceptions import TooManyRequests
 
 from talk import markdown, policy
-from talk.errors import NotFound
+from talk.errors import NotFound, TalkError
 from talk.extensions import limiter
 from talk.forms import CommentForm, EditCommentForm
 from talk.models import Board, Comment, Discussion
@@ -50,6 +50,13 @@ def quote(comment: Comment) -> str:
 PREVIEWS = parse("60 per minute")  # per writer: a preview button pressed, never typing
 
 
+class TooManyPreviews(TalkError):
+    """Over :data:`PREVIEWS`: shown beside the form, whose text is kept."""
+
+    status = 429
+    code = "too_many_requests"
+
+
 def preview_html(user: Any, board: Board, body: str) -> str:
     """A comment's preview for ``user``, at most :data:`PREVIEWS` a minute (429 beyond)."""
     try:
@@ -59,7 +66,7 @@ def preview_html(user: Any, board: Board, body: str) -> str:
         current_app.logger.exception("Preview rate limit skipped: its storage failed")
         allowed = True
     if not allowed:
-        raise TooManyRequests("Too many previews in a minute; wait a moment and try again.")
+        raise TooManyPreviews("Too many previews in a minute; wait a moment and try again.")
     return composing.preview(user, board, body)
 
 
@@ -97,10 +104,11 @@ def _render(
     preview: str | None = None,
     quoting: bool = False,
 ) -> ResponseLike:
-    try:
-        answering = _answering(discussion, form.reply_to.data)
-    except NotFound:  # a refused reply_to: its error is shown beside the form
-        answering = None
+    answering = None
+    # A refused reply_to is named beside the form; one of another discussion, when posting.
+    with suppress(NotFound):
+        if not form.reply_to.errors:
+            answering = _answering(discussion, form.reply_to.data)
     page = listing.discussion_comments(discussion, cursor=cursor_arg(), limit=page_size())
     labels = staff_labels(discussion.project, {c.author_id for c in page.rows})
     on_page = {c.id for c in page.rows}

@@ -169,6 +169,12 @@ def test_previews_are_rate_limited_per_writer(app, client, thread):
     ]
     assert statuses[:-1] == [200] * PREVIEWS.amount
     assert statuses[-1] == 429
+    # without script: the refusal is shown above the form, and the text is kept
+    _, discussion, _ = thread
+    response = submit(client, f"/discussions/{discussion.id}", body="Keep me", preview="1")
+    assert response.status_code == 429
+    assert "Too many previews in a minute" in text(response)
+    assert form_values(response)["body"] == "Keep me"
 
 
 def test_posting_confirms_on_the_next_page_for_screen_readers_too(client, thread):
