@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
+from html.parser import HTMLParser
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -54,6 +55,8 @@ __all__ = [
     "image_shown",
     "normalise_tag",
     "parse",
+    "plain_text",
+    "quotation",
     "render",
 ]
 
@@ -130,12 +133,19 @@ ALLOWED_ATTRIBUTES: dict[str, list[str] | Callable[[str, str, str], bool]] = {
 
 @dataclass(frozen=True)
 class Found:
-    """What a comment body mentions, each in first-seen order without repeats."""
+    """What a comment body mentions, each in first-seen order without repeats.
+
+    Hashtags and mentions inside a quotation (a Markdown blockquote, as "Reply with quote"
+    writes) are the quoted writer's, not this comment's: they are in :attr:`quoted`, rendered
+    as links but neither counted as tag uses nor recorded as mentions. Item references count
+    wherever they stand (they only list the thread on the item's page).
+    """
 
     hashtags: tuple[str, ...]  # normalised (see normalise_tag)
     mentions: tuple[str, ...]  # lower-cased usernames, never group names
     group_mentions: tuple[str, ...]  # a subset of GROUPS
     item_refs: tuple[str, ...]  # external ids as written
+    quoted: Found | None = None  # hashtags and mentions found only inside quotations
 
 
 @dataclass(frozen=True)
@@ -473,18 +483,28 @@ _cleaner = bleach.Cleaner(
 
 
 def parse(markdown: str) -> Found:
-    """The hashtags, mentions and item references a comment body contains (outside code/links)."""
-    seen: dict[str, dict[str, None]] = {kind: {} for kind in _MARKUP_TOKENS}
+    """The hashtags, mentions and item references a comment body contains (outside code/links);
+    hashtags and mentions inside a blockquote apart, in :attr:`Found.quoted`."""
+    own: dict[str, dict[str, None]] = {kind: {} for kind in _MARKUP_TOKENS}
+    quoted: dict[str, dict[str, None]] = {kind: {} for kind in _MARKUP_TOKENS}
+    depth = 0
     for block in _md.parse(markdown):
+        depth += {"blockquote_open": 1, "blockquote_close": -1}.get(block.type, 0)
         for token in block.children or ():
             if token.type in _MARKUP_TOKENS:
-                seen[token.type][token.meta["value"]] = None
-    return Found(
-        hashtags=tuple(seen["hashtag"]),
-        mentions=tuple(seen["mention"]),
-        group_mentions=tuple(seen["group_mention"]),
-        item_refs=tuple(seen["item_ref"]),
+                counted = depth == 0 or token.type == "item_ref"
+                (own if counted else quoted)[token.type][token.meta["value"]] = None
+    in_quotes = _found(quoted, own)
+    return replace(
+        _found(own, {}), quoted=in_quotes if in_quotes != Found((), (), (), ()) else None
     )
+
+
+def _found(seen: dict[str, dict[str, None]], already: dict[str, dict[str, None]]) -> Found:
+    def kind(name: str) -> tuple[str, ...]:
+        return tuple(value for value in seen[name] if value not in already.get(name, {}))
+
+    return Found(kind("hashtag"), kind("mention"), kind("group_mention"), kind("item_ref"))
 
 
 def render(markdown: str, links: Links | None = None, *, image_hosts: Iterable[str] = ()) -> str:
@@ -498,3 +518,65 @@ def render(markdown: str, links: Links | None = None, *, image_hosts: Iterable[s
     if links is not None:
         env["links"] = _Remembering(links)
     return _cleaner.clean(_md.render(markdown, env)).strip()
+
+
+# --- quoting a comment in a reply ------------------------------------------------------------
+
+QUOTE_EXCERPT = 300  # characters of the quoted comment's text, at most (then cut at a word)
+_BLOCK_TAGS = frozenset({"p", "br", "li", "blockquote", "pre", "tr", "td", "th", "hr"})
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_SPACES = re.compile(r"\s+")
+# Markdown syntax a quoted text could set off: escaped so the excerpt reads as it was shown.
+_SPECIAL = re.compile(r"[\\`*\[\]<>|~&]|(?<!\w)_|_(?!\w)")
+_BLOCK_START = re.compile(r"^(?:([#+=>-])|(\d{1,9})([.)]))")
+
+
+class _PlainText(HTMLParser):
+    """The text a reader sees in rendered HTML, blocks separated by a space."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK_TAGS or tag in _HEADINGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.handle_starttag(tag, [])
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def plain_text(html: str) -> str:
+    """``html``'s text on one line (whitespace collapsed)."""
+    parser = _PlainText()
+    parser.feed(html)
+    parser.close()
+    return _SPACES.sub(" ", "".join(parser.parts)).strip()
+
+
+def _escaped(text: str) -> str:
+    text = _SPECIAL.sub(lambda match: "\\" + match.group(0), text)
+    return _BLOCK_START.sub(
+        lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3), text
+    )
+
+
+def excerpt(text: str, limit: int = QUOTE_EXCERPT) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, with "…" if cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:.") + "…"
+
+
+def quotation(author_name: str, url: str, body_html: str) -> str:
+    """Markdown that quotes a comment in a reply: ``> **Name** [wrote](url):`` and the start of
+    its text, then a blank line for the reply. Only an excerpt of the plain text, so a long
+    comment is not copied whole, and its markup (tags, mentions) sits in a quotation, where
+    :func:`parse` does not count it."""
+    quoted = _escaped(excerpt(plain_text(body_html)))
+    return f"> **{_escaped(author_name)}** [wrote]({url}):\n> {quoted}\n\n"

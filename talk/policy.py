@@ -274,6 +274,19 @@ def _discussion_reply(user: Any, discussion: Discussion) -> bool:
     return _board_start(user, discussion.board)
 
 
+@rule("comment.preview")
+def _comment_preview(user: Any, board: Board) -> bool:
+    """Seeing how a comment would look: for anyone who may write, somewhere they may read."""
+    return _person(user) and _board_read(user, board)
+
+
+@rule("people.suggest")
+def _people_suggest(user: Any, project: Project) -> bool:
+    """Suggesting names to @mention while writing: only for people who write, so an anonymous
+    visitor cannot use it to list accounts."""
+    return _person(user)
+
+
 @rule("comment.edit")
 def _comment_edit(user: Any, comment: Comment) -> bool:
     return (

@@ -13,6 +13,9 @@ always means a recorded mention.
   dropped — the author would otherwise believe the team was told.
 - ``^external-id`` becomes a thumbnail card when the project has that item, and is recorded so
   the item's page lists the discussions that mention it.
+- Inside a quotation (a Markdown blockquote: "Reply with quote", or any ``>`` line) people and
+  groups are linked but not recorded, and hashtags not counted (:class:`talk.markdown.Found`):
+  quoting a comment must not notify its readers again nor count its tags twice.
 
 Mentions are records only: the notifications package delivers them.
 """
@@ -113,7 +116,9 @@ def comment_links(
         if found.group_mentions:
             _check_group_rate(author, board.project_id, editing)
     links = CommentLinks(found, board.project.slug, tags.counts_tags(board))
-    usernames = sorted(set(found.mentions))[:MAX_USER_MENTIONS]
+    # People named only inside a quotation are linked (when they may read it), never recorded.
+    quoted = sorted(set(found.quoted.mentions))[:MAX_USER_MENTIONS] if found.quoted else []
+    usernames = sorted(set(found.mentions))[:MAX_USER_MENTIONS] + quoted
     if usernames:
         for user in db.session.scalars(select(User).where(User.username_key.in_(usernames))):
             if policy.may(user, "discussion.read", discussion):
@@ -171,8 +176,10 @@ Key = tuple[MentionKind, Any]
 def _wanted(comment: Comment, links: CommentLinks) -> set[Key]:
     discussion = comment.discussion
     wanted: set[Key] = set()
-    for user in links.users.values():
-        if user.id != comment.author_id:  # nobody needs telling about their own words
+    for username in links.found.mentions:  # not those inside a quotation
+        user = links.users.get(username.lower())
+        # nobody needs telling of their own words
+        if user is not None and user.id != comment.author_id:
             wanted.add((MentionKind.USER, user.id))
     for group in links.found.group_mentions:
         if group in MENTION_GROUPS:

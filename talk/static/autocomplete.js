@@ -1,8 +1,10 @@
-/* Talk: hashtag suggestions in comment boxes.
+/* Talk: hashtag and people suggestions in comment boxes.
  *
  * A progressive enhancement: pages that can suggest tags declare the API endpoint in
- * <meta name="talk-tag-autocomplete" content="…/tags/autocomplete">, and every
- * <textarea name="body"> on them becomes a WAI-ARIA combobox with a list of suggestions
+ * <meta name="talk-tag-autocomplete" content="…/tags/autocomplete">, and pages that can suggest
+ * people to @mention (for logged-in writers) in <meta name="talk-people-autocomplete"
+ * content="…/people/autocomplete">; every <textarea name="body"> on them becomes a WAI-ARIA
+ * combobox with a list of suggestions
  * (https://www.w3.org/WAI/ARIA/apg/patterns/combobox/, "list autocomplete without automatic
  * selection"). Without JavaScript, or if a request fails, the textarea stays a plain textarea.
  *
@@ -13,24 +15,51 @@
 (function () {
   "use strict";
 
-  var meta = document.querySelector('meta[name="talk-tag-autocomplete"]');
-  if (!meta || !window.fetch || !window.AbortController) return;
+  if (!window.fetch || !window.AbortController) return;
 
-  var ENDPOINT = new URL(meta.content, document.baseURI);
   var LIMIT = 8;
   var DELAY_MS = 150;
-  var MAX_TYPED = 65; // the API refuses a longer q (a tag name is at most 64 characters)
 
-  // A "#" that talk/markup.py would read as the start of a hashtag, then the tag characters
-  // typed so far, ending at the caret. Markers start a tag only at the start of the text or
-  // after a separator: not after a letter, digit, mark or "_" ("C#"), nor after one of
-  // # @ ^ / \ . - + = & (URLs, paths, "\#" escapes). The name starts with a letter or digit.
-  var PARTIAL_TAG = /(?:^|[^\p{L}\p{N}\p{M}_#@^\/\\.+=&-])#([\p{L}\p{Nd}][\p{L}\p{M}\p{Nd}_-]*)$/u;
-  var TAG_CHAR = /[\p{L}\p{M}\p{Nd}_-]/u;
+  // A "#" or "@" that talk/markup.py would read as the start of a hashtag or mention, then the
+  // characters typed so far, ending at the caret. Markers start only at the start of the text
+  // or after a separator: not after a letter, digit, mark or "_" ("C#", "me@example.org"), nor
+  // after one of # @ ^ / \ . - + = & (URLs, paths, "\#" escapes). A tag name starts with a
+  // letter or digit; a username with an ASCII letter, digit or "_".
+  var SEPARATOR = "(?:^|[^\\p{L}\\p{N}\\p{M}_#@^\\/\\\\.+=&-])";
+  var SOURCES = [
+    {
+      meta: "talk-tag-autocomplete",
+      label: "Tag suggestions",
+      partial: new RegExp(SEPARATOR + "#([\\p{L}\\p{Nd}][\\p{L}\\p{M}\\p{Nd}_-]*)$", "u"),
+      wordChar: /[\p{L}\p{M}\p{Nd}_-]/u,
+      maxTyped: 65, // the API refuses a longer q (a tag name is at most 64 characters)
+      text: function (tag) {
+        return "#" + tag.name;
+      },
+      option: tagOption,
+    },
+    {
+      meta: "talk-people-autocomplete",
+      label: "People suggestions",
+      partial: new RegExp(SEPARATOR + "@([A-Za-z0-9_][A-Za-z0-9_.-]*)$", "u"),
+      wordChar: /[A-Za-z0-9_.-]/,
+      maxTyped: 40, // the API refuses a longer q (a username is at most 40 characters)
+      text: function (person) {
+        return "@" + person.username;
+      },
+      option: personOption,
+    },
+  ].filter(function (source) {
+    var meta = document.querySelector('meta[name="' + source.meta + '"]');
+    if (!meta) return false;
+    source.endpoint = new URL(meta.content, document.baseURI);
+    // Answers by typed prefix, shared by every box on the page: typing back and forth over
+    // the same letters asks the server once.
+    source.cache = new Map();
+    return true;
+  });
+  if (!SOURCES.length) return;
 
-  // Answers by typed prefix, shared by every box on the page: typing back and forth over the
-  // same letters asks the server once.
-  var cache = new Map();
   var boxes = 0;
 
   // Inside a code span or a fenced code block a "#" is never a tag, so suggest nothing there.
@@ -43,21 +72,69 @@
     return (line.match(/`/g) || []).length % 2 === 1;
   }
 
-  // The half-typed tag ending at the caret, as {start, typed}, or null.
-  function partialTag(textarea) {
+  // The half-typed tag or mention ending at the caret, as {source, start, typed}, or null.
+  function partialName(textarea) {
     if (textarea.selectionStart !== textarea.selectionEnd) return null;
     var caret = textarea.selectionEnd;
     var value = textarea.value;
-    // The caret must be at the end of the word: completing "#égl|ise" would leave "ise" behind.
-    if (caret < value.length && TAG_CHAR.test(value.charAt(caret))) return null;
     var before = value.slice(Math.max(0, caret - 200), caret);
-    var match = PARTIAL_TAG.exec(before);
-    if (!match || match[1].length > MAX_TYPED || insideCode(value.slice(0, caret))) return null;
-    return { start: caret - match[1].length - 1, typed: match[1] };
+    for (var i = 0; i < SOURCES.length; i++) {
+      var source = SOURCES[i];
+      // The caret must be at the end of the word: completing "#égl|ise" would leave "ise".
+      if (caret < value.length && source.wordChar.test(value.charAt(caret))) continue;
+      var match = source.partial.exec(before);
+      if (!match || match[1].length > source.maxTyped) continue;
+      if (insideCode(value.slice(0, caret))) return null;
+      return { source: source, start: caret - match[1].length - 1, typed: match[1] };
+    }
+    return null;
   }
 
   function cacheKey(typed) {
     return typed.normalize("NFKC").toLowerCase();
+  }
+
+  function tagOption(item, tag) {
+    var name = document.createElement("span");
+    name.className = "tag-suggestion-name";
+    name.textContent = "#" + tag.name;
+    item.appendChild(name);
+    if (tag.curated) {
+      var marker = document.createElement("span");
+      marker.className = "tag-curated";
+      marker.textContent = "curated";
+      item.appendChild(document.createTextNode(" "));
+      item.appendChild(marker);
+      if (tag.curated.description) {
+        var description = document.createElement("span");
+        description.className = "tag-suggestion-description";
+        description.textContent = tag.curated.description;
+        item.appendChild(document.createTextNode(" "));
+        item.appendChild(description);
+      }
+    }
+    var uses = document.createElement("span");
+    uses.className = "tag-count";
+    uses.textContent = " " + tag.use_count + (tag.use_count === 1 ? " use" : " uses");
+    item.appendChild(uses);
+  }
+
+  function personOption(item, person) {
+    var name = document.createElement("span");
+    var username = document.createElement("span");
+    name.className = "person-suggestion-name";
+    name.textContent = person.display_name;
+    username.className = "person-suggestion-username";
+    username.textContent = " @" + person.username;
+    item.appendChild(name);
+    item.appendChild(username);
+    if (person.label) {
+      var label = document.createElement("span");
+      label.className = "role-label";
+      label.textContent = person.label;
+      item.appendChild(document.createTextNode(" "));
+      item.appendChild(label);
+    }
   }
 
   function enhance(textarea) {
@@ -108,52 +185,32 @@
       status.textContent = "";
     }
 
-    function option(tag, index) {
+    function option(row, index) {
       var item = document.createElement("li");
-      var name = document.createElement("span");
       item.id = listbox.id + "-" + index;
       item.setAttribute("role", "option");
       item.setAttribute("aria-selected", "false");
-      name.className = "tag-suggestion-name";
-      name.textContent = "#" + tag.name;
-      item.appendChild(name);
-      if (tag.curated) {
-        var marker = document.createElement("span");
-        marker.className = "tag-curated";
-        marker.textContent = "curated";
-        item.appendChild(document.createTextNode(" "));
-        item.appendChild(marker);
-        if (tag.curated.description) {
-          var description = document.createElement("span");
-          description.className = "tag-suggestion-description";
-          description.textContent = tag.curated.description;
-          item.appendChild(document.createTextNode(" "));
-          item.appendChild(description);
-        }
-      }
-      var uses = document.createElement("span");
-      uses.className = "tag-count";
-      uses.textContent = " " + tag.use_count + (tag.use_count === 1 ? " use" : " uses");
-      item.appendChild(uses);
+      current.source.option(item, row);
       return item;
     }
 
-    function show(partial, tags) {
-      if (!tags.length) {
+    function show(partial, rows) {
+      if (!rows.length) {
         close();
         return;
       }
       current = partial;
-      options = tags;
+      options = rows;
       active = -1;
       listbox.textContent = "";
-      tags.forEach(function (tag, index) {
-        listbox.appendChild(option(tag, index));
+      listbox.setAttribute("aria-label", partial.source.label);
+      rows.forEach(function (row, index) {
+        listbox.appendChild(option(row, index));
       });
       listbox.hidden = false;
       textarea.setAttribute("aria-expanded", "true");
       textarea.removeAttribute("aria-activedescendant");
-      status.textContent = tags.length + (tags.length === 1 ? " suggestion" : " suggestions");
+      status.textContent = rows.length + (rows.length === 1 ? " suggestion" : " suggestions");
     }
 
     function choose(index) {
@@ -166,12 +223,11 @@
     }
 
     function accept(index) {
-      var tag = options[index];
       var start = current.start;
       var end = textarea.selectionEnd;
-      // One space after the tag, unless one is already there: then the caret goes past it.
+      // One space after the name, unless one is already there: then the caret goes past it.
       var spaced = /\s/.test(textarea.value.charAt(end));
-      var text = "#" + tag.name + (spaced ? "" : " ");
+      var text = current.source.text(options[index]) + (spaced ? "" : " ");
       close();
       textarea.focus();
       textarea.setSelectionRange(start, end);
@@ -185,10 +241,10 @@
       close(); // insertText fired "input"; nothing is half-typed any more
     }
 
-    function fetchTags(partial, key) {
+    function fetchRows(partial, key) {
       if (request) request.abort();
       var controller = new AbortController();
-      var url = new URL(ENDPOINT);
+      var url = new URL(partial.source.endpoint);
       url.searchParams.set("q", partial.typed);
       url.searchParams.set("limit", String(LIMIT));
       request = controller;
@@ -202,7 +258,7 @@
           return response.json();
         })
         .then(function (body) {
-          cache.set(key, body.data);
+          partial.source.cache.set(key, body.data);
           if (request === controller) {
             request = null;
             show(partial, body.data);
@@ -215,13 +271,21 @@
     }
 
     function update() {
-      var partial = dismissed ? null : partialTag(textarea);
+      var partial = dismissed ? null : partialName(textarea);
       if (!partial) {
         close();
         return;
       }
-      if (current && current.start === partial.start && current.typed === partial.typed) return;
+      if (
+        current &&
+        current.source === partial.source &&
+        current.start === partial.start &&
+        current.typed === partial.typed
+      ) {
+        return;
+      }
       var key = cacheKey(partial.typed);
+      var cache = partial.source.cache;
       clearTimeout(timer);
       if (cache.has(key)) {
         if (request) request.abort();
@@ -231,7 +295,7 @@
       }
       // Wait for a pause in typing before asking; a request for older letters is dropped.
       timer = setTimeout(function () {
-        fetchTags(partial, key);
+        fetchRows(partial, key);
       }, DELAY_MS);
     }
 

@@ -1,14 +1,20 @@
-"""A discussion's page, and the comment actions: permalink, reply, edit, history, delete."""
+"""A discussion's page, and the comment actions: permalink, reply, edit, history, delete; and
+the preview of a comment being written."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from contextlib import suppress
+from typing import Any
 
-from talk import policy
-from talk.errors import NotFound
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from limits import parse
+
+from talk import markdown, policy
+from talk.errors import NotFound, TalkError
+from talk.extensions import limiter
 from talk.forms import CommentForm, EditCommentForm
-from talk.models import Comment, Discussion
-from talk.services import discussions, listing, reading
+from talk.models import Board, Comment, Discussion
+from talk.services import composing, discussions, listing, projects, reading
 from talk.services.projects import staff_labels
 from talk.web.common import (
     ResponseLike,
@@ -35,14 +41,74 @@ def comment_url(comment: Comment) -> str:
     )
 
 
-def quote(body: str) -> str:
-    """``body`` as a Markdown quote, to answer below it."""
-    return "\n".join(f"> {line}" if line.strip() else ">" for line in body.splitlines()) + "\n\n"
+def quote(comment: Comment) -> str:
+    """The start of ``comment`` as a Markdown quotation linked to it, to answer below it."""
+    url = url_for("discussions.comment", comment_id=comment.id)
+    return markdown.quotation(comment.author.display_name, url, comment.body_html)
+
+
+PREVIEWS = parse("60 per minute")  # per writer: a preview button pressed, never typing
+
+
+class TooManyPreviews(TalkError):
+    """Over :data:`PREVIEWS`: shown beside the form, whose text is kept."""
+
+    status = 429
+    code = "too_many_requests"
+
+
+def preview_html(user: Any, board: Board, body: str) -> str:
+    """A comment's preview for ``user``, at most :data:`PREVIEWS` a minute (429 beyond)."""
+    try:
+        writer = str(user.id) if user.is_authenticated else request.remote_addr or ""
+        allowed = limiter().limiter.hit(PREVIEWS, "talk-preview", writer)
+    except Exception:  # the counter's storage is down: preview anyway, as login throttling does
+        current_app.logger.exception("Preview rate limit skipped: its storage failed")
+        allowed = True
+    if not allowed:
+        raise TooManyPreviews("Too many previews in a minute; wait a moment and try again.")
+    return composing.preview(user, board, body)
+
+
+@bp.route("/projects/<slug>/preview", methods=["POST"])
+def preview(slug: str) -> ResponseLike:
+    """The sanitised HTML of the posted ``body``, as a comment on board ``?board=`` (the items
+    board without one) would show it: for the Preview button's script (without script, the
+    forms re-render with the preview)."""
+    user = viewer()
+    project = projects.get_project(slug)
+    board_id = int_arg("board")
+    if board_id is None:
+        board = reading.board(user, policy.items_board(project).id, conceal=True)
+    else:
+        board = reading.board(user, board_id, project=project, conceal=True)
+    return preview_html(user, board, request.form.get("body", ""))
+
+
+def _answering(discussion: Discussion, comment_id: int | None) -> Comment | None:
+    """The comment a reply answers, when it is one of this discussion's."""
+    if comment_id is None:
+        return None
+    comment = discussions.get_comment(comment_id)
+    if comment.discussion_id != discussion.id:
+        raise NotFound(f"No comment {comment_id} in this discussion.")
+    return comment
 
 
 def _render(
-    discussion: Discussion, form: CommentForm, status: int, problems: list[str]
+    discussion: Discussion,
+    form: CommentForm,
+    status: int,
+    problems: list[str],
+    *,
+    preview: str | None = None,
+    quoting: bool = False,
 ) -> ResponseLike:
+    answering = None
+    # A refused reply_to is named beside the form; one of another discussion, when posting.
+    with suppress(NotFound):
+        if not form.reply_to.errors:
+            answering = _answering(discussion, form.reply_to.data)
     page = listing.discussion_comments(discussion, cursor=cursor_arg(), limit=page_size())
     labels = staff_labels(discussion.project, {c.author_id for c in page.rows})
     on_page = {c.id for c in page.rows}
@@ -55,6 +121,9 @@ def _render(
         on_page=on_page,
         form=form,
         problems=problems,
+        answering=answering,
+        preview=preview,
+        quoting=quoting,
     ), status
 
 
@@ -65,15 +134,19 @@ def show(discussion_id: int) -> ResponseLike:
     discussion = reading.discussion(user, discussion_id, conceal=False)
     form = CommentForm()
     if request.method == "GET":
-        answered = int_arg("reply_to")
-        if answered is not None:
-            earlier = discussions.get_comment(answered)
-            if earlier.discussion_id != discussion.id:
-                raise NotFound(f"No comment {answered} in this discussion.")
+        earlier = _answering(discussion, int_arg("reply_to"))
+        if earlier is not None:
             form.reply_to.data = earlier.id
             if earlier.is_visible:
-                form.body.data = quote(earlier.body)
-        return _render(discussion, form, 200, [])
+                form.body.data = quote(earlier)
+        return _render(discussion, form, 200, [], quoting=earlier is not None)
+    if "preview" in request.form:
+        if not form.validate():
+            return _render(discussion, form, 422, [])
+        shown = submit_form(
+            form, lambda: preview_html(user, discussion.board, form.body.data or "")
+        )
+        return _render(discussion, form, shown.status, shown.problems, preview=shown.result)
     policy.require(user, "discussion.reply", discussion)
     if not form.validate():
         return _render(discussion, form, 422, [])
@@ -85,7 +158,7 @@ def show(discussion_id: int) -> ResponseLike:
     outcome = submit_form(form, reply)
     if outcome.refused:
         return _render(discussion, form, outcome.status, outcome.problems)
-    flash("Your reply is posted.", "success")
+    flash("Your reply was posted.", "success")
     return redirect(comment_url(outcome.value))
 
 
@@ -102,11 +175,15 @@ def edit_comment(comment_id: int) -> ResponseLike:
     user = viewer()
     policy.require(user, "comment.edit", comment)
     form = EditCommentForm()
-    status, problems = 200, []
+    status, problems, shown = 200, [], None
     if not form.is_submitted():
         form.body.data = comment.body
     elif not form.validate():
         status = 422
+    elif "preview" in request.form:
+        board = comment.discussion.board
+        seen = submit_form(form, lambda: preview_html(user, board, form.body.data or ""))
+        status, problems, shown = seen.status, seen.problems, seen.result
     else:
         outcome = submit_form(
             form, lambda: discussions.edit_comment(user, comment, form.body.data or "")
@@ -122,6 +199,7 @@ def edit_comment(comment_id: int) -> ResponseLike:
         project=comment.discussion.project,
         form=form,
         problems=problems,
+        preview=shown,
     ), status
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from talk import policy
 from talk.errors import NotFound
@@ -17,6 +17,7 @@ from talk.web.common import (
     submit_form,
     viewer,
 )
+from talk.web.discussions import preview_html
 
 bp = Blueprint("projects", __name__)
 add_error_handlers(bp)
@@ -114,8 +115,11 @@ def _discussion_form(
 ) -> ResponseLike:
     """Show the new-discussion form, or start the discussion and go to it."""
     form = DiscussionForm()
-    status, problems = 200, []
-    if form.validate_on_submit():
+    status, problems, preview = 200, [], None
+    if form.validate_on_submit() and "preview" in request.form:
+        shown = submit_form(form, lambda: preview_html(viewer(), board, form.body.data or ""))
+        status, problems, preview = shown.status, shown.problems, shown.result
+    elif form.validate_on_submit():
         outcome = submit_form(
             form,
             lambda: discussions.start_discussion(
@@ -123,6 +127,7 @@ def _discussion_form(
             ),
         )
         if not outcome.refused:
+            flash("Your discussion was started.", "success")
             return redirect(url_for("discussions.show", discussion_id=outcome.value.id))
         status, problems = outcome.status, outcome.problems
     elif form.is_submitted():
@@ -135,6 +140,7 @@ def _discussion_form(
         form=form,
         problems=problems,
         action=action,
+        preview=preview,
     ), status
 
 

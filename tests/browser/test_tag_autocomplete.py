@@ -126,7 +126,7 @@ def test_volunteer_picks_a_suggested_tag_with_the_keyboard(page, thread):
     assert box.evaluate("box => box === document.activeElement")
 
     page.get_by_role("button", name="Post reply").click()
-    page.get_by_text("Your reply is posted.").wait_for()
+    page.get_by_text("Your reply was posted.").wait_for()
     reply = page.locator("article", has_text="roses")
     tag = reply.get_by_role("link", name="#églantier")
     assert tag.get_attribute("href").endswith(f"/tags/{quote('églantier')}")

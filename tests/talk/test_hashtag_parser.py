@@ -147,7 +147,7 @@ def tags(markdown: str) -> tuple[str, ...]:
         # in headings, lists, quotes, tables, emphasis
         ("## About #herbaria", ("herbaria",)),
         ("- #one\n- #two", ("one", "two")),
-        ("> #quoted", ("quoted",)),
+        ("> #quoted", ()),  # a quotation's tags are the quoted writer's (test_quotations)
         ("| h1 | h2 |\n|----|----|\n| #cell | x |", ("cell",)),
         ("_#em_ ~~#struck~~", ("em", "struck")),
     ],
@@ -190,6 +190,29 @@ def test_text_around_a_link_still_counts():
     # next to a link, the link's text is what a reader sees: [see](…)#tag reads "see#tag"
     assert tags("[see](https://example.org)#tag") == ()
     assert tags("[see](https://example.org)(#tag)") == ("tag",)
+
+
+@pytest.mark.parametrize(
+    ("markdown", "own", "in_quotes"),
+    [
+        ("> #quoted @bob @team ^K1", ((), (), (), ("K1",)), (("quoted",), ("bob",), ("team",), ())),
+        ("> > #deeper\n\n#mine", (("mine",), (), (), ()), (("deeper",), (), (), ())),
+        ("> #both\n\n#both @bob\n> @bob", (("both",), ("bob",), (), ()), None),
+        (
+            "- > #in-a-list-quote\n- #listed",
+            (("listed",), (), (), ()),
+            (("in-a-list-quote",), (), (), ()),
+        ),
+        ("> quote\n\nafter #mine", (("mine",), (), (), ()), None),
+        ("> quote\nlazy #continuation", ((), (), (), ()), (("continuation",), (), (), ())),
+    ],
+)
+def test_quotations_hold_the_quoted_writer_s_tags_and_mentions(markdown, own, in_quotes):
+    """Everything inside a blockquote is set apart, whoever wrote it: a quotation of a comment
+    or of the record alike (write a tag outside the quotation to use it)."""
+    found = parse(markdown)
+    assert (found.hashtags, found.mentions, found.group_mentions, found.item_refs) == own
+    assert found.quoted == (Found(*in_quotes) if in_quotes else None)
 
 
 # --- hashtags: normalisation -----------------------------------------------------------------
@@ -596,10 +619,15 @@ def test_render_links_exactly_what_parse_finds(text):
         assert all(href.startswith(prefix) for href in hrefs)
         return {unquote(href.removeprefix(prefix)) for href in hrefs}
 
-    assert linked("hashtag", "/p/demo/tags/") == set(found.hashtags)
-    assert linked("mention", "/users/") == set(found.mentions)
-    assert linked("mention mention-group", "/p/demo/groups/") == set(found.group_mentions)
+    quoted = found.quoted or Found((), (), (), ())
+    assert linked("hashtag", "/p/demo/tags/") == {*found.hashtags, *quoted.hashtags}
+    assert linked("mention", "/users/") == {*found.mentions, *quoted.mentions}
+    assert linked("mention mention-group", "/p/demo/groups/") == {
+        *found.group_mentions,
+        *quoted.group_mentions,
+    }
     assert linked("item-card", "/p/demo/items/") == set(found.item_refs)
+    assert not quoted.item_refs
 
 
 URLS = st.sampled_from(

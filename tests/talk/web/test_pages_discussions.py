@@ -78,10 +78,11 @@ def test_volunteer_reply_link_prefills_a_quote(client, thread):
     login(client, "vol")
     page = client.get(f"/discussions/{discussion.id}")
     reply_links = [a["href"] for a in outline(page).find("a") if "reply_to=" in a.get("href", "")]
-    assert f"/discussions/{discussion.id}?reply_to={answer.id}#reply" in reply_links
+    assert f"/discussions/{discussion.id}?reply_to={answer.id}#body" in reply_links
     values = form_values(client.get(f"/discussions/{discussion.id}?reply_to={answer.id}"))
     assert values["reply_to"] == str(answer.id)
-    assert values["body"] == "> A fern.\n\n"
+    quoted = f"> **Erin Expert** [wrote](/comments/{answer.id}):\n> A fern.\n\n"
+    assert values["body"] == quoted
 
 
 def test_reply_to_a_comment_of_another_discussion_is_refused(app, client, make, thread):
@@ -296,8 +297,9 @@ class Executable(HTMLParser):
         self.found = []
 
     def handle_starttag(self, tag, attrs):
-        if tag == "script" and attrs == [("src", "/static/autocomplete.js"), ("defer", None)]:
-            return  # Talk's own script (templates/base.html), not something a writer put there
+        own = {"/static/autocomplete.js", "/static/compose.js"}
+        if tag == "script" and attrs in ([("src", src), ("defer", None)] for src in own):
+            return  # Talk's own scripts (templates/base.html), not something a writer put there
         if tag in {"script", "iframe", "object", "embed", "style"}:
             self.found.append(tag)
         for name, value in attrs:

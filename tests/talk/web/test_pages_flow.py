@@ -62,7 +62,8 @@ def test_register_login_start_an_item_discussion_and_get_a_reply(app, make):
     reply_page = bob.get(f"{discussion_url}?reply_to={first_id}")
     values = form_values(reply_page)
     assert values["reply_to"] == str(first_id)
-    assert values["body"].startswith("> The leaves look *odd*.")
+    quoted = f"> **Ada L.** [wrote](/comments/{first_id}):\n> The leaves look odd.\n\n"
+    assert values["body"] == quoted
     replied = submit(
         bob,
         reply_page.request.full_path,

@@ -1,4 +1,4 @@
-"""Fixtures for page tests."""
+"""Fixtures shared by the page and API tests."""
 
 from __future__ import annotations
 
