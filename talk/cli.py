@@ -141,18 +141,41 @@ def create_user_command(
 @cli.command("create-token")
 @click.argument("username")
 @click.option("--name", default="", help="What the token is for (e.g. the script using it).")
+@click.option(
+    "--project",
+    "project_slug",
+    help="Limit the token to this project (slug): it acts only there, and reads elsewhere as "
+    "an anonymous visitor.",
+)
+@click.option(
+    "--expires-days",
+    type=click.IntRange(1, 3650),
+    help="Days until the token stops working (default: never).",
+)
 @with_appcontext
 @operator_errors
 @writing()
-def create_token_command(username: str, name: str) -> None:
+def create_token_command(
+    username: str, name: str, project_slug: str | None, expires_days: int | None
+) -> None:
     """Make an API token for USERNAME; the token is printed once, as the last line."""
-    from talk.services import accounts
+    from talk.services import accounts, tokens
 
     user = accounts.get_user(username)
-    token = accounts.create_token(user, name)
+    issued = tokens.issue_token(
+        policy.OPERATOR,
+        user,
+        name=name,
+        project=tokens.scope_project(project_slug),
+        expires_days=expires_days,
+    )
     db.session.commit()
-    click.echo(f"API token for {user.username}. It is shown only this once; keep it secret:")
-    click.echo(token)
+    limits = [f"project {issued.token.project.slug}"] if issued.token.project else []
+    if issued.token.expires_at:
+        limits.append(f"expires {issued.token.expires_at:%Y-%m-%d %H:%M} UTC")
+    about = f" ({'; '.join(limits)})" if limits else ""
+    click.echo(f"API token for {user.username}{about}. It is shown only this once; keep it secret:")
+    click.echo(issued.secret)
 
 
 @cli.command("create-project")

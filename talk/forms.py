@@ -13,9 +13,11 @@ from wtforms import (
     EmailField,
     IntegerField,
     PasswordField,
+    SelectField,
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in 3.3
 from wtforms.validators import DataRequired, EqualTo, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
@@ -83,6 +85,28 @@ class LoginForm(FlaskForm):
         render_kw={"autocomplete": "current-password"},
     )
     remember = BooleanField("Remember me on this device")
+
+
+EXPIRY_CHOICES = ((7, "In 7 days"), (30, "In 30 days"), (90, "In 90 days"), (365, "In a year"))
+
+
+class TokenForm(FlaskForm):
+    """Make an API token on the settings page (the services check the project and expiry)."""
+
+    name = StringField("What is it for? (optional)", validators=[no_nul])
+    project = StringField(
+        "Only for the project (optional)",
+        validators=[no_nul],
+        render_kw={"autocapitalize": "none", "spellcheck": "false"},
+    )
+    expires_days = SelectField(
+        "Stops working",
+        choices=[
+            SelectChoice("", "Never"),
+            *(SelectChoice(str(days), label) for days, label in EXPIRY_CHOICES),
+        ],
+        default="90",
+    )
 
 
 class DiscussionForm(FlaskForm):

@@ -13,15 +13,24 @@ Other packages extend the policy without the core importing them: they add named
 declared ``read=True`` (a suspension, a locked discussion, a read-only project), and register
 **content checks** (:func:`register_content_check`) run wherever user text enters Talk.
 Commands and the worker act as :data:`OPERATOR`, never as ``None``.
+
+**Project-scoped API tokens.** A request made with a token limited to one project
+(:func:`limit_to_project`) keeps its user's rights in that project only. Everywhere else every
+rule is answered as for an anonymous visitor when it is about reading (public boards stay
+readable, restricted ones are hidden as from anyone), and refused with a 403 naming the scope
+when it is about acting, or about the site or an account rather than a project (creating
+projects, managing tokens).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, TypeAlias
 
 from flask import g, has_app_context
+from flask_login import AnonymousUserMixin
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
 
 from talk.errors import NotAuthenticated, PermissionDenied
@@ -80,6 +89,50 @@ Actor: TypeAlias = User | Operator
 
 def is_operator(actor: Any) -> bool:
     return isinstance(actor, Operator)
+
+
+ANONYMOUS = AnonymousUserMixin()
+
+
+@dataclass(frozen=True)
+class TokenScope:
+    """The project a request's API token is limited to, for that token's user."""
+
+    user_id: int
+    project_id: int
+    project_slug: str
+
+    @property
+    def refusal(self) -> str:
+        return f"This API token is limited to the project '{self.project_slug}'."
+
+
+def limit_to_project(user: User, project: Project) -> None:
+    """Limit ``user``'s rights to ``project`` for the rest of this request (the API calls it
+    for a project-scoped token). Only that user is limited: rules asked about others (who may
+    read a mention) are answered as usual."""
+    g.talk_token_scope = TokenScope(user.id, project.id, project.slug)
+
+
+def token_scope(user: Any) -> TokenScope | None:
+    """The scope limiting ``user`` in this request, if any."""
+    if not has_app_context():
+        return None
+    scope: TokenScope | None = g.get("talk_token_scope")
+    if scope is None or not _person(user) or user.id != scope.user_id:
+        return None
+    return scope
+
+
+def project_of(target: Any) -> Project | None:
+    """The project a rule's target belongs to; None for site-level targets (an account, an
+    address, nothing)."""
+    if isinstance(target, Project):
+        return target
+    if isinstance(target, Comment):
+        return target.discussion.project
+    project = getattr(target, "project", None)
+    return project if isinstance(project, Project) else None
 
 
 def rule(name: str, *, read: bool = False) -> Callable[[Rule], Rule]:
@@ -207,6 +260,19 @@ def _account_end_sessions(user: Any, account: User) -> bool:
     """Log an account out everywhere: its owner, site admins and the operator. (The service
     never asks about one's own sessions, so no veto can keep anyone logged in.)"""
     return _site_admin(user) or (_person(user) and user.id == account.id)
+
+
+@rule("token.create")
+def _token_create(user: Any, account: User) -> bool:
+    """Make an API token for an account: its owner, or the operator (``talk create-token``)."""
+    return is_operator(user) or (_person(user) and user.id == account.id)
+
+
+@rule("token.manage", read=True)
+def _token_manage(user: Any, account: User) -> bool:
+    """List and revoke an account's tokens: its owner alone (not even a site admin sees them).
+    Declared a read so that no veto (a suspension) can keep a token from being revoked."""
+    return _person(user) and user.id == account.id
 
 
 @rule("project.create")
@@ -381,7 +447,18 @@ def items_board(project: Project) -> Board:
 def readable_boards_filter(user: Any) -> ColumnElement[bool]:
     """The SQL twin of the ``board.read`` rule, for lists that span many boards (a profile's
     comments across every project) without loading each board. Must agree with
-    :func:`meets_level`; ``tests/talk/test_policy.py`` checks that it does for every role."""
+    :func:`meets_level`; ``tests/talk/test_policy.py`` checks that it does for every role.
+    A project-scoped token's user reads other projects' boards as an anonymous visitor."""
+    scope = token_scope(user)
+    if scope is not None:
+        return or_(
+            and_(Board.project_id == scope.project_id, _readable_boards(user)),
+            _readable_boards(ANONYMOUS),
+        )
+    return _readable_boards(user)
+
+
+def _readable_boards(user: Any) -> ColumnElement[bool]:
     if _site_admin(user):
         return true()
     if not _authenticated(user):
@@ -411,6 +488,13 @@ def _decide(user: Any, action: str, target: Any) -> tuple[bool, str | None]:
         check = _RULES[action]
     except KeyError:
         raise KeyError(f"no permission rule named {action!r}") from None
+    scope = token_scope(user)
+    if scope is not None:
+        project = project_of(target)
+        if project is None or (project.id != scope.project_id and action not in _READ_RULES):
+            return False, scope.refusal
+        if project.id != scope.project_id:
+            user = ANONYMOUS
     if not check(user, target):
         return False, None
     if action not in _READ_RULES:

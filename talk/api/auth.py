@@ -3,9 +3,10 @@
 Two ways in:
 
 - ``Authorization: Bearer <token>`` — the crowdsourcing platform and scripts. The token's user
-  becomes the request's user; no CSRF check (a browser never sends this header on its own, so a
-  forged cross-site request cannot carry it) and no session: nothing touches ``flask.session``,
-  so the response sets no cookie.
+  becomes the request's user (limited to its project when it has one:
+  :func:`talk.policy.limit_to_project`); an unknown or expired token is a 401. No CSRF check (a
+  browser never sends this header on its own, so a forged cross-site request cannot carry it)
+  and no session: nothing touches ``flask.session``, so the response sets no cookie.
 - the browser session (Flask-Login's cookie) — the pages' own JavaScript. A browser *does* send
   the cookie with forged cross-site requests, so every unsafe method must carry the page's CSRF
   token in ``X-CSRFToken``. The API blueprints are exempt from the global ``CSRFProtect``, which
@@ -24,10 +25,11 @@ from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
+from talk import policy
 from talk.api.errors import CsrfFailed, InvalidToken, UnsupportedMediaType
 from talk.errors import InvalidInput, NotAuthenticated
 from talk.models import User
-from talk.services import accounts
+from talk.services import tokens
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -41,10 +43,13 @@ def _user_from_bearer(header: str) -> User:
         raise InvalidToken(
             "Send 'Authorization: Bearer <token>' with a token made by 'talk create-token'."
         )
-    user = accounts.user_for_token(token)
-    if user is None:
-        raise InvalidToken("The API token is not valid.")
-    return user
+    try:
+        api_token = tokens.authenticate_token(token)
+    except tokens.TokenRefused as exc:
+        raise InvalidToken(exc.message) from exc
+    if api_token.project is not None:
+        policy.limit_to_project(api_token.user, api_token.project)
+    return api_token.user
 
 
 def check_request() -> None:

@@ -1,13 +1,15 @@
-"""Public user profiles."""
+"""Public user profiles, and the caller's own API tokens."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask.views import MethodView
 
-from talk.api import auth, base, schemas
-from talk.services import accounts, listing
+from talk.api import auth, base, schemas, token_schemas
+from talk.services import accounts, listing, tokens
 
-blp = base.api_blueprint("api_users", "Public user profiles.")
+blp = base.api_blueprint("api_users", "Public user profiles, and the caller's own API tokens.")
 
 
 @blp.route("/users/<username>")
@@ -17,3 +19,32 @@ class UserProfile(MethodView):
         """A user's public profile (never their email address); `comment_count` counts the
         comments the caller may read."""
         return listing.user_as_seen(auth.viewer(), accounts.get_user(username))
+
+
+@blp.route("/me/tokens")
+class MyTokens(MethodView):
+    @blp.response(200, token_schemas.TokenListSchema)
+    def get(self) -> dict[str, Any]:
+        """The caller's API tokens, newest first (never their secrets). Nobody else's: there
+        is no way to list another account's tokens."""
+        return {"rows": tokens.user_tokens(auth.viewer(), auth.viewer())}
+
+    @blp.arguments(token_schemas.TokenCreateSchema)
+    @blp.response(201, token_schemas.NewTokenSchema)
+    def post(self, body: dict[str, Any]) -> tokens.IssuedToken:
+        """Make a token for the caller; its secret is in this answer only."""
+        return tokens.issue_token(
+            auth.actor(),
+            auth.actor(),
+            name=body["name"],
+            project=tokens.scope_project(body["project"]),
+            expires_days=body["expires_days"],
+        )
+
+
+@blp.route(f"/me/tokens/<{base.ID}:token_id>")
+class MyToken(MethodView):
+    @blp.response(204)
+    def delete(self, token_id: int) -> None:
+        """Revoke one of the caller's tokens (404 for any id that is not theirs)."""
+        tokens.revoke_token(auth.actor(), auth.actor(), token_id)

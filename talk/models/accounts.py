@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String
@@ -12,6 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from talk.extensions import Model
 from talk.limits import MAX_DISPLAY_NAME, MAX_EMAIL, MAX_TOKEN_NAME, MAX_USERNAME
 from talk.models._types import UTCDateTime
+
+if TYPE_CHECKING:
+    from talk.models.projects import Project
 
 
 def new_session_token() -> str:
@@ -26,10 +30,22 @@ class User(UserMixin, Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(MAX_USERNAME))
-    # Lower-cased copy: usernames are unique regardless of case, and look-ups ignore case.
+    # NFKC + casefold copy (``accounts.identity_key``): usernames are unique on it, and
+    # look-ups use it, so a fullwidth 'jsmith', 'JSMITH' and 'jsmith' are one account.
     username_key: Mapped[str] = mapped_column(String(MAX_USERNAME), unique=True)
+    # The username's confusable skeleton (``accounts.username_skeleton``): a new username
+    # whose skeleton an account already has ('jsrnith' beside 'jsmith') is refused. Not
+    # unique: accounts from before migration 0008 may share one.
+    username_skeleton: Mapped[str] = mapped_column(
+        String(4 * MAX_USERNAME), index=True, server_default=""
+    )
     display_name: Mapped[str] = mapped_column(String(MAX_DISPLAY_NAME))
     email: Mapped[str] = mapped_column(String(MAX_EMAIL), unique=True)
+    # NFKC + casefold copy of the address: unique, and what logins and registration compare.
+    # (A unique index, which migration 0008 adds without rebuilding the table.)
+    email_key: Mapped[str] = mapped_column(
+        String(4 * MAX_EMAIL), unique=True, index=True, server_default=""
+    )
     password_hash: Mapped[str] = mapped_column(String(255))
     is_site_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -52,7 +68,10 @@ class User(UserMixin, Model):
 
 
 class ApiToken(Model):
-    """A bearer token; only its SHA-256 is stored, so a leaked database leaks no tokens."""
+    """A bearer token; only its SHA-256 is stored, so a leaked database leaks no tokens.
+
+    ``expires_at`` (optional) ends it; ``project_id`` (optional) limits it to one project
+    (``talk.policy``: it acts only there and reads elsewhere as an anonymous visitor)."""
 
     __tablename__ = "api_tokens"
 
@@ -62,5 +81,10 @@ class ApiToken(Model):
     name: Mapped[str] = mapped_column(String(MAX_TOKEN_NAME), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), nullable=True, index=True
+    )
 
     user: Mapped[User] = relationship(back_populates="tokens")
+    project: Mapped[Project | None] = relationship()

@@ -1,31 +1,113 @@
-"""Accounts: registration, passwords, login sessions, API tokens."""
+"""Accounts: registration (with normalised, unconfusable usernames), passwords, login sessions."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from functools import cache
 from typing import Any
 
+from confusable_homoglyphs import confusables
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from talk import policy, signals
 from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from talk.extensions import db
-from talk.limits import MAX_DISPLAY_NAME, MAX_ID, MAX_TOKEN_NAME, MAX_USERNAME
-from talk.models import ApiToken, User
+from talk.limits import MAX_DISPLAY_NAME, MAX_ID, MAX_USERNAME
+from talk.models import MENTION_GROUPS, ROLES, User
 from talk.models.accounts import new_session_token
+from talk.services import tokens
 from talk.services.validation import clean_text, conflict_on_duplicate
 
 USERNAME_RE = re.compile(rf"^[A-Za-z0-9_][A-Za-z0-9_.-]{{1,{MAX_USERNAME - 2}}}[A-Za-z0-9_]$")
 MIN_PASSWORD_LENGTH = 8
-TOKEN_PREFIX = "talk_"  # noqa: S105 (a prefix, not a secret)
+
+
+#: Names nobody may register: the ``@group`` mentions, the project roles' plurals (how a group
+#: would be named), and names that read as the site speaking. Names too similar to these
+#: (``username_skeleton``) are refused too. Singular roles (``expert``, ``moderator``) stay
+#: free: they are ordinary words, and a group mention is always plural.
+RESERVED_USERNAMES = frozenset(
+    {
+        *MENTION_GROUPS,
+        *(f"{role}s" for role in ROLES),
+        *("admin", "administrator", "talk", "staff", "support", "system", "operator"),
+        *("everyone", "all", "here", "anonymous", "security", "postmaster", "api"),
+    }
+)
+TOO_SIMILAR = "Too similar to an existing username."
+FIELD_NAMES = {
+    "username": "Username",
+    "display_name": "Display name",
+    "email": "Email address",
+    "password": "Password",
+}
+
+
+def identity_key(text: str) -> str:
+    """What usernames and email addresses are compared and kept unique by: NFKC and case
+    folding, so 'Ｊsmith', 'JSMITH' and 'jsmith' (or 'STRASSE@x' and 'straße@x') are one."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+
+
+@cache
+def _confusable_tables() -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
+    """From confusable_homoglyphs' Unicode data: each character's stand-in (the smallest of the
+    characters it can be mistaken for, through any chain of look-alikes), and look-alike
+    sequences ('rn' for 'm') with the character they pass for, longest first."""
+    parent: dict[str, str] = {}
+
+    def root(ch: str) -> str:
+        while parent.get(ch, ch) != ch:
+            ch = parent[ch]
+        return ch
+
+    def join(a: str, b: str) -> None:
+        a, b = root(a), root(b)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+
+    sequences: dict[str, str] = {}
+    for character, homoglyphs in confusables.confusables_data.items():
+        for homoglyph in homoglyphs:
+            single, other = character, homoglyph["c"].replace("\u200e", "")
+            if len(single) > 1 and len(other) == 1:
+                single, other = other, single
+            if len(single) == 1 and len(other) == 1:
+                join(single, other)
+            elif len(single) == 1 and len(other) > 1:
+                # Characters passing for the same sequence pass for each other.
+                join(sequences.setdefault(other, single), single)
+    stand_ins = {ch: root(ch) for ch in parent}
+    ordered = tuple(
+        (sequence, root(character))
+        for sequence, character in sorted(sequences.items(), key=lambda pair: -len(pair[0]))
+    )
+    return stand_ins, ordered
+
+
+def username_skeleton(username: str) -> str:
+    """A form two usernames share when they can be mistaken for each other ('Alice', 'AIice',
+    'A1ice'; 'jsmith', 'jsrnith'): Unicode TR39's idea of a skeleton, with the confusables
+    data of the ``confusable_homoglyphs`` library. For comparing only, never for showing."""
+    stand_ins, sequences = _confusable_tables()
+    text = unicodedata.normalize("NFKC", username)
+    for sequence, character in sequences:
+        if sequence in text:
+            text = text.replace(sequence, character)
+    text = "".join(stand_ins.get(ch, ch) for ch in text).casefold()
+    return "".join(stand_ins.get(ch, ch) for ch in text)
+
+
+@cache
+def _reserved_skeletons() -> frozenset[str]:
+    return frozenset(username_skeleton(name) for name in RESERVED_USERNAMES)
 
 
 def normalise_email(email: str) -> str:
@@ -33,6 +115,64 @@ def normalise_email(email: str) -> str:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
         raise InvalidInput(f"Email address is not valid: {exc}", {"email": [str(exc)]}) from exc
+
+
+def username_problems(username: str) -> list[str]:
+    """What is wrong with ``username`` (NFKC-normalised) as a new account's: its form, a
+    reserved name, an account already using it or one it could be mistaken for."""
+    if "\x00" in username:
+        return ["Contains a NUL byte."]
+    if not username:
+        return ["Must not be blank."]
+    if not USERNAME_RE.match(username):
+        return [f"Use 3–{MAX_USERNAME} letters, digits, '_', '.' or '-' (not at either end)."]
+    key = identity_key(username)
+    if key in RESERVED_USERNAMES:
+        return ["That name is reserved; choose another."]
+    if db.session.scalar(select(User.id).where(User.username_key == key)):
+        return ["Already taken."]
+    skeleton = username_skeleton(username)
+    if skeleton in _reserved_skeletons():
+        return ["Too similar to a reserved name; choose another."]
+    if db.session.scalar(select(User.id).where(User.username_skeleton == skeleton).limit(1)):
+        return [TOO_SIMILAR]
+    return []
+
+
+def registration_problems(
+    username: str, email: str, password: str, display_name: str | None = None
+) -> dict[str, list[str]]:
+    """Every problem with a registration at once, by field, without writing anything; the
+    page shows them all beside their fields. An address already registered is not among them:
+    :func:`create_user` answers that on its own, once everything else is right."""
+    problems: dict[str, list[str]] = {}
+    if found := username_problems(unicodedata.normalize("NFKC", username.strip())):
+        problems["username"] = found
+    try:
+        clean_text(display_name or "", "display_name", max_length=MAX_DISPLAY_NAME, required=False)
+    except InvalidInput as exc:
+        problems.update(exc.fields)
+    try:
+        normalise_email(email)
+    except InvalidInput as exc:
+        problems.update(exc.fields)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems["password"] = [f"Use at least {MIN_PASSWORD_LENGTH} characters."]
+    elif "\x00" in password:
+        problems["password"] = ["Contains a NUL byte."]
+    return problems
+
+
+def _refuse(problems: dict[str, list[str]]) -> None:
+    """Raise one error naming every problem: a conflict when the username is taken and that is
+    all, else invalid input."""
+    if problems == {"username": ["Already taken."]}:
+        raise Conflict("That username is taken.", problems)
+    count = sum(len(messages) for messages in problems.values())
+    if count == 1:
+        (name,) = problems
+        raise InvalidInput(f"{FIELD_NAMES[name]} is not valid.", problems)
+    raise InvalidInput(f"There are {count} problems with the registration.", problems)
 
 
 def create_user(
@@ -44,45 +184,33 @@ def create_user(
     display_name: str | None = None,
     site_admin: bool = False,
 ) -> User:
-    """Register an account; username and email must be unused (ignoring case).
+    """Register an account; username and email must be unused (compared by
+    :func:`identity_key`), the username neither reserved nor confusable with another.
 
     ``actor`` is whoever registers it: the visitor signing up (anonymous), a site admin or the
     operator; only a site admin or the operator makes a site admin. The rule
     ``account.register`` is asked about the (normalised) address, so a veto may refuse sign-ups
-    or an address."""
+    or an address. Every problem of the input is reported at once
+    (:func:`registration_problems`)."""
+    if problems := registration_problems(username, email, password, display_name):
+        _refuse(problems)
     email = normalise_email(email)
     policy.require(actor, "account.register", email)
     if site_admin and not policy.may(actor, "account.make_site_admin", email):
         reason = policy.refusal(actor, "account.make_site_admin", email)
         raise PermissionDenied(reason or "Only a site admin can make a site admin.")
-    username = clean_text(username, "username", max_length=MAX_USERNAME)
-    if not USERNAME_RE.match(username):
-        raise InvalidInput(
-            "Username is not valid.",
-            {
-                "username": [
-                    f"Use 3–{MAX_USERNAME} letters, digits, '_', '.' or '-' (not at either end)."
-                ]
-            },
-        )
+    username = unicodedata.normalize("NFKC", username.strip())
     display_name = clean_text(display_name or username, "display_name", max_length=MAX_DISPLAY_NAME)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            "Password is too short.",
-            {"password": [f"Use at least {MIN_PASSWORD_LENGTH} characters."]},
-        )
-    if "\x00" in password:
-        raise InvalidInput("Password contains a NUL byte.", {"password": ["Contains a NUL byte."]})
     policy.check_content(actor, "registration", email, f"{username}\n{display_name}")
-    if db.session.scalar(select(User.id).where(User.username_key == username.lower())):
-        raise Conflict("That username is taken.", {"username": ["Already taken."]})
-    if db.session.scalar(select(User.id).where(User.email == email)):
+    if db.session.scalar(select(User.id).where(User.email_key == identity_key(email))):
         raise Conflict("That email address is already registered.", {"email": ["Already used."]})
     user = User(
         username=username,
-        username_key=username.lower(),
+        username_key=identity_key(username),
+        username_skeleton=username_skeleton(username),
         display_name=display_name,
         email=email,
+        email_key=identity_key(email),
         password_hash=generate_password_hash(password, method=_password_method()),
         is_site_admin=site_admin,
         created_at=utcnow(),
@@ -108,7 +236,8 @@ def get_user(username: str) -> User:
 
 
 def find_user(username: str) -> User | None:
-    return db.session.scalar(select(User).where(User.username_key == username.strip().lower()))
+    key = identity_key(username.strip())
+    return db.session.scalar(select(User).where(User.username_key == key))
 
 
 def _password_method() -> str:
@@ -128,9 +257,9 @@ def authenticate(login: str, password: str) -> User | None:
 
     One password check either way: an unknown login is checked against a stand-in hash made
     with the configured method, so its answer takes as long as a wrong password's."""
-    key = login.strip().lower()
+    key = identity_key(login.strip())
     user: User | None = db.session.scalar(
-        select(User).where((User.username_key == key) | (func.lower(User.email) == key))
+        select(User).where((User.username_key == key) | (User.email_key == key))
     )
     if user is None:
         check_password_hash(_stand_in_hash(_password_method()), password)
@@ -170,23 +299,7 @@ def end_sessions(actor: policy.Actor, user: User) -> None:
     db.session.flush()
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def create_token(user: User, name: str = "") -> str:
-    """Make an API token for ``user`` and return it; it is shown once and stored only hashed."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    name = clean_text(name, "name", max_length=MAX_TOKEN_NAME, required=False)
-    db.session.add(
-        ApiToken(user=user, token_hash=_token_hash(token), name=name, created_at=utcnow())
-    )
-    db.session.flush()
-    return token
-
-
-def user_for_token(token: str) -> User | None:
-    api_token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
-    if api_token is None:
-        return None
-    return api_token.user
+    """The operator's shorthand for :func:`talk.services.tokens.issue_token`: a new token's
+    secret, shown once and stored only hashed."""
+    return tokens.issue_token(policy.OPERATOR, user, name=name).secret

@@ -20,7 +20,12 @@ def _next_url() -> str:
 
 @bp.route("/register", methods=["GET", "POST"])
 def register() -> ResponseLike:
-    """Create an account and log straight in."""
+    """Create an account and log straight in, then go back to ``?next=`` (a path on this
+    site, kept through the form like login's).
+
+    Every problem is shown at once: the form's own (a missing field, passwords that differ)
+    and the services' (username taken, reserved or too similar, address, password length),
+    each beside its field and all in the summary above the form."""
     form = RegisterForm()
     status, problems = 200, []
     if form.validate_on_submit():
@@ -41,6 +46,16 @@ def register() -> ResponseLike:
             return redirect(_next_url())
         status, problems = outcome.status, outcome.problems
     elif form.is_submitted():
+        # The form's own problems, and beside them every one the service would find.
+        found = accounts.registration_problems(
+            form.username.data or "",
+            form.email.data or "",
+            form.password.data or "",
+            form.display_name.data or None,
+        )
+        for name, messages in found.items():
+            if not form[name].errors:
+                form[name].errors = messages
         status = 422
     return render_template(
         "auth/register.html", form=form, problems=problems, next=safe_next(request.args.get("next"))

@@ -18,7 +18,7 @@ from talk.cli import cli, gunicorn_argv
 from talk.config import markdown_table
 from talk.extensions import db
 from talk.models import Membership, Project, User
-from talk.services import accounts
+from talk.services import accounts, tokens
 from tests.conftest import TEST_PASSWORD, post_comments_at_once
 
 
@@ -91,7 +91,7 @@ def test_create_user_site_admin_and_password_prompt(app, runner):
         (["TAKEN", "--email", "new@example.org"], "That username is taken."),
         (["fresh", "--email", "Taken@example.org"], "already registered"),
         (["fresh", "--email", "not-an-email"], "Email address is not valid"),
-        (["fresh", "--email", "new@example.org", "--password", "short"], "Password is too short"),
+        (["fresh", "--email", "new@example.org", "--password", "short"], "Password is not valid"),
         (["no spaces", "--email", "new@example.org"], "Username is not valid"),
     ],
 )
@@ -124,8 +124,8 @@ def test_create_token_prints_a_working_token_last(app, runner, make):
     assert result.exit_code == 0, result.output
     token = result.stdout.strip().splitlines()[-1]
     with app.app_context():
-        owner = accounts.user_for_token(token)
-        assert owner is not None and owner.id == user.id
+        owner = tokens.authenticate_token(token).user
+        assert owner.id == user.id
         assert [t.name for t in owner.tokens] == ["nightly sync"]
 
 

@@ -62,7 +62,10 @@ def test_comment_shows_author_role_time_and_reply(client, make, thread):
     make.comment(discussion, moderator, "Agreed.")
     page = client.get(f"/discussions/{discussion.id}")
     answered = article(page, answer.id)
-    assert '<a class="author" href="/users/exp">Erin Expert</a>' in answered
+    assert (
+        '<a class="author" href="/users/exp">Erin Expert <span class="username">(@exp)</span></a>'
+        in answered
+    )
     assert '<span class="role-label">Herbarium curator</span>' in answered
     assert '<time datetime="2026-03-14T12:00:00+00:00">' in answered
     assert f'in reply to <a href="#comment-{discussion.first_comment_id}">Val Volunteer</a>' in (

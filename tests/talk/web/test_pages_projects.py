@@ -252,7 +252,7 @@ def test_profile_shows_who_and_recent_comments(app, client, make):
         make.comment(discussion, person, f"Comment {n}")
     page = client.get("/users/vol")
     html = squash(text(page))
-    assert "<h1>Val Volunteer</h1>" in html
+    assert '<h1>Val Volunteer <span class="username">@vol</span></h1>' in html
     assert "<dt>Username</dt><dd>vol</dd>" in html
     assert '<dt>Joined</dt><dd><time datetime="2026-03-14T12:00:00+00:00">' in html
     assert "<dt>Comments</dt><dd>3</dd>" in html
