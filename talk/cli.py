@@ -2,7 +2,9 @@
 
 It is a Flask CLI group, so Flask-Migrate's ``talk db upgrade`` and the commands each package adds
 to ``app.cli`` in its ``init_app`` are listed and run alongside these, the core's. Every
-command uses the database named by ``TALK_DATABASE_URL``. The operator at the terminal acts with
+command uses the database named by ``TALK_DATABASE_URL``, or else ``talk.sqlite`` in the instance
+folder (where ``talk demo`` builds the demo too), and refuses rather than create an empty one
+(:func:`require_database`). The operator at the terminal acts with
 full rights (as :data:`talk.policy.OPERATOR`), through the same services as the web pages and the
 API. A command that fails prints one clear message to stderr, exits non-zero and changes nothing:
 it commits only when it has finished. Commands that write are declared with
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +24,7 @@ from typing import Any, TypeVar
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, NoAppException, with_appcontext
+from sqlalchemy import event, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from tqdm import tqdm
 
@@ -42,7 +46,67 @@ def _create_app() -> Flask:
     except talk_config.ConfigError as exc:
         raise NoAppException(str(exc)) from exc
     check_package_commands(app)
+    _refuse_to_create_a_database(app)
     return _closed_with_command(app)
+
+
+#: Commands that may open a database that does not exist yet: they create it.
+CREATE_DATABASE = frozenset({"db", "demo"})
+
+
+def sqlite_file(app: Flask) -> Path | None:
+    """The file of ``app``'s SQLite database (None for another engine or an in-memory one)."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    if url.database.startswith("file:"):  # a SQLite URI names its own mode
+        return None
+    return Path(url.database).resolve()
+
+
+def require_database(app: Flask) -> None:
+    """Refuse, creating nothing, when the SQLite database is missing or has no tables.
+
+    SQLite makes a missing file on connecting, so a command run before ``talk demo`` or
+    ``talk db upgrade`` (or with a mistyped path) used to fail on "no such table" and leave an
+    empty database behind, which the next command then took for a real one.
+    """
+    path = sqlite_file(app)
+    if path is None:
+        return
+    if path.is_file():
+        read_only = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        try:
+            tables = read_only.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+            ).fetchone()[0]
+        finally:
+            read_only.close()
+        if tables:
+            return
+    raise click.ClickException(f"No Talk database at {path}; run `talk demo` or `talk db upgrade`.")
+
+
+def _creates_database() -> bool:
+    context = click.get_current_context(silent=True)
+    while context is not None:
+        if context.info_name in CREATE_DATABASE:
+            return True
+        context = context.parent
+    return False
+
+
+def _refuse_to_create_a_database(app: Flask) -> None:
+    """Check :func:`require_database` before a command's first connection, unless the command
+    creates the database. Checked on connecting, not on start-up, so that commands which never
+    open the database (``--help``, ``config-table``, ``routes``) run anywhere."""
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "do_connect")
+    def check(*_: Any) -> None:
+        if not _creates_database():
+            require_database(app)
 
 
 def check_package_commands(app: Flask) -> None:
@@ -293,23 +357,58 @@ def config_table_command() -> None:
         raise click.ClickException(str(exc)) from exc
 
 
-def gunicorn_argv(bind: str, workers: int) -> list[str]:
-    """The command line ``talk serve`` replaces itself with."""
+#: How long a client may take to send a request's headers (milliseconds); then its connection is
+#: closed. Reading headers costs no thread (granian reads them asynchronously), so this only
+#: bounds how long a slow or silent client keeps a connection open.
+HEADER_TIMEOUT_MS = 10_000
+
+
+def split_bind(bind: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:8000`` for IPv6) as host and port; a clear error otherwise."""
+    host, sep, port = bind.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
+        raise click.BadParameter(
+            f"{bind!r}: give HOST:PORT, e.g. 127.0.0.1:8000", param_hint="--bind"
+        )
+    return host, int(port)
+
+
+def server_argv(bind: str, workers: int, threads: int) -> list[str]:
+    """The command line ``talk serve`` replaces itself with: granian, serving the WSGI app.
+
+    granian (a Rust HTTP server) parses requests asynchronously and hands a request to one of a
+    worker's ``threads`` only once its headers have arrived, so slow clients cannot occupy the
+    threads (gunicorn's sync and gthread workers give a thread to a connection as soon as its
+    first byte arrives; a few clients trickling headers stalled every worker). Requests then run
+    in threads, as with any threaded WSGI server, which SQLite's write queue and PostgreSQL
+    both expect; see docs/deploy.md.
+    """
+    host, port = split_bind(bind)
     return [
         sys.executable,
         "-m",
-        "gunicorn",
-        "--bind",
-        bind,
+        "granian",
+        "--interface",
+        "wsgi",
+        "--factory",
+        "--host",
+        host,
+        "--port",
+        str(port),
         "--workers",
         str(workers),
-        "--access-logfile",
-        "-",
-        # gunicorn's most (its default, 4,094, is below talk.api.errors.MAX_URI_BYTES, past
-        # which the API answers 414 in its own shape; gunicorn's own 414 is an HTML page).
-        "--limit-request-line",
-        "8190",
-        "talk:create_app()",
+        "--blocking-threads",
+        str(threads),
+        # HTTP/1.1 only: behind a proxy nothing else arrives, and cleartext HTTP/2 is only a
+        # larger surface to the internet.
+        "--http",
+        "1",
+        "--http1-header-read-timeout",
+        str(HEADER_TIMEOUT_MS),
+        "--respawn-failed-workers",
+        "--access-log",
+        "talk:create_app",
     ]
 
 
@@ -318,33 +417,27 @@ def gunicorn_argv(bind: str, workers: int) -> list[str]:
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    help="gunicorn worker processes (default: TALK_SERVE_WORKERS).",
+    help="Worker processes (default: TALK_SERVE_WORKERS).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    help="Request threads per worker process (default: TALK_SERVE_THREADS).",
 )
 @with_appcontext
-def serve_command(bind: str, workers: int | None) -> None:
-    """Serve Talk in production with gunicorn."""
+def serve_command(bind: str, workers: int | None, threads: int | None) -> None:
+    """Serve Talk in production with granian (put a reverse proxy in front: docs/deploy.md)."""
     workers = workers or current_app.config["TALK_SERVE_WORKERS"]
-    argv = gunicorn_argv(bind, workers)
+    threads = threads or current_app.config["TALK_SERVE_THREADS"]
+    argv = server_argv(bind, workers, threads)
+    require_database(current_app)
     plural = "" if workers == 1 else "s"
-    click.echo(f"Starting gunicorn on {bind} with {workers} worker{plural}.", err=True)
+    click.echo(
+        f"Starting granian on {bind} with {workers} worker{plural} of {threads} threads.", err=True
+    )
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(argv[0], argv)  # noqa: S606 (our own interpreter, fixed arguments)
-
-
-def _demo_app() -> Flask:
-    """The app ``talk demo`` uses: TALK_DATABASE_URL, or else ``demo.sqlite`` (instance folder)."""
-    if os.environ.get("TALK_DATABASE_URL"):
-        return _create_app()
-    instance_path = _create_app().instance_path
-    return _closed_with_command(
-        create_app(
-            {
-                "INSTANCE_PATH": instance_path,
-                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(instance_path) / 'demo.sqlite'}",
-            }
-        )
-    )
 
 
 @cli.command("demo")
@@ -355,15 +448,16 @@ def _demo_app() -> Flask:
 def demo_command(host: str, port: int, no_serve: bool) -> None:
     """Build a demo project and serve it with the development server.
 
-    The data goes into TALK_DATABASE_URL, or when that is unset into demo.sqlite in the instance
-    folder. An existing demo project is reused.
+    The data goes into the database every command uses: TALK_DATABASE_URL, or when that is unset
+    talk.sqlite in the instance folder, so `talk create-token` and the others find it. An
+    existing demo project is reused; a database holding anything else is refused.
     """
     from flask_migrate import upgrade
     from werkzeug.serving import run_simple
 
     from talk.demo import build_demo
 
-    app = _demo_app()
+    app = _create_app()
     with app.app_context():
         upgrade()
         database = db.engine.url.render_as_string(hide_password=True)

@@ -205,7 +205,16 @@ SETTINGS: tuple[Setting, ...] = (
         "TALK_SERVE_WORKERS",
         2,
         positive_int,
-        "gunicorn worker processes started by `talk serve`.",
+        "Worker processes started by `talk serve` (granian; see docs/deploy.md).",
+    ),
+    Setting(
+        "TALK_SERVE_THREADS",
+        "TALK_SERVE_THREADS",
+        8,
+        positive_int,
+        "Threads per `talk serve` worker that run requests. A request gets one only once its "
+        "headers have arrived, so slow clients do not hold them; keep it within the database "
+        "pool (15 connections per worker).",
     ),
     Setting(
         "TALK_SQL_ECHO",

@@ -259,7 +259,8 @@ def _refuse_a_database_in_use() -> None:
         raise Conflict(
             "This database already holds other projects or accounts. The demo adds accounts "
             "with a published password (one of them a site admin), so it only goes into an "
-            "empty database: unset TALK_DATABASE_URL to use demo.sqlite in the instance folder."
+            "empty database: set TALK_INSTANCE_PATH to a new folder (or TALK_DATABASE_URL to an "
+            "empty database) to keep the demo apart."
         )
 
 

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, func, inspect, select
 
 from talk.app import database_url
-from talk.cli import cli, gunicorn_argv
+from talk.cli import cli
 from talk.config import markdown_table
 from talk.extensions import db
 from talk.models import Membership, Project, User
@@ -304,6 +299,7 @@ def test_db_upgrade_and_commands_use_talk_database_url(tmp_path):
         env=env,
     )
     assert "talk db upgrade" in clean_failure(refused)  # no tables yet: a clear hint
+    assert not (tmp_path / "fresh.sqlite").exists()  # and no empty database left behind
 
     upgraded = runner.invoke(cli, ["db", "upgrade"], env=env)
     assert upgraded.exit_code == 0, upgraded.output
@@ -325,6 +321,42 @@ def test_db_upgrade_and_commands_use_talk_database_url(tmp_path):
         engine.dispose()
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["create-token", "priya"],
+        ["create-user", "early", "--email", "e@example.org", "--password", TEST_PASSWORD],
+        ["create-project", "p", "--title", "P", "--owner", "priya"],
+        ["grant", "priya", "p", "volunteer"],
+    ],
+)
+def test_commands_before_any_database_refuse_and_create_none(tmp_path, args):
+    env = {"TALK_DATABASE_URL": None, "TALK_INSTANCE_PATH": str(tmp_path)}
+    result = CliRunner().invoke(cli, args, env=env)
+    assert clean_failure(result).strip() == (
+        f"Error: No Talk database at {tmp_path / 'talk.sqlite'}; run `talk demo` or "
+        "`talk db upgrade`."
+    )
+    assert not (tmp_path / "talk.sqlite").exists()
+
+
+def test_an_empty_database_file_is_refused_like_a_missing_one(tmp_path):
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()  # what a failed command used to leave behind
+    env = {"TALK_DATABASE_URL": f"sqlite:///{empty}", "TALK_INSTANCE_PATH": str(tmp_path)}
+    result = CliRunner().invoke(cli, ["create-token", "priya"], env=env)
+    assert f"No Talk database at {empty}; run `talk demo`" in clean_failure(result)
+    assert empty.stat().st_size == 0
+
+
+def test_commands_that_need_no_database_run_without_one(tmp_path):
+    env = {"TALK_DATABASE_URL": None, "TALK_INSTANCE_PATH": str(tmp_path)}
+    for args in (["--help"], ["config-table"], ["routes"], ["create-token", "--help"]):
+        result = CliRunner().invoke(cli, args, env=env)
+        assert result.exit_code == 0, (args, result.output)
+    assert not (tmp_path / "talk.sqlite").exists()
+
+
 def test_bad_setting_is_reported_without_traceback(tmp_path):
     result = CliRunner().invoke(
         cli,
@@ -332,58 +364,3 @@ def test_bad_setting_is_reported_without_traceback(tmp_path):
         env={"TALK_PAGE_SIZE": "lots", "TALK_INSTANCE_PATH": str(tmp_path)},
     )
     assert "TALK_PAGE_SIZE='lots' is not valid" in clean_failure(result, 2)
-
-
-# --- serve -------------------------------------------------------------------------------------
-
-
-def test_gunicorn_command_line():
-    argv = gunicorn_argv("0.0.0.0:9000", 3)
-    assert argv[:3] == [sys.executable, "-m", "gunicorn"]
-    assert argv[argv.index("--bind") + 1] == "0.0.0.0:9000"
-    assert argv[argv.index("--workers") + 1] == "3"
-    assert argv[-1] == "talk:create_app()"
-
-
-def test_serve_rejects_zero_workers(runner):
-    result = talk(runner, "serve", "--workers", "0")
-    assert "0 is not in the range x>=1" in clean_failure(result, 2)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_serve_runs_gunicorn(database_uri, tmp_path):
-    port = _free_port()
-    env = {
-        "PATH": str(Path(sys.executable).parent),
-        "TALK_DATABASE_URL": database_uri,
-        "TALK_INSTANCE_PATH": str(tmp_path),
-        "TALK_SECRET_KEY": "serve-test",
-        "TALK_SERVE_WORKERS": "1",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "talk.cli", "serve", "--bind", f"127.0.0.1:{port}"],
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        seen = []
-        for line in process.stderr:  # gunicorn logs to stderr; wait for it to listen
-            seen.append(line)
-            if "Listening at" in line:
-                break
-        else:
-            pytest.fail("gunicorn stopped before listening:\n" + "".join(seen))
-        assert f"Starting gunicorn on 127.0.0.1:{port} with 1 worker." in seen[0]
-        url = f"http://127.0.0.1:{port}/static/demo/sheet-orchis-mascula.svg"
-        with urllib.request.urlopen(url, timeout=30) as response:
-            assert response.status == 200
-            assert b"Orchis mascula" in response.read()
-    finally:
-        process.terminate()
-        process.communicate(timeout=30)

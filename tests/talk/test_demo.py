@@ -175,19 +175,25 @@ def test_shipped_images_are_the_generators_output(client):
         response.close()
 
 
-def test_demo_command_builds_a_sqlite_demo_in_the_instance_folder(tmp_path):
+def test_demo_command_builds_a_sqlite_demo_that_the_other_commands_use(tmp_path):
+    """As the README has it: `talk demo`, then `talk create-token USER`, with nothing set."""
     env = {"TALK_DATABASE_URL": None, "TALK_INSTANCE_PATH": str(tmp_path)}
     runner = CliRunner()
 
     first = runner.invoke(cli, ["demo", "--no-serve", "--port", "5050"], env=env)
 
     assert first.exit_code == 0, first.output
-    assert (tmp_path / "demo.sqlite").is_file()
+    assert (tmp_path / "talk.sqlite").is_file()  # the database every command uses
     assert "Built the demo project" in first.stdout
     assert f"http://127.0.0.1:5050/projects/{DEMO_SLUG}" in first.stdout
     for role in ("site admin", "owner", "moderator", "expert (Herbarium curator)", "volunteer"):
         assert role in first.stdout
     assert "talk-demo" in first.stdout
+
+    token = runner.invoke(cli, ["create-token", "priya"], env=env)
+    assert token.exit_code == 0, token.output
+    assert token.stdout.strip().splitlines()[-1].startswith("talk_")
+    assert sorted(path.name for path in tmp_path.glob("*.sqlite")) == ["talk.sqlite"]
 
     second = runner.invoke(cli, ["demo", "--no-serve"], env=env)
     assert second.exit_code == 0, second.output
