@@ -65,7 +65,13 @@ class SearchQuerySchema(schemas.PageQuerySchema):
 
 
 class SearchResultSchema(Schema):
-    kind = fields.String(metadata={"enum": list(search.KINDS)})
+    kind = fields.String(
+        metadata={
+            "enum": list(search.KINDS),
+            "description": "A thread is one result: 'comment' (its best-matching comment) when "
+            "a comment matched, else 'discussion' (its title).",
+        }
+    )
     id = fields.Integer(
         metadata={"description": "The comment's, discussion's, item's or tag's id."}
     )

@@ -402,15 +402,16 @@ def _one_per_thing(hits: Any) -> Any:
     thread = case((hits.c.discussion_id.is_(None), hits.c.kind), else_=literal("thread"))
     key = func.coalesce(hits.c.discussion_id, hits.c.source_id)
     comment_first = case((hits.c.kind == "comment", 0), else_=1)
+    # The same partition and order for both (so one sort can serve them); max() looks at the
+    # whole partition.
+    partition = (thread, key)
+    order = (comment_first, hits.c.score.desc(), hits.c.doc_id.desc())
     grouped = select(
         hits.c.doc_id,
-        func.max(hits.c.score).over(partition_by=(thread, key)).label("score"),
-        func.row_number()
-        .over(
-            partition_by=(thread, key),
-            order_by=(comment_first, hits.c.score.desc(), hits.c.doc_id.desc()),
-        )
-        .label("pick"),
+        func.max(hits.c.score)
+        .over(partition_by=partition, order_by=order, rows=(None, None))
+        .label("score"),
+        func.row_number().over(partition_by=partition, order_by=order).label("pick"),
     ).subquery("grouped")
     return (
         select(grouped.c.doc_id, grouped.c.score, func.count().over().label("total"))

@@ -76,10 +76,8 @@ def tsquery(query: SearchQuery, language: str) -> Any:
 
 
 def excluded_tsquery(query: SearchQuery, language: str) -> Any:
-    """Any excluded term, as a ``tsquery`` (an empty one when nothing is excluded)."""
+    """Any excluded term, as a ``tsquery`` (``query`` must exclude something)."""
     config = func.talk_search_config(language)
-    if not query.excluded:
-        return func.plainto_tsquery(config, "")
     return reduce(func.tsquery_or, [_term(config, term) for term in query.excluded])
 
 
@@ -92,7 +90,7 @@ class PostgresSearch:
             language: select(
                 func.talk_search_config(language).label("config"),
                 tsquery(query, language).label("q"),
-                excluded_tsquery(query, language).label("x"),
+                *([excluded_tsquery(query, language).label("x")] if self.excluding else []),
             )
             .cte(f"search_q{i}")
             .prefix_with("MATERIALIZED")

@@ -182,7 +182,7 @@ def test_an_excluded_word_leaves_out_what_is_about_it(find, make, volunteer):
     assert find('"faded quite"').pairs == []  # a phrase is still a phrase
 
 
-def test_excluding_a_word_does_not_let_a_team_only_title_decide(find, make, volunteer):
+def test_a_word_excluded_by_a_threads_title_leaves_out_its_comments(find, make, volunteer):
     """The context an exclusion looks at is the result's own thread or item, never another."""
     project, vera, _walt = volunteer
     make.discussion(project, vera, title="Zebra notes", body="zebra okapi")
