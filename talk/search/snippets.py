@@ -101,12 +101,15 @@ def to_html(text: str, words: frozenset[str], *, size: int = SNIPPET_WORDS) -> M
     marks = [pieces[i].casefold() in words for i in range(1, len(pieces), 2)]
     start = max(0, min(_window(marks, size), len(marks) - size))  # no room left unused
     end = min(len(marks), start + size)
-    html: list[str] = [ELLIPSIS + " "] if start > 0 else [str(escape(pieces[2 * start]))]
+    # Built with the markers around highlighted words (the text has none left), escaped once,
+    # then the markers become tags: cheaper than escaping word by word.
+    parts: list[str] = [ELLIPSIS + " "] if start > 0 else [pieces[0]]
     for n in range(start, end):
-        word = str(escape(pieces[2 * n + 1]))
-        html.append(f"<mark>{word}</mark>" if marks[n] else word)
+        word = pieces[2 * n + 1]
+        parts.append(f"{START}{word}{STOP}" if marks[n] else word)
         if n + 1 < end or end == len(marks):
-            html.append(str(escape(pieces[2 * n + 2])))
+            parts.append(pieces[2 * n + 2])
     if end < len(marks):
-        html.append(" " + ELLIPSIS)
-    return Markup("".join(html).strip())  # noqa: S704 - every piece of text is escaped above
+        parts.append(" " + ELLIPSIS)
+    html = str(escape("".join(parts).strip()))
+    return Markup(html.replace(START, "<mark>").replace(STOP, "</mark>"))  # noqa: S704 - escaped
