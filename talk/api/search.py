@@ -14,7 +14,8 @@ from talk.search.query import MAX_QUERY_LENGTH
 
 blp = base.api_blueprint(
     "api_search",
-    "Full-text search over comments, discussion titles, items and tags, best match first.",
+    "Full-text search over comments, discussion titles, items and tags, best match first: one "
+    "result per discussion (its best-matching comment, or its title), item and tag.",
 )
 
 QUERY_HELP = (
@@ -64,12 +65,22 @@ class SearchQuerySchema(schemas.PageQuerySchema):
 
 
 class SearchResultSchema(Schema):
-    kind = fields.String(metadata={"enum": list(search.KINDS)})
+    kind = fields.String(
+        metadata={
+            "enum": list(search.KINDS),
+            "description": "A thread is one result: 'comment' (its best-matching comment) when "
+            "a comment matched, else 'discussion' (its title).",
+        }
+    )
     id = fields.Integer(
         metadata={"description": "The comment's, discussion's, item's or tag's id."}
     )
     title = fields.String(
         metadata={"description": "The discussion's title (for a comment, its discussion's)."}
+    )
+    discussion_id = fields.Integer(
+        allow_none=True,
+        metadata={"description": "The discussion (thread) of a comment or discussion; null else."},
     )
     snippet_html = fields.String(
         metadata={
@@ -86,7 +97,14 @@ class SearchResultSchema(Schema):
     score = fields.Float(metadata={"description": "Relevance; higher is better."})
 
 
-SearchPageSchema = schemas.page_schema("SearchPage", SearchResultSchema)
+class SearchPageSchema(schemas.page_schema("SearchPage", SearchResultSchema)):  # type: ignore[misc]
+    total = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "How many results this search has on all its pages (exact); null "
+            "on a page past the end."
+        },
+    )
 
 
 @blp.route("/search")
@@ -110,4 +128,4 @@ class Search(MethodView):
         found = search.search(
             auth.viewer(), request, cursor=args.get("cursor"), limit=base.page_limit(args)
         )
-        return {"data": found.rows, "next_cursor": found.next_cursor}
+        return {"data": found.rows, "next_cursor": found.next_cursor, "total": found.total}

@@ -6,6 +6,10 @@ the filters, and asks the engine of the database in use — FTS5 on SQLite
 for one page of ranked, highlighted results. The index itself is kept by database triggers
 (migration ``0003_search``), so no service has to remember to update it.
 
+One result per thing. A discussion's title and its comments are one result (ranked by the
+best of them, shown by the best-matching comment, else by the title); items and tags are their
+own. The page's one query groups them with window functions and counts them all (``total``).
+
 Ranking and pages. Results are ordered by score (higher is better: ``-bm25()`` on SQLite,
 ``ts_rank_cd()`` on PostgreSQL), ties by document id, newest first. A page cursor carries the
 last row's ``(score, id)`` — keyset pagination, so page N costs what page 1 costs — plus a
@@ -33,18 +37,18 @@ from typing import Any
 
 from flask import current_app, url_for
 from markupsafe import Markup
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 
 from talk import policy
 from talk.errors import InvalidInput, NotFound
 from talk.extensions import db
 from talk.limits import MAX_ID
-from talk.models import Board, Discussion, Item, Project, User
+from talk.models import Board, Comment, Discussion, Item, Project, User
 from talk.search import schema
 from talk.search.filters import KINDS, Filters, conditions
 from talk.search.languages import DEFAULT_LANGUAGE, project_language
 from talk.search.query import SearchQuery, parse
-from talk.search.snippets import to_html
+from talk.search.snippets import matched_words, plain_text, to_html
 
 __all__ = [
     "KINDS",
@@ -130,6 +134,9 @@ class Results:
     project: Project | None = None
     board: Board | None = None
     filters: Filters = field(default_factory=Filters)
+    #: How many results the search has on all its pages (exact: counted by the page's own
+    #: query); None for a page past the end, which has no row to carry it.
+    total: int | None = None
 
 
 def parse_day(value: str | None, name: str) -> date | None:
@@ -317,24 +324,27 @@ def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: in
 
     engine = _engine(query, _languages(project))
     hits = engine.hits(lambda doc: conditions(viewer, filters, doc)).subquery("hits")
-    ranked = select(hits.c.doc_id, hits.c.score)
+    best = _one_per_thing(hits)
+    ranked = select(best.c.doc_id, best.c.score, best.c.total)
     if after is not None:
         score, doc_id = after
         ranked = ranked.where(
-            or_(hits.c.score < score, and_(hits.c.score == score, hits.c.doc_id < doc_id))
+            or_(best.c.score < score, and_(best.c.score == score, best.c.doc_id < doc_id))
         )
     page = (
-        ranked.order_by(hits.c.score.desc(), hits.c.doc_id.desc()).limit(limit + 1).subquery("page")
+        ranked.order_by(best.c.score.desc(), best.c.doc_id.desc()).limit(limit + 1).subquery("page")
     )
     doc = _DOCUMENT
     statement = (
         select(
             page.c.score,
             page.c.doc_id,
+            page.c.total,
             doc.c.kind,
             doc.c.source_id,
             doc.c.created_at,
             doc.c.title,
+            doc.c.body,
             doc.c.discussion_id,
             Project.slug,
             Project.title,
@@ -344,7 +354,8 @@ def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: in
             Item.title,
             User.username,
             User.display_name,
-            engine.snippet(doc).label("snippet"),
+            Comment.body_html,
+            engine.marked(doc).label("marked"),
         )
         .select_from(page)
         .join(doc, doc.c.id == page.c.doc_id)
@@ -353,6 +364,15 @@ def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: in
         .outerjoin(Board, Board.id == doc.c.board_id)
         .outerjoin(Item, Item.id == doc.c.item_id)
         .outerjoin(User, User.id == doc.c.author_id)
+        .outerjoin(
+            Comment,
+            and_(
+                doc.c.kind == "comment",
+                Comment.id == doc.c.source_id,
+                Comment.deleted_at.is_(None),
+                Comment.hidden_at.is_(None),
+            ),
+        )
         .order_by(page.c.score.desc(), page.c.doc_id.desc())
     )
     rows = db.session.execute(statement).all()
@@ -360,6 +380,10 @@ def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: in
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = _encode_cursor(float(rows[-1][0]), rows[-1][1], fingerprint)
+    if rows:
+        total: int | None = int(rows[0][2])
+    else:
+        total = None if after is not None else 0
     return Results(
         [_result(row) for row in rows],
         next_cursor,
@@ -367,6 +391,32 @@ def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: in
         project=project,
         board=board,
         filters=filters,
+        total=total,
+    )
+
+
+def _one_per_thing(hits: Any) -> Any:
+    """One row per result: a discussion and its comments are one thread, shown by its
+    best-matching comment (by the title when no comment matches) and ranked by its best score;
+    items and tags are each their own. ``total`` counts the results of every page."""
+    thread = case((hits.c.discussion_id.is_(None), hits.c.kind), else_=literal("thread"))
+    key = func.coalesce(hits.c.discussion_id, hits.c.source_id)
+    comment_first = case((hits.c.kind == "comment", 0), else_=1)
+    # The same partition and order for both (so one sort can serve them); max() looks at the
+    # whole partition.
+    partition = (thread, key)
+    order = (comment_first, hits.c.score.desc(), hits.c.doc_id.desc())
+    grouped = select(
+        hits.c.doc_id,
+        func.max(hits.c.score)
+        .over(partition_by=partition, order_by=order, rows=(None, None))
+        .label("score"),
+        func.row_number().over(partition_by=partition, order_by=order).label("pick"),
+    ).subquery("grouped")
+    return (
+        select(grouped.c.doc_id, grouped.c.score, func.count().over().label("total"))
+        .where(grouped.c.pick == 1)
+        .subquery("best")
     )
 
 
@@ -374,10 +424,12 @@ def _result(row: Any) -> SearchResult:
     (
         score,
         _doc_id,
+        _total,
         kind,
         source_id,
         created_at,
         doc_title,
+        doc_body,
         discussion_id,
         project_slug,
         project_title,
@@ -387,14 +439,20 @@ def _result(row: Any) -> SearchResult:
         item_title,
         username,
         display_name,
-        snippet,
+        body_html,
+        marked,
     ) = row
     title = discussion_title if kind == "comment" else doc_title
+    if kind == "comment":
+        # A comment written by plain SQL may have no rendering: its source is the next best.
+        text = plain_text(body_html or "") or doc_body
+    else:
+        text = " · ".join(part for part in (doc_title, doc_body) if part)
     return SearchResult(
         kind=kind,
         id=source_id,
         title=title or "",
-        snippet_html=to_html(snippet),
+        snippet_html=to_html(text, matched_words(marked)),
         score=float(score),
         created_at=created_at,
         project_slug=project_slug,

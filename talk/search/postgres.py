@@ -9,6 +9,10 @@ per matching row, and the GIN index is probed with its value. Titles carry weigh
 
 ``ts_rank_cd`` depends on the document and the query only, not on the rest of the collection,
 so a document's score — and so the page cursor — does not move when others are written.
+
+An excluded word also leaves out the documents of a discussion whose title, or of an item whose
+text, contains it: the CTE carries the excluded terms as a second ``tsquery`` (``x``), and one
+uncorrelated ``NOT IN`` per kind asks the GIN index for those discussions and items once.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    or_,
     select,
     union_all,
 )
@@ -36,19 +41,21 @@ from talk.search.snippets import START, STOP
 
 #: ts_rank_cd normalisation: 0 = none (cover density already rewards close matches).
 NORMALISATION = 0
-HEADLINE_OPTIONS = (
-    f"StartSel={START}, StopSel={STOP}, MaxWords=24, MinWords=10, ShortWord=2, "
-    'MaxFragments=2, FragmentDelimiter=" … "'
-)
+HEADLINE_OPTIONS = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
 
 Where = Callable[[Any], list[ColumnElement[bool]]]
 
 # Built once (constructing an alias and its column proxies is not free); one per language branch.
 _DOCUMENTS = [schema.documents.alias(f"d{i}") for i in range(4)]
+_CONTEXTS = [schema.documents.alias(f"x{i}") for i in range(4)]
 
 
 def _documents(i: int) -> Any:
     return _DOCUMENTS[i] if i < len(_DOCUMENTS) else schema.documents.alias(f"d{i}")
+
+
+def _contexts(i: int) -> Any:
+    return _CONTEXTS[i] if i < len(_CONTEXTS) else schema.documents.alias(f"x{i}")
 
 
 def _term(config: Any, term: Term) -> Any:
@@ -68,22 +75,51 @@ def tsquery(query: SearchQuery, language: str) -> Any:
     return found
 
 
+def excluded_tsquery(query: SearchQuery, language: str) -> Any:
+    """Any excluded term, as a ``tsquery`` (``query`` must exclude something)."""
+    config = func.talk_search_config(language)
+    return reduce(func.tsquery_or, [_term(config, term) for term in query.excluded])
+
+
 class PostgresSearch:
-    """One search: ``hits()`` ranks the matching documents, ``snippet()`` highlights one."""
+    """One search: ``hits()`` ranks the matching documents, ``marked()`` highlights one."""
 
     def __init__(self, query: SearchQuery, languages: Sequence[str]) -> None:
+        self.excluding = bool(query.excluded)
         self.queries: dict[str, CTE] = {
             language: select(
                 func.talk_search_config(language).label("config"),
                 tsquery(query, language).label("q"),
+                *([excluded_tsquery(query, language).label("x")] if self.excluding else []),
             )
             .cte(f"search_q{i}")
             .prefix_with("MATERIALIZED")
             for i, language in enumerate(sorted(set(languages)))
         }
 
+    def _not_in_excluded_context(self, i: int, q: CTE, doc: Any) -> list[ColumnElement[bool]]:
+        """``doc`` is neither in a discussion titled with, nor about an item containing, an
+        excluded term."""
+        if not self.excluding:
+            return []
+        context = _contexts(i)
+
+        def excluded(kind: str) -> Select[Any]:
+            return (
+                select(context.c.source_id)
+                .select_from(q.join(context, context.c.tsv.op("@@", is_comparison=True)(q.c.x)))
+                .where(context.c.kind == kind)
+                .correlate(None)
+            )
+
+        return [
+            or_(doc.c.discussion_id.is_(None), doc.c.discussion_id.not_in(excluded("discussion"))),
+            or_(doc.c.item_id.is_(None), doc.c.item_id.not_in(excluded("item"))),
+        ]
+
     def hits(self, where: Where) -> Select[Any]:
-        """``(doc_id, score)`` of every readable, filtered document that matches."""
+        """Every readable, filtered document that matches: ``doc_id``, ``score`` and what
+        groups it into a result (``kind``, ``source_id``, ``discussion_id``)."""
         branches = []
         for i, (language, q) in enumerate(self.queries.items()):
             doc = _documents(i)
@@ -94,16 +130,23 @@ class PostgresSearch:
                     # float8: the cursor's copy of the score must compare equal to it, and a
                     # float4 read back into Python as its shortest decimal text would not.
                     cast(func.ts_rank_cd(doc.c.tsv, q.c.q, NORMALISATION), Double).label("score"),
+                    doc.c.kind,
+                    doc.c.source_id,
+                    doc.c.discussion_id,
                 )
                 .select_from(q.join(doc, matches))
-                .where(doc.c.language == language, *where(doc))
+                .where(
+                    doc.c.language == language,
+                    *where(doc),
+                    *self._not_in_excluded_context(i, q, doc),
+                )
             )
         return branches[0] if len(branches) == 1 else union_all(*branches)  # type: ignore[return-value]
 
-    def snippet(self, doc: Any) -> ColumnElement[str]:
-        """The best fragments of ``doc``'s title and body, matches between markers (computed
-        for the page's rows only)."""
-        text = func.concat_ws(" · ", func.nullif(doc.c.title, ""), func.nullif(doc.c.body, ""))
+    def marked(self, doc: Any) -> ColumnElement[str]:
+        """``doc``'s title and body, every match between markers (computed for the page's rows
+        only)."""
+        text = func.concat_ws(" ", doc.c.title, doc.c.body)
         per_language = {
             language: select(func.ts_headline(q.c.config, text, q.c.q, HEADLINE_OPTIONS))
             .select_from(q)

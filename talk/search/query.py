@@ -4,7 +4,9 @@ The syntax is the one search engines taught everybody:
 
 - ``oak leaf`` — every word must be found (in any order, stemmed in English projects);
 - ``"old oak"`` — the words as a phrase, in that order;
-- ``-beech`` / ``-"copper beech"`` — nothing containing the word or phrase;
+- ``-beech`` / ``-"copper beech"`` — nothing containing the word or phrase, nor anything in a
+  discussion whose title, or about an item whose title, identifier or metadata, contains it
+  (``"quite faded" -Ranunculus`` leaves out the comments on Ranunculus sheets);
 - ``oak OR beech`` — either (``OR`` in capitals binds tighter than the implicit AND, so
   ``acorn oak OR beech`` is ``acorn AND (oak OR beech)``).
 
@@ -54,6 +56,10 @@ class SearchQuery:
             "(" + " OR ".join(term.fts5() for term in group) + ")" for group in self.groups
         )
         return f"({required})" + "".join(f" NOT {term.fts5()}" for term in self.excluded)
+
+    def fts5_excluded(self) -> str | None:
+        """An FTS5 expression matching any excluded term (None when nothing is excluded)."""
+        return " OR ".join(term.fts5() for term in self.excluded) or None
 
     def canonical(self) -> str:
         """One spelling per meaning (ties a page cursor to the search it came from)."""

@@ -1,39 +1,115 @@
-"""Highlighted snippets that are safe to put in a page.
+"""Highlighted snippets that are safe to put in a page, cut from the text a reader sees.
 
-The engines mark matches with two control characters instead of tags (FTS5 ``snippet()`` and
-PostgreSQL ``ts_headline()`` copy the stored text verbatim around them). Here everything is
-HTML-escaped and only the markers become ``<mark>``/``</mark>``, balanced: a comment holding
-``<script>`` or raw Markdown shows as that text, never as markup. A stray marker character
-typed into a comment can at worst highlight a few words.
+A comment is indexed as its Markdown source, but a results list must not show ``| Field |`` or
+``> quoted`` syntax: its snippet is cut from the plain text of the rendered, sanitised HTML
+(:func:`plain_text`). Which words to highlight comes from the engine itself: it marks the
+matches in the stored text with two control characters (FTS5 ``highlight()``, PostgreSQL
+``ts_headline()``), so stemming and accent folding are exactly the engine's; the marked words
+(:func:`matched_words`) are then highlighted wherever they appear in the plain text
+(:func:`to_html`). Everything is HTML-escaped and the only tags made are ``<mark>``/``</mark>``:
+a comment holding ``<script>`` or raw Markdown shows as that text, never as markup.
 """
 
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 from markupsafe import Markup, escape
 
 START = "\x02"
 STOP = "\x03"
-_MARKERS = re.compile(f"([{START}{STOP}])")
+ELLIPSIS = "…"
+#: Words a snippet shows at most, and how many it keeps before the first highlighted one.
+SNIPPET_WORDS = 30
+LEAD_WORDS = 4
+
+_WORDS = re.compile(r"([^\W_]+)")
 _SPACE = re.compile(r"\s+")
+_MARKED = re.compile(f"{START}([^{START}{STOP}]*){STOP}")
+_MARKERS = re.compile(f"[{START}{STOP}]")
+# Elements whose start or end separates words in the text a reader sees.
+_BREAKS = frozenset(
+    {
+        *("address", "article", "aside", "blockquote", "br", "dd", "details", "div", "dl"),
+        *("dt", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6"),
+        *("header", "hr", "img", "li", "main", "nav", "ol", "p", "pre", "section"),
+        *("summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"),
+    }
+)
+_SKIPPED = frozenset({"script", "style", "template"})
 
 
-def to_html(marked: str | None) -> Markup:
-    """``marked`` (text with START/STOP around matches) as escaped HTML with ``<mark>``."""
-    parts: list[str] = []
-    open_mark = False
-    for piece in _MARKERS.split(marked or ""):
-        if piece == START:
-            if not open_mark:
-                parts.append("<mark>")
-                open_mark = True
-        elif piece == STOP:
-            if open_mark:
-                parts.append("</mark>")
-                open_mark = False
-        elif piece:
-            parts.append(str(escape(_SPACE.sub(" ", piece))))
-    if open_mark:
-        parts.append("</mark>")
-    return Markup("".join(parts).strip())  # noqa: S704 - every piece of text is escaped above
+class _TextCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIPPED:
+            self.skipping += 1
+        elif tag in _BREAKS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIPPED:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in _BREAKS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def plain_text(html: str) -> str:
+    """What a reader sees of ``html``: its text, entities decoded, one space between words of
+    different blocks (table cells, paragraphs, list items), no markup."""
+    collector = _TextCollector()
+    collector.feed(html)
+    collector.close()
+    return _SPACE.sub(" ", "".join(collector.parts)).strip()
+
+
+def matched_words(marked: str | None) -> frozenset[str]:
+    """The words an engine put between START and STOP in ``marked``, case-folded."""
+    found: set[str] = set()
+    for span in _MARKED.findall(marked or ""):
+        found.update(word.casefold() for word in _WORDS.findall(span))
+    return frozenset(found)
+
+
+def _window(marks: list[bool], size: int) -> int:
+    """The first word of the ``size`` words showing the most highlighted ones (earliest wins)."""
+    best, best_count = 0, 0
+    for position, marked in enumerate(marks):
+        if not marked:
+            continue
+        start = max(0, position - LEAD_WORDS)
+        count = sum(marks[start : start + size])
+        if count > best_count:
+            best, best_count = start, count
+    return best
+
+
+def to_html(text: str, words: frozenset[str], *, size: int = SNIPPET_WORDS) -> Markup:
+    """Up to ``size`` words of ``text`` around its best cluster of ``words``, escaped, each of
+    those words in ``<mark>``; an ellipsis where the text was cut."""
+    pieces = _WORDS.split(_SPACE.sub(" ", _MARKERS.sub("", text)).strip())
+    # pieces alternate: separator, word, separator, word, ..., separator.
+    marks = [pieces[i].casefold() in words for i in range(1, len(pieces), 2)]
+    start = max(0, min(_window(marks, size), len(marks) - size))  # no room left unused
+    end = min(len(marks), start + size)
+    # Built with the markers around highlighted words (the text has none left), escaped once,
+    # then the markers become tags: cheaper than escaping word by word.
+    parts: list[str] = [ELLIPSIS + " "] if start > 0 else [pieces[0]]
+    for n in range(start, end):
+        word = pieces[2 * n + 1]
+        parts.append(f"{START}{word}{STOP}" if marks[n] else word)
+        if n + 1 < end or end == len(marks):
+            parts.append(pieces[2 * n + 2])
+    if end < len(marks):
+        parts.append(" " + ELLIPSIS)
+    html = str(escape("".join(parts).strip()))
+    return Markup(html.replace(START, "<mark>").replace(STOP, "</mark>"))  # noqa: S704 - escaped

@@ -4,6 +4,10 @@ Two FTS5 tables index the documents (``search_stemmed`` for English projects, ``
 for every other language); a search reads the ones its projects' languages need. Titles weigh
 more than bodies. ``bm25()`` is lower for better matches, so the score is its negation: higher
 is better on both engines.
+
+An excluded word also leaves out the documents of a discussion whose title, or of an item whose
+text, contains it: their ids come from one more MATCH of the excluded terms on the same FTS5
+table (a project's documents are all in one of them), computed once per search, not per row.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sqlalchemy import (
     case,
     func,
     literal_column,
+    or_,
     select,
     union_all,
 )
@@ -29,8 +34,6 @@ from talk.search.snippets import START, STOP
 
 TITLE_WEIGHT = 4.0
 BODY_WEIGHT = 1.0
-SNIPPET_TOKENS = 16
-ELLIPSIS = "…"
 
 Where = Callable[[Any], list[ColumnElement[bool]]]
 
@@ -39,44 +42,77 @@ Where = Callable[[Any], list[ColumnElement[bool]]]
 _DOCUMENTS = {
     fts.name: schema.documents.alias(f"d_{fts.name}") for fts in (schema.STEMMED, schema.PLAIN)
 }
+_CONTEXTS = {
+    fts.name: schema.documents.alias(f"x_{fts.name}") for fts in (schema.STEMMED, schema.PLAIN)
+}
 
 
 class SqliteSearch:
-    """One search: ``hits()`` ranks the matching documents, ``snippet()`` highlights one."""
+    """One search: ``hits()`` ranks the matching documents, ``marked()`` highlights one."""
 
     def __init__(self, query: SearchQuery, languages: Sequence[str]) -> None:
         self.match = query.fts5()
+        self.excluded = query.fts5_excluded()
         stemmed = schema.STEMMED_LANGUAGE in languages
         plain = any(language != schema.STEMMED_LANGUAGE for language in languages)
         self.tables: list[TableClause] = [
             t for t, used in ((schema.STEMMED, stemmed), (schema.PLAIN, plain)) if used
         ]
 
-    def _matches(self, fts: TableClause) -> ColumnElement[bool]:
-        return literal_column(fts.name).op("MATCH")(bindparam(None, self.match))
+    def _matches(self, fts: TableClause, expression: str | None = None) -> ColumnElement[bool]:
+        return literal_column(fts.name).op("MATCH")(bindparam(None, expression or self.match))
+
+    def _not_in_excluded_context(self, fts: TableClause, doc: Any) -> list[ColumnElement[bool]]:
+        """``doc`` is neither in a discussion titled with, nor about an item containing, an
+        excluded term."""
+        if self.excluded is None:
+            return []
+        context = _CONTEXTS[fts.name]
+
+        def excluded(kind: str) -> Select[Any]:
+            return (
+                select(context.c.source_id)
+                .select_from(fts.join(context, context.c.id == fts.c.rowid))
+                .where(self._matches(fts, self.excluded), context.c.kind == kind)
+                .correlate(None)
+            )
+
+        return [
+            or_(doc.c.discussion_id.is_(None), doc.c.discussion_id.not_in(excluded("discussion"))),
+            or_(doc.c.item_id.is_(None), doc.c.item_id.not_in(excluded("item"))),
+        ]
 
     def hits(self, where: Where) -> Select[Any]:
-        """``(doc_id, score)`` of every readable, filtered document that matches."""
+        """Every readable, filtered document that matches: ``doc_id``, ``score`` and what
+        groups it into a result (``kind``, ``source_id``, ``discussion_id``)."""
         branches = []
         for fts in self.tables:
             doc = _DOCUMENTS[fts.name]
             score = -func.bm25(literal_column(fts.name), TITLE_WEIGHT, BODY_WEIGHT)
             branches.append(
-                select(doc.c.id.label("doc_id"), score.label("score"))
+                select(
+                    doc.c.id.label("doc_id"),
+                    score.label("score"),
+                    doc.c.kind,
+                    doc.c.source_id,
+                    doc.c.discussion_id,
+                )
                 .select_from(fts.join(doc, doc.c.id == fts.c.rowid))
-                .where(self._matches(fts), *where(doc))
+                .where(self._matches(fts), *where(doc), *self._not_in_excluded_context(fts, doc))
             )
         return branches[0] if len(branches) == 1 else union_all(*branches)  # type: ignore[return-value]
 
-    def snippet(self, doc: Any) -> ColumnElement[str]:
-        """The best fragment of ``doc`` (a row of the final page), matches between markers.
+    def marked(self, doc: Any) -> ColumnElement[str]:
+        """``doc``'s title and body (a row of the final page), every match between markers.
 
         A correlated subquery: FTS5 seeks the one row by rowid, so only the page's rows pay
-        for a snippet, not every match.
+        for it, not every match.
         """
         per_table = {
             fts.name: select(
-                func.snippet(literal_column(fts.name), -1, START, STOP, ELLIPSIS, SNIPPET_TOKENS)
+                func.highlight(literal_column(fts.name), 0, START, STOP)
+                .concat(" ")
+                .concat(func.highlight(literal_column(fts.name), 1, START, STOP))
             )
             .select_from(fts)
             .where(self._matches(fts), fts.c.rowid == doc.c.id)

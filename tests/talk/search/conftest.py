@@ -16,8 +16,8 @@ from talk.extensions import db
 @pytest.fixture
 def find(app: Flask) -> Callable[..., Any]:
     """``find(q, viewer=None, cursor=None, limit=50, **filters)``: the search service's page,
-    as ``(kind, id)`` pairs in rank order plus the results and cursor (``.pairs``, ``.rows``,
-    ``.next_cursor``). ``viewer`` is a user snapshot (None: anonymous)."""
+    as ``(kind, id)`` pairs in rank order plus the results, cursor and count (``.pairs``,
+    ``.rows``, ``.next_cursor``, ``.total``). ``viewer`` is a user snapshot (None: anonymous)."""
 
     def run(
         q: str,
@@ -42,6 +42,7 @@ def find(app: Flask) -> Callable[..., Any]:
             rows=rows,
             urls=urls,
             next_cursor=found.next_cursor,
+            total=found.total,
         )
 
     return run

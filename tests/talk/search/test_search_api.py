@@ -25,13 +25,15 @@ def test_results_have_the_documented_shape(client, corpus):
     response = client.get(f"{API}?q=oak&project=herbarium")
     assert response.status_code == 200
     body = response.get_json()
-    assert set(body) == {"data", "next_cursor"} and body["next_cursor"] is None
-    assert len(body["data"]) == 3
+    assert set(body) == {"data", "next_cursor", "total"} and body["next_cursor"] is None
+    # One result per thread: its title and first comment both say "oak".
+    assert len(body["data"]) == 2 and body["total"] == 2
     for result in body["data"]:
         assert set(result) == {
             "kind",
             "id",
             "title",
+            "discussion_id",
             "snippet_html",
             "url",
             "project",
@@ -47,8 +49,11 @@ def test_results_have_the_documented_shape(client, corpus):
     comment = by_id[("comment", chat.first_comment_id)]
     assert comment["url"] == f"http://talk.test/comments/{chat.first_comment_id}"
     assert comment["title"] == "An oak" and comment["author"] == "alice"
+    assert comment["discussion_id"] == chat.id
     assert comment["created_at"] == "2026-03-14T12:00:00+00:00"
-    assert by_id[("discussion", chat.id)]["url"] == f"http://talk.test/discussions/{chat.id}"
+    (title,) = client.get(f"{API}?q=oak&kind=discussion").get_json()["data"]
+    assert title["url"] == f"http://talk.test/discussions/{chat.id}"
+    assert (title["kind"], title["id"], title["discussion_id"]) == ("discussion", chat.id, chat.id)
     scores = [r["score"] for r in body["data"]]
     assert scores == sorted(scores, reverse=True)
 
@@ -73,25 +78,31 @@ def test_filters_are_query_parameters(client, clock, make, corpus):
         assert response.status_code == 200, response.get_json()
         return {(r["kind"], r["id"]) for r in response.get_json()["data"]}
 
-    assert len(ids("project=herbarium")) == 4
+    # One result per thread: each shows the better of its comments saying "oak".
+    threads = client.get(f"{API}?q=oak&project=herbarium").get_json()["data"]
+    assert sorted(r["discussion_id"] for r in threads) == sorted([chat.id, about.id])
+    assert {r["kind"] for r in threads} == {"comment"}
     assert ids(f"project=herbarium&item={item.external_id}") == {
         ("comment", about.first_comment_id)
     }
-    assert len(ids(f"board={project.boards['Chat'].id}")) == 3
+    assert len(ids(f"board={project.boards['Chat'].id}")) == 1
     assert {kind for kind, _ in ids("author=bob")} == {"comment"} and len(ids("author=bob")) == 2
     assert ids("kind=discussion") == {("discussion", chat.id)}
-    assert len(ids("from=2026-03-16")) == 1 and len(ids("to=2026-03-15")) == 3
+    assert len(ids("from=2026-03-16")) == 1 and len(ids("to=2026-03-15")) == 2
     assert ids("project=herbarium&tag=gall") == {("comment", about.first_comment_id)}
 
 
 def test_cursor_pages_are_complete_without_repeats(client, make, corpus):
-    _project, alice, bob, _item, chat, _about = corpus
-    for i in range(7):
-        make.comment(chat, alice if i % 2 else bob, "oak" if i % 2 else f"oak number {i}")
+    project, alice, bob, _item, chat, _about = corpus
+    for i in range(8):
+        body = "oak" if i % 2 else f"oak number {i}"
+        make.discussion(project, alice if i % 2 else bob, title=f"Tree {i}", body=body)
+        make.comment(chat, bob, body)  # the same thread: still one result
     seen, cursor, pages = [], None, 0
     while True:
         url = f"{API}?q=oak&limit=3" + (f"&cursor={cursor}" if cursor else "")
         body = client.get(url).get_json()
+        assert body["total"] == 10
         seen.extend((r["kind"], r["id"]) for r in body["data"])
         pages += 1
         cursor = body["next_cursor"]
@@ -134,14 +145,15 @@ def test_private_boards_are_searched_only_by_who_may_read_them(
     team = make.member(project, "team", username="staffer")
     room = staff_room(project, team)
     for headers in ({}, token(alice)):
-        assert client.get(f"{API}?q=zebra", headers=headers).get_json()["data"] == []
+        assert client.get(f"{API}?q=zebra", headers=headers).get_json() == {
+            "data": [],
+            "next_cursor": None,
+            "total": 0,
+        }
         board = client.get(f"{API}?q=zebra&board={room.id}", headers=headers)
         assert_error(board, 404, "not_found")
     found = client.get(f"{API}?q=zebra", headers=token(team)).get_json()["data"]
-    assert {(r["kind"], r["id"]) for r in found} == {
-        ("discussion", room.discussion_id),
-        ("comment", room.comment_id),
-    }
+    assert [(r["kind"], r["id"]) for r in found] == [("comment", room.comment_id)]
 
 
 def test_a_search_costs_the_same_with_3_or_30_results(client, make, token, count_queries):
@@ -159,7 +171,7 @@ def test_a_search_costs_the_same_with_3_or_30_results(client, make, token, count
                 f"{API}?q={word}&project=herbarium&author=person1&limit=100", headers=headers
             )
         assert response.status_code == 200
-        assert len(response.get_json()["data"]) in (2, 20)
+        assert len(response.get_json()["data"]) in (1, 10)
         costs.append(queries.count)
     assert costs[0] == costs[1], costs
     assert costs[0] <= 8, costs
@@ -173,3 +185,5 @@ def test_the_openapi_document_describes_search(client):
     assert {"cursor", "limit"} <= names
     result = spec["components"]["schemas"]["SearchResult"]["properties"]
     assert set(result) >= {"kind", "id", "title", "snippet_html", "url", "project", "score"}
+    page = spec["components"]["schemas"]["SearchPage"]["properties"]
+    assert set(page) == {"data", "next_cursor", "total"}

@@ -67,8 +67,13 @@ def test_bulk_inserted_comments_are_indexed(app, make, find):
             ],
         )
         db.session.commit()
-    assert len(find("marmoset", limit=100).pairs) == 50
+    # One thread, one result; each comment is found by its own words, its snippet cut from
+    # its source when nothing rendered it.
+    assert len(find("marmoset", limit=100).pairs) == 1
     assert {row.board_title for row in find("marmoset").rows} == {"Chat"}
+    for i in (0, 17, 49):
+        (row,) = find(f"marmoset {i}").rows
+        assert str(row.snippet_html) == f"bulk loaded <mark>marmoset</mark> <mark>{i}</mark>"
 
 
 def test_plain_sql_updates_are_followed(app, make, find, staff_room):
