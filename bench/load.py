@@ -16,8 +16,8 @@ What it does:
    API list (discussion, item, tags, project home; ~45%), posting a comment with hashtags and
    sometimes an ``@mention`` or a reply (~30%), editing one of its comments to other hashtags
    (~12%), deleting one (~5%), starting a discussion (~3%); moderators also hide and show again
-   others' comments (~5%, through the web pages, with a login and CSRF token). Writes go
-   through the JSON API, hides through the pages — the doors people use.
+   others' comments (a quarter of what they do, through the web pages, with a login and CSRF
+   token). Writes go through the JSON API, hides through the pages — the doors people use.
 4. Stops the server and prints the requests by action and status class, then recounts every
    stored counter (``talk.services.counters``: comments, discussions and items per project,
    board, item, discussion and user; every tag aggregate).
@@ -244,15 +244,15 @@ class Session:
         self.rng = random.Random(seed)
         self.browser = Browser(port)
         self.own: list[int] = []
+        self.hidden: list[int] = []  # what this moderator hid, to show again
         self.csrf_token = ""
 
     def run(self, until: float) -> None:
         tally = self.shared.tally
         if self.client.moderator:
             self.log_in()
-        moderate = self.moderate if self.client.moderator else self.read
-        actions = [self.read, self.post, self.edit, self.delete, self.start, moderate]
-        weights = [45, 30, 12, 5, 3, 5]
+        actions = [self.read, self.post, self.edit, self.delete, self.start, self.moderate]
+        weights = [45, 30, 12, 5, 3, 30 if self.client.moderator else 0]
         while time.monotonic() < until:
             action = self.rng.choices(actions, weights)[0]
             try:
@@ -340,13 +340,17 @@ class Session:
     def moderate(self) -> tuple[str, int]:
         if not self.shared.comments:
             return self.read()
-        comment = self.rng.choice(self.shared.comments[-200:])
-        action = self.rng.choice(["hide", "unhide"])
+        if self.hidden and self.rng.random() < 0.5:
+            action, comment = "unhide", self.hidden.pop(self.rng.randrange(len(self.hidden)))
+        else:
+            action, comment = "hide", self.rng.choice(self.shared.comments[-200:])
         status, _ = self.browser.request(
             "POST",
             f"/comments/{comment}/{action}",
             form={"csrf_token": self.csrf_token, "reason": "Load test"},
         )
+        if action == "hide" and status == 302:
+            self.hidden.append(comment)
         return action, status
 
 
