@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from typing import Any
 from flask import Flask, Response, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from talk import config as talk_config
@@ -21,6 +23,57 @@ from talk.extensions import csrf, db, init_limiter, login_manager, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+
+#: How many times a request's transaction runs at most when the database aborts it as a
+#: deadlock victim or for a serialization failure (a bounded retry; see :class:`Talk`).
+TRANSACTION_ATTEMPTS = 3
+#: PostgreSQL's SQLSTATEs for "run the transaction again": deadlock_detected and
+#: serialization_failure. SQLite's "database is locked" is not one: it means a writer waited
+#: out ``busy_timeout``, and running again would wait as long again.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+log = logging.getLogger(__name__)
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Whether ``error`` is the database aborting the transaction so it can be run again."""
+    return isinstance(error, DBAPIError) and (
+        getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+    )
+
+
+class Talk(Flask):
+    """Flask, with each request's view run again (at most :data:`TRANSACTION_ATTEMPTS` times in
+    all) when PostgreSQL picks its transaction as a deadlock victim or cannot serialise it.
+
+    The writers take their locks in one global order (docs/decisions.md, "One lock order"), so
+    this is the safety net, not the mechanism. It is safe because a request is one
+    transaction: the failed attempt is rolled back whole before the view runs again — the rows
+    it wrote and those its signals' receivers wrote in it (receivers write only in the
+    request's transaction; :mod:`talk.signals`) — so every effect is committed once. Receivers
+    are called again on the new attempt: one that acted outside the transaction would act
+    twice, which that rule forbids. Form, JSON and file data are read once and kept.
+    """
+
+    def dispatch_request(self) -> Any:
+        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+            try:
+                return super().dispatch_request()
+            except DBAPIError as error:
+                if attempt == TRANSACTION_ATTEMPTS or not is_retryable(error):
+                    raise
+                db.session.rollback()
+                for upload in request.files.values():
+                    upload.stream.seek(0)
+                log.warning(
+                    "%s %s: transaction aborted (%s), attempt %d of %d",
+                    request.method,
+                    request.path,
+                    getattr(error.orig, "sqlstate", "?"),
+                    attempt,
+                    TRANSACTION_ATTEMPTS,
+                )
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _template_folder() -> Path:
@@ -57,7 +110,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = talk_config.from_environment(settings=talk_config.declared_settings(packages))
     instance_path = (config or {}).get("INSTANCE_PATH") or settings.pop("INSTANCE_PATH")
     settings.pop("INSTANCE_PATH", None)
-    app = Flask(
+    app = Talk(
         __name__,
         instance_path=str(Path(instance_path).resolve()) if instance_path else None,
         instance_relative_config=True,
@@ -174,4 +227,4 @@ def is_sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
 
 
-__all__ = ["create_app", "database_url", "is_sqlite", "writing"]
+__all__ = ["Talk", "create_app", "database_url", "is_retryable", "is_sqlite", "writing"]

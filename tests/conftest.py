@@ -701,6 +701,20 @@ def post_comments_at_once(
     return statuses, other.result() if other else None
 
 
+def at_once(*writers: Callable[[], list[int]]) -> list[list[int]]:
+    """Runs each writer (a function making requests, returning their statuses) in its own
+    thread, all released together, and returns their statuses in the order given. For
+    ``@pytest.mark.commits`` tests: each thread's requests use a connection of their own."""
+    start = threading.Barrier(len(writers))
+
+    def run(writer: Callable[[], list[int]]) -> list[int]:
+        start.wait()
+        return writer()
+
+    with ThreadPoolExecutor(len(writers)) as pool:
+        return list(pool.map(run, writers))
+
+
 def login(client: FlaskClient, username: str, password: str = TEST_PASSWORD) -> None:
     """Log in through the real form (with its CSRF token)."""
     token = csrf_token(client, "/login")

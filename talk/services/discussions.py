@@ -11,8 +11,9 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from talk import markdown, policy, signals
 from talk.clock import utcnow
@@ -73,22 +74,54 @@ def get_comment(comment_id: int) -> Comment:
     return comment
 
 
-def _bump(counted: Any, *, comments: int = 0, discussions: int = 0, now: Any = None) -> None:
-    """Adjust stored counters with SQL-side arithmetic, safe under concurrent writers."""
-    model = type(counted)
-    persistent = inspect(counted).persistent  # a pending row cannot reference its own column
-    if comments:
-        counted.comment_count = (
-            model.comment_count + comments if persistent else counted.comment_count + comments
-        )
-    if discussions:
-        counted.discussion_count = (
-            model.discussion_count + discussions
-            if persistent
-            else counted.discussion_count + discussions
-        )
-    if now is not None:
-        counted.last_activity_at = now
+#: The order in which writers lock counter rows: the project, then the board, the item, the
+#: discussion and the user (several of one kind by id). See docs/decisions.md, "One lock order".
+COUNTER_LOCK_ORDER: tuple[type, ...] = (Project, Board, Item, Discussion, User)
+
+Bumps = dict[Any, dict[str, Any]]
+
+
+def _bump(bumps: Bumps, counted: Any, **changes: Any) -> None:
+    """Note counter deltas (``comment_count=1``) and times (``last_activity_at=now``) for
+    ``counted``; :func:`_apply` writes them."""
+    noted = bumps.setdefault(counted, {})
+    for name, value in changes.items():
+        noted[name] = noted.get(name, 0) + value if name.endswith("_count") else value
+
+
+def _apply(bumps: Bumps) -> None:
+    """Write noted counter changes, one ``UPDATE`` per row with SQL-side arithmetic (exact under
+    concurrent writers), the rows in :data:`COUNTER_LOCK_ORDER`. The order is explicit because
+    the ORM's flush order is not the same for every operation: a post and a hide that lock
+    the same project and user rows in opposite orders deadlock on PostgreSQL."""
+
+    def rank(counted: Any) -> tuple[int, int]:
+        return COUNTER_LOCK_ORDER.index(type(counted)), counted.id or 0
+
+    with db.session.no_autoflush:  # nothing else is written (or locked) in between
+        for counted in sorted(bumps, key=rank):
+            _write(counted, bumps[counted])
+
+
+def _write(counted: Any, changes: dict[str, Any]) -> None:
+    if not inspect(counted).persistent:  # a pending row is inserted with its values
+        for name, value in changes.items():
+            is_count = name.endswith("_count")
+            setattr(counted, name, (getattr(counted, name) or 0) + value if is_count else value)
+        return
+    table = type(counted).__table__
+    values = {
+        name: table.c[name] + value if name.endswith("_count") else value
+        for name, value in changes.items()
+    }
+    stored = db.session.execute(
+        update(table)
+        .where(table.c.id == counted.id)
+        .values(values)
+        .returning(*(table.c[name] for name in changes))
+    ).one()
+    for name, value in zip(changes, stored, strict=True):
+        set_committed_value(counted, name, value)
 
 
 def start_discussion(
@@ -121,9 +154,10 @@ def start_discussion(
     )
     links = mentions.comment_links(author, discussion, body)  # may refuse; nothing written yet
     db.session.add(discussion)
+    bumps: Bumps = {}
     for counted in (board, project, *([item] if item else [])):
-        _bump(counted, discussions=1)
-    comment = _add_comment(discussion, author, body, links, now=now)
+        _bump(bumps, counted, discussion_count=1)
+    comment = _add_comment(discussion, author, body, links, bumps, now=now)
     db.session.flush()
     changes = _sync_links(comment, links, visible=True, now=now)
     signals.discussion_created.send(
@@ -151,7 +185,7 @@ def post_comment(
     policy.check_content(author, "comment", discussion, body)
     links = mentions.comment_links(author, discussion, body)
     now = utcnow()
-    comment = _add_comment(discussion, author, body, links, reply_to=reply_to, now=now)
+    comment = _add_comment(discussion, author, body, links, {}, reply_to=reply_to, now=now)
     db.session.flush()
     changes = _sync_links(comment, links, visible=True, now=now)
     signals.comment_posted.send(comment, actor=author, **changes.as_kwargs())
@@ -163,39 +197,51 @@ def _add_comment(
     author: User,
     body: str,
     links: CommentLinks,
+    bumps: Bumps,
     *,
     now: Any,
     reply_to: Comment | None = None,
 ) -> Comment:
-    comment = Comment(
-        project_id=discussion.project.id,
-        discussion=discussion,
-        author=author,
-        reply_to=reply_to,
-        body=body,
-        body_html=markdown.render(body, links, image_hosts=discussion.project.image_hosts),
-        created_at=now,
-    )
+    with db.session.no_autoflush:  # the counters are written before the comment's insert
+        comment = Comment(
+            project_id=discussion.project.id,
+            discussion=discussion,
+            author=author,
+            reply_to=reply_to,
+            body=body,
+            body_html=markdown.render(body, links, image_hosts=discussion.project.image_hosts),
+            created_at=now,
+        )
+        _count(comment, +1, bumps, now=now)
+        _bump(bumps, discussion, last_comment_at=now)
+        _apply(bumps)
     db.session.add(comment)
-    discussion.last_comment_at = now
-    _count(comment, +1, now=now)
     return comment
 
 
-def _count(comment: Comment, delta: int, *, now: Any = None) -> None:
+def _count(comment: Comment, delta: int, bumps: Bumps | None = None, *, now: Any = None) -> None:
+    """Move every comment counter the comment is in by ``delta`` (and their activity times to
+    ``now``); written at once unless ``bumps`` collects more changes to write together."""
+    noted: Bumps = {} if bumps is None else bumps
     discussion = comment.discussion
-    _bump(discussion, comments=delta)
-    _bump(discussion.board, comments=delta, now=now)
-    _bump(discussion.project, comments=delta)
+    activity = {"last_activity_at": now} if now is not None else {}
+    _bump(noted, discussion, comment_count=delta)
+    _bump(noted, discussion.board, comment_count=delta, **activity)
+    _bump(noted, discussion.project, comment_count=delta)
     if discussion.item is not None:
-        _bump(discussion.item, comments=delta, now=now)
-    _bump(comment.author, comments=delta)
+        _bump(noted, discussion.item, comment_count=delta, **activity)
+    _bump(noted, comment.author, comment_count=delta)
+    if bumps is None:
+        _apply(noted)
 
 
 def _lock(comment: Comment) -> None:
     """Re-read ``comment`` locked for this transaction (PostgreSQL), so two changes to it — an
-    edit and a hide, two moderators hiding — run one after the other, each seeing the other's."""
-    db.session.refresh(comment, with_for_update=True)
+    edit and a hide, two moderators hiding — run one after the other, each seeing the other's.
+    The first lock of the global order; ``FOR NO KEY UPDATE``, so replies to the comment (whose
+    insert takes a key-share lock on it) are not blocked: with ``FOR UPDATE`` a hide waited for
+    a reply holding the counters the hide needed next, and they deadlocked."""
+    db.session.refresh(comment, with_for_update={"key_share": True})
 
 
 def edit_comment(editor: User, comment: Comment, body: str) -> Comment:

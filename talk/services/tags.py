@@ -235,13 +235,33 @@ def sync_comment(
             )
         )
     }
-    removed = sorted(existing.keys() - wanted)
-    added = sorted(wanted - existing.keys())
-    for tag_id in removed:
-        _detach(comment, discussion, existing[tag_id])
-    for tag_id in added:  # one lock order for every writer
-        _attach(comment, discussion, tag_id, now)
-    return added, removed
+    removed = existing.keys() - wanted
+    added = wanted - existing.keys()
+    lock_tag_rows(removed | added)
+    for tag_id in sorted(removed | added):  # the global lock order: see lock_tag_rows
+        if tag_id in removed:
+            _detach(comment, discussion, existing[tag_id])
+        else:
+            _attach(comment, discussion, tag_id, now)
+    return sorted(added), sorted(removed)
+
+
+def lock_tag_rows(tag_ids: Iterable[int]) -> None:
+    """Lock the rows of the tags a change will count on, in id order, before any of their
+    aggregates (``item_tags``, ``discussion_tags``, ``tag_users``, ``tag_daily``, each row keyed
+    by its tag). Every writer of tag counters takes them so, after the rows of the comment and
+    the counters it changes and the project's tag lock: two writers then wait for each other
+    instead of each holding a row the other needs (an edit from ``#a`` to ``#b`` and a post of
+    ``#a #b`` deadlocked when the edit went through the dropped tag first). ``FOR NO KEY UPDATE``
+    does not block the inserts that reference a tag. SQLite serialises writers anyway."""
+    ids = sorted(set(tag_ids))
+    if ids and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            select(Tag.__table__.c.id)
+            .where(Tag.__table__.c.id.in_(ids))
+            .order_by(Tag.__table__.c.id)
+            .with_for_update(key_share=True)
+        )
 
 
 def _attach(comment: Comment, discussion: Discussion, tag_id: int, now: datetime) -> None:
