@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -157,6 +158,26 @@ def find_exact(project: Project, text: str) -> Item | None:
     return db.session.scalar(
         select(Item).where(Item.project_id == project.id, Item.external_id == text)
     )
+
+
+# An IIIF Image API request: {service}/{region}/{size}/{rotation}/{quality}.{format} (versions 2
+# and 3), or the service's own info.json.
+_IIIF_IMAGE_REQUEST = re.compile(
+    r"^(?P<service>https?://[^?#]+?)"
+    r"(?:/info\.json"
+    r"|/(?:full|square|\d+,\d+,\d+,\d+|pct:[\d.]+,[\d.]+,[\d.]+,[\d.]+)"
+    r"/\^?(?:full|max|\d+,|,\d+|\d+,\d+|!\d+,\d+|pct:[\d.]+)"
+    r"/!?\d+(?:\.\d+)?"
+    r"/(?:default|color|gray|bitonal|native)\.(?:jpg|jpeg|png|webp|gif|tif|tiff))$"
+)
+
+
+def iiif_info_url(item: Item) -> str | None:
+    """The ``info.json`` of the IIIF Image API service that serves the item's image, when its
+    ``image_url`` is an Image API request: the viewer then loads tiles at the zoom it needs
+    (deep zoom) instead of one large image. None for any other image."""
+    found = _IIIF_IMAGE_REQUEST.match(item.image_url or "")
+    return f"{found['service']}/info.json" if found else None
 
 
 def get_item(project: Project, external_id: str) -> Item:

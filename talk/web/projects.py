@@ -122,6 +122,7 @@ def item(slug: str, external_id: str) -> ResponseLike:
         ),
         verdict_form=VerdictForm(formdata=None),
         mentioned_in=mentions.mentioned_in(viewer(), item),
+        iiif_info=items.iiif_info_url(item),
     )
 
 
