@@ -7,6 +7,8 @@ rows it holds.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -201,6 +203,59 @@ def can_see_item_threads(viewer: Any, project: Project) -> bool:
 def all_projects(*, cursor: str | None, limit: int) -> Page[Project]:
     """Every project, oldest first."""
     return keyset_page(select(Project), [Project.id], cursor=cursor, limit=limit)
+
+
+@dataclass(frozen=True)
+class ProjectSummary:
+    """What the projects' index shows of one project: its picture (the first item that has an
+    image, as a project has none of its own), and its talk as ``viewer`` may read it."""
+
+    cover: Item | None = None
+    discussion_count: int = 0
+    comment_count: int = 0
+    last_activity_at: datetime | None = None
+
+
+def project_summaries(viewer: Any, projects: list[Project]) -> dict[int, ProjectSummary]:
+    """:class:`ProjectSummary` of each project, by id: two queries for any number of projects.
+
+    The counts add up the boards ``viewer`` may read (a team-only board's talk is not shown to
+    others, not even as a number)."""
+    ids = [project.id for project in projects]
+    if not ids:
+        return {}
+    first_with_image = (
+        select(func.min(Item.id))
+        .where(Item.project_id.in_(ids), or_(Item.thumbnail_url != "", Item.image_url != ""))
+        .group_by(Item.project_id)
+    )
+    covers = {
+        item.project_id: item
+        for item in db.session.scalars(select(Item).where(Item.id.in_(first_with_image)))
+    }
+    talk = {
+        row.project_id: row
+        for row in db.session.execute(
+            select(
+                Board.project_id,
+                func.sum(Board.discussion_count).label("discussions"),
+                func.sum(Board.comment_count).label("comments"),
+                func.max(Board.last_activity_at).label("last_activity_at"),
+            )
+            .where(Board.project_id.in_(ids), Board.id.in_(policy.readable_board_ids(viewer)))
+            .group_by(Board.project_id)
+        )
+    }
+    summaries = {}
+    for project_id in ids:
+        row = talk.get(project_id)
+        summaries[project_id] = ProjectSummary(
+            cover=covers.get(project_id),
+            discussion_count=int(row.discussions or 0) if row else 0,
+            comment_count=int(row.comments or 0) if row else 0,
+            last_activity_at=row.last_activity_at if row else None,
+        )
+    return summaries
 
 
 def project_members(project: Project, *, cursor: str | None, limit: int) -> Page[Membership]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from talk import policy
 from talk.errors import InvalidInput, NotFound
@@ -28,8 +28,16 @@ HOME_ITEMS = 12
 
 @bp.route("/")
 def index() -> ResponseLike:
+    """Every project with its picture, description and activity."""
     page = listing.all_projects(cursor=cursor_arg(), limit=page_size())
-    return render_template("projects/index.html", page=page)
+    summaries = listing.project_summaries(viewer(), page.rows)
+    return render_template("projects/index.html", page=page, summaries=summaries)
+
+
+@bp.route("/favicon.ico")
+def favicon() -> ResponseLike:
+    """The site's icon where browsers and feed readers look for it without a ``<link>``."""
+    return current_app.send_static_file("favicon.ico")
 
 
 @bp.route("/projects/<slug>")

@@ -91,3 +91,27 @@ def test_an_iiif_service_that_cannot_be_reached_falls_back_to_the_plain_image(pa
     # Neither the service nor the image opens: the viewer goes, the plain image stays.
     viewer.wait_for(state="hidden")
     assert page.locator(".plain-image").is_visible()
+
+
+def test_on_a_phone_the_title_comes_soon_after_the_header(page, make):
+    _project, rows = sheets(make, 1)
+    page.goto(f"/projects/herbarium/items/{rows[0].external_id}")
+    title = page.get_by_role("heading", level=1).bounding_box()
+    assert title["y"] < 170, title  # ~250 px of breadcrumb and search before
+    # The breadcrumb still leads up a level, and the search box keeps its name.
+    assert page.locator(".breadcrumbs").get_by_role("link", name="Items").is_visible()
+    assert page.get_by_role("searchbox", name="Search Herbarium").is_visible()
+
+
+def test_an_item_named_in_a_comment_shows_as_an_aligned_card(page, make):
+    project, rows = sheets(make, 2)
+    volunteer = make.user("vol")
+    about = make.discussion(
+        project, volunteer, item=rows[0], body=f"Compare ^{rows[1].external_id} with this."
+    )
+    page.goto(f"/discussions/{about.id}")
+    card = page.locator("a.item-card")
+    image, title = card.locator("img").bounding_box(), card.locator("span").bounding_box()
+    middle = lambda box: box["y"] + box["height"] / 2  # noqa: E731
+    assert abs(middle(image) - middle(title)) < 2, (image, title)
+    assert card.bounding_box()["height"] < 70  # a card in the line, not a block
