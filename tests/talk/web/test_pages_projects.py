@@ -327,7 +327,10 @@ def test_index_shows_each_project_with_a_picture_description_and_activity(
     html = squash(text(page))
     cards = html.split('class="project-card"')[1:]
     assert len(cards) == 2
-    assert '<img src="https://images.example.org/sheet.jpg" alt=""' in cards[0]
+    assert (
+        '<img src="https://images.example.org/sheet.jpg" alt="Sheet 1, from Herbarium sheets"'
+        in cards[0]
+    )
     assert "Pressed plants from 1850 on." in cards[0]
     # The team-only board's discussion is neither counted nor dated for a visitor.
     assert "2 items · 1 discussion · 1 comment" in cards[0]
