@@ -10,7 +10,51 @@
     return { type: "image", url: url };
   }
 
+  // The id of a IIIF resource or service, in Presentation API 2 ("@id") or 3 ("id").
+  function iiifId(thing) {
+    if (Array.isArray(thing)) {
+      thing = thing[0];
+    }
+    return thing && (thing["@id"] || thing.id);
+  }
+
+  // The Image API service of the manifest's canvas (the item's own, else the first), from a
+  // Presentation API 2 or 3 manifest; null when it names none.
+  function imageService(manifest, canvasId) {
+    var canvases = manifest.items || ((manifest.sequences || [])[0] || {}).canvases || [];
+    var canvas = canvases.filter(function (c) { return iiifId(c) === canvasId; })[0] || canvases[0];
+    if (!canvas) {
+      return null;
+    }
+    var v2 = ((canvas.images || [])[0] || {}).resource;
+    var v3 = (((canvas.items || [])[0] || {}).items || [])[0];
+    var body = v2 || (v3 && v3.body);
+    var service = body && iiifId(body.service);
+    if (!service || !/^https?:\/\//.test(service)) {
+      return null;
+    }
+    return service.replace(/\/(info\.json)?$/, "") + "/info.json";
+  }
+
+  // The info.json to open: the page's, else the one the item's manifest names (fetched here,
+  // as the manifest is another server's), else none.
+  function findInfo(element) {
+    var info = element.dataset.iiifInfo;
+    var manifest = element.dataset.iiifManifest;
+    if (info || !manifest || !window.fetch) {
+      return Promise.resolve(info || null);
+    }
+    return fetch(manifest, { credentials: "omit" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (json) { return json ? imageService(json, element.dataset.iiifCanvas) : null; })
+      .catch(function () { return null; });
+  }
+
   function start(element) {
+    findInfo(element).then(function (info) { open(element, info); });
+  }
+
+  function open(element, iiifInfo) {
     if (typeof window.OpenSeadragon !== "function") {
       return;
     }
@@ -18,7 +62,6 @@
     var plain = figure.querySelector(".plain-image");
     var help = document.getElementById(element.dataset.help || "");
     var imageUrl = element.dataset.image;
-    var iiifInfo = element.dataset.iiifInfo;
     var triedPlain = !iiifInfo;
 
     element.hidden = false;

@@ -2,7 +2,10 @@
 screen: the item list's search by identifier, and the zoomable image (by keyboard), with the
 plain image for a browser without JavaScript."""
 
+import json
 import re
+import struct
+import zlib
 
 import pytest
 
@@ -115,3 +118,122 @@ def test_an_item_named_in_a_comment_shows_as_an_aligned_card(page, make):
     middle = lambda box: box["y"] + box["height"] / 2  # noqa: E731
     assert abs(middle(image) - middle(title)) < 2, (image, title)
     assert card.bounding_box()["height"] < 70  # a card in the line, not a block
+
+
+def tile_png(size=256):
+    """A plain PNG tile (what an IIIF server would send, as far as the viewer can tell)."""
+    rows = b"".join(b"\x00" + b"\xd8\xcf\xb0" * size for _ in range(size))
+
+    def chunk(kind, data):
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+SERVICE = "https://iiif.test/iiif/2/sheet"
+CANVAS = "https://iiif.test/manifests/sheet/canvas/1"
+INFO = {
+    "@context": "http://iiif.io/api/image/2/context.json",
+    "@id": SERVICE,
+    "protocol": "http://iiif.io/api/image",
+    "width": 4000,
+    "height": 6000,
+    "profile": ["http://iiif.io/api/image/2/level0.json"],
+    "tiles": [{"width": 256, "scaleFactors": [1, 2, 4, 8, 16, 32]}],
+}
+MANIFEST = {  # Presentation API 3: the canvas's painting annotation names the image service
+    "@context": "http://iiif.io/api/presentation/3/context.json",
+    "id": "https://iiif.test/manifests/sheet",
+    "type": "Manifest",
+    "items": [
+        {
+            "id": "https://iiif.test/manifests/sheet/canvas/0",
+            "type": "Canvas",
+            "items": [{"items": [{"body": {"service": [{"id": "https://iiif.test/other"}]}}]}],
+        },
+        {
+            "id": CANVAS,
+            "type": "Canvas",
+            "items": [
+                {"items": [{"body": {"service": [{"id": SERVICE, "type": "ImageService2"}]}}]}
+            ],
+        },
+    ],
+}
+
+
+def serve_iiif(page):
+    """Answer the IIIF server's requests in the browser itself (no network here): the manifest,
+    the service's info.json and every tile; the tiles asked for are returned, to be looked at."""
+    tiles = []
+
+    def answer(route):
+        url = route.request.url
+        cors = {"Access-Control-Allow-Origin": "*"}
+        if url.endswith("/info.json"):
+            route.fulfill(json=INFO, headers=cors)
+        elif "/manifests/" in url:
+            route.fulfill(body=json.dumps(MANIFEST), content_type="application/json", headers=cors)
+        else:
+            tiles.append(url.removeprefix(SERVICE + "/"))
+            route.fulfill(body=tile_png(), content_type="image/png", headers=cors)
+
+    page.route("https://iiif.test/**", answer)
+    return tiles
+
+
+def deep_zoom(page, tiles):
+    """Open the viewer, zoom in by keyboard, and see it ask the service for closer tiles."""
+    page.locator("#item-viewer.is-open").wait_for()
+    assert page.locator(".plain-image").is_hidden()
+    page.wait_for_function(
+        "() => document.getElementById('item-viewer').viewer.world.getItemCount() === 1"
+    )
+    assert (
+        page.evaluate(
+            "document.getElementById('item-viewer').viewer.world.getItemAt(0).source.width"
+        )
+        == 4000
+    )
+    first = len(tiles)
+    assert first > 0
+    page.get_by_role("application").focus()
+    for _ in range(8):
+        page.keyboard.press("+")
+        page.wait_for_timeout(150)
+    page.wait_for_function(f"{ZOOM} > 2")
+    page.wait_for_timeout(500)
+    # Closer tiles: regions smaller than the whole image, asked for after the first view.
+    closer = [t for t in tiles[first:] if not t.startswith("full/")]
+    assert closer, tiles
+
+
+def test_an_image_api_url_opens_as_deep_zoom_tiles(page, make):
+    _project, rows = sheets(make, 1)
+    with make.context():
+        db.session.get(Item, rows[0].id).image_url = f"{SERVICE}/full/max/0/default.jpg"
+        db.session.commit()
+    tiles = serve_iiif(page)
+    page.goto(f"/projects/herbarium/items/{rows[0].external_id}")
+    deep_zoom(page, tiles)
+
+
+def test_the_image_service_is_found_through_the_items_manifest(page, make):
+    _project, rows = sheets(make, 1)
+    with make.context():
+        item = db.session.get(Item, rows[0].id)
+        item.iiif_manifest_uri = "https://iiif.test/manifests/sheet"
+        item.iiif_canvas_uri = CANVAS
+        db.session.commit()
+    tiles = serve_iiif(page)
+    page.goto(f"/projects/herbarium/items/{rows[0].external_id}")
+    assert page.locator("#item-viewer").get_attribute("data-iiif-info") == ""
+    deep_zoom(page, tiles)
