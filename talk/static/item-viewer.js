@@ -50,6 +50,19 @@
       .catch(function () { return null; });
   }
 
+  // OpenSeadragon adds a <style> element (hiding the focus outline on touch screens) unless
+  // the page has a style[data-openseadragon-mobile-css]. A Content-Security-Policy without
+  // 'unsafe-inline' styles refuses and reports that element, and the outline is wanted anyway.
+  // The marker put here matches the selector but is no HTML or SVG style element (another
+  // namespace), so it is no style sheet and no policy checks it.
+  function keepStylesInTheStylesheet() {
+    if (!document.querySelector("style[data-openseadragon-mobile-css]")) {
+      var marker = document.createElementNS("urn:x-talk:inert", "style");
+      marker.setAttribute("data-openseadragon-mobile-css", "kept out");
+      document.head.appendChild(marker);
+    }
+  }
+
   function start(element) {
     findInfo(element).then(function (info) { open(element, info); });
   }
@@ -65,6 +78,7 @@
     var triedPlain = !iiifInfo;
 
     element.hidden = false;
+    keepStylesInTheStylesheet();
     var viewer = window.OpenSeadragon({
       element: element,
       prefixUrl: element.dataset.images,

@@ -237,3 +237,36 @@ def test_the_image_service_is_found_through_the_items_manifest(page, make):
     page.goto(f"/projects/herbarium/items/{rows[0].external_id}")
     assert page.locator("#item-viewer").get_attribute("data-iiif-info") == ""
     deep_zoom(page, tiles)
+
+
+# The policy the site is to send (no inline scripts or styles), with the IIIF server allowed.
+STRICT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' https://iiif.test; connect-src 'self' https://iiif.test; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+def test_the_viewer_keeps_to_a_strict_content_security_policy(page, make):
+    _project, rows = sheets(make, 1)
+    with make.context():
+        db.session.get(Item, rows[0].id).image_url = f"{SERVICE}/full/max/0/default.jpg"
+        db.session.commit()
+    tiles = serve_iiif(page)
+
+    def with_policy(route):
+        response = route.fetch()
+        route.fulfill(
+            response=response, headers={**response.headers, "content-security-policy": STRICT_CSP}
+        )
+
+    page.route(re.compile(r".*/projects/herbarium/items/[^/]+$"), with_policy)
+    page.add_init_script(
+        "window.violations = [];"
+        "document.addEventListener('securitypolicyviolation',"
+        " e => window.violations.push("
+        "`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));"
+    )
+    page.goto(f"/projects/herbarium/items/{rows[0].external_id}")
+    deep_zoom(page, tiles)
+    assert page.evaluate("window.violations") == []
