@@ -2,9 +2,11 @@
 by "has discussions", with the same search kept on every next page, on the page and the API."""
 
 import re
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import login
 from tests.talk.web.pages import outline, text
@@ -182,3 +184,33 @@ def test_a_search_costs_the_same_with_5_items_as_with_45(client, make, count_que
         counts.append(queries.count)
     assert counts[0] == counts[1], counts
     assert counts[0] <= 6, counts
+
+
+ARGUMENT = st.one_of(
+    st.sampled_from(["", "1", "0", "true", "on", "id", "newest", "#leaf", "HB-010", "%", "_"]),
+    st.text(max_size=30),
+    st.text(min_size=499, max_size=502, alphabet="xé"),
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    arguments=st.dictionaries(
+        st.sampled_from(["q", "sort", "tag", "discussed", "cursor", "limit"]), ARGUMENT
+    )
+)
+def test_any_arguments_get_the_list_or_a_422_never_a_500(client, herbarium, arguments):
+    query = urlencode(arguments)
+    page = client.get(f"/projects/herbarium/items?{query}")
+    # (414: the site refuses a request line longer than it reads, before any view.)
+    assert page.status_code in (200, 414, 422), (arguments, page.status_code)
+    api = client.get(f"/api/v1/projects/herbarium/items?{query}")
+    assert api.status_code in (200, 414, 422), (arguments, api.status_code)
+    if api.status_code == 422:
+        assert api.get_json()["error"]["fields"], arguments
