@@ -26,14 +26,16 @@ from werkzeug.wsgi import get_path_info
 #: files (no inline script, no ``style=""``, no ``on*=`` handlers: templates keep to that);
 #: images from anywhere over http(s), because items' images and IIIF thumbnails come from the
 #: projects' own image servers (comments' images are limited to each project's trusted image
-#: hosts when rendered, see :mod:`talk.markdown`); no plugins, no framing, no ``<base>``.
+#: hosts when rendered, see :mod:`talk.markdown`); fetches from the site and any https host, as
+#: the image viewer reads IIIF ``info.json`` and manifests from those servers (only the site's
+#: own scripts run, so nothing else can fetch); no plugins, no framing, no ``<base>``.
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' https: http:",
-        "connect-src 'self'",
+        "connect-src 'self' https:",
         "font-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",

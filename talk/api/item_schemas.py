@@ -10,9 +10,16 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 from marshmallow.error_store import merge_errors
 
-from talk.api.schemas import RequestSchema
+from talk.api.schemas import PageQuerySchema, RequestSchema
 from talk.limits import MAX_METADATA_KEY, MAX_METADATA_KEYS, MAX_METADATA_VALUE, MAX_URL
-from talk.services.items import MAX_BATCH, TEXT_LIMITS, batch_duplicates, metadata_problems
+from talk.services.items import (
+    ITEM_SORTS,
+    MAX_BATCH,
+    MAX_ITEM_QUERY,
+    TEXT_LIMITS,
+    batch_duplicates,
+    metadata_problems,
+)
 from talk.services.validation import url_problem
 
 
@@ -96,3 +103,31 @@ class ItemBatchSchema(RequestSchema):
         repeats = {"items": {p.index: {p.field: [p.message]} for p in batch_duplicates(rows)}}
         if repeats["items"]:
             raise ValidationError(merge_errors(error.messages, repeats)) from error
+
+
+class ItemListQuerySchema(PageQuerySchema):
+    """The item list's search, order and filters (checked once more, with the caller's access,
+    by :func:`talk.services.items.item_query`)."""
+
+    q = fields.String(
+        validate=validate.Length(max=MAX_ITEM_QUERY),
+        metadata={
+            "description": "An external id (its item comes first when it exists), or text a "
+            "title contains or an external id starts with."
+        },
+    )
+    sort = fields.String(
+        validate=validate.OneOf(list(ITEM_SORTS)),
+        metadata={
+            "description": "registered (default), newest, discussed (most discussions first), "
+            "active (recently active; discussed items only) or id (external id A–Z)."
+        },
+    )
+    tag = fields.String(
+        validate=validate.Length(max=MAX_ITEM_QUERY),
+        metadata={"description": "Only items carrying this tag (any spelling, or a synonym)."},
+    )
+    discussed = fields.String(
+        validate=validate.OneOf(["0", "1", "true", "false"]),
+        metadata={"description": "1: only items with discussions."},
+    )

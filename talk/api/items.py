@@ -13,7 +13,7 @@ from flask.views import MethodView
 
 from talk import policy
 from talk.api import auth, base, schemas
-from talk.api.item_schemas import ItemBatchSchema
+from talk.api.item_schemas import ItemBatchSchema, ItemListQuerySchema
 from talk.errors import NotFound
 from talk.models import Board, Discussion, Item, Project
 from talk.services import discussions, items, listing, projects, reading
@@ -23,14 +23,27 @@ blp = base.api_blueprint("api_items", "Project items and their discussions.")
 
 @blp.route("/projects/<slug>/items")
 class ProjectItems(MethodView):
-    @blp.arguments(schemas.PageQuerySchema, location="query")
+    @blp.arguments(ItemListQuerySchema, location="query")
     @blp.response(200, schemas.ItemPageSchema)
     def get(self, args: dict[str, Any], slug: str) -> dict[str, Any]:
-        """A project's items in the order they were registered."""
+        """A project's items, in the order they were registered unless `sort` says otherwise.
+
+        `q` finds the item whose external id it is (first, on the first page), then items whose
+        title contains it or whose external id starts with it (the exact match is one row more
+        than `limit`). `sort=discussed`, `sort=active`
+        and `discussed=1` need read access to the item discussions (else 422).
+        """
         project = projects.get_project(slug)
+        sees = listing.can_see_item_threads(auth.viewer(), project)
+        query = items.item_query(args, sees_discussions=sees)
+        tag = listing.item_list_tag(project, query)
+        cursor = args.get("cursor")
         page = listing.project_items(
-            project, cursor=args.get("cursor"), limit=base.page_limit(args)
+            project, cursor=cursor, limit=base.page_limit(args), query=query, tag=tag
         )
+        exact = None if cursor else items.find_exact(project, query.text)
+        if exact is not None:
+            page.rows = [exact, *page.rows]
         return base.page_body(page, keep=(project,))
 
     @blp.arguments(ItemBatchSchema)

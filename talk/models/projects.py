@@ -80,6 +80,10 @@ class Item(Model):
     __table_args__ = (
         UniqueConstraint("project_id", "external_id", name="uq_items_project_external_id"),
         Index("ix_items_project_activity", "project_id", "last_activity_at", "id"),
+        # The item list's other orders (talk.services.listing.project_items): as registered or
+        # newest first, and most discussed first.
+        Index("ix_items_project_order", "project_id", "id"),
+        Index("ix_items_project_discussed", "project_id", "discussion_count", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from talk.policy import Actor
 from talk.services.validation import conflict_on_duplicate, url_problem
 
 MAX_BATCH = 1000
+MAX_ITEM_QUERY = MAX_ITEM_TITLE  # longer text can match no title or external id
 URL_FIELDS = ("image_url", "thumbnail_url", "iiif_manifest_uri", "iiif_canvas_uri", "source_url")
 TEXT_LIMITS = {"external_id": MAX_ITEM_EXTERNAL_ID, "title": MAX_ITEM_TITLE}
 
@@ -65,6 +67,117 @@ def metadata_problems(metadata: Mapping[Any, Any]) -> list[str]:
         if isinstance(value, float) and not math.isfinite(value):
             problems.append(f"Value of {name!r} must be a finite number.")
     return problems
+
+
+# How an item list may be ordered: name -> the label a form shows. Each order is served by an
+# index on items (see ``Item.__table_args__``), so every page of 100,000 items costs the same.
+ITEM_SORTS = {
+    "registered": "Order registered",
+    "newest": "Newest first",
+    "discussed": "Most discussed",
+    "active": "Recently active",
+    "id": "Identifier (A–Z)",
+}
+# The orders and the filter that reveal how much an item is discussed: only for viewers who may
+# read the item discussions (the same rule that shows an item's discussion count).
+DISCUSSION_SORTS = frozenset({"discussed", "active"})
+
+
+@dataclass(frozen=True)
+class ItemQuery:
+    """What a volunteer asked of a project's item list: text to find (an external id, or words
+    of a title), an order, and filters (a tag, "has discussions")."""
+
+    text: str = ""
+    sort: str = "registered"
+    tag: str = ""
+    discussed: bool = False
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.text or self.tag or self.discussed)
+
+    def args(self) -> dict[str, str]:
+        """The query as URL arguments (defaults left out), for links to its next pages."""
+        values = {"q": self.text, "sort": self.sort, "tag": self.tag, "discussed": "1"}
+        keep = {
+            "q": bool(self.text),
+            "sort": self.sort != "registered",
+            "tag": bool(self.tag),
+            "discussed": self.discussed,
+        }
+        return {name: value for name, value in values.items() if keep[name]}
+
+
+def item_query(args: Mapping[str, Any], *, sees_discussions: bool) -> ItemQuery:
+    """An :class:`ItemQuery` from request arguments (``q``, ``sort``, ``tag``, ``discussed``),
+    or one 422 naming every argument that is not right (all of them, in one answer)."""
+    problems: dict[str, list[str]] = {}
+    text, tag = (_text_arg(args, name, problems) for name in ("q", "tag"))
+    sort = args.get("sort") or "registered"
+    if sort not in ITEM_SORTS:
+        problems["sort"] = [f"Must be one of: {', '.join(ITEM_SORTS)}."]
+    raw_discussed = args.get("discussed")
+    if raw_discussed in (None, "", "0", "false", False):
+        discussed = False
+    elif raw_discussed in ("1", "true", "on", True):
+        discussed = True
+    else:
+        discussed = False
+        problems["discussed"] = ["Must be 1 (only items with discussions) or 0."]
+    if not sees_discussions:
+        if sort in DISCUSSION_SORTS:
+            problems["sort"] = ["Item discussions are open to project members only."]
+        if discussed:
+            problems["discussed"] = ["Item discussions are open to project members only."]
+    if problems:
+        raise InvalidInput("The item search is not valid: " + _summary(problems), problems)
+    return ItemQuery(text=text, sort=sort, tag=tag, discussed=discussed)
+
+
+def _text_arg(args: Mapping[str, Any], name: str, problems: dict[str, list[str]]) -> str:
+    value = args.get(name) or ""
+    if not isinstance(value, str) or "\x00" in value:
+        problems[name] = ["Must be text without NUL bytes."]
+        return ""
+    value = value.strip()
+    if len(value) > MAX_ITEM_QUERY:
+        problems[name] = [f"Longer than {MAX_ITEM_QUERY} characters."]
+        return ""
+    return value
+
+
+def _summary(problems: Mapping[str, list[str]]) -> str:
+    return " ".join(f"{name}: {' '.join(messages)}" for name, messages in problems.items())
+
+
+def find_exact(project: Project, text: str) -> Item | None:
+    """The item whose external id is ``text`` exactly (the unique index finds it at once)."""
+    if not text:
+        return None
+    return db.session.scalar(
+        select(Item).where(Item.project_id == project.id, Item.external_id == text)
+    )
+
+
+# An IIIF Image API request: {service}/{region}/{size}/{rotation}/{quality}.{format} (versions 2
+# and 3), or the service's own info.json.
+_IIIF_IMAGE_REQUEST = re.compile(
+    r"^(?P<service>https?://[^?#]+?)"
+    r"(?:/info\.json"
+    r"|/(?:full|square|\d+,\d+,\d+,\d+|pct:[\d.]+,[\d.]+,[\d.]+,[\d.]+)"
+    r"/\^?(?:full|max|\d+,|,\d+|\d+,\d+|!\d+,\d+|pct:[\d.]+)"
+    r"/!?\d+(?:\.\d+)?"
+    r"/(?:default|color|gray|bitonal|native)\.(?:jpg|jpeg|png|webp|gif|tif|tiff))$"
+)
+
+
+def iiif_info_url(item: Item) -> str | None:
+    """The ``info.json`` of the IIIF Image API service that serves the item's image, when its
+    ``image_url`` is an Image API request: the viewer then loads tiles at the zoom it needs
+    (deep zoom) instead of one large image. None for any other image."""
+    found = _IIIF_IMAGE_REQUEST.match(item.image_url or "")
+    return f"{found['service']}/info.json" if found else None
 
 
 def get_item(project: Project, external_id: str) -> Item:

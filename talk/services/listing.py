@@ -10,14 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from talk import policy
+from talk.errors import InvalidInput
 from talk.extensions import db
-from talk.models import Board, Comment, Discussion, Item, Membership, Project, User
+from talk.models import Board, Comment, Discussion, Item, ItemTag, Membership, Project, Tag, User
 from talk.pagination import Page, encode_cursor, keyset_page
-from talk.services import projects
+from talk.services import items, projects, tags
 from talk.services.projects import ProjectAsSeen
 
 
@@ -140,10 +141,65 @@ def user_comments(viewer: Any, author: User, *, cursor: str | None, limit: int) 
     return keyset_page(query, [Comment.id], cursor=cursor, limit=limit, descending=True)
 
 
-def project_items(project: Project, *, cursor: str | None, limit: int) -> Page[Item]:
-    """A project's items in the order they were registered."""
-    query = select(Item).where(Item.project_id == project.id)
-    return keyset_page(query, [Item.id], cursor=cursor, limit=limit)
+# Each order's keyset columns and direction (the columns of an index on items, after project_id).
+_ITEM_ORDERS: dict[str, tuple[list[InstrumentedAttribute[Any]], bool]] = {
+    "registered": ([Item.id], False),
+    "newest": ([Item.id], True),
+    "discussed": ([Item.discussion_count, Item.id], True),
+    "active": ([Item.last_activity_at, Item.id], True),
+    "id": ([Item.external_id], False),  # unique within a project
+}
+
+
+def project_items(
+    project: Project,
+    *,
+    cursor: str | None,
+    limit: int,
+    query: items.ItemQuery | None = None,
+    tag: Tag | None = None,
+) -> Page[Item]:
+    """A project's items matching ``query`` in its order (by default: all, as registered).
+
+    ``query.text`` finds items whose title contains it (any letter case) or whose external id
+    starts with it, except the item whose external id *is* the text: :func:`items.find_exact`'s
+    to show above the list. ``tag`` is the tag ``query.tag`` names (:func:`item_list_tag`).
+    "Recently active" lists only items that have been discussed (the others have no activity to
+    order by).
+    """
+    query = query or items.ItemQuery()
+    order, descending = _ITEM_ORDERS[query.sort]
+    rows = select(Item).where(Item.project_id == project.id)
+    if query.text:
+        rows = rows.where(
+            or_(
+                Item.title.icontains(query.text, autoescape=True),
+                Item.external_id.startswith(query.text, autoescape=True),
+            ),
+            Item.external_id != query.text,  # find_exact's, shown above the list
+        )
+    if tag is not None:
+        tagged = select(ItemTag.item_id).where(ItemTag.tag_id == tag.id)
+        rows = rows.where(Item.id.in_(tagged))
+    if query.discussed:
+        rows = rows.where(Item.discussion_count > 0)
+    if query.sort == "active":
+        rows = rows.where(Item.last_activity_at.is_not(None))
+    return keyset_page(rows, order, cursor=cursor, limit=limit, descending=descending)
+
+
+def item_list_tag(project: Project, query: items.ItemQuery) -> Tag | None:
+    """The tag an item list is filtered by (any spelling, or a synonym of it), or a 422 naming
+    ``tag`` when the project has no such tag."""
+    if not query.tag:
+        return None
+    tag = tags.find_tag(project, query.tag)
+    if tag is None or not tags.is_listed(tag):
+        raise InvalidInput(
+            f"No tag #{query.tag.lstrip('#')} in this project.",
+            {"tag": [f"No tag #{query.tag.lstrip('#')} in this project."]},
+        )
+    return tag
 
 
 def recently_discussed_items(project: Project, *, cursor: str | None, limit: int) -> Page[Item]:
@@ -166,6 +222,23 @@ def all_projects(viewer: Any, *, cursor: str | None, limit: int) -> Page[Project
     """Every project, oldest first, each as ``viewer`` sees it (counts over readable boards)."""
     page = keyset_page(select(Project), [Project.id], cursor=cursor, limit=limit)
     return page.with_rows(projects.as_seen_by(viewer, page.rows))
+
+
+def project_covers(shown: list[Project]) -> dict[int, Item]:
+    """Each project's picture, by id: the first item that has an image (a project has none of
+    its own), in one query for any number of projects."""
+    ids = [project.id for project in shown]
+    if not ids:
+        return {}
+    first_with_image = (
+        select(func.min(Item.id))
+        .where(Item.project_id.in_(ids), or_(Item.thumbnail_url != "", Item.image_url != ""))
+        .group_by(Item.project_id)
+    )
+    return {
+        item.project_id: item
+        for item in db.session.scalars(select(Item).where(Item.id.in_(first_with_image)))
+    }
 
 
 def project_members(project: Project, *, cursor: str | None, limit: int) -> Page[Membership]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -257,6 +258,10 @@ class ProjectAsSeen:
     @property
     def comment_count(self) -> int:
         return sum(board.comment_count for board in self.boards)
+
+    @property
+    def last_activity_at(self) -> datetime | None:
+        return max((b.last_activity_at for b in self.boards if b.last_activity_at), default=None)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.project, name)

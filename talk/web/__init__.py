@@ -43,11 +43,11 @@ def init_app(app: Flask) -> None:
         return {"may": may, "refusal": refusal}
 
     @app.template_global()
-    def page_url(cursor: str | None) -> str:
-        """This page's URL at another ``cursor`` (None: the first page)."""
-        return url_for(
-            request.endpoint or "projects.index", **(request.view_args or {}), cursor=cursor
-        )
+    def page_url(cursor: str | None, args: dict[str, str] | None = None) -> str:
+        """This page's URL at another ``cursor`` (None: the first page), keeping ``args`` (a
+        search's arguments, so its next pages show more of the same search)."""
+        values: dict[str, Any] = {**(request.view_args or {}), **(args or {}), "cursor": cursor}
+        return url_for(request.endpoint or "projects.index", **values)
 
     app.add_template_filter(when, "when")
 

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from talk import policy
-from talk.errors import NotFound
+from talk.errors import InvalidInput, NotFound
 from talk.forms import DiscussionForm, VerdictForm
 from talk.models import Board, Item, Project
-from talk.services import curation, discussions, listing, mentions, projects, reading
+from talk.pagination import Page
+from talk.services import curation, discussions, items, listing, mentions, projects, reading
 from talk.web.common import (
     ResponseLike,
     add_error_handlers,
@@ -28,8 +40,22 @@ HOME_ITEMS = 12
 
 @bp.route("/")
 def index() -> ResponseLike:
+    """Every project with its picture, description and activity (over the boards the viewer
+    may read)."""
     page = listing.all_projects(viewer(), cursor=cursor_arg(), limit=page_size())
-    return render_template("projects/index.html", page=page)
+    covers = listing.project_covers([shown.project for shown in page.rows])
+    return render_template("projects/index.html", page=page, covers=covers)
+
+
+@bp.route("/favicon.ico")
+def favicon() -> ResponseLike:
+    """The site's icon where browsers and feed readers look for it without a ``<link>``
+    (180 bytes, read whole, so no response holds the file open until it is closed)."""
+    icon = Path(current_app.static_folder or "", "favicon.ico").read_bytes()
+    response = Response(icon, mimetype="image/vnd.microsoft.icon")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
 
 
 @bp.route("/projects/<slug>")
@@ -69,12 +95,36 @@ def new_discussion(slug: str, board_id: int) -> ResponseLike:
 
 @bp.route("/projects/<slug>/items", endpoint="items")
 def items_list(slug: str) -> ResponseLike:
+    """A project's items: found by external id or title, ordered, filtered by tag or by "has
+    discussions" (a GET form, so it works without JavaScript and each search has an address).
+    A search that is not right shows the form again with what to change (422)."""
     project = projects.get_project(slug)
-    page = listing.project_items(project, cursor=cursor_arg(), limit=page_size())
     show_counts = listing.can_see_item_threads(viewer(), project)
+    status, problems = 200, []
+    exact, page = None, Page[Item]([], None)
+    try:
+        query = items.item_query(request.args, sees_discussions=show_counts)
+        tag = listing.item_list_tag(project, query)
+        page = listing.project_items(
+            project, cursor=cursor_arg(), limit=page_size(), query=query, tag=tag
+        )
+        if not cursor_arg():
+            exact = items.find_exact(project, query.text)
+    except InvalidInput as error:
+        status, problems = error.status, [error.message]
+        query = items.ItemQuery()
     return render_template(
-        "projects/items.html", project=project, page=page, show_counts=show_counts
-    )
+        "projects/items.html",
+        project=project,
+        page=page,
+        exact=exact,
+        query=query,
+        asked=request.args,
+        sorts=items.ITEM_SORTS,
+        discussion_sorts=items.DISCUSSION_SORTS,
+        show_counts=show_counts,
+        problems=problems,
+    ), status
 
 
 @bp.route("/projects/<slug>/items/<path:external_id>")
@@ -98,6 +148,7 @@ def item(slug: str, external_id: str) -> ResponseLike:
         ),
         verdict_form=VerdictForm(formdata=None),
         mentioned_in=mentions.mentioned_in(viewer(), item),
+        iiif_info=items.iiif_info_url(item),
     )
 
 

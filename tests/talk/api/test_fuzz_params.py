@@ -25,7 +25,7 @@ from talk.services import accounts
 from tests.conftest import Factory, module_data
 
 # Rules not worth fuzzing: files, the OpenAPI document, the login and sign-up forms.
-SKIPPED = re.compile(r"^/(static|api/v1/openapi\.json|login|register|logout)")
+SKIPPED = re.compile(r"^/(static|favicon\.ico|api/v1/openapi\.json|login|register|logout)")
 QUERY_NAMES = ("limit", "cursor", "from", "to", "board", "discussions", "reply_to", "trending")
 
 EDGE_NUMBERS = [

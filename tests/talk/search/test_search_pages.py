@@ -42,10 +42,11 @@ def test_every_project_page_has_the_projects_search_box(client, site):
     ]
     for path in pages:
         page = outline(client.get(path))
-        (form,) = page.find("form", role="search")
-        assert form["method"] == "get" and form["action"] == "/search", path
+        # (The item list has a search of its own, for items: role="search" too.)
+        (form,) = page.find("form", role="search", action="/search")
+        assert form["method"] == "get", path
         assert page.find("input", type="hidden", name="project", value="herbarium"), path
-        (box,) = page.find("input", type="search", name="q")
+        (box,) = page.find("input", type="search", name="q", id="project-search-q")
         assert page.find("label", **{"for": box["id"]}), path
     assert not outline(client.get("/")).find("form", role="search")
 

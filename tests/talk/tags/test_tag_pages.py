@@ -32,11 +32,9 @@ def test_item_page_shows_its_tags_with_counts_as_links_to_tag_pages(client, make
         "/projects/herbarium/tags/orchid",
         "/projects/herbarium/tags/fern",
     ]
-    assert (
-        '#orchid</a> <span class="tag-count">2<span class="visually-hidden"> uses on this item'
-        in tags_section
-    )
-    assert '#fern</a> <span class="tag-count">1<' in tags_section
+    # Counts carry a visible label, singular for one.
+    assert '#orchid</a> <span class="tag-count">2 uses here</span>' in tags_section
+    assert '#fern</a> <span class="tag-count">1 use here</span>' in tags_section
     assert "search" not in tags_section
 
     tag_page = client.get("/projects/herbarium/tags/orchid")
@@ -150,7 +148,7 @@ def test_related_tags_are_those_on_the_same_items(app, client, make, herbarium, 
 def counted_tags(html):
     """(name, count) of each tag in a tag list's HTML."""
     return [
-        (part.split("<")[0], int(part.split('class="tag-count">')[1].split("<")[0]))
+        (part.split("<")[0], int(part.split('class="tag-count">')[1].split()[0]))
         for part in html.split('rel="tag">#')[1:]
     ]
 
@@ -175,6 +173,10 @@ def test_tags_index_shows_popular_and_this_weeks_trending_tags(client, make, her
     trending, popular = lists()
     assert popular == [("census", 6), ("walk", 3), ("new", 1)]
     assert trending == [("census", 6), ("walk", 3), ("new", 1)]
+    html = squash(text(client.get("/projects/herbarium/tags")))
+    assert '<span class="tag-count">1 use</span>' in html  # not "1 uses"
+    assert '<span class="tag-count">6 uses</span>' in html
+    assert '<span class="tag-count">1 use in these days</span>' in html
 
     clock.advance(hours=1)  # 21 March: the 14th is no longer one of the last 7 days
     trending, popular = lists()

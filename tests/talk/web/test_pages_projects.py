@@ -290,3 +290,51 @@ def test_main_pages_answer_every_role(client, make, role):
         response = client.get(path)
         assert response.status_code == 200, path
         assert len(outline(response).find("h1")) == 1, path
+
+
+def test_index_shows_each_project_with_a_picture_description_and_activity(
+    client, make, clock, count_queries
+):
+    from talk.models import Item
+
+    herbarium = make.project("herbarium", title="Herbarium sheets")
+    make.project("registers", title="Parish registers")  # nothing yet
+    first, _second = make.items(herbarium, 2)
+    with make.context():
+        db.session.get(Item, first.id).image_url = ""  # the first with an image is the cover
+        db.session.get(Item, first.id).thumbnail_url = ""
+        db.session.get(Project, herbarium.id).description = "Pressed plants from 1850 on."
+        db.session.flush()
+    author = make.user("author")
+    make.discussion(herbarium, author, title="Open talk")
+    clock.advance(hours=1)
+    from talk.services import discussions, projects
+
+    with make.context():
+        owner = db.session.get(User, herbarium.owner.id)
+        team_room = projects.create_board(
+            owner,
+            db.session.get(Project, herbarium.id),
+            "Team room",
+            read_level="team",
+            write_level="team",
+        )
+        discussions.start_discussion(owner, team_room, "Secret", "Team only")
+
+    with count_queries() as queries:
+        page = client.get("/")
+    assert queries.count <= 5
+    html = squash(text(page))
+    cards = html.split('class="project-card"')[1:]
+    assert len(cards) == 2
+    assert (
+        '<img src="https://images.example.org/sheet.jpg" alt="Sheet 1, from Herbarium sheets"'
+        in cards[0]
+    )
+    assert "Pressed plants from 1850 on." in cards[0]
+    # The team-only board's discussion is neither counted nor dated for a visitor.
+    assert "2 items · 1 discussion · 1 comment" in cards[0]
+    assert "Last active <time" in cards[0]
+    assert "0 items · 0 discussions · 0 comments" in cards[1]
+    assert "No discussions yet" in cards[1]
+    assert "<img" not in cards[1]
