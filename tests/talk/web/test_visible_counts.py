@@ -47,7 +47,8 @@ def test_project_counts_are_over_the_boards_the_viewer_may_read(
     _as(client, make, viewer)
     discussions, comments = SEEN[viewer]
     index = re.sub(r"\s+", " ", text(client.get("/")))
-    assert f"0 items · {discussions} discussions · {comments} comments" in index
+    shown = f"{discussions} discussion{'s' * (discussions != 1)} · {comments} comments"
+    assert f"0 items · {shown}" in index
     listed = client.get("/api/v1/projects").get_json()["data"][0]
     detail = client.get("/api/v1/projects/herbarium").get_json()
     for body in (listed, detail):
