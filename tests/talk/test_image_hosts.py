@@ -4,6 +4,7 @@ they are links, so no reader's address goes to a host the project did not choose
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from talk.cli import cli
 from talk.extensions import db
@@ -224,3 +225,30 @@ def test_projects_are_created_with_their_hosts(app, client, make, token, runner)
         sheets = db.session.query(Project).filter_by(slug="sheets").one()
         assert sheets.image_hosts == ["images.example.org", ".iiif.example"]
         assert db.session.query(Project).filter_by(slug="bad").first() is None
+
+
+@pytest.mark.commits  # the migrations run on a connection of their own (db.engine)
+def test_the_migration_turns_images_already_stored_into_links_as_rendering_now_would(app, make):
+    from flask_migrate import downgrade, upgrade
+
+    project = make.project("herbarium")
+    author = make.user("ada")
+    body = 'A ![sheet "B" & <c>](https://evil.example/p.png) and ![](http://x.org/a.png) here'
+    comment = make.comment(make.discussion(project, author, title="Images"), author, body)
+    old_html = (  # what the renderer stored before projects listed their image hosts
+        '<p>A <img src="https://evil.example/p.png" alt="sheet &quot;B&quot; &amp; &lt;c&gt;">'
+        ' and <img src="http://x.org/a.png"> here</p>'
+    )
+    with app.app_context():
+        db.session.remove()
+        downgrade(revision="0006_session_tokens")
+        db.session.execute(
+            text("UPDATE comments SET body_html = :html WHERE id = :id"),
+            {"html": old_html, "id": comment.id},
+        )
+        db.session.commit()
+        db.session.remove()
+        upgrade()
+        stored = db.session.get(Comment, comment.id).body_html
+    assert "<img" not in stored
+    assert stored == render(body)
