@@ -115,3 +115,32 @@ def record_success(login: str) -> None:
         for kind, item, keys in _counts(login):
             if kind == "account":
                 strategy.clear(item, *keys)
+
+
+#: Password-reset requests allowed per address typed and per client address, each per hour.
+RESETS_PER_ADDRESS = "5 per hour"
+RESETS_PER_CLIENT = "20 per hour"
+
+
+def reset_refusal(email: str) -> Refusal | None:
+    """Count a password-reset request against the address typed (as for logins: the text,
+    hashed, not the account, so a refusal tells nothing about accounts) and this client; a
+    refusal when either has asked too often this hour (no mail is sent then)."""
+    strategy = limiter().limiter
+    name = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    counts = (
+        (parse(RESETS_PER_ADDRESS), ("talk-password-resets", "address", name)),
+        (parse(RESETS_PER_CLIENT), ("talk-password-resets", "client", request.remote_addr or "")),
+    )
+    with _storage_errors_logged():
+        for item, keys in counts:
+            if not strategy.hit(item, *keys):
+                reset_at = strategy.get_window_stats(item, *keys).reset_time
+                retry_after = max(1, math.ceil(reset_at - time.time()))
+                minutes = math.ceil(retry_after / 60)
+                return Refusal(
+                    "Too many password resets were asked for this address or from your network "
+                    f"address. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+                    retry_after,
+                )
+    return None
