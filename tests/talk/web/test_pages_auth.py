@@ -7,8 +7,7 @@ from sqlalchemy import func, select
 
 from talk.extensions import db
 from talk.models import User
-from tests.conftest import TEST_PASSWORD, csrf_token, login
-from tests.talk.conftest import register
+from tests.conftest import TEST_PASSWORD, csrf_token, login, register
 from tests.talk.web.pages import outline, submit, text
 
 

@@ -4,8 +4,7 @@ from sqlalchemy import select
 
 from talk.extensions import db
 from talk.models import Comment, Discussion
-from tests.conftest import login
-from tests.talk.conftest import register
+from tests.conftest import login, register
 from tests.talk.web.pages import form_values, outline, submit, text
 
 
