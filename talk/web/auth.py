@@ -27,10 +27,16 @@ def register() -> ResponseLike:
     mailed instead), and sets no cookie of its own: nobody learns who is registered here.
     Every problem is shown at once: the form's own (a missing field, passwords that differ)
     and the services' (username taken, reserved or too similar, address, password length),
-    each beside its field and all in the summary above the form."""
+    each beside its field and all in the summary above the form. Sign-ups mailing one address,
+    or from one client, are limited per hour (:func:`throttle.mail_refusal`)."""
     form = RegisterForm()
-    status, problems = 200, []
-    if form.validate_on_submit():
+    status, problems, headers = 200, [], {}
+    valid = form.validate_on_submit()
+    refused = throttle.mail_refusal("register", form.email.data or "") if valid else None
+    if refused is not None:
+        status, problems = 429, [refused.message]
+        headers["Retry-After"] = str(refused.retry_after)
+    elif valid:
         outcome = submit_form(
             form,
             lambda: account_email.request_registration(
@@ -57,9 +63,10 @@ def register() -> ResponseLike:
             if not form[name].errors:
                 form[name].errors = messages
         status = 422
-    return render_template(
+    page = render_template(
         "auth/register.html", form=form, problems=problems, next=safe_next(request.args.get("next"))
-    ), status
+    )
+    return make_response(page, status, headers)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -154,7 +161,7 @@ def forgot_password() -> ResponseLike:
     status, problems, headers = 200, [], {}
     if form.validate_on_submit():
         email = form.email.data or ""
-        refused = throttle.reset_refusal(email)
+        refused = throttle.mail_refusal("reset", email)
         if refused is None:
             account_email.request_password_reset(viewer(), email)
             return render_template("auth/check_email.html", purpose="reset")

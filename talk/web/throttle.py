@@ -117,20 +117,24 @@ def record_success(login: str) -> None:
                 strategy.clear(item, *keys)
 
 
-#: Password-reset requests allowed per address typed and per client address, each per hour.
-RESETS_PER_ADDRESS = "5 per hour"
-RESETS_PER_CLIENT = "20 per hour"
+#: Requests that mail an address (a password reset, a sign-up) allowed per address typed and per
+#: client address, each per hour and per kind.
+MAILS_PER_ADDRESS = "5 per hour"
+MAILS_PER_CLIENT = "20 per hour"
+MAIL_KINDS = {"reset": "password resets", "register": "sign-ups"}
 
 
-def reset_refusal(email: str) -> Refusal | None:
-    """Count a password-reset request against the address typed (as for logins: the text,
-    hashed, not the account, so a refusal tells nothing about accounts) and this client; a
-    refusal when either has asked too often this hour (no mail is sent then)."""
+def mail_refusal(kind: str, email: str) -> Refusal | None:
+    """Count a request of ``kind`` that mails ``email`` against the address typed (as for
+    logins: the text, hashed, not the account, so a refusal tells nothing about accounts) and
+    this client; a refusal when either asked too often this hour (nothing is mailed then). Keeps
+    anyone from flooding an inbox through the site."""
     strategy = limiter().limiter
     name = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    namespace = f"talk-mails-{kind}"
     counts = (
-        (parse(RESETS_PER_ADDRESS), ("talk-password-resets", "address", name)),
-        (parse(RESETS_PER_CLIENT), ("talk-password-resets", "client", request.remote_addr or "")),
+        (parse(MAILS_PER_ADDRESS), (namespace, "address", name)),
+        (parse(MAILS_PER_CLIENT), (namespace, "client", request.remote_addr or "unknown")),
     )
     with _storage_errors_logged():
         for item, keys in counts:
@@ -139,8 +143,8 @@ def reset_refusal(email: str) -> Refusal | None:
                 retry_after = max(1, math.ceil(reset_at - time.time()))
                 minutes = math.ceil(retry_after / 60)
                 return Refusal(
-                    "Too many password resets were asked for this address or from your network "
-                    f"address. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+                    f"Too many {MAIL_KINDS[kind]} were asked for this address or from your "
+                    f"network address. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
                     retry_after,
                 )
     return None

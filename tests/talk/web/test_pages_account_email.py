@@ -229,6 +229,21 @@ def test_reset_requests_are_throttled_per_address(app, make, mailbox):
     assert len(mailbox.sent) == 5
 
 
+def test_sign_ups_mailing_one_address_are_throttled_the_same_for_a_taken_one(app, make, mailbox):
+    make.user("grace")
+    for address in ("grace@example.org", "new@example.org"):
+        client = app.test_client()
+        for n in range(5):
+            answer = submit(
+                client, "/register", **{**SIGN_UP, "username": f"user{n}", "email": address}
+            )
+            assert answer.status_code == 200
+        refused = submit(client, "/register", **{**SIGN_UP, "username": "user9", "email": address})
+        assert refused.status_code == 429
+        assert "Too many sign-ups" in text(refused)
+    assert len(mailbox.sent) == 10
+
+
 @pytest.mark.parametrize("email", ["", "not an address", "a\x00@example.org"])
 def test_forgot_password_with_bad_input_is_a_clear_4xx(client, mailbox, email):
     answer = submit(client, "/forgot-password", email=email)
