@@ -216,3 +216,23 @@ def test_only_site_admins_disable_accounts_and_never_their_own(app, make):
         accounts.disable_user(boss, ada)
         assert ada.is_disabled
         assert policy.may(policy.OPERATOR, "account.disable", boss)
+
+
+def test_site_admins_disable_and_enable_accounts_through_the_api(app, client, make, token):
+    grace, ada, admin = make.user("grace"), make.user("ada"), make.admin()
+    as_admin, as_grace = token(admin), token(grace)
+    path = "/api/v1/users/ada/disabled"
+    assert client.put(path, json={}).status_code == 401
+    assert client.put(path, json={}, headers=as_grace).status_code == 403
+    assert (
+        client.put(
+            f"/api/v1/users/{admin.username}/disabled", json={}, headers=as_admin
+        ).status_code
+        == 403
+    )
+    assert client.put("/api/v1/users/nobody/disabled", json={}, headers=as_admin).status_code == 404
+    assert client.put(path, json={}, headers=as_admin).status_code == 204
+    assert stored(app, "ada")["disabled_at"] is not None
+    assert client.delete(path, headers=as_admin).status_code == 204
+    assert stored(app, "ada")["disabled_at"] is None
+    del ada
