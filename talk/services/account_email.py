@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, url_for
@@ -72,7 +72,7 @@ def read_token(purpose: str, token: str) -> dict[str, Any]:
         ) from None
     if not isinstance(payload, dict) or not isinstance(payload.get("x"), int):
         raise LinkRefused("This link is not valid.")
-    if datetime.fromtimestamp(payload["x"], UTC) <= utcnow():
+    if payload["x"] <= utcnow().timestamp():
         raise LinkRefused("This link has expired. Ask for a new one.")
     return payload
 

@@ -249,3 +249,40 @@ def test_forgot_password_with_bad_input_is_a_clear_4xx(client, mailbox, email):
     answer = submit(client, "/forgot-password", email=email)
     assert answer.status_code in (200, 422)
     assert mailbox.sent == []
+
+
+def test_a_link_signed_with_another_key_or_naming_another_account_is_refused(app, make, mailbox):
+    from itsdangerous import URLSafeSerializer
+
+    grace, ada = make.user("grace"), make.user("ada")
+    client = app.test_client()
+    submit(client, "/forgot-password", email="grace@example.org")
+    forged = URLSafeSerializer("not the key", salt="talk.account-email.reset").dumps(
+        {"u": ada.id, "h": "0" * 32, "x": 2**40}
+    )
+    assert client.get(f"/reset-password?token={forged}").status_code == 400
+    # The right key but Ada's id on Grace's fingerprint (as a leaked key could make): refused,
+    # since the fingerprint is of Ada's password hash.
+    with app.app_context():
+        wrong = URLSafeSerializer(app.secret_key, salt="talk.account-email.reset").dumps(
+            {"u": ada.id, "h": "0" * 32, "x": 2**40}
+        )
+    assert client.get(f"/reset-password?token={wrong}").status_code == 400
+    del grace
+
+
+def test_an_address_link_opened_by_another_account_changes_only_its_owners_address(
+    app, make, mailbox
+):
+    make.user("grace")
+    make.user("ada")
+    grace = app.test_client()
+    login(grace, "grace")
+    submit(grace, "/settings", "/settings/email", email="g2@example.org", password=TEST_PASSWORD)
+    link = mailbox.link("verify_email")
+    ada = app.test_client()
+    login(ada, "ada")
+    assert ada.post(link, data={"csrf_token": csrf_token(ada, link)}).status_code == 302
+    with app.app_context():
+        emails = dict(db.session.execute(select(User.username, User.email)).all())
+    assert emails == {"grace": "g2@example.org", "ada": "ada@example.org"}
