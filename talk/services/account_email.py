@@ -141,7 +141,7 @@ def request_registration(
     A taken address answers the same and does the same work (a password hash), but makes no
     pending sign-up and mails the owner ``already_registered`` instead."""
     if problems := accounts.registration_problems(username, email, password, display_name):
-        accounts._refuse(problems)
+        accounts.refuse_registration(problems)
     email = accounts.normalise_email(email)
     policy.require(actor, "account.register", email)
     username = unicodedata.normalize("NFKC", username.strip())

@@ -162,7 +162,7 @@ def registration_problems(
     return problems
 
 
-def _refuse(problems: dict[str, list[str]]) -> None:
+def refuse_registration(problems: dict[str, list[str]]) -> None:
     """Raise one error naming every problem: a conflict when the username is taken and that is
     all, else invalid input."""
     if problems == {"username": ["Already taken."]}:
@@ -192,7 +192,7 @@ def create_user(
     or an address. Every problem of the input is reported at once
     (:func:`registration_problems`)."""
     if problems := registration_problems(username, email, password, display_name):
-        _refuse(problems)
+        refuse_registration(problems)
     email = normalise_email(email)
     policy.require(actor, "account.register", email)
     if site_admin and not policy.may(actor, "account.make_site_admin", email):
