@@ -202,6 +202,23 @@ def create_user_command(
     click.echo(f"Created {kind} {user.username} <{user.email}>.")
 
 
+@cli.command("disable-user")
+@click.argument("username")
+@click.option("--enable", is_flag=True, help="Enable the account again.")
+@with_appcontext
+@operator_errors
+@writing()
+def disable_user_command(username: str, enable: bool) -> None:
+    """Disable USERNAME's account: every session ends, logins and API tokens are refused
+    (saying so) until --enable."""
+    from talk.services import accounts
+
+    user = accounts.get_user(username)
+    accounts.disable_user(policy.OPERATOR, user, disabled=not enable)
+    db.session.commit()
+    click.echo(f"{'Enabled' if enable else 'Disabled'} the account {user.username}.")
+
+
 @cli.command("create-token")
 @click.argument("username")
 @click.option("--name", default="", help="What the token is for (e.g. the script using it).")

@@ -162,6 +162,20 @@ SETTINGS: tuple[Setting, ...] = (
         "address, not the proxy's.",
     ),
     Setting(
+        "TALK_EMAIL_LINK_HOURS",
+        "TALK_EMAIL_LINK_HOURS",
+        48,
+        positive_int,
+        "Hours an emailed link confirming an address (registration, a changed address) works.",
+    ),
+    Setting(
+        "TALK_PASSWORD_RESET_MINUTES",
+        "TALK_PASSWORD_RESET_MINUTES",
+        60,
+        positive_int,
+        "Minutes an emailed password-reset link works (once: it dies when the password changes).",
+    ),
+    Setting(
         "TALK_RATE_LIMIT_STORAGE_URL",
         "TALK_RATE_LIMIT_STORAGE_URL",
         None,

@@ -87,6 +87,67 @@ class LoginForm(FlaskForm):
     remember = BooleanField("Remember me on this device")
 
 
+class ConfirmForm(FlaskForm):
+    """A button confirming what an emailed link asks (a GET only shows it: link scanners that
+    open links must not confirm anything)."""
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        validators=[DataRequired(REQUIRED), no_nul],
+        render_kw={"autocomplete": "email"},
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired(REQUIRED)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[
+            DataRequired(REQUIRED),
+            EqualTo("new_password", "The two passwords are not the same."),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired(REQUIRED)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(
+        "Display name", validators=[no_nul], render_kw={"autocomplete": "nickname"}
+    )
+    time_zone = StringField(
+        "Time zone",
+        validators=[DataRequired(REQUIRED), no_nul],
+        render_kw={"list": "time-zones", "autocomplete": "off", "spellcheck": "false"},
+    )
+
+
+class ChangeEmailForm(FlaskForm):
+    email = EmailField(
+        "New email address",
+        validators=[DataRequired(REQUIRED), no_nul],
+        render_kw={"autocomplete": "email"},
+    )
+    password = PasswordField(
+        "Current password",
+        validators=[DataRequired(REQUIRED)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
 EXPIRY_CHOICES = ((7, "In 7 days"), (30, "In 30 days"), (90, "In 90 days"), (365, "In a year"))
 
 

@@ -262,6 +262,20 @@ def _account_end_sessions(user: Any, account: User) -> bool:
     return _site_admin(user) or (_person(user) and user.id == account.id)
 
 
+@rule("account.settings", read=True)
+def _account_settings(user: Any, account: User) -> bool:
+    """Change an account's display name, time zone, password or address: its owner alone.
+    Declared a read so that no veto (a suspension) keeps anyone from securing their account;
+    a display name still passes the content checks (kind ``profile``)."""
+    return _person(user) and user.id == account.id
+
+
+@rule("account.disable")
+def _account_disable(user: Any, account: User) -> bool:
+    """Disable or enable an account: site admins and the operator, never on their own."""
+    return _site_admin(user) and getattr(user, "id", None) != account.id
+
+
 @rule("token.create")
 def _token_create(user: Any, account: User) -> bool:
     """Make an API token for an account: its owner, or the operator (``talk create-token``)."""

@@ -55,3 +55,15 @@ tag_synonym_added = _signals.signal("tag-synonym-added")
 verdict_set = _signals.signal("verdict-set")
 #: sender: the TagVerdict (deleted, still readable); kwargs: actor
 verdict_withdrawn = _signals.signal("verdict-withdrawn")
+#: sender: the User the mail is about, or None for a sign-up not yet confirmed (no account
+#: exists); kwargs: actor, to_address (str: where to send it; for ``email_changed`` the old
+#: address), kind (str, below), url (str | None: the absolute link the mail offers), expires_at
+#: (datetime | None: when that link stops working), extra (dict[str, str]: kind-specific). Kinds:
+#: ``verify_email`` (confirm a new or changed address; extra ``purpose``: "register" or
+#: "email"), ``reset_password`` (a link to choose a new password), ``already_registered``
+#: (someone tried to register, or to move another account, to this address: url is the
+#: forgot-password page, extra ``login_url``), ``email_changed`` (notice to the old address,
+#: extra ``new_address``), ``password_changed`` (notice; url None). A receiver must deliver
+#: ``verify_email``, ``reset_password`` and ``already_registered`` even when the user's address
+#: is not verified (``User.email_verified``); the links are the only copy of the tokens.
+account_mail = _signals.signal("account-mail")

@@ -48,3 +48,17 @@ class MyToken(MethodView):
     def delete(self, token_id: int) -> None:
         """Revoke one of the caller's tokens (404 for any id that is not theirs)."""
         tokens.revoke_token(auth.actor(), auth.actor(), token_id)
+
+
+@blp.route("/users/<username>/disabled")
+class UserDisabled(MethodView):
+    @blp.response(204)
+    def put(self, username: str) -> None:
+        """Disable the account (site admins; not their own): its sessions end, and its logins
+        and API tokens are refused, saying so. Send an empty JSON object."""
+        accounts.disable_user(auth.actor(), accounts.get_user(username))
+
+    @blp.response(204)
+    def delete(self, username: str) -> None:
+        """Enable the account again (site admins)."""
+        accounts.disable_user(auth.actor(), accounts.get_user(username), disabled=False)

@@ -1,6 +1,6 @@
 """Talk's core tables. Import models from here; later packages add their own modules."""
 
-from talk.models.accounts import ApiToken, User
+from talk.models.accounts import ApiToken, PendingRegistration, User
 from talk.models.curation import TAG_ACTIONS, TagAction, TagVerdict, Verdict
 from talk.models.discussions import Comment, CommentRevision, Discussion
 from talk.models.mentions import MENTION_GROUPS, Mention, MentionKind
@@ -33,6 +33,7 @@ __all__ = [
     "Membership",
     "Mention",
     "MentionKind",
+    "PendingRegistration",
     "Project",
     "Tag",
     "TagAction",

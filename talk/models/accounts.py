@@ -57,7 +57,26 @@ class User(UserMixin, Model):
         String(64), default=new_session_token, server_default=""
     )
 
+    # When the account's address was last confirmed by following an emailed link (or made by
+    # the operator: ``talk create-user``, the demo). None: unconfirmed, and only verification
+    # mail goes to it (``email_verified``). Migration 0012 leaves older accounts unconfirmed,
+    # except site admins (only the operator makes those).
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # An IANA time zone name ("Europe/Paris"), checked with zoneinfo; digests are sent by it.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # Set by a site admin (``accounts.disable_user``): no login, no session, no API token.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+
+    @property
+    def email_verified(self) -> bool:
+        """Whether mail other than address verification may be sent to :attr:`email`."""
+        return self.email_verified_at is not None
+
+    @property
+    def is_disabled(self) -> bool:
+        return self.disabled_at is not None
 
     def get_id(self) -> str:
         """Flask-Login's alternative id, kept in the session and the remember-me cookie."""
@@ -65,6 +84,25 @@ class User(UserMixin, Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+class PendingRegistration(Model):
+    """A sign-up waiting for its address to be confirmed: the account is made only when the
+    emailed link is followed (``accounts.confirm_registration``), so registering reveals
+    nothing about which addresses have accounts, and claims no username before that. Rows
+    past their expiry are useless and deleted by the next registration."""
+
+    __tablename__ = "pending_registrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(MAX_USERNAME))
+    display_name: Mapped[str] = mapped_column(String(MAX_DISPLAY_NAME))
+    email: Mapped[str] = mapped_column(String(MAX_EMAIL))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Random, part of the emailed link's signed payload: the link names this row and no other.
+    nonce: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class ApiToken(Model):

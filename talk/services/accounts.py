@@ -6,6 +6,7 @@ import hmac
 import re
 import secrets
 import unicodedata
+import zoneinfo
 from functools import cache
 from typing import Any
 
@@ -156,14 +157,12 @@ def registration_problems(
         normalise_email(email)
     except InvalidInput as exc:
         problems.update(exc.fields)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        problems["password"] = [f"Use at least {MIN_PASSWORD_LENGTH} characters."]
-    elif "\x00" in password:
-        problems["password"] = ["Contains a NUL byte."]
+    if found := password_problems(password):
+        problems["password"] = found
     return problems
 
 
-def _refuse(problems: dict[str, list[str]]) -> None:
+def refuse_registration(problems: dict[str, list[str]]) -> None:
     """Raise one error naming every problem: a conflict when the username is taken and that is
     all, else invalid input."""
     if problems == {"username": ["Already taken."]}:
@@ -193,7 +192,7 @@ def create_user(
     or an address. Every problem of the input is reported at once
     (:func:`registration_problems`)."""
     if problems := registration_problems(username, email, password, display_name):
-        _refuse(problems)
+        refuse_registration(problems)
     email = normalise_email(email)
     policy.require(actor, "account.register", email)
     if site_admin and not policy.may(actor, "account.make_site_admin", email):
@@ -202,8 +201,45 @@ def create_user(
     username = unicodedata.normalize("NFKC", username.strip())
     display_name = clean_text(display_name or username, "display_name", max_length=MAX_DISPLAY_NAME)
     policy.check_content(actor, "registration", email, f"{username}\n{display_name}")
-    if db.session.scalar(select(User.id).where(User.email_key == identity_key(email))):
+    if email_taken(email):
         raise Conflict("That email address is already registered.", {"email": ["Already used."]})
+    user = add_user(
+        username,
+        display_name,
+        email,
+        hash_password(password),
+        site_admin=site_admin,
+        # The operator and site admins vouch for the address they type; a visitor's is
+        # confirmed by the emailed link (talk.services.account_email).
+        email_verified=policy.is_logged_in(actor),
+    )
+    # A visitor signing up acts as the account they made; anyone logged in (or the operator) as
+    # themselves.
+    signals.user_registered.send(user, actor=actor if actor.is_authenticated else user)
+    return user
+
+
+def email_taken(email: str) -> bool:
+    """Whether an account uses ``email`` (compared by :func:`identity_key`)."""
+    return bool(db.session.scalar(select(User.id).where(User.email_key == identity_key(email))))
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=_password_method())
+
+
+def add_user(
+    username: str,
+    display_name: str,
+    email: str,
+    password_hash: str,
+    *,
+    site_admin: bool = False,
+    email_verified: bool = False,
+) -> User:
+    """Store an account whose fields were checked already (by :func:`create_user`, or by a
+    confirmed sign-up); a username or address taken a moment ago is a 409."""
+    now = utcnow()
     user = User(
         username=username,
         username_key=identity_key(username),
@@ -211,20 +247,19 @@ def create_user(
         display_name=display_name,
         email=email,
         email_key=identity_key(email),
-        password_hash=generate_password_hash(password, method=_password_method()),
+        password_hash=password_hash,
         is_site_admin=site_admin,
-        created_at=utcnow(),
+        created_at=now,
         comment_count=0,
         session_token=new_session_token(),
+        email_verified_at=now if email_verified else None,
+        time_zone="UTC",
     )
     with conflict_on_duplicate(
         "That username or email address was registered a moment ago.",
         {"username": ["Already taken."]},
     ):
         db.session.add(user)
-    # A visitor signing up acts as the account they made; anyone logged in (or the operator) as
-    # themselves.
-    signals.user_registered.send(user, actor=actor if actor.is_authenticated else user)
     return user
 
 
@@ -269,6 +304,19 @@ def authenticate(login: str, password: str) -> User | None:
     return user
 
 
+def password_matches(user: User, password: str) -> bool:
+    return check_password_hash(user.password_hash, password)
+
+
+def password_problems(password: str) -> list[str]:
+    """What is wrong with ``password`` as a new one (the rules of registration)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return [f"Use at least {MIN_PASSWORD_LENGTH} characters."]
+    if "\x00" in password:
+        return ["Contains a NUL byte."]
+    return []
+
+
 def user_for_session(session_id: str) -> User | None:
     """The user a login session belongs to: ``session_id`` is what :meth:`User.get_id` gave
     when the session began (``"<id>:<session token>"``), kept in the session and the
@@ -278,7 +326,7 @@ def user_for_session(session_id: str) -> User | None:
     if not user_id.isdigit() or int(user_id) > MAX_ID or not token:
         return None
     user = db.session.get(User, int(user_id))
-    if user is None or not user.session_token:
+    if user is None or not user.session_token or user.is_disabled:
         return None
     if not hmac.compare_digest(user.session_token.encode(), token.encode()):
         return None
@@ -297,6 +345,88 @@ def end_sessions(actor: policy.Actor, user: User) -> None:
         policy.require(actor, "account.end_sessions", user)
     user.session_token = new_session_token()
     db.session.flush()
+
+
+def set_password(actor: policy.Actor, user: User, new_password: str) -> None:
+    """Give ``user`` a new password and end every session (the caller logs the person in again
+    where they are); sends ``password_changed`` to the address. The rules of registration
+    apply to the password."""
+    if found := password_problems(new_password):
+        raise InvalidInput("The new password is not valid.", {"new_password": found})
+    user.password_hash = hash_password(new_password)
+    end_sessions(user, user)  # its owner's change, or a reset link that proved the address
+    signals.account_mail.send(
+        user,
+        actor=actor,
+        to_address=user.email,
+        kind="password_changed",
+        url=None,
+        expires_at=None,
+        extra={},
+    )
+
+
+def change_password(actor: policy.Actor, user: User, current: str, new_password: str) -> None:
+    """The settings page's password change: the current password is needed (someone who found
+    a logged-in browser cannot lock the owner out), and every other session ends."""
+    policy.require(actor, "account.settings", user)
+    if not password_matches(user, current):
+        raise InvalidInput(
+            "The current password is not right.", {"current_password": ["Not your password."]}
+        )
+    set_password(actor, user, new_password)
+
+
+def time_zone_problems(name: str) -> list[str]:
+    if name not in _time_zones():
+        return ["Not a time zone name; choose one from the list (for example Europe/Paris)."]
+    return []
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones() | {"UTC"})
+
+
+def time_zone_names() -> list[str]:
+    return sorted(_time_zones())
+
+
+def update_profile(actor: policy.Actor, user: User, display_name: str, time_zone: str) -> None:
+    """Change the display name (empty: the username) and time zone (an IANA name) together;
+    every problem is reported at once and nothing changes unless all is right."""
+    policy.require(actor, "account.settings", user)
+    problems: dict[str, list[str]] = {}
+    try:
+        display_name = clean_text(
+            display_name or user.username, "display_name", max_length=MAX_DISPLAY_NAME
+        )
+    except InvalidInput as exc:
+        problems.update(exc.fields)
+    if found := time_zone_problems(time_zone):
+        problems["time_zone"] = found
+    if problems:
+        raise InvalidInput("The settings are not valid.", problems)
+    policy.check_content(actor, "profile", user, display_name)
+    user.display_name = display_name
+    user.time_zone = time_zone
+    db.session.flush()
+
+
+def disable_user(actor: policy.Actor, user: User, *, disabled: bool = True) -> None:
+    """Disable an account (rule ``account.disable``: site admins and the operator): every session
+    ends, and logins and API tokens are refused saying so, until it is enabled again."""
+    policy.require(actor, "account.disable", user)
+    if disabled:
+        if user.disabled_at is None:
+            user.disabled_at = utcnow()
+        user.session_token = new_session_token()
+    else:
+        user.disabled_at = None
+    db.session.flush()
+
+
+DISABLED = "This account is disabled by the site's administrators."
 
 
 def create_token(user: User, name: str = "") -> str:

@@ -124,6 +124,8 @@ def authenticate_token(secret: str) -> ApiToken:
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(secret)))
     if token is None:
         raise TokenRefused("The API token is not valid.")
+    if token.user.is_disabled:
+        raise TokenRefused("This API token's account is disabled by the site's admins.")
     now = utcnow()
     if is_expired(token, now):
         assert token.expires_at is not None

@@ -115,3 +115,36 @@ def record_success(login: str) -> None:
         for kind, item, keys in _counts(login):
             if kind == "account":
                 strategy.clear(item, *keys)
+
+
+#: Requests that mail an address (a password reset, a sign-up) allowed per address typed and per
+#: client address, each per hour and per kind.
+MAILS_PER_ADDRESS = "5 per hour"
+MAILS_PER_CLIENT = "20 per hour"
+MAIL_KINDS = {"reset": "password resets", "register": "sign-ups"}
+
+
+def mail_refusal(kind: str, email: str) -> Refusal | None:
+    """Count a request of ``kind`` that mails ``email`` against the address typed (as for
+    logins: the text, hashed, not the account, so a refusal tells nothing about accounts) and
+    this client; a refusal when either asked too often this hour (nothing is mailed then). Keeps
+    anyone from flooding an inbox through the site."""
+    strategy = limiter().limiter
+    name = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    namespace = f"talk-mails-{kind}"
+    counts = (
+        (parse(MAILS_PER_ADDRESS), (namespace, "address", name)),
+        (parse(MAILS_PER_CLIENT), (namespace, "client", request.remote_addr or "unknown")),
+    )
+    with _storage_errors_logged():
+        for item, keys in counts:
+            if not strategy.hit(item, *keys):
+                reset_at = strategy.get_window_stats(item, *keys).reset_time
+                retry_after = max(1, math.ceil(reset_at - time.time()))
+                minutes = math.ceil(retry_after / 60)
+                return Refusal(
+                    f"Too many {MAIL_KINDS[kind]} were asked for this address or from your "
+                    f"network address. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+                    retry_after,
+                )
+    return None

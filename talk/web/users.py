@@ -1,12 +1,18 @@
-"""People's profile pages, and one's own settings (API tokens)."""
+"""People's profile pages, and one's own settings (account, password, address, API tokens)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, make_response, redirect, render_template, url_for
+from typing import Any
 
+from flask import Blueprint, flash, make_response, redirect, render_template, url_for
+from flask_login import login_user
+from flask_wtf import FlaskForm
+
+from talk import policy
 from talk.clock import utcnow
-from talk.forms import TokenForm
-from talk.services import accounts, listing, tokens
+from talk.errors import NotAuthenticated
+from talk.forms import ChangeEmailForm, ChangePasswordForm, ConfirmForm, ProfileForm, TokenForm
+from talk.services import account_email, accounts, listing, tokens
 from talk.web.common import (
     ResponseLike,
     add_error_handlers,
@@ -73,3 +79,100 @@ def revoke_token(token_id: int) -> ResponseLike:
     tokens.revoke_token(user, user, token_id)
     flash("The token is revoked: it no longer works.", "success")
     return redirect(url_for("users.tokens_page"))
+
+
+def _settings_page(status: int = 200, problems: list[str] | None = None, **forms: FlaskForm) -> Any:
+    """The account settings page, with ``forms`` (a refused one keeps its input and errors)."""
+    user = viewer()
+    if not user.is_authenticated:
+        raise NotAuthenticated("Log in to see your settings.")
+    policy.require(user, "account.settings", user)
+    forms.setdefault(
+        "profile",
+        ProfileForm(formdata=None, display_name=user.display_name, time_zone=user.time_zone),
+    )
+    forms.setdefault("password", ChangePasswordForm(formdata=None))
+    forms.setdefault("email", ChangeEmailForm(formdata=None))
+    forms.setdefault("verify", ConfirmForm(formdata=None))
+    page = render_template(
+        "settings/account.html",
+        user=user,
+        problems=problems or [],
+        time_zones=accounts.time_zone_names(),
+        **forms,
+    )
+    return make_response(page, status)
+
+
+@bp.route("/settings")
+def settings() -> ResponseLike:
+    """One's account: display name and time zone, password, email address; links to tokens."""
+    return _settings_page()
+
+
+def _settings_form(form: FlaskForm, name: str, operation: Any, done: str) -> ResponseLike:
+    """Run one settings form's operation: back to the page with ``done``, or the page with the
+    form's problems."""
+    if form.validate_on_submit():
+        outcome = submit_form(form, operation)
+        if not outcome.refused:
+            flash(done, "success")
+            return redirect(url_for("users.settings"))
+        return _settings_page(outcome.status, outcome.problems, **{name: form})
+    return _settings_page(422, **{name: form})
+
+
+@bp.route("/settings/profile", methods=["POST"])
+def update_profile() -> ResponseLike:
+    user, form = viewer(), ProfileForm()
+    return _settings_form(
+        form,
+        "profile",
+        lambda: accounts.update_profile(
+            user, user, form.display_name.data or "", (form.time_zone.data or "").strip()
+        ),
+        "Your settings are saved.",
+    )
+
+
+@bp.route("/settings/password", methods=["POST"])
+def change_password() -> ResponseLike:
+    """Change the password; every other session ends, this one goes on."""
+    user, form = viewer(), ChangePasswordForm()
+
+    def change() -> None:
+        accounts.change_password(
+            user, user, form.current_password.data or "", form.new_password.data or ""
+        )
+        login_user(user)  # this browser's session, under the account's new session token
+
+    return _settings_form(
+        form, "password", change, "Your password is changed; every other session has ended."
+    )
+
+
+@bp.route("/settings/email", methods=["POST"])
+def change_email() -> ResponseLike:
+    """Ask to move to a new address: it changes when the link sent there is followed."""
+    user, form = viewer(), ChangeEmailForm()
+    return _settings_form(
+        form,
+        "email",
+        lambda: account_email.request_email_change(
+            user, user, form.password.data or "", form.email.data or ""
+        ),
+        "We sent a link to the new address: your address changes when you follow it. "
+        "(If nothing arrives, check the address you typed.)",
+    )
+
+
+@bp.route("/settings/verify-email", methods=["POST"])
+def send_verification() -> ResponseLike:
+    user = viewer()
+    form = ConfirmForm()
+    return _settings_form(
+        form,
+        "verify",
+        lambda: account_email.request_verification(user, user),
+        f"We sent a link to {user.email if user.is_authenticated else 'your address'}.",
+    )

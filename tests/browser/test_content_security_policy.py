@@ -68,6 +68,8 @@ def _pages(project, item, thread, reply):
         "tag group": "/projects/herbarium/groups/churches",
         "search": "/search?q=church&project=herbarium",
         "profile": "/users/maria",
+        "settings": "/settings",
+        "tokens": "/settings/tokens",
         "error": "/no/such/page",
     }
 
@@ -99,7 +101,11 @@ def _visit(page, problems, name, path):
 
 def test_every_page_type_keeps_to_the_content_security_policy(page, site):
     problems = _watch(page)
-    for name, path in {"login": "/login", "register": "/register"}.items():
+    for name, path in {
+        "login": "/login",
+        "register": "/register",
+        "forgot password": "/forgot-password",
+    }.items():
         _visit(page, problems, name, path)
     log_in(page, "maria")
     for name, path in _pages(*site).items():

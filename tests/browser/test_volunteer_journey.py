@@ -8,7 +8,9 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 
-def test_volunteer_discusses_an_item_and_an_expert_replies(page, browser, live_server, make):
+def test_volunteer_discusses_an_item_and_an_expert_replies(
+    page, browser, live_server, make, mailbox
+):
     project = make.project("hidden-herbarium", title="Hidden Herbarium")
     make.items(project, 3)
     curator = make.user("curator", display_name="Dr Rowan Ash")
@@ -24,6 +26,10 @@ def test_volunteer_discusses_an_item_and_an_expert_replies(page, browser, live_s
     page.get_by_label("Password", exact=True).fill("a long enough password")
     page.get_by_label("Repeat the password").fill("a long enough password")
     page.get_by_role("button", name="Create account").click()
+    page.get_by_role("heading", name="Check your email").wait_for()
+    # She follows the link emailed to her, and confirms.
+    page.goto(mailbox.link("verify_email"))
+    page.get_by_role("button", name="Create my account").click()
     page.get_by_text("Welcome to Talk, Maria Sibylla!").wait_for()
 
     # She finds an item and starts a discussion about it.

@@ -8,7 +8,7 @@ from tests.talk.web.pages import outline, squash, submit, text
 from tests.talk.web.test_pages_auth import registration
 
 
-def test_registering_goes_back_to_the_page_you_came_from(client, make):
+def test_registering_goes_back_to_the_page_you_came_from(client, make, mailbox):
     project = make.project("herbarium")
     came_from = f"/projects/{project.slug}"
     page = client.get(came_from)
@@ -20,12 +20,15 @@ def test_registering_goes_back_to_the_page_you_came_from(client, make):
         f for f in outline(form_page).find("form") if f.get("action", "").startswith("/register")
     ]
     assert "next=" in form["action"]
-    response = submit(client, register_link["href"], form["action"], **registration())
+    assert (
+        submit(client, register_link["href"], form["action"], **registration()).status_code == 200
+    )
+    response = confirm_link(client, mailbox)
     assert response.status_code == 302
     assert response.headers["Location"] == came_from
 
 
-def test_next_survives_a_refused_attempt_and_the_login_link(client):
+def test_next_survives_a_refused_attempt_and_the_login_link(client, mailbox):
     refused = submit(
         client,
         "/register?next=/projects/x",
@@ -37,11 +40,11 @@ def test_next_survives_a_refused_attempt_and_the_login_link(client):
     (form,) = [f for f in page.find("form") if f.get("action", "").startswith("/register")]
     assert form["action"] == "/register?next=/projects/x"
     assert [a for a in page.find("a") if a["href"] == "/login?next=/projects/x"]
-    retried = submit(client, "/register", form["action"], **registration())
-    assert retried.headers["Location"] == "/projects/x"
+    submit(client, "/register", form["action"], **registration())
+    assert confirm_link(client, mailbox).headers["Location"] == "/projects/x"
 
 
-def test_an_off_site_next_is_dropped(client):
+def test_an_off_site_next_is_dropped(client, mailbox):
     for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
         response = submit(
             client,
@@ -49,9 +52,16 @@ def test_an_off_site_next_is_dropped(client):
             f"/register?next={target}",
             **registration(username=f"u{len(target)}", email=f"u{len(target)}@example.org"),
         )
-        assert response.status_code == 302
-        assert response.headers["Location"] == "/"
+        assert response.status_code == 200
+        confirmed = confirm_link(client, mailbox)
+        assert confirmed.status_code == 302
+        assert confirmed.headers["Location"] == "/"
         client.post("/logout", data={"csrf_token": csrf_token(client)})
+
+
+def confirm_link(client, mailbox):
+    link = mailbox.link("verify_email")
+    return client.post(link, data={"csrf_token": csrf_token(client, link)})
 
 
 def test_every_problem_is_shown_at_once_beside_its_field_and_in_the_summary(client, make):
@@ -91,11 +101,15 @@ def test_every_service_problem_is_shown_at_once_when_the_form_itself_is_fine(cli
     assert "That name is reserved; choose another." in text(response)
 
 
-def test_already_registered_message_is_unchanged(client, make):
+def test_a_registered_address_is_not_revealed(client, make, mailbox):
+    """Issue 8: registration said "That email address is already registered"; now it answers
+    as for a new address and tells the address's owner by mail."""
     make.user("ada")
     response = submit(client, "/register", **registration(username="ada2"))
-    assert response.status_code == 409
-    assert "That email address is already registered." in text(response)
+    assert response.status_code == 200
+    assert "already registered" not in text(response)
+    assert "Check your email" in text(response)
+    assert mailbox.kinds() == [("already_registered", "ada@example.org")]
 
 
 def test_bylines_show_the_username_beside_a_display_name(client, make):
