@@ -1,4 +1,4 @@
-"""Migration 0012: accounts from before it are unverified except site admins, all in UTC, none
+"""Migration 0011: accounts from before it are unverified except site admins, all in UTC, none
 disabled; and it undoes cleanly."""
 
 from __future__ import annotations

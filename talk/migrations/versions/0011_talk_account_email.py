@@ -7,7 +7,7 @@ operator makes. ``users.time_zone`` (IANA name, 'UTC' for everyone so far) and
 ``users.disabled_at`` (a site admin's ``talk disable-user``) are new, and so is
 ``pending_registrations``: a sign-up becomes an account only once its address is confirmed.
 
-Revision ID: 0012_talk_account_email
+Revision ID: 0011_talk_account_email
 Revises: 0010_talk_item_list_indexes
 Create Date: 2026-11-29 17:00:00
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0012_talk_account_email'
+revision = '0011_talk_account_email'
 down_revision = '0010_talk_item_list_indexes'
 branch_labels = None
 depends_on = None
