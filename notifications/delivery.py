@@ -171,34 +171,42 @@ def _handing_over(worker: str, outbox_id: int) -> None:
 
 
 def record(worker: str, outbox_id: int, outcome: Outcome, rng: random.Random | None = None) -> str:
-    """Record one attempt's outcome (and commit); returns the row's new state. Only a row
-    still claimed by ``worker`` is changed: a lease that ran out belongs to :func:`recover`."""
+    """Record one attempt's outcome (and commit); returns the row's new state. The ``UPDATE``
+    is conditional on the row still being claimed by ``worker``: once its lease ran out the row
+    belongs to :func:`recover` (or another worker), and a late answer changes nothing."""
     row = db.session.get(OutboxMessage, outbox_id, populate_existing=True)
-    if row is None or row.state != "sending" or row.claimed_by != worker:
-        db.session.rollback()
+    if row is None:
         return "lost-lease"
     now = utcnow()
-    row.attempts += 1
-    row.smtp_reply = outcome.reply[:2000]
-    row.claimed_by, row.lease_until = None, None
+    attempts = row.attempts + 1
+    values: dict[str, object] = {
+        "attempts": attempts,
+        "smtp_reply": outcome.reply[:2000],
+        "claimed_by": None,
+        "lease_until": None,
+    }
     if outcome.kind == "sent":
-        row.state, row.reason, row.sent_at = "sent", None, now
+        values |= {"state": "sent", "reason": None, "sent_at": now}
     elif outcome.kind == "uncertain":
-        row.state, row.reason = "uncertain", "connection-lost"
+        values |= {"state": "uncertain", "reason": "connection-lost"}
+    elif outcome.kind == "temporary" and attempts >= current_app.config["TALK_MAIL_MAX_ATTEMPTS"]:
+        values |= {"state": "failed", "reason": "gave-up"}
     elif outcome.kind == "temporary":
-        if row.attempts >= current_app.config["TALK_MAIL_MAX_ATTEMPTS"]:
-            row.state, row.reason = "failed", "gave-up"
-        else:
-            row.state, row.reason = "queued", "deferred"
-            row.next_attempt_at = now + backoff(row.attempts, rng)
-            row.handed_at = None
+        values |= {
+            "state": "queued",
+            "reason": "deferred",
+            "next_attempt_at": now + backoff(attempts, rng),
+            "handed_at": None,
+        }
     else:
-        row.state, row.reason = "failed", "rejected"
-        if outcome.kind == "rejected-recipient":
-            outbox.disable_address(row.to_address, f"The mail server refused it: {outcome.reply}")
-    state = row.state
+        values |= {"state": "failed", "reason": "rejected"}
+    if not changed(update(OutboxMessage).where(*_mine(worker, outbox_id)).values(**values)):
+        db.session.rollback()
+        return "lost-lease"
+    if outcome.kind == "rejected-recipient":
+        outbox.disable_address(row.to_address, f"The mail server refused it: {outcome.reply}")
     db.session.commit()
-    return state
+    return str(values["state"])
 
 
 def _release(worker: str, ids: list[int]) -> None:
