@@ -1,8 +1,9 @@
-"""Follows, notifications, email, digests and newsletters (filled by later issues).
+"""Follows, notifications, email, digests and newsletters.
 
 A package of the site (:data:`talk.config.PACKAGES`): it subscribes to the core's signals in
 :mod:`talk.signals`, and the core never imports it. ``docs/packages.md`` shows how its parts
-plug in.
+plug in. Email goes through the outbox (:func:`notifications.outbox.enqueue`) and the worker
+(``talk worker``, :mod:`notifications.worker`).
 """
 
 from __future__ import annotations
@@ -11,12 +12,70 @@ from collections.abc import Sequence
 
 from flask import Flask
 
-from talk.config import Setting
+from notifications.smtp import mail_from, smtp_url
+from talk.config import Setting, positive_int
 
-#: This package's ``TALK_*`` settings (none yet); ``talk config-table`` lists them with the core's.
-SETTINGS: Sequence[Setting] = ()
+#: This package's ``TALK_*`` settings; ``talk config-table`` lists them with the core's.
+SETTINGS: Sequence[Setting] = (
+    Setting(
+        "TALK_SMTP_URL",
+        "TALK_SMTP_URL",
+        None,
+        smtp_url,
+        "Mail server the worker sends through: `smtp://user:password@host:587?starttls=1` "
+        "(STARTTLS), `smtps://user:password@host:465` (TLS from the start) or "
+        "`smtp://host:25` (plain, for a relay on the same machine). Unset: mail is kept in the "
+        "local mailbox that site admins read at `/admin/mailbox` (the demo's).",
+    ),
+    Setting(
+        "TALK_MAIL_FROM",
+        "TALK_MAIL_FROM",
+        "Talk <talk@localhost>",
+        mail_from,
+        "Sender of Talk's email (`Talk <talk@example.org>`); its domain ends each `Message-ID`.",
+    ),
+    Setting(
+        "TALK_SMTP_TIMEOUT",
+        "TALK_SMTP_TIMEOUT",
+        30,
+        positive_int,
+        "Seconds to wait for the mail server at each step before counting the attempt as "
+        "failed (retried later) or, once the message was handed over, as uncertain.",
+    ),
+    Setting(
+        "TALK_OUTBOX_INTERVAL",
+        "TALK_OUTBOX_INTERVAL",
+        5,
+        positive_int,
+        "Seconds between two runs of the worker's outbox delivery.",
+    ),
+    Setting(
+        "TALK_OUTBOX_BATCH",
+        "TALK_OUTBOX_BATCH",
+        50,
+        positive_int,
+        "Messages a worker claims and sends per run (over one SMTP connection).",
+    ),
+    Setting(
+        "TALK_MAIL_MAX_ATTEMPTS",
+        "TALK_MAIL_MAX_ATTEMPTS",
+        8,
+        positive_int,
+        "Attempts at one message before a temporary failure (4xx, no connection, timeout) "
+        "becomes final (`failed`, reason `gave-up`); retries wait 1 min, 2 min, 4 min… "
+        "(at most 6 h, with jitter).",
+    ),
+)
+
+#: Where ``talk demo`` finds what to run beside its server (``talk.demo.DEMO_SERVICES``; not
+#: imported, to keep the demo's data out of the worker).
+DEMO_SERVICES = "talk_demo_services"
 
 
 def init_app(app: Flask) -> None:
-    """Add notifications to ``app``: models now; pages, API, commands and receivers to come."""
-    from notifications import models  # noqa: F401 (the tables in db.metadata, for Alembic)
+    """Add notifications to ``app``: models, the site admins' mail pages, ``talk worker``."""
+    from notifications import admin, models, rules, worker  # noqa: F401
+
+    app.register_blueprint(admin.bp)
+    app.cli.add_command(worker.worker_command)
+    app.extensions.setdefault(DEMO_SERVICES, []).append(worker.start_in_process)

@@ -472,7 +472,7 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     from flask_migrate import upgrade
     from werkzeug.serving import run_simple
 
-    from talk.demo import build_demo
+    from talk.demo import build_demo, start_demo_services
 
     app = _create_app()
     with app.app_context():
@@ -495,6 +495,7 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
         click.echo(f"\nServe it with `talk demo`, then open {url}")
         return
     click.echo(f"\nOpen {url}  (Ctrl+C stops the server)\n")
+    start_demo_services(app)
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 

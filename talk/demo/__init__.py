@@ -60,6 +60,7 @@ __all__ = [
     "build_demo",
     "demo_images",
     "demo_logins",
+    "start_demo_services",
     "write_demo_images",
 ]
 
@@ -72,6 +73,18 @@ def __getattr__(name: str) -> Any:
 
         return getattr(images, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+#: ``app.extensions`` key of the callables a package wants run beside the demo's server (each
+#: ``start(app)``; notifications' in-process worker). The core names no package: they add
+#: themselves in ``init_app``.
+DEMO_SERVICES = "talk_demo_services"
+
+
+def start_demo_services(app: Flask) -> None:
+    """Start what the packages run beside ``talk demo``'s server (background threads)."""
+    for start in app.extensions.get(DEMO_SERVICES, ()):
+        start(app)
 
 
 @dataclass(frozen=True)

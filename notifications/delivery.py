@@ -1,0 +1,261 @@
+"""Draining the outbox: claim due rows under a lease, hand each to the transport, record what
+happened. ``docs/decisions.md`` ("Delivery") states the guarantee; in short:
+
+* a claim is committed before any message goes out (``sending``, ``claimed_by``,
+  ``lease_until``); rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several
+  workers never take the same row (SQLite has one worker, :mod:`notifications.worker`);
+* ``handed_at`` is committed after the server accepted the recipient and before the message is
+  sent; the outcome is committed after the server's answer;
+* a row whose lease ran out is taken back by :func:`recover`: without ``handed_at`` nothing
+  reached the server and it is queued again; with it, it may have been delivered, so it is
+  marked ``uncertain`` for the site admins, never sent again.
+
+No database transaction is held open while talking to the mail server.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import smtplib
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+from flask import current_app
+from sqlalchemy import ColumnElement, CursorResult, Executable, select, update
+
+from notifications import outbox
+from notifications.models import OutboxMessage
+from notifications.smtp import Envelope, Handover, Outcome, open_transport
+from talk.clock import utcnow
+from talk.extensions import db
+
+#: Delay before the first retry; each further retry waits twice as long (with jitter), up to
+#: :data:`MAX_BACKOFF`.
+FIRST_BACKOFF = timedelta(minutes=1)
+MAX_BACKOFF = timedelta(hours=6)
+
+#: Test hook: ``TALK_TEST_WORKER_PAUSE=<point>:<folder>`` makes the worker write
+#: ``<folder>/<point>`` on reaching ``claimed`` (rows claimed, nothing sent) or ``sent`` (the
+#: server accepted a message, nothing recorded) and then wait for ever, so that a test can kill
+#: it there with SIGKILL. Never set in production.
+PAUSE_ENV = "TALK_TEST_WORKER_PAUSE"
+
+
+@dataclass
+class DrainReport:
+    """What one run of :func:`drain` did (counts by outcome)."""
+
+    claimed: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str) -> None:
+        self.outcomes[kind] = self.outcomes.get(kind, 0) + 1
+
+
+def _pause(point: str) -> None:
+    hook = os.environ.get(PAUSE_ENV, "")
+    wanted, _, folder = hook.partition(":")
+    if wanted != point or not folder:
+        return
+    (Path(folder) / point).write_text(str(os.getpid()))
+    while True:  # killed here by the test
+        time.sleep(1)
+
+
+def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """The wait after the ``attempts``-th failed attempt: doubling from
+    :data:`FIRST_BACKOFF`, capped at :data:`MAX_BACKOFF`, then a random 50–100% of it (jitter,
+    so that messages deferred together do not all come back together)."""
+    ceiling: timedelta = min(FIRST_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    factor: float = (rng or random).uniform(0.5, 1.0)
+    return ceiling * factor
+
+
+def lease_length() -> timedelta:
+    """How long a claim lasts without news: three SMTP timeouts and a margin. It is renewed
+    before each message of a batch."""
+    return timedelta(seconds=3 * current_app.config["TALK_SMTP_TIMEOUT"] + 30)
+
+
+def changed(statement: Executable) -> int:
+    """Run an ``UPDATE`` and return how many rows it changed."""
+    result = db.session.execute(statement)
+    return int(cast("CursorResult[Any]", result).rowcount)
+
+
+def recover(now: datetime | None = None) -> tuple[int, int]:
+    """Take back the rows of workers whose lease ran out (they died, or hung): queued again
+    when nothing reached the server, ``uncertain`` when it may have. Returns (requeued,
+    uncertain); commits."""
+    now = now or utcnow()
+    expired = (
+        OutboxMessage.state == "sending",
+        OutboxMessage.lease_until < now,
+    )
+    requeued = changed(
+        update(OutboxMessage)
+        .where(*expired, OutboxMessage.handed_at.is_(None))
+        .values(state="queued", reason="lease-expired", claimed_by=None, lease_until=None)
+    )
+    uncertain = changed(
+        update(OutboxMessage)
+        .where(*expired, OutboxMessage.handed_at.is_not(None))
+        .values(state="uncertain", reason="worker-died", claimed_by=None, lease_until=None)
+    )
+    db.session.commit()
+    return requeued, uncertain
+
+
+def claim(worker: str, limit: int) -> list[int]:
+    """Claim up to ``limit`` due rows for ``worker`` and commit. On PostgreSQL the candidate
+    rows are locked with ``SKIP LOCKED``, so concurrent workers take disjoint rows; the
+    ``UPDATE`` is conditional on the state either way."""
+    now = utcnow()
+    candidates = list(
+        db.session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.state == "queued", OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not candidates:
+        db.session.commit()
+        return []
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(candidates), OutboxMessage.state == "queued")
+        .values(
+            state="sending",
+            claimed_by=worker,
+            lease_until=now + lease_length(),
+            handed_at=None,
+        )
+    )
+    claimed = list(
+        db.session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.id.in_(candidates), OutboxMessage.claimed_by == worker)
+            .where(OutboxMessage.state == "sending")
+            .order_by(OutboxMessage.id)
+        )
+    )
+    db.session.commit()
+    return claimed
+
+
+def _mine(worker: str, outbox_id: int) -> tuple[ColumnElement[bool], ...]:
+    return (
+        OutboxMessage.id == outbox_id,
+        OutboxMessage.state == "sending",
+        OutboxMessage.claimed_by == worker,
+    )
+
+
+def _handing_over(worker: str, outbox_id: int) -> None:
+    """Commit that this message is about to reach the server (see the module's docstring),
+    and renew the lease of the worker's other claimed rows."""
+    now = utcnow()
+    db.session.execute(update(OutboxMessage).where(*_mine(worker, outbox_id)).values(handed_at=now))
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.state == "sending", OutboxMessage.claimed_by == worker)
+        .values(lease_until=now + lease_length())
+    )
+    db.session.commit()
+
+
+def record(worker: str, outbox_id: int, outcome: Outcome, rng: random.Random | None = None) -> str:
+    """Record one attempt's outcome (and commit); returns the row's new state. The ``UPDATE``
+    is conditional on the row still being claimed by ``worker``: once its lease ran out the row
+    belongs to :func:`recover` (or another worker), and a late answer changes nothing."""
+    row = db.session.get(OutboxMessage, outbox_id, populate_existing=True)
+    if row is None:
+        return "lost-lease"
+    now = utcnow()
+    attempts = row.attempts + 1
+    values: dict[str, object] = {
+        "attempts": attempts,
+        "smtp_reply": outcome.reply[:2000],
+        "claimed_by": None,
+        "lease_until": None,
+    }
+    if outcome.kind == "sent":
+        values |= {"state": "sent", "reason": None, "sent_at": now}
+    elif outcome.kind == "uncertain":
+        values |= {"state": "uncertain", "reason": "connection-lost"}
+    elif outcome.kind == "temporary" and attempts >= current_app.config["TALK_MAIL_MAX_ATTEMPTS"]:
+        values |= {"state": "failed", "reason": "gave-up"}
+    elif outcome.kind == "temporary":
+        values |= {
+            "state": "queued",
+            "reason": "deferred",
+            "next_attempt_at": now + backoff(attempts, rng),
+            "handed_at": None,
+        }
+    else:
+        values |= {"state": "failed", "reason": "rejected"}
+    if not changed(update(OutboxMessage).where(*_mine(worker, outbox_id)).values(**values)):
+        db.session.rollback()
+        return "lost-lease"
+    if outcome.kind == "rejected-recipient":
+        outbox.disable_address(row.to_address, f"The mail server refused it: {outcome.reply}")
+    db.session.commit()
+    return str(values["state"])
+
+
+def _release(worker: str, ids: list[int]) -> None:
+    """Give back claimed rows that were not tried (the connection broke before them)."""
+    if ids:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == worker)
+            .where(OutboxMessage.state == "sending", OutboxMessage.handed_at.is_(None))
+            .values(state="queued", claimed_by=None, lease_until=None)
+        )
+        db.session.commit()
+
+
+def drain(worker: str, *, limit: int = 50, rng: random.Random | None = None) -> DrainReport:
+    """Send what is due: recover expired leases, claim a batch, send it over one connection."""
+    recover()
+    report = DrainReport()
+    ids = claim(worker, limit)
+    report.claimed = len(ids)
+    if not ids:
+        return report
+    _pause("claimed")
+    pending = list(ids)
+    try:
+        with open_transport() as transport:
+            while pending:
+                outcome = _send_one(transport, worker, pending[0])
+                _pause("sent")
+                report.count(record(worker, pending.pop(0), outcome, rng))
+                if outcome.kind == "uncertain":
+                    break  # the session is in an unknown state: reconnect next time
+    except (OSError, smtplib.SMTPException) as exc:
+        # Connecting (or the session between messages) failed: nothing of these was handed
+        # over, so each is a temporary failure, retried after its backoff.
+        reply = f"could not talk to the mail server: {exc}"[:2000]
+        db.session.rollback()
+        for outbox_id in pending:
+            report.count(record(worker, outbox_id, Outcome("temporary", reply), rng))
+        pending = []
+    _release(worker, pending)
+    return report
+
+
+def _send_one(transport: Handover, worker: str, outbox_id: int) -> Outcome:
+    row = db.session.get(OutboxMessage, outbox_id)
+    assert row is not None  # claimed by us: nobody else deletes it
+    email = outbox.compose(row)
+    recipient = row.to_address
+    db.session.commit()  # no transaction held while the server answers
+    envelope = Envelope(outbox_id, outbox.sender_address(), recipient, email)
+    return transport.send(envelope, lambda: _handing_over(worker, outbox_id))

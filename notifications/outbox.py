@@ -1,0 +1,160 @@
+"""The email outbox: how any part of the site sends an email, and what each recipient address
+may still receive.
+
+:func:`enqueue` writes the message in the current transaction (a receiver of a core signal, a
+service): it is sent by the worker (:mod:`notifications.delivery`) only once that transaction
+commits, and never for a change that rolled back. Time comes from :func:`talk.clock.utcnow`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from notifications.models import MailAddress, OutboxMessage
+from talk.clock import utcnow
+from talk.errors import InvalidInput
+from talk.extensions import db
+
+#: What an email is about; preferences (and the one-click unsubscribe) act per category.
+CATEGORIES = ("account", "mentions", "replies", "follows", "digest", "newsletter", "moderation")
+
+#: Bounces (reported by :func:`record_bounce`) after which an address is disabled.
+BOUNCES_TO_DISABLE = 3
+
+
+def normalise_address(address: str) -> str:
+    return address.strip().lower()
+
+
+def enqueue(
+    *,
+    to_address: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    category: str,
+    user: Any = None,
+    headers: dict[str, str] | None = None,
+) -> OutboxMessage:
+    """Queue one email in the current transaction. An address that is disabled gets nothing:
+    the row is written ``skipped`` (reason ``address-disabled``), so the delivery log says why.
+    """
+    if category not in CATEGORIES:
+        raise InvalidInput(f"Unknown email category {category!r}.", {"category": ["Unknown."]})
+    if "@" not in to_address or "\n" in to_address or "\r" in to_address:
+        raise InvalidInput("Not an email address.", {"to_address": ["Not an email address."]})
+    if "\n" in subject or "\r" in subject:
+        raise InvalidInput("A subject is one line.", {"subject": ["One line."]})
+    now = utcnow()
+    message = OutboxMessage(
+        to_address=to_address.strip(),
+        user_id=getattr(user, "id", None),
+        category=category,
+        subject=subject,
+        text_body=text,
+        html_body=html,
+        headers=dict(headers or {}),
+        state="queued",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    status = address_status(to_address)
+    if status is not None and status.state == "disabled":
+        message.state, message.reason = "skipped", "address-disabled"
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def message_id(outbox_id: int) -> str:
+    """The message's ``Message-ID``, the same at every attempt: made from its row id, signed so
+    that it cannot be guessed for another row, at the domain of ``TALK_MAIL_FROM``."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    signature = hmac.new(secret, f"outbox-{outbox_id}".encode(), hashlib.sha256).hexdigest()
+    return f"<outbox-{outbox_id}.{signature[:16]}@{mail_domain()}>"
+
+
+def mail_domain() -> str:
+    return parseaddr(current_app.config["TALK_MAIL_FROM"])[1].rpartition("@")[2]
+
+
+def sender_address() -> str:
+    """The envelope sender (``MAIL FROM``): the bare address of ``TALK_MAIL_FROM``."""
+    return parseaddr(current_app.config["TALK_MAIL_FROM"])[1]
+
+
+def compose(message: OutboxMessage) -> EmailMessage:
+    """The MIME message for a row: a text part, and an HTML alternative when there is one."""
+    email = EmailMessage()
+    email["From"] = current_app.config["TALK_MAIL_FROM"]
+    email["To"] = message.to_address
+    email["Subject"] = message.subject
+    email["Date"] = format_datetime(message.created_at)
+    email["Message-ID"] = message_id(message.id)
+    for name, value in (message.headers or {}).items():
+        email[name] = value
+    email.set_content(message.text_body)
+    if message.html_body:
+        email.add_alternative(message.html_body, subtype="html")
+    return email
+
+
+# --- recipient addresses --------------------------------------------------------------------
+
+
+def address_status(address: str) -> MailAddress | None:
+    """What Talk knows of an address (None: nothing went wrong with it)."""
+    return db.session.get(MailAddress, normalise_address(address))
+
+
+def _address(address: str) -> MailAddress:
+    row = address_status(address)
+    if row is None:
+        row = MailAddress(address=normalise_address(address), state="ok", bounces=0)
+        db.session.add(row)
+    return row
+
+
+def disable_address(address: str, reason: str) -> MailAddress:
+    """Stop mailing an address (a permanent failure): its owner sees ``reason``."""
+    row = _address(address)
+    row.state, row.reason, row.changed_at = "disabled", reason, utcnow()
+    db.session.flush()
+    return row
+
+
+def record_bounce(address: str, reason: str) -> MailAddress:
+    """A bounce reported for an address: ``bouncing``, then disabled at the
+    :data:`BOUNCES_TO_DISABLE`-th."""
+    row = _address(address)
+    row.bounces = (row.bounces or 0) + 1
+    row.state = "disabled" if row.bounces >= BOUNCES_TO_DISABLE else "bouncing"
+    row.reason, row.changed_at = reason, utcnow()
+    db.session.flush()
+    return row
+
+
+def enable_address(address: str) -> None:
+    """Mail an address again (its owner fixed or confirmed it)."""
+    row = address_status(address)
+    if row is not None:
+        db.session.delete(row)
+        db.session.flush()
+
+
+def disabled_addresses() -> list[MailAddress]:
+    return list(
+        db.session.scalars(
+            select(MailAddress)
+            .where(MailAddress.state != "ok")
+            .order_by(MailAddress.changed_at.desc())
+        )
+    )

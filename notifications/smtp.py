@@ -1,0 +1,203 @@
+"""Where the worker hands messages over: an SMTP server (``TALK_SMTP_URL``) or, without one,
+the local mailbox (a table the site admins read at ``/admin/mailbox``; the demo uses it).
+
+Each transport sends one message in steps, so that the worker can record the moment after
+which the message may have been delivered (:class:`Handover`): an answer before it is a clean
+failure to retry or give up, an interruption after it leaves the message ``uncertain``.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import parseaddr
+from typing import Literal, Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from flask import current_app
+
+from talk.clock import utcnow
+from talk.extensions import db
+
+Kind = Literal["sent", "temporary", "permanent", "rejected-recipient", "uncertain"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one attempt: ``kind`` and the server's reply (or the error) as text."""
+
+    kind: Kind
+    reply: str
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """``TALK_SMTP_URL`` parsed: ``smtp://[user:password@]host[:port][?starttls=1]`` (plain or
+    STARTTLS, port 25 by default) or ``smtps://…`` (TLS from the start, port 465)."""
+
+    host: str
+    port: int
+    implicit_tls: bool
+    starttls: bool
+    username: str | None
+    password: str | None
+
+
+def parse_smtp_url(raw: str) -> SmtpConfig:
+    """Check and parse ``TALK_SMTP_URL``; a ``ValueError`` names what is wrong (start-up stops)."""
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ValueError("expected smtp://host[:port] or smtps://host[:port]")
+    if not parts.hostname:
+        raise ValueError("no host name")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError("the port is not a number from 1 to 65535") from exc
+    query = parse_qs(parts.query, keep_blank_values=True)
+    unknown = set(query) - {"starttls"}
+    if unknown:
+        raise ValueError(f"unknown option {sorted(unknown)[0]!r} (only ?starttls=1)")
+    starttls = query.get("starttls", ["0"])[-1].lower() in ("1", "true", "yes", "on")
+    if parts.scheme == "smtps" and starttls:
+        raise ValueError("smtps:// is TLS already; ?starttls=1 is for smtp://")
+    return SmtpConfig(
+        host=parts.hostname,
+        port=port or (465 if parts.scheme == "smtps" else 25),
+        implicit_tls=parts.scheme == "smtps",
+        starttls=starttls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+def smtp_url(raw: str) -> str:
+    """The setting's parser: checks the URL at start-up, keeps the text."""
+    parse_smtp_url(raw)
+    return raw.strip()
+
+
+def mail_from(raw: str) -> str:
+    """``TALK_MAIL_FROM``: an address, optionally with a name (``Talk <talk@example.org>``)."""
+    _, address = parseaddr(raw)
+    if "@" not in address or address.startswith("@") or address.endswith("@"):
+        raise ValueError("expected an email address, e.g. Talk <talk@example.org>")
+    return raw.strip()
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One message to send: the outbox row's id, ``MAIL FROM``, ``RCPT TO`` and the message."""
+
+    outbox_id: int
+    sender: str
+    recipient: str
+    message: EmailMessage
+
+
+class Handover(Protocol):
+    """Sends one message; calls ``handing_over()`` just before the step after which the
+    message may have been delivered, and reports the :class:`Outcome`."""
+
+    def send(self, envelope: Envelope, handing_over: Callable[[], None]) -> Outcome: ...
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    decoded = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    return f"{code} {decoded}".strip()
+
+
+def _failure(code: int, text: bytes | str) -> Outcome:
+    return Outcome("permanent" if code >= 500 else "temporary", _reply(code, text))
+
+
+class SmtpConnection:
+    """One open SMTP session; messages go through it one after the other."""
+
+    def __init__(self, smtp: smtplib.SMTP) -> None:
+        self.smtp = smtp
+
+    def send(self, envelope: Envelope, handing_over: Callable[[], None]) -> Outcome:
+        smtp = self.smtp
+        code, text = smtp.mail(envelope.sender)
+        if code != 250:
+            smtp.rset()
+            return _failure(code, text)
+        code, text = smtp.rcpt(envelope.recipient)
+        if code not in (250, 251):
+            smtp.rset()
+            outcome = _failure(code, text)
+            if outcome.kind == "permanent":
+                return Outcome("rejected-recipient", outcome.reply)
+            return outcome
+        handing_over()
+        try:
+            code, text = smtp.data(envelope.message.as_bytes())
+        except smtplib.SMTPDataError as exc:  # DATA itself refused: no byte of it was sent
+            smtp.rset()
+            return _failure(exc.smtp_code, exc.smtp_error)
+        except (OSError, smtplib.SMTPException) as exc:
+            # The message may be with the server: only its answer is missing.
+            return Outcome("uncertain", f"no answer after the message was handed over: {exc}")
+        if code != 250:
+            return _failure(code, text)
+        return Outcome("sent", _reply(code, text))
+
+
+@contextmanager
+def smtp_connection(config: SmtpConfig, timeout: float) -> Iterator[SmtpConnection]:
+    """Connect, greet, secure and log in; ``OSError``/``SMTPException`` when that fails."""
+    context = ssl.create_default_context()
+    smtp: smtplib.SMTP
+    if config.implicit_tls:
+        smtp = smtplib.SMTP_SSL(config.host, config.port, timeout=timeout, context=context)
+    else:
+        smtp = smtplib.SMTP(config.host, config.port, timeout=timeout)
+    try:
+        smtp.ehlo()
+        if config.starttls:
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        if config.username:
+            smtp.login(config.username, config.password or "")
+        yield SmtpConnection(smtp)
+    finally:
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
+
+
+class MailboxConnection:
+    """Delivers into the ``mailbox_messages`` table, in the transaction that records the
+    outcome: nothing can be lost or doubled between the two."""
+
+    def send(self, envelope: Envelope, handing_over: Callable[[], None]) -> Outcome:
+        from notifications.models import MailboxMessage
+
+        del handing_over  # one transaction: there is no moment of doubt
+        db.session.add(
+            MailboxMessage(
+                outbox_id=envelope.outbox_id,
+                to_address=envelope.recipient,
+                subject=str(envelope.message["Subject"]),
+                raw=envelope.message.as_string(),
+                received_at=utcnow(),
+            )
+        )
+        return Outcome("sent", "250 kept in the local mailbox")
+
+
+@contextmanager
+def open_transport() -> Iterator[Handover]:
+    """The configured transport: SMTP when ``TALK_SMTP_URL`` is set, else the local mailbox."""
+    url = current_app.config.get("TALK_SMTP_URL")
+    if not url:
+        yield MailboxConnection()
+        return
+    with smtp_connection(parse_smtp_url(url), current_app.config["TALK_SMTP_TIMEOUT"]) as conn:
+        yield conn

@@ -1,0 +1,93 @@
+"""A real SMTP server (aiosmtpd) that records what it receives, and can be told to answer
+slowly, to refuse (4xx, 5xx) or to be down."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email import policy as email_policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+
+@dataclass
+class Recorder:
+    """aiosmtpd handler: ``rcpt_replies``/``data_replies`` are answered first (one each per
+    message), then ``250``; ``rcpt_delay``/``data_delay`` are seconds to wait before answering
+    (a slow server). ``data_delay`` waits after the message is stored: it was received."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    rcpt_replies: list[str] = field(default_factory=list)
+    data_replies: list[str] = field(default_factory=list)
+    rcpt_delay: float = 0
+    data_delay: float = 0
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if self.rcpt_delay:
+            await asyncio.sleep(self.rcpt_delay)
+        if self.rcpt_replies:
+            return self.rcpt_replies.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.data_replies:
+            return self.data_replies.pop(0)
+        message = message_from_bytes(envelope.content, policy=email_policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
+        return f"250 2.0.0 Ok: queued as {len(self.messages)}"
+
+    def message_ids(self) -> list[str]:
+        return [str(m["Message-ID"]) for m in self.messages]
+
+
+class SmtpServer:
+    """The server on a fixed local port: ``stop()`` takes it down, ``start()`` brings it back."""
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.handler = Recorder()
+        self.controller: Controller | None = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    @property
+    def received(self) -> list[EmailMessage]:
+        return self.handler.messages
+
+    def start(self) -> None:
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp(app: Any) -> Iterator[SmtpServer]:
+    """A running SMTP server, and the app configured to send through it (1 s timeout)."""
+    server = SmtpServer()
+    server.start()
+    app.config["TALK_SMTP_URL"] = server.url
+    app.config["TALK_SMTP_TIMEOUT"] = 1
+    try:
+        yield server
+    finally:
+        server.stop()

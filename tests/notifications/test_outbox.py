@@ -1,0 +1,374 @@
+"""The outbox and its delivery over a real SMTP server (aiosmtpd, ``conftest.py``): what the
+server receives, and the faults, each proving that no message is lost and none sent twice."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from notifications import delivery, outbox, worker
+from notifications.models import MailboxMessage, OutboxMessage, WorkerLease
+from notifications.smtp import parse_smtp_url
+from talk import create_app
+from talk.config import ConfigError
+from talk.extensions import db
+
+W = "worker-a"
+
+
+def queue(app, count=1, **kwargs):
+    """Queue ``count`` emails (committed as a request would) and return their ids."""
+    fields = {
+        "to_address": "volunteer@example.org",
+        "subject": "A reply to your comment",
+        "text": "Someone replied.\n",
+        "html": "<p>Someone <em>replied</em>.</p>",
+        "category": "replies",
+    } | kwargs
+    with app.app_context():
+        ids = [outbox.enqueue(**fields).id for _ in range(count)]
+        db.session.commit()
+    return ids
+
+
+def drain(app, who=W):
+    with app.app_context():
+        return delivery.drain(who, rng=random.Random(1))
+
+
+def rows(app):
+    with app.app_context():
+        found = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        db.session.expunge_all()
+        return found
+
+
+def assert_each_once(smtp, ids, app):
+    """The server received each of these outbox rows exactly once (by Message-ID)."""
+    with app.app_context():
+        expected = sorted(outbox.message_id(i) for i in ids)
+    assert sorted(smtp.handler.message_ids()) == expected
+
+
+def test_a_queued_email_arrives_with_both_parts_its_headers_and_a_stable_message_id(
+    app, smtp, clock
+):
+    [message] = queue(app, headers={"List-Unsubscribe": "<https://talk.example.org/u/abc>"})
+    report = drain(app)
+    assert report.outcomes == {"sent": 1}
+    [received] = smtp.received
+    assert received["To"] == "volunteer@example.org"
+    assert received["From"] == "Talk <talk@localhost>"
+    assert received["Subject"] == "A reply to your comment"
+    assert received["List-Unsubscribe"] == "<https://talk.example.org/u/abc>"
+    with app.app_context():
+        message_id = outbox.message_id(message)
+    assert received["Message-ID"] == message_id
+    assert message_id.startswith(f"<outbox-{message}.") and message_id.endswith("@localhost>")
+    assert received.get_body(("plain",)).get_content() == "Someone replied.\n"
+    assert "<em>replied</em>" in received.get_body(("html",)).get_content()
+    [row] = rows(app)
+    assert (row.state, row.attempts, row.sent_at) == ("sent", 1, clock.now)
+    assert row.smtp_reply.startswith("250 ")
+    assert drain(app).claimed == 0
+    assert len(smtp.received) == 1
+
+
+def test_nothing_is_queued_for_a_change_that_rolls_back(app):
+    with app.app_context():
+        outbox.enqueue(to_address="a@example.org", subject="s", text="t", category="account")
+        db.session.rollback()
+    assert rows(app) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("category", "gossip"), ("to_address", "nobody"), ("subject", "two\nlines")],
+)
+def test_a_malformed_email_is_refused_naming_the_field(app, field, value):
+    from talk.errors import InvalidInput
+
+    with app.app_context(), pytest.raises(InvalidInput) as refused:
+        outbox.enqueue(
+            **{
+                "to_address": "a@example.org",
+                "subject": "s",
+                "text": "t",
+                "category": "account",
+                field: value,
+            }
+        )
+    assert field in refused.value.fields
+
+
+def test_smtp_down_then_back_delivers_each_message_once(app, smtp, clock):
+    smtp.stop()
+    ids = queue(app, 3)
+    report = drain(app)
+    assert report.outcomes == {"queued": 3}
+    for row in rows(app):
+        assert (row.state, row.reason, row.attempts) == ("queued", "deferred", 1)
+        assert "could not talk to the mail server" in row.smtp_reply
+        assert clock.now + timedelta(seconds=30) <= row.next_attempt_at
+        assert row.next_attempt_at <= clock.now + timedelta(minutes=1)
+    smtp.start()
+    assert drain(app).claimed == 0  # not due yet
+    clock.advance(minutes=1)
+    assert drain(app).outcomes == {"sent": 3}
+    assert_each_once(smtp, ids, app)
+    assert drain(app).claimed == 0
+
+
+def test_a_4xx_answer_is_retried_after_the_backoff_and_sent_once(app, smtp, clock):
+    smtp.handler.rcpt_replies.append("451 4.3.0 Greylisted, try later")
+    smtp.handler.data_replies.append("452 4.3.1 Out of space")
+    ids = queue(app)
+    drain(app)
+    [row] = rows(app)
+    assert (row.state, row.smtp_reply, row.handed_at) == (
+        "queued",
+        "451 4.3.0 Greylisted, try later",
+        None,
+    )
+    clock.advance(minutes=1)
+    drain(app)  # the recipient is taken, the message refused after DATA: still not delivered
+    [row] = rows(app)
+    assert (row.state, row.attempts, row.smtp_reply) == ("queued", 2, "452 4.3.1 Out of space")
+    assert row.next_attempt_at > clock.now + timedelta(seconds=59)
+    assert smtp.received == []
+    clock.advance(minutes=2)
+    drain(app)
+    [row] = rows(app)
+    assert (row.state, row.attempts) == ("sent", 3)
+    assert_each_once(smtp, ids, app)
+
+
+def test_temporary_failures_give_up_after_the_last_attempt(app, smtp, clock):
+    app.config["TALK_MAIL_MAX_ATTEMPTS"] = 2
+    smtp.stop()
+    queue(app)
+    drain(app)
+    clock.advance(hours=1)
+    drain(app)
+    [row] = rows(app)
+    assert (row.state, row.reason, row.attempts) == ("failed", "gave-up", 2)
+    smtp.start()
+    clock.advance(hours=7)
+    assert drain(app).claimed == 0
+    assert smtp.received == []
+
+
+def test_a_5xx_answer_fails_the_message_and_stops_mail_to_the_address(app, smtp, clock):
+    smtp.handler.rcpt_replies.append("550 5.1.1 No such user here")
+    queue(app, to_address="Gone@Example.org")
+    drain(app)
+    [row] = rows(app)
+    assert (row.state, row.reason, row.smtp_reply) == (
+        "failed",
+        "rejected",
+        "550 5.1.1 No such user here",
+    )
+    with app.app_context():
+        status = outbox.address_status("gone@example.org")
+        assert status.state == "disabled"
+        assert "550 5.1.1 No such user here" in status.reason
+    skipped = queue(app, to_address="gone@example.org")
+    clock.advance(days=1)
+    assert drain(app).claimed == 0
+    with app.app_context():
+        assert db.session.get(OutboxMessage, skipped[0]).reason == "address-disabled"
+        outbox.enable_address("gone@example.org")
+        db.session.commit()
+    again = queue(app, to_address="gone@example.org")
+    drain(app)
+    assert_each_once(smtp, again, app)
+
+
+def test_a_5xx_answer_to_the_message_fails_it_without_blaming_the_address(app, smtp):
+    smtp.handler.data_replies.append("554 5.7.1 Message refused")
+    queue(app)
+    drain(app)
+    [row] = rows(app)
+    assert (row.state, row.reason) == ("failed", "rejected")
+    with app.app_context():
+        assert outbox.address_status("volunteer@example.org") is None
+
+
+def test_repeated_bounces_disable_an_address(app):
+    with app.app_context():
+        for _ in range(outbox.BOUNCES_TO_DISABLE - 1):
+            assert outbox.record_bounce("a@example.org", "mailbox full").state == "bouncing"
+        assert outbox.record_bounce("a@example.org", "mailbox full").state == "disabled"
+
+
+def test_a_slow_server_before_the_message_is_retried_and_sent_once(app, smtp, clock):
+    """Waits out one 1-second SMTP timeout."""
+    smtp.handler.rcpt_delay = 1.5
+    ids = queue(app)
+    drain(app)
+    [row] = rows(app)
+    assert (row.state, row.reason, row.handed_at) == ("queued", "deferred", None)
+    smtp.handler.rcpt_delay = 0
+    clock.advance(minutes=1)
+    drain(app)
+    assert rows(app)[0].state == "sent"
+    assert_each_once(smtp, ids, app)
+
+
+def test_no_answer_after_the_message_makes_it_uncertain_never_resent(app, smtp, clock):
+    """The server stores the message, then answers too late (one 1-second timeout): it may
+    have been delivered, so Talk marks it uncertain and does not send it again."""
+    smtp.handler.data_delay = 1.5
+    ids = queue(app, 2)
+    report = drain(app)
+    assert report.outcomes == {"uncertain": 1}
+    first, second = rows(app)
+    assert (first.state, first.reason) == ("uncertain", "connection-lost")
+    assert second.state == "queued"  # released untried, due at once
+    smtp.handler.data_delay = 0
+    clock.advance(hours=7)
+    drain(app)
+    assert [r.state for r in rows(app)] == ["uncertain", "sent"]
+    assert_each_once(smtp, ids, app)
+
+
+def test_backoff_doubles_with_jitter_up_to_a_ceiling():
+    rng = random.Random(7)
+    for attempts, ceiling in [(1, 60), (2, 120), (3, 240), (20, 6 * 3600)]:
+        wait = delivery.backoff(attempts, rng).total_seconds()
+        assert ceiling / 2 <= wait <= ceiling
+
+
+def test_expired_leases_are_requeued_or_marked_uncertain(app, clock):
+    ids = queue(app, 2)
+    with app.app_context():
+        assert delivery.claim("dead-worker", 10) == ids
+        db.session.get(OutboxMessage, ids[1]).handed_at = clock.now
+        db.session.commit()
+        assert delivery.recover() == (0, 0)  # the lease still runs
+        clock.advance(seconds=3 * app.config["TALK_SMTP_TIMEOUT"] + 31)
+        assert delivery.recover() == (1, 1)
+        assert delivery.claim("other", 10) == ids[:1]
+        # The dead worker's late answer changes nothing: the row is no longer its own.
+        from notifications.smtp import Outcome
+
+        assert delivery.record("dead-worker", ids[1], Outcome("sent", "250 ok")) == "lost-lease"
+    assert [(r.state, r.reason) for r in rows(app)] == [
+        ("sending", "lease-expired"),
+        ("uncertain", "worker-died"),
+    ]
+
+
+def test_without_an_smtp_url_mail_goes_to_the_local_mailbox(app, client, make):
+    admin = make.admin()
+    ids = queue(app)
+    assert drain(app).outcomes == {"sent": 1}
+    with app.app_context():
+        [kept] = db.session.scalars(select(MailboxMessage)).all()
+        assert kept.outbox_id == ids[0]
+        assert outbox.message_id(ids[0]) in kept.raw
+        kept_id = kept.id
+    from tests.conftest import login
+
+    login(client, admin.username)
+    page = client.get("/admin/mailbox").get_data(as_text=True)
+    assert "A reply to your comment" in page and "Someone replied." in page
+    assert "&lt;em&gt;replied&lt;/em&gt;" in page  # the HTML source, escaped
+    assert f'sandbox src="/admin/mailbox/{kept_id}/html"' in page
+    frame = client.get(f"/admin/mailbox/{kept_id}/html")
+    assert frame.status_code == 200
+    assert frame.headers["Content-Security-Policy"].startswith("sandbox;")
+    assert "<em>replied</em>" in frame.get_data(as_text=True)
+
+
+def test_the_delivery_log_shows_states_reasons_and_replies_to_site_admins_only(
+    app, client, make, smtp
+):
+    admin, volunteer = make.admin(), make.user()
+    smtp.handler.rcpt_replies.append("550 5.1.1 No such user here")
+    queue(app, to_address="gone@example.org")
+    drain(app)
+    from tests.conftest import login
+
+    login(client, volunteer.username)
+    assert client.get("/admin/outbox").status_code == 403
+    assert client.get("/admin/mailbox").status_code == 403
+    client.post("/logout", data={})
+    client = app.test_client()
+    login(client, admin.username)
+    page = client.get("/admin/outbox?state=failed").get_data(as_text=True)
+    assert "gone@example.org" in page and "550 5.1.1 No such user here" in page
+    assert "rejected" in page
+    answer = client.get("/admin/outbox?state=lost")
+    assert answer.status_code == 422
+    assert "No state &#39;lost&#39;" in answer.get_data(as_text=True)
+
+
+# --- the worker's leases and command ------------------------------------------------------
+
+
+def test_a_periodic_job_runs_once_per_period_whatever_the_workers(app, clock):
+    with app.app_context():
+        assert worker.claim_period("digest", 60, "a")
+        assert not worker.claim_period("digest", 60, "b")
+        clock.advance(seconds=59)
+        assert not worker.claim_period("digest", 60, "b")
+        clock.advance(seconds=1)
+        assert worker.claim_period("digest", 60, "b")
+        assert not worker.claim_period("digest", 60, "a")
+
+
+def test_a_second_worker_on_sqlite_refuses_to_start(app, runner, clock):
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite only: PostgreSQL runs several workers")
+    with app.app_context():
+        assert worker.take_worker_lease("first")
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 1
+    assert "Another worker (first) is running on this SQLite database" in result.output
+    assert "Several workers need PostgreSQL" in result.output
+    clock.advance(seconds=61)  # the first worker's lease lapsed: it was killed
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.get(WorkerLease, "worker").holder is None  # released on the way out
+
+
+def test_worker_once_drains_the_outbox(app, runner, smtp):
+    ids = queue(app, 2)
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert_each_once(smtp, ids, app)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://mail.example.org", "smtp://"),
+        ("smtp://", "no host"),
+        ("smtp://mail.example.org:99999", "port"),
+        ("smtps://mail.example.org?starttls=1", "TLS already"),
+        ("smtp://mail.example.org?tls=1", "unknown option"),
+    ],
+)
+def test_a_bad_smtp_url_stops_start_up_naming_it(tmp_path, monkeypatch, url, problem):
+    monkeypatch.setenv("TALK_SMTP_URL", url)
+    with pytest.raises(ConfigError, match="TALK_SMTP_URL") as stopped:
+        create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert problem in str(stopped.value)
+
+
+def test_smtp_urls_say_where_and_how():
+    plain = parse_smtp_url("smtp://relay.local")
+    assert (plain.host, plain.port, plain.starttls, plain.implicit_tls) == (
+        "relay.local",
+        25,
+        False,
+        False,
+    )
+    tls = parse_smtp_url("smtp://me%40x.org:p%2Fw@mail.x.org:587?starttls=1")
+    assert (tls.port, tls.starttls, tls.username, tls.password) == (587, True, "me@x.org", "p/w")
+    assert parse_smtp_url("smtps://mail.x.org").port == 465
