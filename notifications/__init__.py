@@ -74,7 +74,7 @@ DEMO_SERVICES = "talk_demo_services"
 
 def init_app(app: Flask) -> None:
     """Add notifications to ``app``: models, the site admins' mail pages, ``talk worker``."""
-    from notifications import admin, models, rules, worker  # noqa: F401
+    from notifications import account_mail, admin, models, rules, worker  # noqa: F401
 
     app.register_blueprint(admin.bp)
     app.cli.add_command(worker.worker_command)

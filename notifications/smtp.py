@@ -13,6 +13,7 @@ import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Literal, Protocol
@@ -136,7 +137,8 @@ class SmtpConnection:
             return outcome
         handing_over()
         try:
-            code, text = smtp.data(envelope.message.as_bytes())
+            # CRLF line ends (SMTP's); smtplib fixes them only in a str, not in bytes.
+            code, text = smtp.data(envelope.message.as_bytes(policy=email_policy.SMTP))
         except smtplib.SMTPDataError as exc:  # DATA itself refused: no byte of it was sent
             smtp.rset()
             return _failure(exc.smtp_code, exc.smtp_error)

@@ -77,6 +77,16 @@ def test_a_queued_email_arrives_with_both_parts_its_headers_and_a_stable_message
     assert len(smtp.received) == 1
 
 
+def test_a_long_email_goes_with_smtps_line_ends_and_arrives_whole(app, smtp):
+    """SMTP lines end in CRLF: a message sent with bare LFs reads as one line, which a server
+    refuses as too long past 1,000 bytes (smtplib mends line ends in a str, not in bytes)."""
+    text = "".join(f"Line {n} of a long digest, with a link to its thread.\n" for n in range(80))
+    queue(app, text=text, html=f"<pre>{text}</pre>")
+    assert drain(app).outcomes == {"sent": 1}
+    [received] = smtp.received
+    assert received.get_body(("plain",)).get_content().replace("\r\n", "\n") == text
+
+
 def test_nothing_is_queued_for_a_change_that_rolls_back(app):
     with app.app_context():
         outbox.enqueue(to_address="a@example.org", subject="s", text="t", category="account")

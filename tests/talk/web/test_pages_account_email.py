@@ -4,6 +4,7 @@ answers that never tell which addresses have accounts (issue 8)."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -45,9 +46,9 @@ def test_signing_up_makes_the_account_only_when_the_emailed_link_is_confirmed(ap
         "ada@example.org",
         {"purpose": "register"},
     )
-    assert mail.expires_at == app.config["TALK_CLOCK"]().replace(microsecond=0) + __import__(
-        "datetime"
-    ).timedelta(hours=48)
+    assert mail.expires_at == app.config["TALK_CLOCK"]().replace(microsecond=0) + timedelta(
+        hours=48
+    )
     link = mailbox.link("verify_email")
 
     # Opening the link (as a mail scanner would) confirms nothing: it shows a button.
@@ -186,9 +187,7 @@ def test_a_reset_link_sets_a_new_password_ends_every_session_and_works_once(
     client = app.test_client()
     submit(client, "/forgot-password", email="grace@example.org")
     mail = mailbox.last("reset_password")
-    assert mail.expires_at == clock().replace(microsecond=0) + __import__("datetime").timedelta(
-        hours=1
-    )
+    assert mail.expires_at == clock().replace(microsecond=0) + timedelta(hours=1)
     link = mailbox.link("reset_password")
 
     short = submit(client, link, new_password="short", confirm="short")
