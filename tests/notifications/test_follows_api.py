@@ -141,3 +141,23 @@ def test_the_openapi_document_lists_the_follow_resources(client):
         "/api/v1/discussions/{discussion_id}/follow",
         "/api/v1/projects/{slug}/tags/{name}/follow",
     } <= set(paths)
+
+
+def test_a_project_scoped_token_follows_in_its_project_only(client, app, world, make):
+    from talk.extensions import db
+    from talk.models import Project, User
+    from talk.services import tokens
+
+    make.project("registers", title="Parish registers")
+    with make.context():
+        volunteer = db.session.get(User, world.volunteer.id)
+        herbarium = db.session.get(Project, world.project.id)
+        secret = tokens.issue_token(volunteer, volunteer, project=herbarium).secret
+    headers = {"Authorization": f"Bearer {secret}"}
+    inside = client.put("/api/v1/projects/herbarium/follow", json={}, headers=headers)
+    assert inside.status_code == 200
+    outside = client.put("/api/v1/projects/registers/follow", json={}, headers=headers)
+    assert outside.status_code == 403
+    assert "limited to the project 'herbarium'" in outside.get_json()["error"]["message"]
+    # Its own follows are the account's, not a project's: the scope refuses listing them.
+    assert client.get("/api/v1/me/follows", headers=headers).status_code == 403
