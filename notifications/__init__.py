@@ -1,9 +1,10 @@
 """Follows, notifications, email, digests and newsletters.
 
 A package of the site (:data:`talk.config.PACKAGES`): it subscribes to the core's signals in
-:mod:`talk.signals`, and the core never imports it. ``docs/packages.md`` shows how its parts
-plug in. Email goes through the outbox (:func:`notifications.outbox.enqueue`) and the worker
-(``talk worker``, :mod:`notifications.worker`).
+:mod:`talk.signals`, puts its buttons on the core's pages through :mod:`talk.web.slots`, and
+the core never imports it. ``docs/packages.md`` shows how its parts plug in. Email goes through
+the outbox (:func:`notifications.outbox.enqueue`) and the worker (``talk worker``,
+:mod:`notifications.worker`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from flask import Flask
 
 from notifications.smtp import mail_from, smtp_url
+from talk import api
 from talk.config import Setting, positive_int
 
 #: This package's ``TALK_*`` settings; ``talk config-table`` lists them with the core's.
@@ -73,9 +75,24 @@ DEMO_SERVICES = "talk_demo_services"
 
 
 def init_app(app: Flask) -> None:
-    """Add notifications to ``app``: models, the site admins' mail pages, ``talk worker``."""
-    from notifications import account_mail, admin, models, rules, worker  # noqa: F401
+    """Add notifications to ``app``: models, follows (rules, receivers, pages, API), account
+    mail, the site admins' mail pages and ``talk worker``."""
+    # models and follow_models: the tables in db.metadata, for Alembic; follows and
+    # account_mail: rules and signal receivers.
+    from notifications import (  # noqa: F401
+        account_mail,
+        admin,
+        follow_api,
+        follow_models,
+        follow_views,
+        follows,
+        models,
+        rules,
+        worker,
+    )
 
+    follow_views.init_app(app)
+    api.register_blueprint(app, follow_api.blp)
     app.register_blueprint(admin.bp)
     app.cli.add_command(worker.worker_command)
     app.extensions.setdefault(DEMO_SERVICES, []).append(worker.start_in_process)

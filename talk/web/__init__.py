@@ -13,6 +13,7 @@ from talk import policy
 from talk.extensions import login_manager
 from talk.models import User
 from talk.services import accounts
+from talk.web import slots
 
 
 def when(moment: datetime | None) -> str:
@@ -50,6 +51,7 @@ def init_app(app: Flask) -> None:
         return url_for(request.endpoint or "projects.index", **values)
 
     app.add_template_filter(when, "when")
+    slots.init_app(app)
 
     from talk.web import auth, discussions, projects, search, tag_groups, tags, users
     from talk.web.common import handle_http_error

@@ -12,6 +12,7 @@ from typing import Any
 import click
 from flask import Blueprint, Flask, current_app, has_app_context
 from flask.views import MethodView
+from markupsafe import Markup
 from marshmallow import Schema, fields
 
 from talk import api, policy, signals
@@ -21,6 +22,7 @@ from talk.app import writing
 from talk.cli import operator_errors
 from talk.config import Setting, positive_int
 from talk.errors import InvalidInput, NotFound
+from talk.web import slots
 
 NAME = __name__
 
@@ -125,6 +127,16 @@ def _count_comment(comment: Any, **kwargs: Any) -> None:
         state["comments_posted"].append((comment.id, kwargs["actor"].id))
 
 
+def _discussion_note(discussion: Any) -> str:
+    """A slot filler: plain text is escaped by the slot."""
+    return f"<Sample> notes {discussion.title!r}"
+
+
+def _header_note() -> Markup:
+    """A slot filler returning HTML of its own (Markup is kept as it is)."""
+    return Markup('<li class="sample-note">Sample</li>')
+
+
 @click.group("sample", help="The sample package's commands.")
 def sample_commands() -> None:
     pass
@@ -148,3 +160,6 @@ def init_app(app: Flask) -> None:
     signals.comment_posted.connect(_count_comment)  # by reference: connecting twice is once
     policy.register_veto(_frozen_projects)  # likewise: registering twice is once
     policy.register_content_check(_watched_word)
+    slots.register(app, "discussion.actions", _discussion_note)
+    slots.register(app, "discussion.actions", _discussion_note)  # once, however often
+    slots.register(app, "header.account", _header_note)

@@ -18,6 +18,8 @@ from talk.config import ConfigError, Setting, positive_int
 from talk.extensions import db
 from talk.models import Board, User
 from talk.services import discussions
+from talk.web import slots
+from tests.conftest import login
 
 TALK_DIR = Path(__file__).resolve().parents[2] / "talk"
 SATELLITES = {"notifications", "moderation"}
@@ -247,6 +249,26 @@ def test_a_package_vetoes_writes_and_checks_content(sample_app, make, token):
         "What is this?",
         "ok",
     ]
+
+
+@pytest.mark.commits  # the sample app has its own engine: it sees committed data only
+def test_a_package_puts_content_in_the_slots_of_core_pages(app, sample_app, make):
+    """Slots render what the packages listed on the app put there (text escaped, Markup as it
+    is, each filler once) and nothing for an app without them."""
+    project = make.project()
+    author = make.user()
+    discussion = make.discussion(project, author, title="Ferns")
+    client = sample_app.test_client()
+    page = client.get(f"/discussions/{discussion.id}").get_data(as_text=True)
+    assert page.count("&lt;Sample&gt; notes &#39;Ferns&#39;") == 1
+    assert "sample-note" not in page  # the header's account slot: for logged-in users
+    login(client, author.username)
+    page = client.get(f"/discussions/{discussion.id}").get_data(as_text=True)
+    assert '<li class="sample-note">Sample</li>' in page
+    plain = app.test_client().get(f"/discussions/{discussion.id}").get_data(as_text=True)
+    assert "Sample" not in plain
+    with pytest.raises(ValueError, match=r"No slot 'discussion\.footer'"):
+        slots.register(sample_app, "discussion.footer", str)
 
 
 @pytest.mark.parametrize(

@@ -109,6 +109,8 @@ def test_only_reading_rules_escape_the_vetoes() -> None:
         "comment.read_history",
         "token.manage",  # listing and revoking one's own tokens: no veto may keep a token alive
         "account.settings",  # one's own password and address: no veto keeps an account unsafe
+        "follows.manage",  # listing and undoing one's own follows and mutes (notifications)
+        "user.mute",  # muting a person is a safety tool: no veto may keep anyone from it
     }
     writes = set(policy.rule_names()) - reads
     assert {
