@@ -47,7 +47,9 @@ class Recorder:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.data_replies:
             return self.data_replies.pop(0)
-        message = message_from_bytes(envelope.content, policy=email_policy.default)
+        # As a mail client reads it: SMTP's CRLF line ends are the transport's, not the text's.
+        content = envelope.content.replace(b"\r\n", b"\n")
+        message = message_from_bytes(content, policy=email_policy.default)
         assert isinstance(message, EmailMessage)
         self.messages.append(message)
         if self.data_delay:
