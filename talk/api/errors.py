@@ -33,8 +33,8 @@ from talk.errors import NotAuthenticated, TalkError
 API_PREFIX = "/api"
 
 #: The longest request target (path and query string) the API reads; longer ones answer 414 in
-#: the API's shape (:func:`uri_length_guard`). Below gunicorn's own limit (``talk serve`` sets
-#: ``--limit-request-line`` to its maximum, 8,190 bytes), which would answer in HTML.
+#: the API's shape (:func:`uri_length_guard`). Below the server's own limit, which would answer
+#: in its own words (``tests/talk/test_serve.py`` checks ``talk serve`` lets the API answer).
 MAX_URI_BYTES = 8000
 
 #: The ``code`` of an error answered with an HTTP status (TalkErrors carry their own).

@@ -17,7 +17,6 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
@@ -49,9 +48,6 @@ TRENDING_DAYS = 7
 #: Related tags are counted over the tag's most recently tagged items, so the query is bounded.
 RELATED_SAMPLE = 200
 AUTOCOMPLETE_LIMIT = 10
-
-# Stands for "any logged-in volunteer" when asking the policy whether a board is open to all.
-_ANY_VOLUNTEER = SimpleNamespace(id=0, is_authenticated=True, is_site_admin=False)
 
 
 # --------------------------------------------------------------------------------------- names
@@ -86,7 +82,7 @@ def normalise_prefix(typed: str) -> str | None:
 
 def counts_tags(board: Board) -> bool:
     """Whether hashtags on ``board`` become tags: only where any logged-in volunteer may read."""
-    return policy.may(_ANY_VOLUNTEER, "board.read", board)
+    return policy.may(policy.ANY_VOLUNTEER, "board.read", board)
 
 
 def check_tag_count(names: Iterable[str]) -> None:
