@@ -49,6 +49,7 @@ from talk.search.filters import KINDS, Filters, conditions
 from talk.search.languages import DEFAULT_LANGUAGE, project_language
 from talk.search.query import SearchQuery, parse
 from talk.search.snippets import matched_words, plain_text, to_html
+from talk.services import accounts
 
 __all__ = [
     "KINDS",
@@ -193,13 +194,6 @@ def _item(project: Project | None, external_id: str) -> Item:
     return item
 
 
-def _author(username: str) -> User:
-    user = db.session.scalar(select(User).where(User.username_key == username.strip().lower()))
-    if user is None:
-        raise NotFound(f"No user {username!r}.")
-    return user
-
-
 def _tag_id(project: Project | None, name: str) -> int:
     if project is None:
         raise InvalidInput(
@@ -313,7 +307,7 @@ def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: in
         project_id=project.id if project else None,
         board_id=board.id if board else None,
         item_id=_item(project, item_name).id if item_name else None,
-        author_id=_author(author_name).id if author_name else None,
+        author_id=accounts.get_user(author_name).id if author_name else None,
         tag_id=_tag_id(project, tag_name) if tag_name else None,
         kind=request.kind,
         since=since,

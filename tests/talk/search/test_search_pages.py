@@ -141,7 +141,7 @@ def test_more_results_pages_through_everything_once(client, make, site, app):
         ("q=oak&board=abc", 422, "board must be a number."),
         ("q=oak&board=99999", 404, "No board 99999."),
         ("q=oak&kind=pages", 422, "Unknown kind of result."),
-        ("q=oak&author=nobody", 404, "No user 'nobody'."),
+        ("q=oak&author=nobody", 404, "No user named 'nobody'."),
         ("q=oak&item=sheet-1", 422, "Searching one item needs its project."),
         ("q=oak&project=herbarium&item=nope", 404, "No item 'nope'"),
         ("q=-oak", 422, "Say what to look for, not only what to leave out."),

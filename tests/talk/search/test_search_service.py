@@ -237,6 +237,8 @@ def test_filters(find, make, clock, herbarium):
 
     by_bob = find("walnut", author="BOB")
     assert {row.author for row in by_bob.rows} == {"bob"} and len(by_bob.pairs) == 2
+    # The author is named as logins name people: NFKC and case folded (full-width letters).
+    assert find("walnut", author="\uff22\uff2f\uff22").pairs == by_bob.pairs
 
     titles = find("walnut", kind="discussion")
     assert {kind for kind, _ in titles.pairs} == {"discussion"} and len(titles.pairs) == 2
