@@ -289,3 +289,28 @@ def test_posting_costs_the_request_the_same_queries_with_many_followers(
         assert response.status_code == 302
         counts.append(queries.count)
     assert counts[0] == counts[1]
+
+
+def test_an_edit_tells_only_whom_it_newly_mentions(app, make, world, clock):
+    _follow(app, world.volunteer, lambda: db.session.get(Discussion, world.thread.id))
+    comment = make.comment(world.thread, world.other, "Hmm")
+    _deliver(app, clock)
+    with app.app_context():
+        stored = db.session.get(Comment, comment.id)
+        discussions.edit_comment(_user(world.other), stored, "Hmm, @vol?")
+        discussions.edit_comment(_user(world.other), stored, "Hmm, @vol? Fronds.")
+        db.session.commit()
+    _deliver(app, clock)
+    assert _told(app, world.volunteer) == [("followed_reply", ""), ("mention", "")]
+
+
+def test_a_claimed_event_waits_for_its_lease(app, make, world, clock):
+    _follow(app, world.volunteer, lambda: db.session.get(Discussion, world.thread.id))
+    make.comment(world.thread, world.other, "Claimed")
+    with app.app_context():
+        assert len(inbox.claim_events("dead-worker", 10, now=clock())) == 1
+        assert inbox.claim_events("live-worker", 10, now=clock()) == []
+        assert inbox.deliver_events("live-worker", now=clock()) == 0
+        later = clock.advance(seconds=inbox.EVENT_LEASE.total_seconds() + 1)
+        assert inbox.deliver_events("live-worker", now=later) == 1
+    assert _told(app, world.volunteer) == [("followed_reply", "")]
