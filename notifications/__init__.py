@@ -76,7 +76,7 @@ DEMO_SERVICES = "talk_demo_services"
 
 def init_app(app: Flask) -> None:
     """Add notifications to ``app``: models, follows (rules, receivers, pages, API), account
-    mail, the site admins' mail pages and ``talk worker``."""
+    mail, the notifications inbox, the site admins' mail pages and ``talk worker``."""
     # models and follow_models: the tables in db.metadata, for Alembic; follows and
     # account_mail: rules and signal receivers.
     from notifications import (  # noqa: F401
@@ -86,13 +86,19 @@ def init_app(app: Flask) -> None:
         follow_models,
         follow_views,
         follows,
+        inbox,
+        inbox_api,
+        inbox_models,
+        inbox_views,
         models,
         rules,
         worker,
     )
 
     follow_views.init_app(app)
+    inbox_views.init_app(app)
     api.register_blueprint(app, follow_api.blp)
+    api.register_blueprint(app, inbox_api.blp)
     app.register_blueprint(admin.bp)
     app.cli.add_command(worker.worker_command)
     app.extensions.setdefault(DEMO_SERVICES, []).append(worker.start_in_process)

@@ -24,6 +24,10 @@ discussion_created = _signals.signal("discussion-created")
 #: mentioned_users (tuple[User, ...]) and mentioned_groups (tuple[str, ...]): newly mentioned,
 #: only those who may read the comment
 comment_posted = _signals.signal("comment-posted")
+#: sender: the Discussion; kwargs: actor (a logged-in User). Sent when a logged-in person opens
+#: a discussion's page (GET): a package may mark what it told them about it as read. The only
+#: signal not about a change; receivers must keep it cheap (every view sends it).
+discussion_viewed = _signals.signal("discussion-viewed")
 #: sender: the Comment; kwargs: actor, previous_body (str), and the changes as ``comment_posted``
 comment_edited = _signals.signal("comment-edited")
 #: sender: the Comment; kwargs: actor

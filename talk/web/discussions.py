@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from limits import parse
 
-from talk import markdown, policy
+from talk import markdown, policy, signals
 from talk.errors import NotFound, TalkError
 from talk.extensions import limiter
 from talk.forms import CommentForm, EditCommentForm
@@ -134,6 +134,8 @@ def show(discussion_id: int) -> ResponseLike:
     discussion = reading.discussion(user, discussion_id, conceal=False)
     form = CommentForm()
     if request.method == "GET":
+        if policy.is_logged_in(user) and not policy.is_operator(user):
+            signals.discussion_viewed.send(discussion, actor=user)
         earlier = _answering(discussion, int_arg("reply_to"))
         if earlier is not None:
             form.reply_to.data = earlier.id
