@@ -76,7 +76,8 @@ DEMO_SERVICES = "talk_demo_services"
 
 def init_app(app: Flask) -> None:
     """Add notifications to ``app``: models, follows (rules, receivers, pages, API), account
-    mail, the site admins' mail pages and ``talk worker``."""
+    mail, email preferences and the delivery log, the site admins' mail pages and
+    ``talk worker``."""
     # models and follow_models: the tables in db.metadata, for Alembic; follows and
     # account_mail: rules and signal receivers.
     from notifications import (  # noqa: F401
@@ -87,11 +88,17 @@ def init_app(app: Flask) -> None:
         follow_views,
         follows,
         models,
+        preferences,
+        preferences_api,
+        preferences_models,
+        preferences_views,
         rules,
         worker,
     )
 
     follow_views.init_app(app)
+    preferences_views.init_app(app)
+    api.register_blueprint(app, preferences_api.blp)
     api.register_blueprint(app, follow_api.blp)
     app.register_blueprint(admin.bp)
     app.cli.add_command(worker.worker_command)
