@@ -76,7 +76,7 @@ DEMO_SERVICES = "talk_demo_services"
 
 def init_app(app: Flask) -> None:
     """Add notifications to ``app``: models, follows (rules, receivers, pages, API), account
-    mail, email preferences and the delivery log, the site admins' mail pages and
+    mail, email preferences and one-click unsubscribe, the site admins' mail pages and
     ``talk worker``."""
     # models and follow_models: the tables in db.metadata, for Alembic; follows and
     # account_mail: rules and signal receivers.
@@ -93,11 +93,13 @@ def init_app(app: Flask) -> None:
         preferences_models,
         preferences_views,
         rules,
+        unsubscribe,
         worker,
     )
 
     follow_views.init_app(app)
     preferences_views.init_app(app)
+    unsubscribe.init_app(app)
     api.register_blueprint(app, preferences_api.blp)
     api.register_blueprint(app, follow_api.blp)
     app.register_blueprint(admin.bp)
