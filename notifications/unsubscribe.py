@@ -131,8 +131,8 @@ def one_click(token: str) -> ResponseLike:
         return _refused()
     user, project, category = subscription.user, subscription.project, subscription.category
     before = preferences.stored_choice(user, project, category) or DEFAULT
-    if before == "never":
-        before = DEFAULT if project is not None else preferences.DEFAULTS[category]
+    if before == "never":  # a repeated POST: undo goes back to no choice of its own
+        before = DEFAULT
     preferences.unsubscribe(user, category, project)
     return _page(subscription, token, done=True, before=before)
 

@@ -3,7 +3,7 @@
 How often each kind of email reaches a person, site-wide and per project, and their "no email
 at all" switch (notifications/preferences_models.py) (issue 9).
 
-Revision ID: 0015_notifications_email_preferences
+Revision ID: 0015_notifications_email_prefs (alembic_version holds 32 characters)
 Revises: 0013_notifications_follows
 Create Date: 2026-11-29 17:30:00
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0015_notifications_email_preferences'
+revision = '0015_notifications_email_prefs'
 down_revision = '0013_notifications_follows'
 branch_labels = None
 depends_on = None
