@@ -76,7 +76,8 @@ DEMO_SERVICES = "talk_demo_services"
 
 def init_app(app: Flask) -> None:
     """Add notifications to ``app``: models, follows (rules, receivers, pages, API), account
-    mail, the notifications inbox, the site admins' mail pages and ``talk worker``."""
+    mail, the notifications inbox, email preferences and one-click unsubscribe, the site
+    admins' mail pages and ``talk worker``."""
     # models and follow_models: the tables in db.metadata, for Alembic; follows and
     # account_mail: rules and signal receivers.
     from notifications import (  # noqa: F401
@@ -91,12 +92,20 @@ def init_app(app: Flask) -> None:
         inbox_models,
         inbox_views,
         models,
+        preferences,
+        preferences_api,
+        preferences_models,
+        preferences_views,
         rules,
+        unsubscribe,
         worker,
     )
 
     follow_views.init_app(app)
     inbox_views.init_app(app)
+    preferences_views.init_app(app)
+    unsubscribe.init_app(app)
+    api.register_blueprint(app, preferences_api.blp)
     api.register_blueprint(app, follow_api.blp)
     api.register_blueprint(app, inbox_api.blp)
     app.register_blueprint(admin.bp)

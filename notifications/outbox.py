@@ -22,8 +22,20 @@ from talk.clock import utcnow
 from talk.errors import InvalidInput
 from talk.extensions import db
 
-#: What an email is about; preferences (and the one-click unsubscribe) act per category.
-CATEGORIES = ("account", "mentions", "replies", "follows", "digest", "newsletter", "moderation")
+#: What an email is about; preferences (and the one-click unsubscribe) act per category
+#: (:data:`notifications.preferences.PREFERENCE_CATEGORIES` says which a person chooses).
+CATEGORIES = (
+    "account",
+    "mentions",
+    "replies",
+    "follows",
+    "discussions",
+    "tags",
+    "verdicts",
+    "digest",
+    "newsletter",
+    "moderation",
+)
 
 #: Bounces (reported by :func:`record_bounce`) after which an address is disabled.
 BOUNCES_TO_DISABLE = 3

@@ -30,6 +30,7 @@ SLOTS: dict[str, str] = {
     "discussion.actions": "a discussion's page, under its title (the Discussion)",
     "tag.actions": "a tag's page, under its title (the Tag)",
     "user.actions": "a person's profile page, under their name (the User)",
+    "settings.sections": "the account settings page, after its own sections (no argument)",
 }
 
 _EXTENSION = "talk_slots"

@@ -112,6 +112,7 @@ def test_only_reading_rules_escape_the_vetoes() -> None:
         "follows.manage",  # listing and undoing one's own follows and mutes (notifications)
         "user.mute",  # muting a person is a safety tool: no veto may keep anyone from it
         "notifications.read",  # reading and marking read one's own notifications
+        "email.manage",  # one's own email choices and log: no veto keeps mail coming
     }
     writes = set(policy.rule_names()) - reads
     assert {
