@@ -70,6 +70,9 @@ def _pages(project, item, thread, reply):
         "profile": "/users/maria",
         "settings": "/settings",
         "tokens": "/settings/tokens",
+        "email settings": "/settings/email",
+        "notifications": "/notifications",
+        "follows": "/me/follows",
         "error": "/no/such/page",
     }
 
