@@ -62,7 +62,18 @@ def test_the_site_declares_the_core_and_its_satellites(app):
     assert {"notifications.models", "moderation.models"} <= set(sys.modules)
 
 
-def test_the_declared_packages_are_initialised_in_order(app, monkeypatch):
+@pytest.fixture
+def made_apps():
+    """Apps a test makes with :func:`create_app`: their engines are disposed of afterwards, so no
+    pooled connection is left for the garbage collector (a ResourceWarning in a later test)."""
+    made: list[Flask] = []
+    yield made
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+
+
+def test_the_declared_packages_are_initialised_in_order(app, monkeypatch, made_apps):
     """Each listed package's init_app runs once, in the listed order, after the core's."""
     calls: list[tuple[str, bool]] = []
 
@@ -78,14 +89,17 @@ def test_the_declared_packages_are_initialised_in_order(app, monkeypatch):
         monkeypatch.setitem(sys.modules, name, package(name))
 
     def make_app(*packages: str):
-        return create_app(
-            {
-                **{key: app.config[key] for key in TEST_KEYS},
-                "INSTANCE_PATH": app.instance_path,
-                "TALK_PASSWORD_METHOD": app.config["TALK_PASSWORD_METHOD"],
-                "TALK_PACKAGES": ("talk", *packages),
-            }
+        made_apps.append(
+            create_app(
+                {
+                    **{key: app.config[key] for key in TEST_KEYS},
+                    "INSTANCE_PATH": app.instance_path,
+                    "TALK_PASSWORD_METHOD": app.config["TALK_PASSWORD_METHOD"],
+                    "TALK_PACKAGES": ("talk", *packages),
+                }
+            )
         )
+        return made_apps[-1]
 
     made = make_app("first_package", "second_package")
     assert made.config["TALK_PACKAGES"] == ("talk", "first_package", "second_package")
@@ -96,19 +110,22 @@ def test_the_declared_packages_are_initialised_in_order(app, monkeypatch):
 
 
 @pytest.fixture
-def with_sample(app):
+def with_sample(app, made_apps):
     """``with_sample()``: an app like the test app, with one more package, read from the
     environment as it is now."""
 
     def make_app():
-        return create_app(
-            {
-                **{key: app.config[key] for key in TEST_KEYS},
-                "INSTANCE_PATH": app.instance_path,
-                "TALK_PASSWORD_METHOD": app.config["TALK_PASSWORD_METHOD"],
-                "TALK_PACKAGES": (*config.PACKAGES, SAMPLE),
-            }
+        made_apps.append(
+            create_app(
+                {
+                    **{key: app.config[key] for key in TEST_KEYS},
+                    "INSTANCE_PATH": app.instance_path,
+                    "TALK_PASSWORD_METHOD": app.config["TALK_PASSWORD_METHOD"],
+                    "TALK_PACKAGES": (*config.PACKAGES, SAMPLE),
+                }
+            )
         )
+        return made_apps[-1]
 
     return make_app
 
