@@ -23,14 +23,13 @@ import logging
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import partial
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 from sqlalchemy import func, select
 
 from notifications import emails
 from notifications.digests_models import Digest
-from notifications.emails import claim, committed, each_person, render
+from notifications.emails import claim, committed, each_person, render, zone_of
 from notifications.inbox_models import Notification
 from notifications.outbox import enqueue
 from notifications.preferences import skip
@@ -45,13 +44,6 @@ CADENCES = ("daily", "weekly")
 #: How long after ``TALK_DIGEST_HOUR`` a period's digest may still go (a worker that was down
 #: then sends it late); past it, what waited goes in the next period's.
 WINDOW = timedelta(hours=3)
-
-
-def zone_of(user: User) -> ZoneInfo:
-    try:
-        return ZoneInfo(user.time_zone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def period_due(cadence: str, local: datetime) -> date | None:

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, render_template, url_for
 from sqlalchemy import select, update
@@ -43,6 +45,7 @@ from talk import policy
 from talk.clock import utcnow
 from talk.extensions import db
 from talk.models import Item, User
+from talk.security import host_allowed, parse_hosts
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +65,18 @@ KIND_CATEGORIES: dict[str, str] = {
 @contextmanager
 def public_urls() -> Iterator[None]:
     """A request context at ``TALK_PUBLIC_URL``, so ``url_for(..., _external=True)`` names the
-    site as people open it (the worker has no request of its own)."""
-    with current_app.test_request_context(base_url=current_app.config["TALK_PUBLIC_URL"]):
+    site as people open it (the worker has no request of its own). Its host must be one the
+    site answers for, or every link would get 400: said in the log at each run."""
+    config = current_app.config
+    base_url = config["TALK_PUBLIC_URL"]
+    if not host_allowed(urlsplit(base_url).netloc, parse_hosts(config["TALK_ALLOWED_HOSTS"])):
+        log.warning(
+            "TALK_PUBLIC_URL %s names a host outside TALK_ALLOWED_HOSTS (%s): the links in "
+            "emails will be refused",
+            base_url,
+            config["TALK_ALLOWED_HOSTS"],
+        )
+    with current_app.test_request_context(base_url=base_url):
         yield
 
 
@@ -163,7 +176,15 @@ def claim(notifications: Sequence[Notification], now: datetime) -> None:
 class Line:
     headline: str
     url: str
-    created_at: datetime
+    when: str  # in the reader's time zone
+
+
+def zone_of(user: User) -> ZoneInfo:
+    """``user``'s time zone (UTC when the stored name is unknown to this machine)."""
+    try:
+        return ZoneInfo(user.time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 @dataclass
@@ -205,8 +226,9 @@ def _thread_of(notification: Notification) -> tuple[tuple[str, int], str, str]:
     return ("project", project.id), f"The project {project.title}", url
 
 
-def sections(notifications: Sequence[Notification]) -> list[Section]:
-    """``notifications`` grouped by project, then by discussion, in the order they came."""
+def sections(notifications: Sequence[Notification], zone: ZoneInfo) -> list[Section]:
+    """``notifications`` grouped by project, then by discussion, in the order they came
+    (times in ``zone``)."""
     projects: dict[int, Section] = {}
     threads: dict[tuple[int, tuple[str, int]], Thread] = {}
     for notification in notifications:
@@ -222,7 +244,7 @@ def sections(notifications: Sequence[Notification]) -> list[Section]:
             Line(
                 line_of(notification),
                 notification_url(notification, _external=True),
-                notification.created_at,
+                f"{notification.created_at.astimezone(zone):%-d %B, %H:%M} ({zone.key})",
             )
         )
     return list(projects.values())
@@ -245,7 +267,7 @@ def render(
         "subject": subject,
         "heading": heading,
         "intro": intro,
-        "sections": sections(notifications),
+        "sections": sections(notifications, zone_of(user)),
         "stops": [
             Stop(preferences.PREFERENCE_CATEGORIES[c], unsubscribe.unsubscribe_url(user, c))
             for c in categories

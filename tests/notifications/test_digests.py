@@ -9,11 +9,16 @@ from sqlalchemy import select
 from notifications import inbox, preferences
 from notifications.digests_models import Digest
 from notifications.inbox_models import Notification
-from notifications.models import OutboxMessage
 from talk.extensions import db
 from talk.models import User
 from tests.conftest import login
-from tests.notifications.test_emails import PUBLIC, parts, read_everything, run_jobs
+from tests.notifications.test_emails import (
+    PUBLIC,
+    parts,
+    read_everything,
+    run_jobs,
+    skipped_reasons,
+)
 from tests.talk.web.pages import text
 
 
@@ -24,18 +29,6 @@ def set_up(app, person, cadence, time_zone="UTC") -> None:
         preferences.set_preferences(user, user, {"mentions": cadence, "replies": cadence})
         user.time_zone = time_zone
         db.session.commit()
-
-
-def skips(app, person) -> list[tuple[str, str]]:
-    with app.app_context():
-        return [
-            (m.category, m.reason)
-            for m in db.session.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.user_id == person.id, OutboxMessage.state == "skipped")
-                .order_by(OutboxMessage.id)
-            )
-        ]
 
 
 @pytest.fixture(autouse=True)
@@ -116,7 +109,7 @@ def test_a_digest_with_everything_read_is_not_sent_and_the_log_says_so(
     clock.advance(hours=21)  # 09:00 UTC the next day
     run_jobs(app, clock)
     assert smtp.received == []
-    assert skips(app, world.volunteer) == [("digest", "empty-digest")]
+    assert skipped_reasons(app, world.volunteer) == [("digest", "empty-digest")]
     login(client, "vol")
     assert "there was nothing new for the digest" in text(client.get("/settings/email"))
 
@@ -125,7 +118,7 @@ def test_nothing_for_a_digest_makes_no_digest(app, make, world, clock, smtp):
     set_up(app, world.volunteer, "daily")
     clock.advance(hours=21)
     run_jobs(app, clock)
-    assert smtp.received == [] and skips(app, world.volunteer) == []
+    assert smtp.received == [] and skipped_reasons(app, world.volunteer) == []
 
 
 def test_a_weekly_digest_comes_on_its_weekday(app, make, world, clock, smtp):
@@ -152,7 +145,7 @@ def test_people_who_have_not_visited_for_long_get_no_digest(app, make, world, cl
     clock.advance(hours=21)
     run_jobs(app, clock)
     assert smtp.received == []
-    assert skips(app, world.volunteer) == [("digest", "inactive")]
+    assert skipped_reasons(app, world.volunteer) == [("digest", "inactive")]
     # a visit (reading her notifications) brings them back
     make.comment(world.thread, world.other, "@vol hello again")
     read_everything(app, clock, world.volunteer)

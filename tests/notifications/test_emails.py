@@ -14,7 +14,8 @@ from notifications.inbox_models import Notification
 from notifications.models import OutboxMessage
 from notifications.worker import JOBS
 from talk.extensions import db
-from talk.models import User
+from talk.models import Project, User
+from talk.services import projects
 from tests.conftest import login
 from tests.talk.web.pages import text
 
@@ -50,6 +51,17 @@ def choose(app, person, category, choice) -> None:
         user = db.session.get(User, person.id)
         preferences.set_choice(user, user, category, choice)
         db.session.commit()
+
+
+def skipped_reasons(app, person) -> list[tuple[str, str]]:
+    """(category, reason) of each email skipped for ``person``, oldest first."""
+    with app.app_context():
+        rows = db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.user_id == person.id, OutboxMessage.state == "skipped")
+            .order_by(OutboxMessage.id)
+        )
+        return [(m.category, m.reason) for m in rows]
 
 
 def notifications_of(app, person) -> list[Notification]:
@@ -151,13 +163,7 @@ def test_what_is_not_sent_is_in_the_delivery_log_with_its_reason(
     make.comment(world.thread, world.other, "@vol are you there?")
     run_jobs(app, clock)
     assert smtp.received == []
-    with app.app_context():
-        (skipped,) = db.session.scalars(
-            select(OutboxMessage).where(
-                OutboxMessage.user_id == world.volunteer.id, OutboxMessage.state == "skipped"
-            )
-        )
-        assert (skipped.category, skipped.reason) == ("mentions", "unsubscribed")
+    assert skipped_reasons(app, world.volunteer) == [("mentions", "unsubscribed")]
     assert notifications_of(app, world.volunteer)[-1][2] is not None  # decided: not again
     login(client, "vol")
     page = text(client.get("/settings/email"))
@@ -196,3 +202,40 @@ def test_a_crash_before_the_commit_leaves_the_notifications_undecided(
     assert notifications_of(app, world.volunteer)[-1][2] is None  # rolled back, not lost
     run_jobs(app, clock)
     assert len(smtp.received) == 1
+
+
+def test_who_may_no_longer_read_it_gets_no_email_and_the_log_says_why(
+    app, make, world, clock, smtp
+):
+    make.grant(world.project, world.volunteer, "team")
+    make.comment(world.secret, world.project.owner, "@vol team only")
+    with app.app_context():
+        inbox.deliver_events("w", now=clock())
+        db.session.commit()
+        owner = db.session.get(User, world.project.owner.id)
+        projects.remove_member(
+            owner,
+            db.session.get(Project, world.project.id),
+            db.session.get(User, world.volunteer.id),
+        )
+        db.session.commit()
+    run_jobs(app, clock)
+    assert smtp.received == []
+    assert skipped_reasons(app, world.volunteer) == [("mentions", "no-permission")]
+
+
+def test_times_are_in_the_readers_time_zone(app, make, world, clock, smtp):
+    with app.app_context():
+        db.session.get(User, world.volunteer.id).time_zone = "Asia/Tokyo"
+        db.session.commit()
+    make.comment(world.thread, world.other, "@vol konnichiwa")
+    run_jobs(app, clock)
+    plain, html = parts(smtp.received[0])
+    assert "14 March, 21:00 (Asia/Tokyo)" in plain and "14 March, 21:00 (Asia/Tokyo)" in html
+
+
+def test_a_public_url_the_site_does_not_answer_for_is_logged(app, make, world, clock, caplog):
+    app.config["TALK_PUBLIC_URL"] = "https://elsewhere.example.com"
+    make.comment(world.thread, world.other, "@vol hello")
+    run_jobs(app, clock)
+    assert "names a host outside TALK_ALLOWED_HOSTS" in caplog.text
