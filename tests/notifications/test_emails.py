@@ -9,7 +9,16 @@ import re
 import pytest
 from sqlalchemy import select
 
-from notifications import delivery, digests, emails, inbox, preferences
+from notifications import (
+    delivery,
+    digests,
+    emails,
+    hour_of_day,
+    inbox,
+    preferences,
+    public_url,
+    weekday,
+)
 from notifications.inbox_models import Notification
 from notifications.models import OutboxMessage
 from notifications.worker import JOBS
@@ -239,3 +248,36 @@ def test_a_public_url_the_site_does_not_answer_for_is_logged(app, make, world, c
     make.comment(world.thread, world.other, "@vol hello")
     run_jobs(app, clock)
     assert "names a host outside TALK_ALLOWED_HOSTS" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("parse", "raw", "expected"),
+    [
+        (public_url, " https://talk.example.org/ ", "https://talk.example.org"),
+        (public_url, "http://127.0.0.1:5000", "http://127.0.0.1:5000"),
+        (public_url, "https://example.org/talk", "https://example.org/talk"),
+        (hour_of_day, "0", 0),
+        (hour_of_day, "23", 23),
+        (weekday, "Sunday", 6),
+        (weekday, "0", 0),
+    ],
+)
+def test_the_email_settings_read_what_they_should(parse, raw, expected):
+    assert parse(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("parse", "raw"),
+    [
+        (public_url, "talk.example.org"),
+        (public_url, "ftp://talk.example.org"),
+        (public_url, "https://talk.example.org/?next=1"),
+        (hour_of_day, "24"),
+        (hour_of_day, "-1"),
+        (weekday, "someday"),
+        (weekday, "7"),
+    ],
+)
+def test_the_email_settings_refuse_what_they_cannot_use(parse, raw):
+    with pytest.raises(ValueError, match="expected"):
+        parse(raw)
