@@ -15,6 +15,7 @@ from notifications import (
     emails,
     hour_of_day,
     inbox,
+    outbox,
     preferences,
     public_url,
     weekday,
@@ -281,3 +282,35 @@ def test_the_email_settings_read_what_they_should(parse, raw, expected):
 def test_the_email_settings_refuse_what_they_cannot_use(parse, raw):
     with pytest.raises(ValueError, match="expected"):
         parse(raw)
+
+
+def _everything_off(user: User) -> None:
+    preferences.set_everything_off(user, user, True)
+
+
+def _address_disabled(user: User) -> None:
+    outbox.disable_address(user.email, "550 no such user")
+
+
+def _unconfirmed(user: User) -> None:
+    user.email_verified_at = None
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (_everything_off, "everything-off"),
+        (_address_disabled, "address-disabled"),
+        (_unconfirmed, "address-unverified"),
+    ],
+)
+def test_no_email_and_a_reason_when_talk_may_not_mail_them(
+    app, make, world, clock, smtp, change, reason
+):
+    with app.app_context():
+        change(db.session.get(User, world.volunteer.id))
+        db.session.commit()
+    make.comment(world.thread, world.other, "@vol anyone?")
+    run_jobs(app, clock)
+    assert smtp.received == []
+    assert skipped_reasons(app, world.volunteer) == [("mentions", reason)]
