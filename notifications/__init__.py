@@ -10,12 +10,45 @@ the outbox (:func:`notifications.outbox.enqueue`) and the worker (``talk worker`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from flask import Flask
 
 from notifications.smtp import mail_from, smtp_url
 from talk import api
 from talk.config import Setting, positive_int
+
+
+def public_url(raw: str) -> str:
+    """``https://talk.example.org`` (a path is allowed, for a site under one): what the
+    worker's links start with."""
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("expected an http:// or https:// URL with a host name")
+    if parts.query or parts.fragment:
+        raise ValueError("expected no ?query or #fragment")
+    return raw.strip().rstrip("/")
+
+
+def hour_of_day(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 23:
+        raise ValueError("expected an hour from 0 to 23")
+    return value
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def weekday(raw: str) -> int:
+    """A day's English name (``monday``) or its number, 0 (Monday) to 6 (Sunday)."""
+    lowered = raw.strip().lower()
+    if lowered in WEEKDAYS:
+        return WEEKDAYS.index(lowered)
+    if lowered.isdigit() and int(lowered) < len(WEEKDAYS):
+        return int(lowered)
+    raise ValueError("expected a day's name (monday) or 0 (Monday) to 6 (Sunday)")
+
 
 #: This package's ``TALK_*`` settings; ``talk config-table`` lists them with the core's.
 SETTINGS: Sequence[Setting] = (
@@ -67,6 +100,48 @@ SETTINGS: Sequence[Setting] = (
         "becomes final (`failed`, reason `gave-up`); retries wait 1 min, 2 min, 4 min… "
         "(at most 6 h, with jitter).",
     ),
+    Setting(
+        "TALK_PUBLIC_URL",
+        "TALK_PUBLIC_URL",
+        "http://127.0.0.1:5000",
+        public_url,
+        "The site's address as people open it (`https://talk.example.org`): the worker, "
+        "outside any request, starts the links in notification emails and digests with it. "
+        "Its host must be one of `TALK_ALLOWED_HOSTS`. The default is `talk demo`'s.",
+    ),
+    Setting(
+        "TALK_EMAIL_INTERVAL",
+        "TALK_EMAIL_INTERVAL",
+        60,
+        positive_int,
+        "Seconds between two runs of the worker's notification email job: each run sends "
+        "each person whose choice is *immediately* one email with everything new since.",
+    ),
+    Setting(
+        "TALK_DIGEST_HOUR",
+        "TALK_DIGEST_HOUR",
+        7,
+        hour_of_day,
+        "Hour of the day (0-23, in each person's own time zone) from which their daily and "
+        "weekly digests are sent.",
+    ),
+    Setting(
+        "TALK_DIGEST_WEEKDAY",
+        "TALK_DIGEST_WEEKDAY",
+        0,
+        weekday,
+        "Day of the weekly digest, in each person's time zone: `monday`…`sunday` or 0 "
+        "(Monday) to 6.",
+    ),
+    Setting(
+        "TALK_DIGEST_INACTIVE_DAYS",
+        "TALK_DIGEST_INACTIVE_DAYS",
+        180,
+        positive_int,
+        "Digests stop (the delivery log says why) for a person with no sign of a visit for "
+        "this many days: no login session to go by, Talk counts reading a notification, "
+        "writing a comment, using an API token, confirming the address or signing up.",
+    ),
 )
 
 #: Where ``talk demo`` finds what to run beside its server (``talk.demo.DEMO_SERVICES``; not
@@ -83,6 +158,9 @@ def init_app(app: Flask) -> None:
     from notifications import (  # noqa: F401
         account_mail,
         admin,
+        digests,
+        digests_models,
+        emails,
         follow_api,
         follow_models,
         follow_views,

@@ -67,6 +67,7 @@ REASONS: dict[str, str] = {
     "account-disabled": "your account is disabled",
     "already-read": "you had already read it on the site",
     "empty-digest": "there was nothing new for the digest",
+    "inactive": "you had not visited Talk for a long time, so digests paused",
     "muted-author": "it was from someone you muted",
     "muted": "it was about something you muted",
     "no-permission": "you may no longer see what it was about",

@@ -31,7 +31,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
-from notifications import delivery, inbox
+from notifications import delivery, digests, emails, inbox
 from notifications.delivery import changed
 from notifications.models import WorkerLease
 from talk.app import is_sqlite, writing
@@ -73,6 +73,8 @@ JOBS: list[Job] = [
     Job("drain-outbox", "TALK_OUTBOX_INTERVAL", _drain, every_worker=True),
     Job("recover-outbox", 60, _recover),
     Job("notify", 5, inbox.deliver_events, every_worker=True),
+    Job("email-notifications", "TALK_EMAIL_INTERVAL", emails.send_immediate),
+    Job("digests", 300, digests.send_digests),
 ]
 
 

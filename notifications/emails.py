@@ -1,0 +1,377 @@
+"""Notification emails: what is sent at once, and the parts digests share with it.
+
+The ``email-notifications`` job (:func:`send_immediate`, every ``TALK_EMAIL_INTERVAL``
+seconds) takes the notifications no email has decided on yet (``emailed_at IS NULL``), sorts
+each person's by their choice for its category in its project (:func:`sort_out`), and sends
+each person ONE email with every notification chosen ``immediately``, grouped by project and
+discussion. Those Talk will not send are recorded with their reason in the person's delivery log
+(:func:`notifications.preferences.skip`); those chosen ``daily`` or ``weekly`` are left to
+:mod:`notifications.digests`.
+
+Each person's notifications are decided in one transaction with the email's enqueue: a
+conditional ``UPDATE … WHERE emailed_at IS NULL`` claims them (a second worker that got there
+first makes the claim fall short, and this one rolls back), so a crash before the commit leaves
+them undecided for the next run, and none is sent twice. Reading a notification does not cancel
+its email, and an email marks nothing read.
+
+Links are absolute: outside a request the worker builds them from ``TALK_PUBLIC_URL``
+(:func:`public_urls`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app, render_template, url_for
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from notifications import preferences, unsubscribe
+from notifications.inbox import headline
+from notifications.inbox_models import Notification
+from notifications.inbox_views import notification_url
+from notifications.outbox import enqueue
+from talk import policy
+from talk.clock import utcnow
+from talk.extensions import db
+from talk.models import Item, User
+from talk.security import host_allowed, parse_hosts
+
+log = logging.getLogger(__name__)
+
+#: The email category of each notification kind; a kind not here (``welcome``) is shown in
+#: the inbox only, and no email is ever sent for it.
+KIND_CATEGORIES: dict[str, str] = {
+    "mention": "mentions",
+    "group_mention": "mentions",
+    "reply": "replies",
+    "followed_reply": "follows",
+    "new_discussion": "discussions",
+    "tag_used": "tags",
+    "verdict": "verdicts",
+}
+
+
+@contextmanager
+def public_urls() -> Iterator[None]:
+    """A request context at ``TALK_PUBLIC_URL``, so ``url_for(..., _external=True)`` names the
+    site as people open it (the worker has no request of its own). Its host must be one the
+    site answers for, or every link would get 400: said in the log at each run."""
+    config = current_app.config
+    base_url = config["TALK_PUBLIC_URL"]
+    if not host_allowed(urlsplit(base_url).netloc, parse_hosts(config["TALK_ALLOWED_HOSTS"])):
+        log.warning(
+            "TALK_PUBLIC_URL %s names a host outside TALK_ALLOWED_HOSTS (%s): the links in "
+            "emails will be refused",
+            base_url,
+            config["TALK_ALLOWED_HOSTS"],
+        )
+    with current_app.test_request_context(base_url=base_url):
+        yield
+
+
+# --------------------------------------------------------------------------- sorting
+
+
+@dataclass
+class Sorting:
+    """One person's undecided notifications by what becomes of them."""
+
+    by_choice: dict[str, list[Notification]] = field(default_factory=lambda: defaultdict(list))
+    skipped: dict[tuple[str, str], list[Notification]] = field(
+        default_factory=lambda: defaultdict(list)
+    )  # (reason, category): notifications
+    silent: list[Notification] = field(default_factory=list)  # never emailed, nothing to say
+
+
+def _may_still_see(user: User, notification: Notification) -> bool:
+    """Whether ``user`` may still read what it is about (a role or a board may have changed,
+    the comment may have been hidden since the notification was made)."""
+    if notification.comment is not None and not notification.comment.is_visible:
+        return False
+    if notification.discussion is not None:
+        return policy.may(user, "discussion.read", notification.discussion)
+    return True
+
+
+def sort_out(user: User, notifications: Sequence[Notification]) -> Sorting:
+    """What becomes of each of ``user``'s notifications: its choice (``immediately``,
+    ``daily``, ``weekly``), a skip with its reason, or nothing (a kind never emailed)."""
+    sorting = Sorting()
+    reasons: dict[tuple[int, str], str | None] = {}
+    for notification in notifications:
+        category = KIND_CATEGORIES.get(notification.kind)
+        if category is None:
+            sorting.silent.append(notification)
+            continue
+        key = (notification.project_id, category)
+        if key not in reasons:
+            reasons[key] = preferences.why_not(user, notification.project, category)
+        reason = reasons[key]
+        if reason is None and not _may_still_see(user, notification):
+            reason = "no-permission"
+        if reason is not None:
+            sorting.skipped[(reason, category)].append(notification)
+        else:
+            choice = preferences.chosen(user, notification.project, category)
+            sorting.by_choice[choice].append(notification)
+    return sorting
+
+
+def undecided() -> dict[int, list[Notification]]:
+    """The notifications no email has decided on, per person, oldest first."""
+    query = (
+        select(Notification)
+        .where(Notification.emailed_at.is_(None))
+        .order_by(Notification.user_id, Notification.id)
+        .options(
+            selectinload(Notification.project),
+            selectinload(Notification.discussion),
+            selectinload(Notification.comment),
+            selectinload(Notification.item).selectinload(Item.project),
+            selectinload(Notification.tag),
+            selectinload(Notification.actor),
+        )
+    )
+    people: dict[int, list[Notification]] = defaultdict(list)
+    for notification in db.session.scalars(query):
+        people[notification.user_id].append(notification)
+    return people
+
+
+class Decided(Exception):
+    """Another worker decided some of these notifications first."""
+
+
+def claim(notifications: Sequence[Notification], now: datetime) -> None:
+    """Mark ``notifications`` emailed (decided), all or none: raises :class:`Decided` when
+    another worker got to one of them first (the caller rolls back)."""
+    ids = sorted({n.id for n in notifications})
+    if not ids:
+        return
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.id.in_(ids), Notification.emailed_at.is_(None))
+        .values(emailed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", len(ids)) != len(ids):
+        raise Decided
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+@dataclass
+class Line:
+    headline: str
+    url: str
+    when: str  # in the reader's time zone
+
+
+def zone_of(user: User) -> ZoneInfo:
+    """``user``'s time zone (UTC when the stored name is unknown to this machine)."""
+    try:
+        return ZoneInfo(user.time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+@dataclass
+class Thread:
+    """The lines about one discussion (or one item, or the project itself)."""
+
+    title: str
+    url: str
+    lines: list[Line] = field(default_factory=list)
+
+
+@dataclass
+class Section:
+    """The threads of one project."""
+
+    title: str
+    url: str
+    threads: list[Thread] = field(default_factory=list)
+
+
+def line_of(notification: Notification) -> str:
+    actors = [notification.actor] if notification.actor is not None else []
+    return headline(notification.kind, notification, 1, actors)
+
+
+def _thread_of(notification: Notification) -> tuple[tuple[str, int], str, str]:
+    project = notification.project
+    if notification.discussion is not None:
+        discussion = notification.discussion
+        url = url_for("discussions.show", discussion_id=discussion.id, _external=True)
+        return ("discussion", discussion.id), f"Discussion “{discussion.title}”", url
+    if notification.item is not None:
+        item = notification.item
+        url = url_for(
+            "projects.item", slug=project.slug, external_id=item.external_id, _external=True
+        )
+        return ("item", item.id), f"Item “{item.title}”", url
+    url = url_for("projects.home", slug=project.slug, _external=True)
+    return ("project", project.id), f"The project {project.title}", url
+
+
+def sections(notifications: Sequence[Notification], zone: ZoneInfo) -> list[Section]:
+    """``notifications`` grouped by project, then by discussion, in the order they came
+    (times in ``zone``)."""
+    projects: dict[int, Section] = {}
+    threads: dict[tuple[int, tuple[str, int]], Thread] = {}
+    for notification in notifications:
+        project = notification.project
+        if project.id not in projects:
+            url = url_for("projects.home", slug=project.slug, _external=True)
+            projects[project.id] = Section(project.title, url)
+        key, title, url = _thread_of(notification)
+        if (project.id, key) not in threads:
+            threads[(project.id, key)] = Thread(title, url)
+            projects[project.id].threads.append(threads[(project.id, key)])
+        threads[(project.id, key)].lines.append(
+            Line(
+                line_of(notification),
+                notification_url(notification, _external=True),
+                f"{notification.created_at.astimezone(zone):%-d %B, %H:%M} ({zone.key})",
+            )
+        )
+    return list(projects.values())
+
+
+@dataclass
+class Stop:
+    """A link that stops one category of email (the unsubscribe page, with its button)."""
+
+    label: str
+    url: str
+
+
+def render(
+    user: User, subject: str, heading: str, intro: str, notifications: Sequence[Notification]
+) -> tuple[str, str]:
+    """The text and HTML parts of a notification email or digest."""
+    categories = sorted({KIND_CATEGORIES[n.kind] for n in notifications})
+    context: dict[str, Any] = {
+        "subject": subject,
+        "heading": heading,
+        "intro": intro,
+        "sections": sections(notifications, zone_of(user)),
+        "stops": [
+            Stop(preferences.PREFERENCE_CATEGORIES[c], unsubscribe.unsubscribe_url(user, c))
+            for c in categories
+        ],
+        "settings_url": url_for("email_settings.page", _external=True),
+        "inbox_url": url_for("inbox.page", _external=True),
+    }
+    return (
+        render_template("notifications/email/notifications.txt", **context),
+        render_template("notifications/email/notifications.html", **context),
+    )
+
+
+def headers_for(user: User, notifications: Sequence[Notification]) -> dict[str, str]:
+    """One-click unsubscribe headers when the email is about one category (the body links
+    to each category's unsubscribe page either way)."""
+    categories = {KIND_CATEGORIES[n.kind] for n in notifications}
+    if len(categories) != 1:
+        return {}
+    return unsubscribe.unsubscribe_headers(user, categories.pop())
+
+
+def summary(notifications: Sequence[Notification]) -> str:
+    """A subject: the one notification's line, or how many there are."""
+    if len(notifications) == 1:
+        return line_of(notifications[0])
+    return f"{len(notifications)} new notifications on Talk"
+
+
+# --------------------------------------------------------------------------- the job
+
+
+def record_skips(user: User, sorting: Sorting) -> None:
+    for (reason, category), notifications in sorting.skipped.items():
+        preferences.skip(user, category, reason, summary(notifications))
+
+
+def email_now(user: User, notifications: Sequence[Notification], now: datetime) -> bool:
+    """Decide ``user``'s undecided notifications that are not for a digest: one email with
+    those chosen ``immediately`` (True when there is one), skips for the others. The caller
+    commits."""
+    sorting = sort_out(user, notifications)
+    sending = sorting.by_choice.get("immediately", [])
+    skipped = [n for group in sorting.skipped.values() for n in group]
+    claim([*sending, *skipped, *sorting.silent], now)
+    record_skips(user, sorting)
+    if not sending:
+        return False
+    subject = summary(sending)
+    text, html = render(user, subject, "New on Talk", _intro(sending), sending)
+    enqueue(
+        to_address=user.email,
+        subject=subject,
+        text=text,
+        html=html,
+        category=KIND_CATEGORIES[sending[0].kind],  # the delivery log's; the first's
+        user=user,
+        headers=headers_for(user, sending),
+    )
+    return True
+
+
+def _intro(notifications: Sequence[Notification]) -> str:
+    if len(notifications) == 1:
+        return "This happened on Talk since we last wrote:"
+    return f"{len(notifications)} things happened on Talk since we last wrote:"
+
+
+def each_person(decide: Callable[[User, list[Notification]], int]) -> int:
+    """Run ``decide`` for each person with undecided notifications (links at
+    ``TALK_PUBLIC_URL``); returns the sum of what it returned."""
+    total = 0
+    with public_urls():
+        for user_id, notifications in undecided().items():
+            user = db.session.get(User, user_id)
+            if user is not None:
+                total += decide(user, notifications)
+            policy.forget_roles()
+    return total
+
+
+def committed(what: str, decide: Callable[[], object]) -> int:
+    """``decide()`` in a transaction of its own, committed: 1 when it returned something true,
+    else 0; on any failure rolled back (what it decided stays undecided for the next run)."""
+    try:
+        done = decide()
+        db.session.commit()
+    except (Decided, IntegrityError):
+        db.session.rollback()
+        log.warning("%s was decided by another worker", what)
+        return 0
+    except Exception:
+        db.session.rollback()
+        log.exception("%s failed; left for the next run", what)
+        return 0
+    return 1 if done else 0
+
+
+def send_immediate(_worker_id: str = "", now: datetime | None = None) -> int:
+    """The ``email-notifications`` job: each person's undecided notifications decided, in a
+    transaction per person. Returns how many emails were queued. Commits."""
+    when = now or utcnow()
+    return each_person(
+        lambda user, notifications: committed(
+            f"the email of user {user.id}", partial(email_now, user, notifications, when)
+        )
+    )
