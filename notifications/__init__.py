@@ -107,7 +107,8 @@ SETTINGS: Sequence[Setting] = (
         public_url,
         "The site's address as people open it (`https://talk.example.org`): the worker, "
         "outside any request, starts the links in notification emails and digests with it. "
-        "Its host must be one of `TALK_ALLOWED_HOSTS`. The default is `talk demo`'s.",
+        "Its host must be one of `TALK_ALLOWED_HOSTS`. `talk demo` uses the address it serves "
+        "unless this is set.",
     ),
     Setting(
         "TALK_EMAIL_INTERVAL",

@@ -495,6 +495,8 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
         click.echo(f"\nServe it with `talk demo`, then open {url}")
         return
     click.echo(f"\nOpen {url}  (Ctrl+C stops the server)\n")
+    if "TALK_PUBLIC_URL" not in os.environ:  # the worker's email links name this server
+        app.config["TALK_PUBLIC_URL"] = f"http://{shown_host}:{port}"
     start_demo_services(app)
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
