@@ -35,14 +35,14 @@ class User(UserMixin, Model):
     username_key: Mapped[str] = mapped_column(String(MAX_USERNAME), unique=True)
     # The username's confusable skeleton (``accounts.username_skeleton``): a new username
     # whose skeleton an account already has ('jsrnith' beside 'jsmith') is refused. Not
-    # unique: accounts from before migration 0008 may share one.
+    # unique: accounts from before migration 0009 may share one.
     username_skeleton: Mapped[str] = mapped_column(
         String(4 * MAX_USERNAME), index=True, server_default=""
     )
     display_name: Mapped[str] = mapped_column(String(MAX_DISPLAY_NAME))
     email: Mapped[str] = mapped_column(String(MAX_EMAIL), unique=True)
     # NFKC + casefold copy of the address: unique, and what logins and registration compare.
-    # (A unique index, which migration 0008 adds without rebuilding the table.)
+    # (A unique index, which migration 0009 adds without rebuilding the table.)
     email_key: Mapped[str] = mapped_column(
         String(4 * MAX_EMAIL), unique=True, index=True, server_default=""
     )
@@ -59,7 +59,7 @@ class User(UserMixin, Model):
 
     # When the account's address was last confirmed by following an emailed link (or made by
     # the operator: ``talk create-user``, the demo). None: unconfirmed, and only verification
-    # mail goes to it (``email_verified``). Migration 0012 leaves older accounts unconfirmed,
+    # mail goes to it (``email_verified``). Migration 0011 leaves older accounts unconfirmed,
     # except site admins (only the operator makes those).
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # An IANA time zone name ("Europe/Paris"), checked with zoneinfo; digests are sent by it.

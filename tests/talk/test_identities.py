@@ -120,7 +120,7 @@ def test_create_user_refuses_a_reserved_name_with_a_clear_message(app, runner):
     assert "Too similar to a reserved name" in similar.stderr
 
 
-# --- migration 0008 ---------------------------------------------------------------------------
+# --- migration 0009 ---------------------------------------------------------------------------
 
 
 @pytest.mark.commits  # the migrations run on a connection of their own (db.engine)
