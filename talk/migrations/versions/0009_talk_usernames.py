@@ -53,7 +53,7 @@ def _refuse_duplicates(rows):
         ]
     if clashes:
         raise RuntimeError(
-            "Migration 0008 compares usernames and email addresses by NFKC + case folding, and "
+            "Migration 0009 compares usernames and email addresses by NFKC + case folding, and "
             "these accounts would then be the same: " + "; ".join(clashes) + ". Rename or "
             "merge them, then run `talk db upgrade` again. Nothing was changed."
         )
