@@ -71,8 +71,10 @@ def make_people(count: int) -> list[int]:
         {
             "username": f"person{i}",
             "username_key": f"person{i}",
+            "username_skeleton": f"person{i}",
             "display_name": f"Person {i}",
             "email": f"person{i}@example.org",
+            "email_key": f"person{i}@example.org",
             "password_hash": "!",
             "is_site_admin": i == 0,
             "created_at": now,
