@@ -267,12 +267,33 @@ class Interest:
     kind: str
 
 
+def _most_specific(
+    terms: list[Any], user_ids: list[int] | None = None
+) -> dict[int, tuple[str, bool]]:
+    """Each person's most specific follow among those matching any of ``terms`` (one query over
+    the per-kind indexes), by user id: its kind (:data:`FOLLOW_KINDS` order) and whether it
+    follows (at one kind a mute wins, so a muted discussion stays quiet in a followed
+    project). Only ``user_ids`` when given."""
+    query = select(Follow.user_id, Follow.level, *(_column(k) for k in FOLLOW_KINDS)).where(
+        or_(*terms)
+    )
+    if user_ids is not None:
+        query = query.where(Follow.user_id.in_(user_ids))
+    rank = {kind: i for i, kind in enumerate(FOLLOW_KINDS)}
+    best: dict[int, tuple[int, int, str]] = {}  # user: (rank, follow 1 / mute 0, kind)
+    for row in db.session.execute(query):
+        kind = next(k for k, value in zip(FOLLOW_KINDS, row[2:], strict=True) if value is not None)
+        key = (rank[kind], 1 if row.level == "follow" else 0, kind)
+        if row.user_id not in best or key < best[row.user_id]:
+            best[row.user_id] = key
+    return {user_id: (kind, bool(following)) for user_id, (_, following, kind) in best.items()}
+
+
 def interested(discussion: Discussion, tag_ids: Iterable[int] = ()) -> dict[int, Interest]:
     """Who follows something an event in ``discussion`` (using the tags ``tag_ids``) touches,
-    by user id: one query over the per-kind indexes. For each person the most specific of
-    their matching follows decides (:data:`FOLLOW_KINDS` order; at one kind a mute wins), so
-    a muted discussion stays quiet in a followed project. Permissions and the actor are the
-    caller's to check, at delivery time."""
+    by user id; for each person the most specific of their matching follows decides
+    (:func:`_most_specific`). Permissions and the actor are the caller's to check, at
+    delivery time."""
     tags = sorted(set(tag_ids))
     terms = [
         Follow.discussion_id == discussion.id,
@@ -283,19 +304,36 @@ def interested(discussion: Discussion, tag_ids: Iterable[int] = ()) -> dict[int,
         terms.append(Follow.item_id == discussion.item_id)
     if tags:
         terms.append(Follow.tag_id.in_(tags))
-    rank = {kind: i for i, kind in enumerate(FOLLOW_KINDS)}
-    best: dict[int, tuple[int, int, str]] = {}  # user: (rank, follow 1 / mute 0, kind)
-    for row in db.session.execute(
-        select(Follow.user_id, Follow.level, *(_column(k) for k in FOLLOW_KINDS)).where(or_(*terms))
-    ):
-        kind = next(k for k, value in zip(FOLLOW_KINDS, row[2:], strict=True) if value is not None)
-        key = (rank[kind], 1 if row.level == "follow" else 0, kind)
-        if row.user_id not in best or key < best[row.user_id]:
-            best[row.user_id] = key
     return {
         user_id: Interest(user_id, kind)
-        for user_id, (_, following, kind) in best.items()
+        for user_id, (kind, following) in _most_specific(terms).items()
         if following
+    }
+
+
+def muted_things(
+    user_ids: Iterable[int],
+    *,
+    project_id: int,
+    discussion: Discussion | None = None,
+    item_id: int | None = None,
+    tag_ids: Iterable[int] = (),
+) -> set[int]:
+    """Which of ``user_ids`` muted the thing an event is about: their most specific follow of
+    it (:func:`_most_specific`) is a mute."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return set()
+    terms = [Follow.project_id == project_id]
+    if discussion is not None:
+        terms += [Follow.discussion_id == discussion.id, Follow.board_id == discussion.board_id]
+    if item_id is not None:
+        terms.append(Follow.item_id == item_id)
+    tags = sorted(set(tag_ids))
+    if tags:
+        terms.append(Follow.tag_id.in_(tags))
+    return {
+        user_id for user_id, (_, following) in _most_specific(terms, ids).items() if not following
     }
 
 

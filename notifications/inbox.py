@@ -34,8 +34,8 @@ from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from notifications.follow_models import FOLLOW_KINDS, Follow
-from notifications.follows import interested, is_person, muted_by
+from notifications.follow_models import Follow
+from notifications.follows import interested, is_person, muted_by, muted_things
 from notifications.inbox_models import KINDS, Notification, NotificationEvent
 from talk import policy, signals
 from talk.clock import utcnow
@@ -181,39 +181,6 @@ class _Fanout:
                 self.kinds[user_id] = (kind, detail)
 
 
-def _muted_in(
-    user_ids: Iterable[int],
-    discussion: Discussion | None,
-    item_id: int | None,
-    project_id: int,
-    tag_ids: Sequence[int] = (),
-) -> set[int]:
-    """Which of ``user_ids`` muted the thing an event is about: their most specific follow
-    of it (discussion, item, board, tag, project: :data:`FOLLOW_KINDS` order) is a mute."""
-    ids = sorted(set(user_ids))
-    if not ids:
-        return set()
-    terms = [Follow.project_id == project_id]
-    if discussion is not None:
-        terms += [Follow.discussion_id == discussion.id, Follow.board_id == discussion.board_id]
-    if item_id is not None:
-        terms.append(Follow.item_id == item_id)
-    if tag_ids:
-        terms.append(Follow.tag_id.in_(sorted(tag_ids)))
-    rank = {kind: i for i, kind in enumerate(FOLLOW_KINDS)}
-    best: dict[int, tuple[int, int]] = {}
-    for row in db.session.execute(
-        select(
-            Follow.user_id, Follow.level, *(getattr(Follow, f"{k}_id") for k in FOLLOW_KINDS)
-        ).where(Follow.user_id.in_(ids), or_(*terms))
-    ):
-        kind = next(k for k, value in zip(FOLLOW_KINDS, row[2:], strict=True) if value is not None)
-        key = (rank[kind], 1 if row.level == "follow" else 0)
-        if row.user_id not in best or key < best[row.user_id]:
-            best[row.user_id] = key
-    return {user_id for user_id, (_, following) in best.items() if not following}
-
-
 def _group_members(project_id: int, groups: Iterable[str]) -> dict[str, list[int]]:
     wanted = {group: MENTION_GROUPS[group] for group in groups if group in MENTION_GROUPS}
     members: dict[str, list[int]] = {group: [] for group in wanted}
@@ -326,7 +293,13 @@ def fan_out(event: NotificationEvent) -> list[dict[str, Any]]:
         recipients -= muted_by(recipients, event.actor_id)
     tag_ids = list((event.payload or {}).get("tag_ids", []))
     item_id = discussion.item_id if discussion is not None else event.item_id
-    recipients -= _muted_in(recipients, discussion, item_id, event.project_id, tag_ids)
+    recipients -= muted_things(
+        recipients,
+        project_id=event.project_id,
+        discussion=discussion,
+        item_id=item_id,
+        tag_ids=tag_ids,
+    )
     if not recipients:
         return []
     people = db.session.scalars(select(User).where(User.id.in_(sorted(recipients))))
