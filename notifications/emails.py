@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from notifications import preferences, unsubscribe
-from notifications.inbox import headline
+from notifications.inbox_groups import headline
 from notifications.inbox_models import Notification
 from notifications.inbox_views import notification_url
 from notifications.outbox import enqueue

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from notifications import inbox
+from notifications import inbox, inbox_groups
 from notifications.follows import is_person
 from notifications.inbox_models import Notification
 from talk.errors import InvalidInput
@@ -55,7 +55,7 @@ def page() -> ResponseLike:
     return render_template(
         "notifications/inbox.html",
         page=notifications,
-        groups=inbox.consolidate(notifications.rows),
+        groups=inbox_groups.consolidate(notifications.rows),
         unread_only=unread,
         notification_url=notification_url,
     )
