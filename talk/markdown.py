@@ -25,13 +25,11 @@ Every link the writer made gets ``rel="nofollow ugc noopener"``; hashtag links g
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from html import escape
-from html.parser import HTMLParser
 from typing import Any, Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import bleach
 from bleach import html5lib_shim
@@ -42,21 +40,17 @@ from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
+from talk.image_hosts import image_shown
 from talk.markup import GROUPS, Span, may_start_after, normalise_tag, scan
 
 __all__ = [
     "GROUPS",
-    "IMAGE_HOST_PROBLEM",
     "LINK_REL",
     "Found",
     "ItemCard",
     "Links",
-    "image_host",
-    "image_shown",
     "normalise_tag",
     "parse",
-    "plain_text",
-    "quotation",
     "render",
 ]
 
@@ -196,66 +190,7 @@ def _safe_url(url: object) -> str | None:
     return url if scheme in {"", "http", "https"} else None
 
 
-# --- images: inline only from the project's trusted hosts ----------------------------------
-
-IMAGE_HOST_PROBLEM = (
-    "Give a host name such as images.example.org, or .example.org for it and its subdomains "
-    "(no scheme, port or path)."
-)
-_HOST_LABELS = re.compile(
-    r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
-)
-
-
-def _ascii_host(name: str) -> str | None:
-    """``name`` as DNS sees it: IDNA (``bücher.example`` → ``xn--bcher-kva.example``), lower
-    case, without a final dot; None if it is no host name."""
-    name = name.strip().rstrip(".")
-    try:
-        ascii_name = name.encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        return None
-    return ascii_name if len(ascii_name) <= 253 and _HOST_LABELS.fullmatch(ascii_name) else None
-
-
-def image_host(entry: str) -> str | None:
-    """A trusted image host as stored: ``images.example.org``, or ``.example.org`` (that host
-    and its subdomains), in ASCII and lower case; None if ``entry`` is not one."""
-    if not isinstance(entry, str):
-        return None
-    entry = entry.strip()
-    wildcard = entry.startswith(".")
-    host = _ascii_host(entry[1:] if wildcard else entry)
-    if host is None:
-        return None
-    return f".{host}" if wildcard else host
-
-
-def image_shown(url: str, hosts: Iterable[str]) -> bool:
-    r"""Whether an image at ``url`` may be shown inline: HTTPS, no user name or password, no
-    character browsers and Python read differently (``\``, spaces, controls), and a host among
-    ``hosts`` (as :func:`image_host` stores them), compared as DNS compares names."""
-    if (
-        not isinstance(url, str)
-        or "\\" in url
-        or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url)
-    ):
-        return False
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises ValueError for a port that is not a number in range)
-    except ValueError:
-        return False
-    if parts.scheme.lower() != "https" or "@" in parts.netloc or not parts.hostname:
-        return False
-    host = _ascii_host(unquote(parts.hostname))
-    if host is None:
-        return False
-    return any(
-        host == trusted
-        or (trusted.startswith(".") and (host == trusted[1:] or host.endswith(trusted)))
-        for trusted in hosts
-    )
+# --- images: inline only from the project's trusted hosts (:mod:`talk.image_hosts`) -----
 
 
 def _inside_link(tokens: Sequence[Token], index: int) -> bool:
@@ -511,72 +446,10 @@ def render(markdown: str, links: Links | None = None, *, image_hosts: Iterable[s
     """Sanitised HTML for a comment body; hashtags, mentions and items linked through ``links``.
 
     Without ``links`` they stay plain text; so does each one its Links method answers None for.
-    Images show inline only from ``image_hosts`` (the project's, see :func:`image_shown`), and
-    are links to the image otherwise.
+    Images show inline only from ``image_hosts`` (the project's, see
+    :func:`talk.image_hosts.image_shown`), and are links to the image otherwise.
     """
     env: dict[str, Any] = {"image_hosts": tuple(image_hosts)}
     if links is not None:
         env["links"] = _Remembering(links)
     return _cleaner.clean(_md.render(markdown, env)).strip()
-
-
-# --- quoting a comment in a reply ------------------------------------------------------------
-
-QUOTE_EXCERPT = 300  # characters of the quoted comment's text, at most (then cut at a word)
-_BLOCK_TAGS = frozenset({"p", "br", "li", "blockquote", "pre", "tr", "td", "th", "hr"})
-_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-_SPACES = re.compile(r"\s+")
-# Markdown syntax a quoted text could set off: escaped so the excerpt reads as it was shown.
-_SPECIAL = re.compile(r"[\\`*\[\]<>|~&]|(?<!\w)_|_(?!\w)")
-_BLOCK_START = re.compile(r"^(?:([#+=>-])|(\d{1,9})([.)]))")
-
-
-class _PlainText(HTMLParser):
-    """The text a reader sees in rendered HTML, blocks separated by a space."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _BLOCK_TAGS or tag in _HEADINGS:
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        self.handle_starttag(tag, [])
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def plain_text(html: str) -> str:
-    """``html``'s text on one line (whitespace collapsed)."""
-    parser = _PlainText()
-    parser.feed(html)
-    parser.close()
-    return _SPACES.sub(" ", "".join(parser.parts)).strip()
-
-
-def _escaped(text: str) -> str:
-    text = _SPECIAL.sub(lambda match: "\\" + match.group(0), text)
-    return _BLOCK_START.sub(
-        lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3), text
-    )
-
-
-def excerpt(text: str, limit: int = QUOTE_EXCERPT) -> str:
-    """``text`` cut to at most ``limit`` characters at a word boundary, with "…" if cut."""
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:.") + "…"
-
-
-def quotation(author_name: str, url: str, body_html: str) -> str:
-    """Markdown that quotes a comment in a reply: ``> **Name** [wrote](url):`` and the start of
-    its text, then a blank line for the reply. Only an excerpt of the plain text, so a long
-    comment is not copied whole, and its markup (tags, mentions) sits in a quotation, where
-    :func:`parse` does not count it."""
-    quoted = _escaped(excerpt(plain_text(body_html)))
-    return f"> **{_escaped(author_name)}** [wrote]({url}):\n> {quoted}\n\n"

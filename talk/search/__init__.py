@@ -48,8 +48,9 @@ from talk.search import schema
 from talk.search.filters import KINDS, Filters, conditions
 from talk.search.languages import DEFAULT_LANGUAGE, project_language
 from talk.search.query import SearchQuery, parse
-from talk.search.snippets import matched_words, plain_text, to_html
+from talk.search.snippets import matched_words, to_html
 from talk.services import accounts
+from talk.text import plain_text
 
 __all__ = [
     "KINDS",

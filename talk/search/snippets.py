@@ -2,7 +2,7 @@
 
 A comment is indexed as its Markdown source, but a results list must not show ``| Field |`` or
 ``> quoted`` syntax: its snippet is cut from the plain text of the rendered, sanitised HTML
-(:func:`plain_text`). Which words to highlight comes from the engine itself: it marks the
+(:func:`talk.text.plain_text`). Which words to highlight comes from the engine itself: it marks the
 matches in the stored text with two control characters (FTS5 ``highlight()``, PostgreSQL
 ``ts_headline()``), so stemming and accent folding are exactly the engine's; the marked words
 (:func:`matched_words`) are then highlighted wherever they appear in the plain text
@@ -13,7 +13,6 @@ a comment holding ``<script>`` or raw Markdown shows as that text, never as mark
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
 from markupsafe import Markup, escape
 
@@ -28,48 +27,6 @@ _WORDS = re.compile(r"([^\W_]+)")
 _SPACE = re.compile(r"\s+")
 _MARKED = re.compile(f"{START}([^{START}{STOP}]*){STOP}")
 _MARKERS = re.compile(f"[{START}{STOP}]")
-# Elements whose start or end separates words in the text a reader sees.
-_BREAKS = frozenset(
-    {
-        *("address", "article", "aside", "blockquote", "br", "dd", "details", "div", "dl"),
-        *("dt", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6"),
-        *("header", "hr", "img", "li", "main", "nav", "ol", "p", "pre", "section"),
-        *("summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"),
-    }
-)
-_SKIPPED = frozenset({"script", "style", "template"})
-
-
-class _TextCollector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIPPED:
-            self.skipping += 1
-        elif tag in _BREAKS:
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIPPED:
-            self.skipping = max(0, self.skipping - 1)
-        elif tag in _BREAKS:
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(data)
-
-
-def plain_text(html: str) -> str:
-    """What a reader sees of ``html``: its text, entities decoded, one space between words of
-    different blocks (table cells, paragraphs, list items), no markup."""
-    collector = _TextCollector()
-    collector.feed(html)
-    collector.close()
-    return _SPACE.sub(" ", "".join(collector.parts)).strip()
 
 
 def matched_words(marked: str | None) -> frozenset[str]:

@@ -14,6 +14,7 @@ from talk import markdown, policy, signals
 from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput, NotFound
 from talk.extensions import db
+from talk.image_hosts import IMAGE_HOST_PROBLEM, image_host
 from talk.limits import (
     MAX_BOARD_DESCRIPTION,
     MAX_BOARD_TITLE,
@@ -115,7 +116,7 @@ def create_project(
 
 
 def clean_image_hosts(hosts: Any) -> list[str]:
-    """The trusted image hosts as stored (:func:`talk.markdown.image_host`), without repeats;
+    """The trusted image hosts as stored (:func:`talk.image_hosts.image_host`), without repeats;
     every entry that is not a host name is named in one refusal."""
     if isinstance(hosts, str) or not isinstance(hosts, list | tuple):
         raise InvalidInput("image_hosts must be a list.", {"image_hosts": ["Must be a list."]})
@@ -126,9 +127,9 @@ def clean_image_hosts(hosts: Any) -> list[str]:
     cleaned: dict[str, None] = {}
     problems: dict[str, list[str]] = {}
     for index, entry in enumerate(hosts):
-        host = markdown.image_host(entry)
+        host = image_host(entry)
         if host is None:
-            problems[f"image_hosts.{index}"] = [markdown.IMAGE_HOST_PROBLEM]
+            problems[f"image_hosts.{index}"] = [IMAGE_HOST_PROBLEM]
         else:
             cleaned[host] = None
     if problems:

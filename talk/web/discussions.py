@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from limits import parse
 
-from talk import markdown, policy, signals
+from talk import policy, signals, text
 from talk.errors import NotFound, TalkError
 from talk.extensions import limiter
 from talk.forms import CommentForm, EditCommentForm
@@ -44,7 +44,7 @@ def comment_url(comment: Comment) -> str:
 def quote(comment: Comment) -> str:
     """The start of ``comment`` as a Markdown quotation linked to it, to answer below it."""
     url = url_for("discussions.comment", comment_id=comment.id)
-    return markdown.quotation(comment.author.display_name, url, comment.body_html)
+    return text.quotation(comment.author.display_name, url, comment.body_html)
 
 
 PREVIEWS = parse("60 per minute")  # per writer: a preview button pressed, never typing

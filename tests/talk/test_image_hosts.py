@@ -8,7 +8,8 @@ from sqlalchemy import text
 
 from talk.cli import cli
 from talk.extensions import db
-from talk.markdown import image_host, image_shown, render
+from talk.image_hosts import image_host, image_shown
+from talk.markdown import render
 from talk.models import Comment, Project
 
 TRUSTED = ("images.example.org", ".iiif.example", "xn--bcher-kva.example")

@@ -1,0 +1,82 @@
+"""The text a reader sees of rendered HTML (search snippets, quotations), and quoting a comment
+in a reply."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+_SPACE = re.compile(r"\s+")
+# Elements whose start or end separates words in the text a reader sees.
+_BREAKS = frozenset(
+    {
+        *("address", "article", "aside", "blockquote", "br", "dd", "details", "div", "dl"),
+        *("dt", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6"),
+        *("header", "hr", "img", "li", "main", "nav", "ol", "p", "pre", "section"),
+        *("summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"),
+    }
+)
+_SKIPPED = frozenset({"script", "style", "template"})
+
+
+class _TextCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIPPED:
+            self.skipping += 1
+        elif tag in _BREAKS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIPPED:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in _BREAKS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def plain_text(html: str) -> str:
+    """What a reader sees of ``html``: its text, entities decoded, one space between words of
+    different blocks (table cells, paragraphs, list items), no markup."""
+    collector = _TextCollector()
+    collector.feed(html)
+    collector.close()
+    return _SPACE.sub(" ", "".join(collector.parts)).strip()
+
+
+QUOTE_EXCERPT = 300  # characters of the quoted comment's text, at most (then cut at a word)
+# Markdown syntax a quoted text could set off: escaped so the excerpt reads as it was shown.
+_SPECIAL = re.compile(r"[\\`*\[\]<>|~&]|(?<!\w)_|_(?!\w)")
+_BLOCK_START = re.compile(r"^(?:([#+=>-])|(\d{1,9})([.)]))")
+
+
+def _escaped(text: str) -> str:
+    text = _SPECIAL.sub(lambda match: "\\" + match.group(0), text)
+    return _BLOCK_START.sub(
+        lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3), text
+    )
+
+
+def excerpt(text: str, limit: int = QUOTE_EXCERPT) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, with "…" if cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:.") + "…"
+
+
+def quotation(author_name: str, url: str, body_html: str) -> str:
+    """Markdown that quotes a comment in a reply: ``> **Name** [wrote](url):`` and the start of
+    its text, then a blank line for the reply. Only an excerpt of the plain text, so a long
+    comment is not copied whole, and its markup (tags, mentions) sits in a quotation, where
+    :func:`talk.markdown.parse` does not count it."""
+    quoted = _escaped(excerpt(plain_text(body_html)))
+    return f"> **{_escaped(author_name)}** [wrote]({url}):\n> {quoted}\n\n"
