@@ -19,7 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 from talk.api.errors import MAX_URI_BYTES
-from talk.cli import cli, server_argv
+from talk.cli import cli
+from talk.serving import server_argv
 
 WORKERS = 2
 THREADS = 2
