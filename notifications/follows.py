@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from sqlalchemy import delete, exists, false, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased, selectinload
 
 from notifications.follow_models import (
@@ -39,7 +38,7 @@ from notifications.follow_models import (
 from talk import policy, signals
 from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput, NotFound
-from talk.extensions import db
+from talk.extensions import db, upsert
 from talk.models import Board, Comment, Discussion, Item, Project, Tag, User
 from talk.pagination import Page, keyset_page
 from talk.policy import Actor
@@ -354,11 +353,6 @@ def muted_by(recipient_ids: Iterable[int], author_id: int) -> set[int]:
 # --------------------------------------------------------------------------- receivers
 
 
-def _insert() -> Any:
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(Follow)
-
-
 def follow_on_posting(user: Any, discussion: Discussion) -> None:
     """Follow ``discussion`` for ``user``, who posted in it: one statement, which does nothing
     when they turned the preference off or have a follow or mute of it already (a concurrent
@@ -377,7 +371,7 @@ def follow_on_posting(user: Any, discussion: Discussion) -> None:
         literal(discussion.id),
     ).where(~turned_off)
     statement = (
-        _insert()
+        upsert(Follow)
         .from_select(["user_id", "level", "origin", "created_at", "discussion_id"], values)
         .on_conflict_do_nothing()
     )

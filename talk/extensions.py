@@ -1,7 +1,7 @@
 """Extensions created unbound and bound to the app in :func:`talk.create_app`; the rate limiter
 is made per app (:func:`init_limiter`)."""
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask import Flask, current_app
 from flask_limiter import Limiter
@@ -12,6 +12,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from limits.errors import ConfigurationError
 from sqlalchemy import MetaData, Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase
 
 from talk.config import ConfigError
@@ -61,6 +62,15 @@ def limiter() -> Limiter:
     """The current app's rate limiter."""
     found: Limiter = current_app.extensions["talk_limiter"]
     return found
+
+
+def upsert(table: Table | type[Base]) -> Any:
+    """``INSERT`` into a table (or a model's) that can say ``ON CONFLICT``
+    (``on_conflict_do_nothing``/``_do_update``) for the engine in use: PostgreSQL and SQLite
+    speak the same clause, each through its own dialect."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 if TYPE_CHECKING:

@@ -21,13 +21,12 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Table, and_, case, delete, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from talk import markdown, policy
 from talk.clock import utcnow
 from talk.errors import InvalidInput, NotFound
-from talk.extensions import db
+from talk.extensions import db, upsert
 from talk.models import (
     Board,
     Comment,
@@ -111,19 +110,12 @@ def site_path(endpoint: str, **values: Any) -> str:
 # --------------------------------------------------------------------------------- keeping sync
 
 
-def _insert(table: Table) -> Any:
-    """``INSERT`` with ``ON CONFLICT`` for the engine in use (both speak the same clause)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 def _add(model: Any, key: dict[str, Any], delta: int, **on_insert: Any) -> bool:
     """Add ``delta`` to the aggregate row ``key`` of ``model`` (creating it); True if the row is
     new. The row's count column is ``use_count`` (``uses`` for :class:`TagDay`)."""
     table: Table = model.__table__
     column = table.c.uses if "uses" in table.c else table.c.use_count
-    statement = _insert(table).values(**key, **on_insert, **{column.key: delta})
+    statement = upsert(table).values(**key, **on_insert, **{column.key: delta})
     statement = statement.on_conflict_do_update(
         index_elements=list(key), set_={column.key: column + statement.excluded[column.key]}
     ).returning(column)
@@ -189,7 +181,7 @@ def ensure_tags(project_id: int, names: Iterable[str], now: datetime) -> set[int
         for name in names
     ]
     db.session.execute(
-        _insert(table).values(rows).on_conflict_do_nothing(index_elements=["project_id", "name"])
+        upsert(table).values(rows).on_conflict_do_nothing(index_elements=["project_id", "name"])
     )
     found = db.session.execute(
         select(table.c.id, table.c.canonical_id).where(
