@@ -16,7 +16,7 @@ What it does:
    and ``COPY`` on PostgreSQL, straight into ``comments`` — the migration's triggers index each
    row exactly as they index a comment posted through the site. Then its tags, which no trigger
    keeps: the uses of the comments' hashtags and every aggregate and counter
-   ``talk.services.tags.sync_comment`` would have written, in bulk the same way, and checked by
+   ``talk.services.tag_sync.sync_comment`` would have written, in bulk the same way, and checked by
    recounting them in SQL (see ``bench/tag_bench.py``).
 4. Times the same queries on the large project, and again on the baseline project (now sharing
    the index and the tag tables with a million other comments).

@@ -1,6 +1,6 @@
 """The tag data of a bulk-loaded project, and the check that it is what the site would write.
 
-Tags are not kept by database triggers but by ``talk.services.tags.sync_comment``, so after the
+Tags are not kept by database triggers but by ``talk.services.tag_sync.sync_comment``, so after the
 comments are bulk-loaded, :func:`load_tags` writes what ``sync_comment`` would have written for
 each of them, in bulk: one ``tag_uses`` row per hashtag of a comment on a board where hashtags
 count, the aggregates (``item_tags``, ``discussion_tags``, ``tag_users``, ``tag_daily``) computed

@@ -31,7 +31,7 @@ from talk.models import (
     Tag,
     User,
 )
-from talk.services import mentions, tags
+from talk.services import mentions, tag_sync
 from talk.services.mentions import CommentLinks
 from talk.services.validation import clean_text
 
@@ -332,7 +332,7 @@ def sync_links(comment: Comment, *, visible: bool) -> None:
 def _sync_links(
     comment: Comment, links: CommentLinks | None, *, visible: bool, now: Any = None
 ) -> CommentChanges:
-    added, removed = tags.sync_comment(
+    added, removed = tag_sync.sync_comment(
         comment, links.tag_names if links else (), visible=visible, now=now
     )
     new_mentions = mentions.sync_comment(comment, links, visible=visible, now=now)

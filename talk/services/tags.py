@@ -20,16 +20,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Table, and_, case, delete, func, or_, select, text, update
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from talk import markdown, policy
 from talk.clock import utcnow
 from talk.errors import InvalidInput, NotFound
-from talk.extensions import db, upsert
+from talk.extensions import db
 from talk.models import (
     Board,
-    Comment,
     Discussion,
     DiscussionTag,
     Item,
@@ -37,8 +36,6 @@ from talk.models import (
     Project,
     Tag,
     TagDay,
-    TagUse,
-    TagUser,
 )
 from talk.pagination import Page, keyset_page
 
@@ -105,209 +102,6 @@ def site_path(endpoint: str, **values: Any) -> str:
         "localhost", script_name=current_app.config.get("APPLICATION_ROOT") or "/"
     )
     return adapter.build(endpoint, values)
-
-
-# --------------------------------------------------------------------------------- keeping sync
-
-
-def _add(model: Any, key: dict[str, Any], delta: int, **on_insert: Any) -> bool:
-    """Add ``delta`` to the aggregate row ``key`` of ``model`` (creating it); True if the row is
-    new. The row's count column is ``use_count`` (``uses`` for :class:`TagDay`)."""
-    table: Table = model.__table__
-    column = table.c.uses if "uses" in table.c else table.c.use_count
-    statement = upsert(table).values(**key, **on_insert, **{column.key: delta})
-    statement = statement.on_conflict_do_update(
-        index_elements=list(key), set_={column.key: column + statement.excluded[column.key]}
-    ).returning(column)
-    stored: int = db.session.execute(statement).scalar_one()
-    return stored == delta
-
-
-def _subtract(model: Any, key: dict[str, Any], delta: int) -> bool:
-    """Take ``delta`` from the aggregate row ``key``, deleting it at zero; True if deleted."""
-    table: Table = model.__table__
-    column = table.c.uses if "uses" in table.c else table.c.use_count
-    where = and_(*(table.c[name] == value for name, value in key.items()))
-    remaining = db.session.execute(
-        update(table).where(where).values({column: column - delta}).returning(column)
-    ).scalar_one_or_none()
-    if remaining is not None and remaining <= 0:
-        db.session.execute(delete(table).where(where, column <= 0))
-        return True
-    return False
-
-
-#: The class id of the PostgreSQL advisory lock standing for "a project's tags".
-_TAGS_LOCK_CLASS = 7301
-
-
-def lock_tags(project_id: int, *, exclusive: bool) -> None:
-    """Hold the project's tag lock until the transaction ends (PostgreSQL; SQLite serialises
-    writers anyway). Comment writers and verdicts share it; a curation action that moves uses
-    or resolves names (merge, rename, synonyms) holds it alone. So a comment saved during a
-    merge either finishes first (and its uses are moved) or starts after it (and resolves its
-    names to the merged tag): no use is ever left on a synonym. Taken before any tag row is
-    locked, so it adds no lock-order cycle."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return
-    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-    db.session.execute(
-        text(f"SELECT {function}(:lock_class, :project)"),
-        {"lock_class": _TAGS_LOCK_CLASS, "project": project_id},
-    )
-
-
-def ensure_tags(project_id: int, names: Iterable[str], now: datetime) -> set[int]:
-    """Ids of the tags that ``names`` stand for in the project — a synonym stands for its
-    canonical tag — creating the missing ones. Call with the project's tag lock held."""
-    names = sorted(set(names))
-    if not names:
-        return set()
-    table: Table = Tag.__table__
-    rows = [
-        {
-            "project_id": project_id,
-            "name": name,
-            "created_at": now,
-            "last_used_at": now,
-            "use_count": 0,
-            "item_count": 0,
-            "discussion_count": 0,
-            "user_count": 0,
-            "description": "",
-            "revision": 0,
-            "folded": fold(name),
-        }
-        for name in names
-    ]
-    db.session.execute(
-        upsert(table).values(rows).on_conflict_do_nothing(index_elements=["project_id", "name"])
-    )
-    found = db.session.execute(
-        select(table.c.id, table.c.canonical_id).where(
-            table.c.project_id == project_id, table.c.name.in_(names)
-        )
-    ).all()
-    return {row.canonical_id or row.id for row in found}
-
-
-@dataclass(frozen=True)
-class _Use:
-    id: int
-    tag_id: int
-    created_at: datetime
-
-
-def sync_comment(
-    comment: Comment, names: Iterable[str], *, visible: bool = True, now: datetime | None = None
-) -> tuple[list[int], list[int]]:
-    """Make ``comment``'s tag uses those of ``names`` (parsed from its body), or none at all when
-    it is not ``visible`` (deleted, or hidden by a moderator), and keep every counter exact.
-    Synonyms count as their canonical tag, so ``#eglise #église`` is one use of ``église``.
-    Returns the ids of the tags it added and removed (for the comment's signal).
-
-    Call it after the comment is flushed, in the transaction that changed it.
-    """
-    discussion = comment.discussion
-    now = now or utcnow()
-    lock_tags(comment.project_id, exclusive=False)
-    wanted: set[int] = set()
-    if visible and comment.is_visible and counts_tags(discussion.board):
-        names = {n for n in (normalise(name) for name in names) if n}
-        wanted = ensure_tags(comment.project_id, names, now)
-    existing = {
-        row.tag_id: _Use(row.id, row.tag_id, row.created_at)
-        for row in db.session.execute(
-            select(TagUse.id, TagUse.tag_id, TagUse.created_at).where(
-                TagUse.comment_id == comment.id
-            )
-        )
-    }
-    removed = existing.keys() - wanted
-    added = wanted - existing.keys()
-    lock_tag_rows(removed | added)
-    for tag_id in sorted(removed | added):  # the global lock order: see lock_tag_rows
-        if tag_id in removed:
-            _detach(comment, discussion, existing[tag_id])
-        else:
-            _attach(comment, discussion, tag_id, now)
-    return sorted(added), sorted(removed)
-
-
-def lock_tag_rows(tag_ids: Iterable[int]) -> None:
-    """Lock the rows of the tags a change will count on, in id order, before any of their
-    aggregates (``item_tags``, ``discussion_tags``, ``tag_users``, ``tag_daily``, each row keyed
-    by its tag). Every writer of tag counters takes them so, after the rows of the comment and
-    the counters it changes and the project's tag lock: two writers then wait for each other
-    instead of each holding a row the other needs (an edit from ``#a`` to ``#b`` and a post of
-    ``#a #b`` deadlocked when the edit went through the dropped tag first). ``FOR NO KEY UPDATE``
-    does not block the inserts that reference a tag. SQLite serialises writers anyway."""
-    ids = sorted(set(tag_ids))
-    if ids and db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            select(Tag.__table__.c.id)
-            .where(Tag.__table__.c.id.in_(ids))
-            .order_by(Tag.__table__.c.id)
-            .with_for_update(key_share=True)
-        )
-
-
-def _attach(comment: Comment, discussion: Discussion, tag_id: int, now: datetime) -> None:
-    db.session.execute(
-        TagUse.__table__.insert().values(
-            tag_id=tag_id,
-            comment_id=comment.id,
-            discussion_id=discussion.id,
-            item_id=discussion.item_id,
-            user_id=comment.author_id,
-            created_at=now,
-        )
-    )
-    new_item = discussion.item_id is not None and _add(
-        ItemTag, {"item_id": discussion.item_id, "tag_id": tag_id}, 1, first_used_at=now
-    )
-    new_discussion = _add(
-        DiscussionTag, {"discussion_id": discussion.id, "tag_id": tag_id}, 1, first_used_at=now
-    )
-    new_user = _add(TagUser, {"tag_id": tag_id, "user_id": comment.author_id}, 1)
-    _add(TagDay, {"tag_id": tag_id, "day": now.date()}, 1, project_id=comment.project_id)
-    _bump_tag(tag_id, 1, new_item, new_discussion, new_user, last_used_at=now)
-
-
-def _detach(comment: Comment, discussion: Discussion, use: _Use) -> None:
-    db.session.execute(delete(TagUse.__table__).where(TagUse.__table__.c.id == use.id))
-    tag_id = use.tag_id
-    gone_item = discussion.item_id is not None and _subtract(
-        ItemTag, {"item_id": discussion.item_id, "tag_id": tag_id}, 1
-    )
-    gone_discussion = _subtract(
-        DiscussionTag, {"discussion_id": discussion.id, "tag_id": tag_id}, 1
-    )
-    gone_user = _subtract(TagUser, {"tag_id": tag_id, "user_id": comment.author_id}, 1)
-    _subtract(TagDay, {"tag_id": tag_id, "day": use.created_at.date()}, 1)
-    _bump_tag(tag_id, -1, gone_item, gone_discussion, gone_user)
-
-
-def _bump_tag(
-    tag_id: int,
-    sign: int,
-    item: bool,
-    discussion: bool,
-    user: bool,
-    last_used_at: datetime | None = None,
-) -> None:
-    table: Table = Tag.__table__
-    values: dict[Any, Any] = {table.c.use_count: table.c.use_count + sign}
-    for changed, column in (
-        (item, "item_count"),
-        (discussion, "discussion_count"),
-        (user, "user_count"),
-    ):
-        if changed:
-            values[table.c[column]] = table.c[column] + sign
-    if last_used_at is not None:
-        values[table.c.last_used_at] = last_used_at
-    db.session.execute(update(table).where(table.c.id == tag_id).values(values))
 
 
 # ------------------------------------------------------------------------------------- reading

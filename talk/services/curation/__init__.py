@@ -3,7 +3,7 @@ and verdicts on an item's tags.
 
 A curated tag is a tag with ``curated_at`` set and, optionally, a description and an authority
 URI (Wikidata, Getty AAT, GBIF, VIAF, …). A **synonym** is a tag row pointing at its canonical
-tag (``canonical_id``); :func:`talk.services.tags.sync_comment` resolves a ``#synonym`` to the
+tag (``canonical_id``); :func:`talk.services.tag_sync.sync_comment` resolves a ``#synonym`` to the
 canonical tag when a comment is saved, so new uses fold in. Making an existing volunteer tag a
 synonym **merges** it: its uses move to the canonical tag and every aggregate of the canonical
 tag is recounted from its uses, in one transaction, so pages, counts, search (the tag's

@@ -12,7 +12,7 @@ from talk.errors import Conflict, InvalidInput
 from talk.extensions import db
 from talk.limits import MAX_TAG_NAME, MIN_TAG_NAME
 from talk.models import Item, Project, Tag, TagAction, TagVerdict
-from talk.services import tags
+from talk.services import tag_sync, tags
 
 
 def tag_name(name: str, field: str = "name") -> str:
@@ -32,7 +32,7 @@ def tag_name(name: str, field: str = "name") -> str:
 
 def tag_row(project: Project, name: str, now: datetime) -> Tag:
     """The project's tag row called ``name``, created (unused) when missing."""
-    tags.ensure_tags(project.id, [name], now)
+    tag_sync.ensure_tags(project.id, [name], now)
     tag = db.session.scalar(select(Tag).where(Tag.project_id == project.id, Tag.name == name))
     assert tag is not None
     return tag
@@ -41,7 +41,7 @@ def tag_row(project: Project, name: str, now: datetime) -> Tag:
 def begin(project: Project, *current: Tag) -> None:
     """Take the project's tag lock for a curation action and re-read the tags it acts on: what
     was read before the lock may have been merged or renamed by the action that held it."""
-    tags.lock_tags(project.id, exclusive=True)
+    tag_sync.lock_tags(project.id, exclusive=True)
     for tag in current:
         db.session.refresh(tag)
 

@@ -17,7 +17,7 @@ from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput
 from talk.extensions import db
 from talk.models import DiscussionTag, ItemTag, Tag, TagDay, TagUse, TagUser, TagVerdict
-from talk.services import tags
+from talk.services import tag_sync, tags
 from talk.services.curation.common import (
     begin,
     has_verdicts,
@@ -62,7 +62,7 @@ def rename(actor: Any, tag: Tag, new_name: str) -> Tag:
     tag.folded = tags.fold(new_name)
     revise(tag)
     db.session.flush()
-    tags.ensure_tags(project.id, [old_name], now)
+    tag_sync.ensure_tags(project.id, [old_name], now)
     old_row = db.session.scalar(
         select(Tag.id).where(Tag.project_id == project.id, Tag.name == old_name)
     )
