@@ -28,6 +28,10 @@ SLOTS: dict[str, str] = {
     "board.actions": "a board's page, under its title (the Board)",
     "item.actions": "an item's page, under its title (the Item)",
     "discussion.actions": "a discussion's page, under its title (the Discussion)",
+    "comment.actions": (
+        "each visible comment's list of actions on a discussion's page, as <li> (the Comment);"
+        " runs once per comment: no queries"
+    ),
     "tag.actions": "a tag's page, under its title (the Tag)",
     "user.actions": "a person's profile page, under their name (the User)",
     "settings.sections": "the account settings page, after its own sections (no argument)",
