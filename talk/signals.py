@@ -71,3 +71,9 @@ verdict_withdrawn = _signals.signal("verdict-withdrawn")
 #: ``verify_email``, ``reset_password`` and ``already_registered`` even when the user's address
 #: is not verified (``User.email_verified``); the links are the only copy of the tokens.
 account_mail = _signals.signal("account-mail")
+#: sender: the User to tell; kwargs: actor, project (Project), kind (str, ≤ 40 chars, e.g.
+#: "moderation.hidden", "moderation.suspended", "moderation.report_outcome",
+#: "moderation.new_report"), text (str ≤ 500: one plain sentence said to them), url (str: a
+#: path on the site, e.g. the comment or the person's moderation standing page),
+#: discussion (Discussion | None), comment (Comment | None)
+notice = _signals.signal("notice")
