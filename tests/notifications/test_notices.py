@@ -312,3 +312,15 @@ def test_opening_the_discussion_reads_a_notice_about_it(app, client, make, world
     client.get(f"/discussions/{world.thread.id}")
     with app.app_context():
         assert inbox.unread_count(db.session.get(User, world.volunteer.id)) == 0
+
+
+def test_the_sentence_is_text_everywhere_never_markup(app, client, make, world, clock, case, smtp):
+    moderator, comment = case
+    hide_and_tell(app, moderator, comment.id, '<img src=x onerror="alert(1)">')
+    run_jobs(app, clock)
+    login(client, "vol")
+    page = text(client.get("/notifications"))
+    assert "<img src=x" not in page and "&lt;img src=x onerror=" in page
+    (email,) = smtp.received
+    html = parts(email)[1]
+    assert "<img" not in html and "&lt;img src=x onerror=" in html
