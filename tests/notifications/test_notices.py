@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from notifications import follows, inbox, notices, preferences
+from notifications import follows, inbox, notices, outbox, preferences
 from notifications.inbox_models import Notification, NotificationEvent
 from talk import signals
 from talk.extensions import db
@@ -232,18 +232,23 @@ def test_a_decision_is_emailed_at_once_whatever_the_categories_say(
     assert "Stop" not in plain
 
 
-def test_everything_off_stops_a_decision_email_and_the_log_says_why(
-    app, make, world, clock, case, smtp
+@pytest.mark.parametrize("stop", ["everything-off", "address-disabled"])
+def test_everything_off_or_a_dead_address_stops_a_decision_email_and_the_log_says_why(
+    app, make, world, clock, case, smtp, stop
 ):
     moderator, comment = case
     with app.app_context():
         user = db.session.get(User, world.volunteer.id)
-        preferences.set_everything_off(user, user, True)
+        if stop == "everything-off":
+            preferences.set_everything_off(user, user, True)
+        else:  # three bounces: a bouncing address is still tried, as for every category
+            for _ in range(outbox.BOUNCES_TO_DISABLE):
+                outbox.record_bounce(user.email, "550 no such mailbox")
         db.session.commit()
     hide_and_tell(app, moderator, comment.id, "Off topic")
     run_jobs(app, clock)
     assert smtp.received == []
-    assert skipped_reasons(app, world.volunteer) == [("moderation", "everything-off")]
+    assert skipped_reasons(app, world.volunteer) == [("moderation", stop)]
     assert notices_of(app, world.volunteer)  # still in the inbox
 
 
