@@ -171,6 +171,7 @@ def init_app(app: Flask) -> None:
         inbox_models,
         inbox_views,
         models,
+        notices,
         preferences,
         preferences_api,
         preferences_models,

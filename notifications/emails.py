@@ -40,6 +40,7 @@ from notifications import preferences, unsubscribe
 from notifications.inbox_groups import headline
 from notifications.inbox_models import Notification
 from notifications.inbox_views import notification_url
+from notifications.notices import NOTICE_CATEGORIES
 from notifications.outbox import enqueue
 from talk import policy
 from talk.clock import utcnow
@@ -50,7 +51,9 @@ from talk.security import host_allowed, parse_hosts
 log = logging.getLogger(__name__)
 
 #: The email category of each notification kind; a kind not here (``welcome``) is shown in
-#: the inbox only, and no email is ever sent for it.
+#: the inbox only, and no email is ever sent for it. A notice's category is ``moderation``
+#: (nobody's choice: sent at once) unless its own kind names another
+#: (:data:`notifications.notices.NOTICE_CATEGORIES`); :func:`category_of` says which.
 KIND_CATEGORIES: dict[str, str] = {
     "mention": "mentions",
     "group_mention": "mentions",
@@ -59,7 +62,15 @@ KIND_CATEGORIES: dict[str, str] = {
     "new_discussion": "discussions",
     "tag_used": "tags",
     "verdict": "verdicts",
+    "notice": "moderation",
 }
+
+
+def category_of(notification: Notification) -> str | None:
+    """``notification``'s email category (None: never emailed)."""
+    if notification.kind == "notice":
+        return NOTICE_CATEGORIES.get(notification.detail, KIND_CATEGORIES["notice"])
+    return KIND_CATEGORIES.get(notification.kind)
 
 
 @contextmanager
@@ -96,7 +107,10 @@ class Sorting:
 
 def _may_still_see(user: User, notification: Notification) -> bool:
     """Whether ``user`` may still read what it is about (a role or a board may have changed,
-    the comment may have been hidden since the notification was made)."""
+    the comment may have been hidden since the notification was made). A notice's sender
+    chose its person: a notice that a comment was hidden is about a hidden comment."""
+    if notification.kind == "notice":
+        return True
     if notification.comment is not None and not notification.comment.is_visible:
         return False
     if notification.discussion is not None:
@@ -110,7 +124,7 @@ def sort_out(user: User, notifications: Sequence[Notification]) -> Sorting:
     sorting = Sorting()
     reasons: dict[tuple[int, str], str | None] = {}
     for notification in notifications:
-        category = KIND_CATEGORIES.get(notification.kind)
+        category = category_of(notification)
         if category is None:
             sorting.silent.append(notification)
             continue
@@ -262,7 +276,7 @@ def render(
     user: User, subject: str, heading: str, intro: str, notifications: Sequence[Notification]
 ) -> tuple[str, str]:
     """The text and HTML parts of a notification email or digest."""
-    categories = sorted({KIND_CATEGORIES[n.kind] for n in notifications})
+    categories = sorted({category_of(n) or "" for n in notifications})
     context: dict[str, Any] = {
         "subject": subject,
         "heading": heading,
@@ -271,6 +285,7 @@ def render(
         "stops": [
             Stop(preferences.PREFERENCE_CATEGORIES[c], unsubscribe.unsubscribe_url(user, c))
             for c in categories
+            if c in preferences.PREFERENCE_CATEGORIES  # not moderation decisions: no choice
         ],
         "settings_url": url_for("email_settings.page", _external=True),
         "inbox_url": url_for("inbox.page", _external=True),
@@ -284,8 +299,8 @@ def render(
 def headers_for(user: User, notifications: Sequence[Notification]) -> dict[str, str]:
     """One-click unsubscribe headers when the email is about one category (the body links
     to each category's unsubscribe page either way)."""
-    categories = {KIND_CATEGORIES[n.kind] for n in notifications}
-    if len(categories) != 1:
+    categories = {category_of(n) or "" for n in notifications}
+    if len(categories) != 1 or not categories <= preferences.PREFERENCE_CATEGORIES.keys():
         return {}
     return unsubscribe.unsubscribe_headers(user, categories.pop())
 
@@ -323,7 +338,7 @@ def email_now(user: User, notifications: Sequence[Notification], now: datetime) 
         subject=subject,
         text=text,
         html=html,
-        category=KIND_CATEGORIES[sending[0].kind],  # the delivery log's; the first's
+        category=category_of(sending[0]) or "",  # the delivery log's; the first's
         user=user,
         headers=headers_for(user, sending),
     )

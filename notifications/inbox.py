@@ -2,7 +2,8 @@
 
 **In the request** the receivers below write one :class:`NotificationEvent` per change
 (``comment_posted``, ``comment_edited``, ``discussion_created``, ``verdict_set``,
-``role_changed``): one insert, however many people follow the discussion.
+``role_changed``; ``notice`` in :mod:`notifications.notices`): one insert, however many
+people follow the discussion.
 
 **In the worker** :func:`deliver_events` (the ``notify`` job) claims events under a lease
 (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, as the outbox), and turns each into notifications
@@ -37,6 +38,7 @@ from sqlalchemy.orm import selectinload
 from notifications.follow_models import Follow
 from notifications.follows import interested, is_person, muted_by, muted_things
 from notifications.inbox_models import KINDS, Notification, NotificationEvent
+from notifications.notices import notice_rows
 from talk import policy, signals
 from talk.clock import utcnow
 from talk.errors import InvalidInput
@@ -277,6 +279,8 @@ def _may_see(user: User, event: NotificationEvent, discussion: Discussion | None
 
 def fan_out(event: NotificationEvent) -> list[dict[str, Any]]:
     """The notifications ``event`` makes, as rows to insert (nothing written)."""
+    if event.kind == "notice":
+        return notice_rows(event)  # one person, chosen by the sender; mutes do not apply
     fanout = _Fanout()
     discussion: Discussion | None = None
     if event.kind in ("comment", "edit", "discussion"):

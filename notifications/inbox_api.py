@@ -50,7 +50,13 @@ class NotificationSchema(Schema):
     project = fields.Function(lambda n: n.project.slug, metadata={"type": "string"})
     target = fields.Function(lambda n: TargetSchema().dump(n), metadata={"type": "object"})
     actor = fields.Nested(schemas.AuthorSchema, allow_none=True)
-    detail = fields.String(metadata={"description": "The group mentioned; the verdict given."})
+    detail = fields.String(
+        metadata={
+            "description": "The group mentioned; the verdict given; a notice's own kind "
+            "(`moderation.hidden`, `moderation.new_report`…)."
+        }
+    )
+    text = fields.String(metadata={"description": "A notice's sentence (other kinds: empty)."})
     created_at = fields.DateTime()
     read_at = fields.DateTime(allow_none=True)
     url = schemas.link(lambda n: notification_url(n, _external=True), "Where it leads.")

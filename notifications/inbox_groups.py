@@ -74,12 +74,13 @@ def headline(kind: str, newest: Notification, count: int, actors: Sequence[User]
         "verdict": f"An expert {'verified' if newest.detail == 'verified' else 'rejected'} "
         f"{tag} on {item}",
         "welcome": f"Welcome to {newest.project.title}",
+        "notice": newest.text,  # said by its sender, whole
     }
     return texts[kind]
 
 
 def _group_key(n: Notification) -> tuple[Any, ...]:
-    if n.kind in ("new_discussion", "welcome", "verdict"):
+    if n.kind in ("new_discussion", "welcome", "verdict", "notice"):
         return (n.kind, n.id)  # each its own line
     return (n.kind, n.discussion_id, n.detail)
 

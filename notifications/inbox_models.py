@@ -20,8 +20,9 @@ from talk.models import Comment, Discussion, Item, Project, Tag, User
 from talk.models._types import UTCDateTime
 
 #: What an event is: a comment posted (or edited: mentions only), a discussion started, an
-#: expert's verdict on a tag of an item, a person joining a project.
-EVENT_KINDS = ("comment", "edit", "discussion", "verdict", "welcome")
+#: expert's verdict on a tag of an item, a person joining a project, a notice said to one
+#: person (the core's ``notice`` signal: :mod:`notifications.notices`).
+EVENT_KINDS = ("comment", "edit", "discussion", "verdict", "welcome", "notice")
 
 #: A notification's kinds, most specific first: when one event concerns a person in several
 #: ways, the first of these wins (a comment that replies to me and mentions me: ``mention``).
@@ -34,6 +35,7 @@ KINDS = (
     "tag_used",
     "verdict",
     "welcome",
+    "notice",
 )
 
 
@@ -58,7 +60,7 @@ class NotificationEvent(Model):
     comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
     #: kind-specific: ``tag_ids`` (added), ``user_ids`` (mentioned), ``groups`` (mentioned),
-    #: ``verdict``, ``member_id``
+    #: ``verdict``, ``member_id``; a notice's ``user_id``, ``notice`` (its kind), ``text``, ``url``
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(120))
@@ -103,8 +105,13 @@ class Notification(Model):
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
     tag_id: Mapped[int | None] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    #: kind-specific words: the group mentioned, the verdict given
+    #: kind-specific words: the group mentioned, the verdict given, a notice's own kind
+    #: (``moderation.hidden``)
     detail: Mapped[str] = mapped_column(String(40), default="")
+    #: a notice's sentence and the path on the site it leads to (other kinds: "" and None;
+    #: their words and links are made from what they are about)
+    text: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from notifications import inbox, inbox_groups
 from notifications.follows import is_person
 from notifications.inbox_models import Notification
+from notifications.notices import notice_url
 from talk.errors import InvalidInput
 from talk.limits import MAX_ID
 from talk.web import slots
@@ -21,8 +22,10 @@ add_error_handlers(bp)
 
 
 def notification_url(notification: Notification, **options: Any) -> str:
-    """Where a notification leads: the comment (whose page marks the discussion's
-    notifications read), the item, or the project."""
+    """Where a notification leads: a notice's own link, the comment (whose page marks the
+    discussion's notifications read), the item, or the project."""
+    if notification.kind == "notice":
+        return notice_url(notification, external=bool(options.get("_external")))
     if notification.comment_id is not None:
         return url_for("discussions.comment", comment_id=notification.comment_id, **options)
     if notification.discussion_id is not None:

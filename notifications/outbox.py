@@ -35,6 +35,7 @@ CATEGORIES = (
     "digest",
     "newsletter",
     "moderation",
+    "reports",
 )
 
 #: Bounces (reported by :func:`record_bounce`) after which an address is disabled.

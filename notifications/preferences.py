@@ -5,8 +5,9 @@ Each category a person chooses (:data:`PREFERENCE_CATEGORIES`) is sent ``immedia
 ``daily`` or ``weekly`` digest, or ``never``: a site-wide choice (default :data:`DEFAULTS`)
 that a per-project choice overrides, under an "everything off" switch. Account mail (sign-up,
 password, address) is never off; ``digest`` and ``moderation`` are no choice of their own (a
-digest carries the chosen categories; moderation notices go to those whose job they are), but
-everything-off stops them too.
+digest carries the chosen categories; a moderation decision about a person's own content or
+account is told to them at once), but everything-off stops them too. ``reports`` (new reports,
+to moderators) is a choice like the others.
 
 The email side asks :func:`email_choice` (or :func:`why_not`, for the reason to record with
 :func:`skip`) before writing a message. Permissions: ``email.manage`` (an account): its owner
@@ -43,7 +44,12 @@ PREFERENCE_CATEGORIES: dict[str, str] = {
     "tags": "Activity on tags I follow",
     "verdicts": "An expert's verdict on an item I discussed",
     "newsletter": "Project news from the project's team",
+    "reports": "New reports in projects I moderate",
 }
+
+#: Categories offered only to some people: on the settings page, ``reports`` only to those who
+#: moderate a project (:func:`notifications.notices.moderates_somewhere`).
+MODERATOR_CATEGORIES = ("reports",)
 
 #: What a person gets before choosing: what is about them at once, what they follow once a
 #: day, project news only when they ask for it (an opt-in, as mailing lists should be).
@@ -55,6 +61,7 @@ DEFAULTS: dict[str, str] = {
     "tags": "daily",
     "verdicts": "immediately",
     "newsletter": "never",
+    "reports": "daily",
 }
 
 #: Skip reasons (:func:`skip`, :func:`why_not`, the outbox's own) in words for the delivery log.
@@ -129,7 +136,10 @@ def stored_choice(user: User, project: Project | None, category: str) -> str | N
 
 def chosen(user: User, project: Project | None, category: str) -> str:
     """The choice for ``category`` in ``project`` (or site-wide): the project's override, else
-    the site-wide choice, else the default. Switches and addresses are not considered."""
+    the site-wide choice, else the default. Switches and addresses are not considered. A
+    category nobody chooses (``moderation``, ``digest``) comes at once."""
+    if category not in PREFERENCE_CATEGORIES:
+        return "immediately"
     if project is not None and (found := stored_choice(user, project, category)) is not None:
         return found
     return stored_choice(user, None, category) or DEFAULTS[category]

@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, flash, redirect, render_template, request, u
 from markupsafe import Markup
 
 from notifications import preferences
+from notifications.notices import moderates_somewhere
 from talk import policy
 from talk.errors import NotAuthenticated
 from talk.services import projects
@@ -35,6 +36,17 @@ def _back() -> ResponseLike:
     return redirect(url_for("email_settings.page"))
 
 
+def offered(user: Any) -> dict[str, str]:
+    """The categories the page offers ``user``: ``reports`` only to moderators (the API lists
+    every category to everyone; a choice for it does nothing until they moderate)."""
+    moderator = moderates_somewhere(user)
+    return {
+        category: label
+        for category, label in preferences.PREFERENCE_CATEGORIES.items()
+        if moderator or category not in preferences.MODERATOR_CATEGORIES
+    }
+
+
 @bp.route("/settings/email", methods=["GET"])
 def page() -> ResponseLike:
     user = _me()
@@ -43,6 +55,7 @@ def page() -> ResponseLike:
         user=user,
         prefs=preferences.preferences_of(user, user),
         categories=preferences.PREFERENCE_CATEGORIES,
+        offered=offered(user),
         defaults=preferences.DEFAULTS,
         choices=preferences.CHOICES,
         site_wide=SITE_WIDE,

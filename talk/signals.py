@@ -75,6 +75,6 @@ account_mail = _signals.signal("account-mail")
 #: "moderation.hidden", "moderation.suspended", "moderation.report_outcome",
 #: "moderation.new_report"), text (str ≤ 500: one plain sentence said to them), url (str: a
 #: path on the site, e.g. the comment or the person's moderation standing page),
-#: discussion (Discussion | None), comment (Comment | None). A package tells a person something
-#: that is not a peer's activity (a moderator's decision); the notifications package delivers it.
+#: discussion (Discussion | None), comment (Comment | None). The core sends none: a package's
+#: service sends it after its change, in its transaction (docs/packages.md, "notices").
 notice = _signals.signal("notice")

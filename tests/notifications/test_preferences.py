@@ -32,6 +32,7 @@ def test_defaults_mentions_and_replies_at_once_followed_things_daily_news_never(
         "tags": "daily",
         "verdicts": "immediately",
         "newsletter": "never",
+        "reports": "daily",
     }
     assert choice(app, vol, "account") == "immediately"
     assert choice(app, vol, "digest") == "immediately"
