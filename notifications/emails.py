@@ -45,7 +45,7 @@ from notifications.outbox import enqueue
 from talk import policy
 from talk.clock import utcnow
 from talk.extensions import db
-from talk.models import Item, User
+from talk.models import Item, Project, User
 from talk.security import host_allowed, parse_hosts
 
 log = logging.getLogger(__name__)
@@ -270,22 +270,27 @@ class Stop:
 
     label: str
     url: str
+    where: str = ""  # " from <project>" when it stops the category in one project only
 
 
 def render(
     user: User, subject: str, heading: str, intro: str, notifications: Sequence[Notification]
 ) -> tuple[str, str]:
     """The text and HTML parts of a notification email or digest."""
-    categories = sorted({category_of(n) or "" for n in notifications})
+    project = scope_of(notifications)
+    where = "" if project is None else f" from {project.title}"
     context: dict[str, Any] = {
         "subject": subject,
         "heading": heading,
         "intro": intro,
         "sections": sections(notifications, zone_of(user)),
         "stops": [
-            Stop(preferences.PREFERENCE_CATEGORIES[c], unsubscribe.unsubscribe_url(user, c))
-            for c in categories
-            if c in preferences.PREFERENCE_CATEGORIES  # not moderation decisions: no choice
+            Stop(
+                preferences.PREFERENCE_CATEGORIES[c],
+                unsubscribe.unsubscribe_url(user, (c,), project),
+                where,
+            )
+            for c in categories_of(notifications)
         ],
         "settings_url": url_for("email_settings.page", _external=True),
         "inbox_url": url_for("inbox.page", _external=True),
@@ -296,13 +301,29 @@ def render(
     )
 
 
+def categories_of(notifications: Sequence[Notification]) -> list[str]:
+    """The email categories ``notifications`` are about that a person chooses, sorted (a
+    moderation decision is no choice: like account mail, it has no unsubscribe)."""
+    categories = {category_of(n) for n in notifications}
+    return sorted(c for c in categories if c in preferences.PREFERENCE_CATEGORIES)
+
+
+def scope_of(notifications: Sequence[Notification]) -> Project | None:
+    """Where an email's unsubscribe acts: its project when all of it is about one, else
+    site-wide (None)."""
+    if len({n.project_id for n in notifications}) != 1:
+        return None
+    return notifications[0].project
+
+
 def headers_for(user: User, notifications: Sequence[Notification]) -> dict[str, str]:
-    """One-click unsubscribe headers when the email is about one category (the body links
-    to each category's unsubscribe page either way)."""
-    categories = {category_of(n) or "" for n in notifications}
-    if len(categories) != 1 or not categories <= preferences.PREFERENCE_CATEGORIES.keys():
+    """One-click unsubscribe headers for every notification email and digest: one click
+    turns off every category it holds, in its project when it is about one (the body links
+    to each category's own unsubscribe page too)."""
+    categories = categories_of(notifications)
+    if not categories:
         return {}
-    return unsubscribe.unsubscribe_headers(user, categories.pop())
+    return unsubscribe.unsubscribe_headers(user, categories, scope_of(notifications))
 
 
 def summary(notifications: Sequence[Notification]) -> str:

@@ -1,16 +1,24 @@
-"""One-click unsubscribe (RFC 8058): a signed link in each notification's ``List-Unsubscribe``
-header that turns one category off (in one project, when the email is about one).
+"""One-click unsubscribe (RFC 8058): a signed link in every notification email and digest
+(``List-Unsubscribe``) that turns off the categories that email is about, in its project when
+all of it is about one project, else site-wide.
 
 ``POST /unsubscribe/<token>`` unsubscribes without a login or CSRF token (a mail client posts
 ``List-Unsubscribe=One-Click`` from the user's inbox; the signed token is the authority, and it
 can do nothing but this, for this person). ``GET`` only shows a confirmation page with a
-button, because link scanners fetch every URL in an email. The answer offers to undo it.
-Tokens are signed with the site's key under a salt of their own, so no other signed link of
-the site (account email, cursors) is one of these.
+button, because link scanners fetch every URL in an email. The answer lists each category
+turned off with an undo of its own, and an undo of all, back to what each was before (the
+before state travels in the answer's form, as nothing else remembers it).
+
+A token names a person, a set of categories and a project or none. Links sent before sets
+existed name one category as a string; they keep working. Tokens are signed with the site's
+key under a salt of their own, so no other signed link of the site (account email, cursors)
+is one of these. Account mail (sign-up, password, address) carries no unsubscribe: it is
+transactional, and no preference stops it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,83 +36,204 @@ add_error_handlers(bp)
 SALT = "talk.email-unsubscribe"
 #: The undo form's "back to the default" (no stored choice).
 DEFAULT = "default"
+#: The undo button's value that takes back every category of the link.
+ALL = "all"
 
 
 def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(str(current_app.config["SECRET_KEY"]), salt=SALT)
 
 
-def token_for(user: User, category: str, project: Project | None = None) -> str:
-    preferences.check_category(category)
-    return str(
-        _serializer().dumps(
-            {"u": user.id, "c": category, "p": None if project is None else project.id}
-        )
-    )
+def _ordered(categories: Collection[str]) -> list[str]:
+    """``categories`` once each, in the settings page's order."""
+    return [c for c in preferences.PREFERENCE_CATEGORIES if c in categories]
 
 
-def unsubscribe_url(user: User, category: str, project: Project | None = None) -> str:
-    return url_for("unsubscribe.confirm", token=token_for(user, category, project), _external=True)
+Categories = str | Collection[str]  # one category, or several
+
+
+def token_for(user: User, categories: Categories, project: Project | None = None) -> str:
+    """A token naming ``user``'s ``categories`` (one or more), in ``project`` or site-wide."""
+    if isinstance(categories, str):
+        categories = (categories,)
+    for category in categories:
+        preferences.check_category(category)
+    if not categories:
+        raise ValueError("an unsubscribe token names at least one category")
+    payload = {
+        "u": user.id,
+        "c": _ordered(categories),
+        "p": None if project is None else project.id,
+    }
+    return str(_serializer().dumps(payload))
+
+
+def unsubscribe_url(user: User, categories: Categories, project: Project | None = None) -> str:
+    token = token_for(user, categories, project)
+    return url_for("unsubscribe.confirm", token=token, _external=True)
 
 
 def unsubscribe_headers(
-    user: User, category: str, project: Project | None = None
+    user: User, categories: Categories, project: Project | None = None
 ) -> dict[str, str]:
-    """The RFC 8058 headers for an email of ``category`` (about ``project``) to ``user``, for
-    :func:`notifications.outbox.enqueue` (``headers=``). Needs a request context or
+    """The RFC 8058 headers for an email about ``categories`` (in ``project``) to ``user``,
+    for :func:`notifications.outbox.enqueue` (``headers=``). Needs a request context or
     ``SERVER_NAME`` (the URL is absolute)."""
     return {
-        "List-Unsubscribe": f"<{unsubscribe_url(user, category, project)}>",
+        "List-Unsubscribe": f"<{unsubscribe_url(user, categories, project)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
 
 
 @dataclass(frozen=True)
 class Subscription:
-    """What a token names: one person's one category, site-wide or in one project."""
+    """What a token names: one person's categories, site-wide or in one project."""
 
     user: User
-    category: str
+    categories: tuple[str, ...]
     project: Project | None
-
-    @property
-    def label(self) -> str:
-        return preferences.PREFERENCE_CATEGORIES[self.category]
 
 
 class BadToken(Exception):
     """Not one of our unsubscribe links (tampered, cut, another purpose's)."""
 
 
-def _read(token: str) -> Subscription:
+def _categories(named: Any) -> tuple[str, ...]:
+    """The categories a token names: a list of them, or (links sent before sets) one string."""
+    if isinstance(named, str):
+        named = [named]
+    if not isinstance(named, list) or not named:
+        raise BadToken
+    if not all(isinstance(c, str) and c in preferences.PREFERENCE_CATEGORIES for c in named):
+        raise BadToken
+    if len(set(named)) != len(named):
+        raise BadToken
+    return tuple(_ordered(named))
+
+
+def read(token: str) -> Subscription:
     try:
         data: Any = _serializer().loads(token)
     except BadSignature as exc:
         raise BadToken from exc
     if not isinstance(data, dict) or set(data) != {"u", "c", "p"}:
         raise BadToken
-    user_id, category, project_id = data["u"], data["c"], data["p"]
-    if not isinstance(user_id, int) or category not in preferences.PREFERENCE_CATEGORIES:
+    user_id, categories, project_id = data["u"], _categories(data["c"]), data["p"]
+    if not isinstance(user_id, int) or isinstance(user_id, bool):
         raise BadToken
-    if project_id is not None and not isinstance(project_id, int):
+    if project_id is not None and (not isinstance(project_id, int) or isinstance(project_id, bool)):
         raise BadToken
     user = db.session.get(User, user_id)
     project = None if project_id is None else db.session.get(Project, project_id)
     if user is None or (project_id is not None and project is None):
         raise BadToken  # the account or the project is gone: nothing to unsubscribe from
-    return Subscription(user, category, project)
+    return Subscription(user, categories, project)
+
+
+# --------------------------------------------------------------------------- changing
+
+
+def stop(subscription: Subscription) -> dict[str, str]:
+    """Turn every category of ``subscription`` off at its scope (idempotent). Returns what
+    each was before, for the undo: its stored choice, or :data:`DEFAULT` when it had none or
+    was off already (a repeated POST cannot know the choice before the first)."""
+    user, project = subscription.user, subscription.project
+    before: dict[str, str] = {}
+    for category in subscription.categories:
+        stored = preferences.stored_choice(user, project, category)
+        before[category] = DEFAULT if stored in (None, "never") else str(stored)
+        preferences.unsubscribe(user, category, project)
+    return before
+
+
+class BadUndo(Exception):
+    """The undo form names a category or a choice it cannot; the message names the field."""
+
+
+def undo_request(
+    subscription: Subscription, form: Mapping[str, str]
+) -> tuple[dict[str, str], list[str]]:
+    """Read an undo form: the before state it carries (``before.<category>``, for the page)
+    and the categories to take back (``undo``: one of the link's, or :data:`ALL`). A form of
+    the single-category page (``choice`` only) still works."""
+    names = subscription.categories
+    if "undo" not in form and "choice" in form and len(names) == 1:
+        form = {"undo": names[0], f"before.{names[0]}": form["choice"]}
+    before: dict[str, str] = {}
+    for category in names:
+        value = form.get(f"before.{category}")
+        if value is None:
+            continue
+        if value != DEFAULT and value not in preferences.CHOICES:
+            choices = ", ".join((DEFAULT, *preferences.CHOICES))
+            raise BadUndo(f"before.{category}: one of {choices}.")
+        before[category] = value
+    which = form.get("undo", "")
+    if which != ALL and which not in names:
+        raise BadUndo(f"undo: one of {', '.join((ALL, *names))}.")
+    undoing = list(names) if which == ALL else [which]
+    missing = [f"before.{c}" for c in undoing if c not in before]
+    if missing:
+        raise BadUndo(f"{', '.join(missing)}: missing (what to go back to).")
+    return before, undoing
+
+
+def take_back(subscription: Subscription, before: Mapping[str, str], undoing: list[str]) -> None:
+    """Give each category of ``undoing`` its choice before (:data:`DEFAULT`: none of its own)."""
+    for category in undoing:
+        choice = before[category]
+        preferences.resubscribe(
+            subscription.user, category, None if choice == DEFAULT else choice, subscription.project
+        )
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@dataclass(frozen=True)
+class Row:
+    """One category on the page: its words, what undo restores, and where it stands now."""
+
+    category: str
+    label: str
+    before: str
+    off: bool  # off at the link's scope (an undo button is offered)
+    current: str  # the choice that applies now
+
+
+def _rows(subscription: Subscription, before: Mapping[str, str]) -> list[Row]:
+    user, project = subscription.user, subscription.project
+    return [
+        Row(
+            category,
+            preferences.PREFERENCE_CATEGORIES[category],
+            before.get(category, DEFAULT),
+            preferences.stored_choice(user, project, category) == "never",
+            preferences.chosen(user, project, category),
+        )
+        for category in subscription.categories
+    ]
+
+
+def _valid_before(form: Mapping[str, str]) -> dict[str, str]:
+    """The before state of a refused undo form, its well-formed values only (to show again)."""
+    return {
+        name.removeprefix("before."): value
+        for name, value in form.items()
+        if name.startswith("before.") and value in (DEFAULT, *preferences.CHOICES)
+    }
 
 
 def _refused() -> ResponseLike:
     return render_template("notifications/unsubscribe_invalid.html"), 400
 
 
-def _page(subscription: Subscription, token: str, **context: Any) -> str:
+def _page(subscription: Subscription, token: str, before: Mapping[str, str], **context: Any) -> str:
     return render_template(
         "notifications/unsubscribe.html",
         subscription=subscription,
         token=token,
-        choices=preferences.CHOICES,
+        rows=_rows(subscription, before),
         **context,
     )
 
@@ -113,56 +242,42 @@ def _page(subscription: Subscription, token: str, **context: Any) -> str:
 def confirm(token: str) -> ResponseLike:
     """A page with a button: opening the link (a scanner does) changes nothing."""
     try:
-        subscription = _read(token)
+        subscription = read(token)
     except BadToken:
         return _refused()
-    current = preferences.chosen(subscription.user, subscription.project, subscription.category)
-    return _page(subscription, token, done=False, current=current)
+    return _page(subscription, token, {}, done=False)
 
 
 @bp.route("/unsubscribe/<token>", methods=["POST"])
 @csrf.exempt
 def one_click(token: str) -> ResponseLike:
     """Unsubscribe (the mail client's one-click POST, or the confirmation page's button):
-    idempotent; the page offers to undo it, back to what was chosen before."""
+    idempotent; the page offers to undo each category, back to what it was before."""
     try:
-        subscription = _read(token)
+        subscription = read(token)
     except BadToken:
         return _refused()
-    user, project, category = subscription.user, subscription.project, subscription.category
-    before = preferences.stored_choice(user, project, category) or DEFAULT
-    if before == "never":  # a repeated POST: undo goes back to no choice of its own
-        before = DEFAULT
-    preferences.unsubscribe(user, category, project)
-    return _page(subscription, token, done=True, before=before)
+    return _page(subscription, token, stop(subscription), done=True)
 
 
 @bp.route("/unsubscribe/<token>/undo", methods=["POST"])
 def undo(token: str) -> ResponseLike:
-    """Take an unsubscribe back: the category gets ``choice`` again (``default``: no choice
-    of its own). Needs the page's CSRF token: only the unsubscribe itself is one-click."""
+    """Take back one category (``undo=<category>``) or all (``undo=all``). Needs the page's
+    CSRF token: only the unsubscribe itself is one-click."""
     try:
-        subscription = _read(token)
+        subscription = read(token)
     except BadToken:
         return _refused()
-    choice = request.form.get("choice", DEFAULT)
-    if choice != DEFAULT and choice not in preferences.CHOICES:
+    try:
+        before, undoing = undo_request(subscription, request.form)
+    except BadUndo as problem:
         page = _page(
-            subscription,
-            token,
-            done=True,
-            before=DEFAULT,
-            problem=f"choice: one of {', '.join((DEFAULT, *preferences.CHOICES))}.",
+            subscription, token, _valid_before(request.form), done=True, problem=str(problem)
         )
         return page, 422
-    preferences.resubscribe(
-        subscription.user,
-        subscription.category,
-        None if choice == DEFAULT else choice,
-        subscription.project,
-    )
-    current = preferences.chosen(subscription.user, subscription.project, subscription.category)
-    return _page(subscription, token, done=False, undone=True, current=current)
+    take_back(subscription, before, undoing)
+    undone = [preferences.PREFERENCE_CATEGORIES[c] for c in undoing]
+    return _page(subscription, token, before, done=True, undone=undone)
 
 
 def init_app(app: Flask) -> None:

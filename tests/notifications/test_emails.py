@@ -120,18 +120,26 @@ def test_a_mention_is_emailed_at_once_and_once_with_absolute_links_and_one_click
     assert f"{PUBLIC}settings/email" in plain
     run_jobs(app, clock)
     assert len(smtp.received) == 1  # decided once
-    # The one-click header, end to end: a bare client's POST turns only mentions off.
+    # The one-click header, end to end: a bare client's POST turns only mentions off, in the
+    # one project the email is about.
     url = re.fullmatch(r"<(https?://[^>]+)>", str(email["List-Unsubscribe"]))
     assert url and email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    with app.app_context():
-        user = db.session.get(User, world.volunteer.id)
-        before = {c: preferences.chosen(user, None, c) for c in preferences.PREFERENCE_CATEGORIES}
+
+    def choices() -> dict[str | None, dict[str, str]]:
+        with app.app_context():
+            user = db.session.get(User, world.volunteer.id)
+            project = db.session.get(Project, world.project.id)
+            return {
+                where: {
+                    c: preferences.chosen(user, p, c) for c in preferences.PREFERENCE_CATEGORIES
+                }
+                for where, p in (("site", None), ("herbarium", project))
+            }
+
+    before = choices()
     done = app.test_client().post(url.group(1).removeprefix(PUBLIC[:-1]))
     assert done.status_code == 200
-    with app.app_context():
-        user = db.session.get(User, world.volunteer.id)
-        after = {c: preferences.chosen(user, None, c) for c in preferences.PREFERENCE_CATEGORIES}
-    assert after == before | {"mentions": "never"}
+    assert choices() == before | {"herbarium": before["herbarium"] | {"mentions": "never"}}
 
 
 def test_several_events_in_one_run_make_one_email(app, make, world, clock, smtp):
@@ -146,10 +154,12 @@ def test_several_events_in_one_run_make_one_email(app, make, world, clock, smtp)
     assert "Otto Other replied to your comment in “Odd #fern”" in plain
     assert "Otto Other mentioned you in “Odd #fern”" in plain
     assert html.count("<h3>") == 1  # one discussion, one heading
-    # Two categories: no one-click header (it would stop only one); the body links both.
-    assert email["List-Unsubscribe"] is None
-    assert "Stop emails for “Replies to my comments”" in html
-    assert "Stop emails for “Someone mentions me (@name)”" in html
+    # Two categories: one click stops both (tests/notifications/test_unsubscribe.py); the
+    # body links each, in the one project the email is about.
+    assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "Stop emails for “Replies to my comments” from Herbarium sheets" in html
+    assert "Stop emails for “Someone mentions me (@name)” from Herbarium sheets" in html
+    assert 'Stop "Replies to my comments" from Herbarium sheets: https://' in plain
 
 
 def test_reading_first_does_not_cancel_the_email_and_the_email_marks_nothing_read(

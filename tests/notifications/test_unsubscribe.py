@@ -1,6 +1,8 @@
-"""One-click unsubscribe (RFC 8058), end to end: the header arrives in a real email (aiosmtpd),
-a bare client posts to it (no login, no CSRF token) and only that category stops; opening the
-link changes nothing; undo; links that are not ours are a clear 400."""
+"""One-click unsubscribe (RFC 8058): the header arrives in a real email (aiosmtpd), a bare
+client posts to it (no login, no CSRF token) and only its categories stop; opening the link
+changes nothing; undo per category and of all; links sent when a token named one category still
+work; links that are not ours are a clear 400, undo forms it cannot read a 422. Every email and
+digest carrying the header: ``test_unsubscribe_emails.py``."""
 
 from __future__ import annotations
 
@@ -73,23 +75,79 @@ def test_opening_the_link_shows_a_button_and_changes_nothing(app, smtp, make):
     assert choices(app, vol) == before
 
 
-def test_undo_brings_back_the_choice_made_before(app, make):
-    vol = make.user("vol")
+def answer_form(page) -> tuple[dict[str, str], list[str]]:
+    """The undo form of an answer page: its hidden fields, and its buttons' ``undo`` values."""
+    html = text(page)
+    fields = dict(re.findall(r'name="(csrf_token|before\.[a-z]+)" value="([^"]*)"', html))
+    return fields, re.findall(r'<button type="submit" name="undo" value="([^"]+)"', html)
+
+
+def link_for(app, person, categories, project=None) -> str:
     with app.test_request_context():
+        user = db.session.get(User, person.id)
+        place = None if project is None else db.session.get(Project, project.id)
+        return re.sub(r"^https?://[^/]+", "", unsubscribe.unsubscribe_url(user, categories, place))
+
+
+def test_undo_per_category_and_undo_all_bring_back_the_choices_made_before(app, make):
+    vol = make.user("vol")
+    with app.app_context():
         person = db.session.get(User, vol.id)
         preferences.set_choice(person, person, "follows", "weekly")
-        link = re.sub(r"^https?://[^/]+", "", unsubscribe.unsubscribe_url(person, "follows"))
+        preferences.set_choice(person, person, "mentions", "daily")
         db.session.commit()
+    link = link_for(app, vol, ["follows", "mentions", "replies"])
+    before = choices(app, vol)
     browser = app.test_client()
     done = browser.post(link)
-    assert choices(app, vol)["follows"] == "never"
-    fields = dict(re.findall(r'name="(csrf_token|choice)" value="([^"]*)"', text(done)))
-    assert fields["choice"] == "weekly"
-    undone = browser.post(f"{link}/undo", data=fields)
-    assert undone.status_code == 200
-    assert "you get these emails again" in text(undone)
-    assert choices(app, vol)["follows"] == "weekly"
-    assert browser.post(f"{link}/undo", data={"choice": "weekly"}).status_code == 400  # CSRF
+    off = {"follows": "never", "mentions": "never", "replies": "never"}
+    assert choices(app, vol) == before | off
+    fields, buttons = answer_form(done)
+    assert buttons == ["mentions", "replies", "follows", "all"]  # the settings page's order
+    assert {k: v for k, v in fields.items() if k != "csrf_token"} == {
+        "before.mentions": "daily",
+        "before.replies": "default",  # no choice of its own: back to the default
+        "before.follows": "weekly",
+    }
+    one = browser.post(f"{link}/undo", data=fields | {"undo": "follows"})
+    assert one.status_code == 200
+    assert "Done: you get emails about “New comments in" in text(one)
+    assert choices(app, vol) == before | off | {"follows": "weekly"}
+    fields, buttons = answer_form(one)
+    assert buttons == ["mentions", "replies", "all"]  # what is still off
+    every = browser.post(f"{link}/undo", data=fields | {"undo": "all"})
+    assert every.status_code == 200
+    assert "You get these emails again" in text(every)
+    assert choices(app, vol) == before
+    with app.app_context():  # the default again, not a copy of it
+        assert preferences.stored_choice(db.session.get(User, vol.id), None, "replies") is None
+    assert browser.post(f"{link}/undo", data={"undo": "all"}).status_code == 400  # CSRF
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        pytest.param(
+            {"undo": "tags"}, "undo: one of all, mentions, replies", id="not-its-category"
+        ),
+        pytest.param({"undo": ""}, "undo: one of all, mentions, replies", id="no-undo"),
+        pytest.param(
+            {"before.replies": "hourly"}, "before.replies: one of default", id="bad-choice"
+        ),
+        pytest.param({"before.mentions": None}, "before.mentions: missing", id="missing-before"),
+    ],
+)
+def test_an_undo_form_it_cannot_read_is_a_422_and_changes_nothing(app, make, change, problem):
+    vol = make.user("vol")
+    link = link_for(app, vol, ["mentions", "replies"])
+    browser = app.test_client()
+    fields, _ = answer_form(browser.post(link))
+    after_unsubscribe = choices(app, vol)
+    data = {k: v for k, v in (fields | {"undo": "all"} | change).items() if v is not None}
+    refused = browser.post(f"{link}/undo", data=data)
+    assert refused.status_code == 422
+    assert problem in text(refused)
+    assert choices(app, vol) == after_unsubscribe
 
 
 def test_a_project_link_stops_the_category_in_that_project_only(app, make):
@@ -104,6 +162,46 @@ def test_a_project_link_stops_the_category_in_that_project_only(app, make):
     assert choices(app, vol, herbarium)["discussions"] == "never"
     assert choices(app, vol, letters)["discussions"] == "daily"
     assert choices(app, vol)["discussions"] == "daily"
+
+
+def test_opening_a_link_of_several_categories_lists_them_and_changes_nothing(app, make):
+    vol = make.user("vol")
+    link = link_for(app, vol, ["replies", "mentions"])
+    before = choices(app, vol)
+    page = app.test_client().get(link)
+    assert page.status_code == 200
+    html = text(page)
+    assert "Unsubscribe from these emails?" in html
+    assert "“Someone mentions me (@name)”: immediately" in html
+    assert "“Replies to my comments”: immediately" in html
+    assert f'action="{link}"' in html
+    assert choices(app, vol) == before
+
+
+def test_links_sent_before_sets_of_categories_still_work(app, make):
+    """A token of one category as a string (``{"u", "c": "replies", "p"}``), and the undo form
+    its page had (``choice`` only)."""
+    vol = make.user("vol")
+    herbarium = make.project("herbarium")
+    with app.app_context():
+        person = db.session.get(User, vol.id)
+        preferences.set_preferences(person, person, {"replies": "weekly"})
+        db.session.commit()
+    site = _forged(app, {"u": vol.id, "c": "replies", "p": None})
+    here = _forged(app, {"u": vol.id, "c": "discussions", "p": herbarium.id})
+    bare = app.test_client()
+    assert "Unsubscribe from “Replies to my comments”?" in text(bare.get(f"/unsubscribe/{site}"))
+    before = choices(app, vol)
+    done = bare.post(f"/unsubscribe/{site}", data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200
+    assert choices(app, vol) == before | {"replies": "never"}
+    assert bare.post(f"/unsubscribe/{here}").status_code == 200
+    assert choices(app, vol, herbarium)["discussions"] == "never"
+    assert choices(app, vol)["discussions"] == "daily"
+    csrf = csrf_token(bare, f"/unsubscribe/{site}")
+    undone = bare.post(f"/unsubscribe/{site}/undo", data={"csrf_token": csrf, "choice": "weekly"})
+    assert undone.status_code == 200
+    assert choices(app, vol)["replies"] == "weekly"
 
 
 def _forged(app, payload, salt=unsubscribe.SALT, key=None):
@@ -147,6 +245,29 @@ def _forged(app, payload, salt=unsubscribe.SALT, key=None):
             lambda app, good, uid: _forged(app, {"u": uid, "c": "replies", "p": 9999}),
             id="no-such-project",
         ),
+        pytest.param(
+            lambda app, good, uid: _forged(app, {"u": uid, "c": [], "p": None}), id="none"
+        ),
+        pytest.param(
+            lambda app, good, uid: _forged(app, {"u": uid, "c": ["replies", "digest"], "p": None}),
+            id="one-unknown-of-several",
+        ),
+        pytest.param(
+            lambda app, good, uid: _forged(app, {"u": uid, "c": ["replies", "replies"], "p": None}),
+            id="twice",
+        ),
+        pytest.param(
+            lambda app, good, uid: _forged(app, {"u": uid, "c": [["replies"]], "p": None}),
+            id="nested",
+        ),
+        pytest.param(
+            lambda app, good, uid: _forged(app, {"u": True, "c": ["replies"], "p": None}),
+            id="user-a-boolean",
+        ),
+        pytest.param(
+            lambda app, good, uid: _forged(app, {"u": uid, "c": ["replies"], "p": None, "x": 1}),
+            id="extra-key",
+        ),
     ],
 )
 def test_links_that_are_not_ours_are_a_clear_400_and_change_nothing(app, make, make_token):
@@ -161,6 +282,10 @@ def test_links_that_are_not_ours_are_a_clear_400_and_change_nothing(app, make, m
         bare.get(f"/unsubscribe/{token}"),
         bare.post(f"/unsubscribe/{token}"),
         bare.post(f"/unsubscribe/{token}/undo", data={"csrf_token": csrf, "choice": "daily"}),
+        bare.post(
+            f"/unsubscribe/{token}/undo",
+            data={"csrf_token": csrf, "undo": "all", "before.replies": "daily"},
+        ),
     ):
         assert answer.status_code == 400, answer.request.path
         assert "This unsubscribe link does not work" in text(answer)
