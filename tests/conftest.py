@@ -296,8 +296,8 @@ TEST_CONFIG: dict[str, Any] = {
     "SERVER_NAME": "talk.test",
     # The test client's host, and the browser tests' live server on 127.0.0.1.
     "TALK_ALLOWED_HOSTS": "talk.test,localhost,127.0.0.1,[::1]",
-    # Off, so that tests posting quickly (or the same text twice) are not refused; the tests
-    # of these limits turn them on (tests/talk/test_rate_limits.py, test_duplicate_comments.py).
+    # Off, so that tests posting quickly (or the same text twice) are not refused; the tests of
+    # these limits turn them on (tests/talk/api/test_rate_limits_api.py and others beside it).
     "TALK_RATE_LIMITS": False,
     "TALK_DUPLICATE_COMMENT_MINUTES": 0,
 }

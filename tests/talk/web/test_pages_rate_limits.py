@@ -1,6 +1,6 @@
 """Rate limits and duplicate comments on the pages: 429 (409) with ``Retry-After``, the reason
 above the form, and the form as it was sent, so nothing typed is lost. (The API's answers:
-tests/talk/api/test_rate_limits.py and test_duplicate_comments.py.)"""
+tests/talk/api/test_rate_limits_api.py and test_duplicate_comments.py.)"""
 
 from __future__ import annotations
 
