@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     """Add moderation to ``app``: models, the sanction rules and veto, pages and API."""
     # models: the tables in db.metadata, for Alembic; sanction_rules: rules and the veto.
     from moderation import (  # noqa: F401
+        cli,
         models,
         sanction_api,
         sanction_models,
@@ -32,3 +33,4 @@ def init_app(app: Flask) -> None:
     app.extensions["moderation"] = {}
     sanction_views.init_app(app)
     api.register_blueprint(app, sanction_api.blp)
+    app.cli.add_command(cli.group)
