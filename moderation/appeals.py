@@ -49,9 +49,10 @@ def appeal(actor: Actor, sanction: Sanction, note: str) -> Appeal:
         raise InvalidInput(
             "Say why the decision should change.", {"note": [f"Write 1 to {MAX_NOTE} characters."]}
         )
-    row = Appeal(sanction=sanction, note=text, created_at=utcnow(), state="open")
+    row = Appeal(sanction_id=sanction.id, note=text, created_at=utcnow(), state="open")
     with conflict_on_duplicate("You have appealed this decision already.", {"note": ["Once."]}):
         db.session.add(row)
+    db.session.expire(sanction, ["appeal"])
     _audit(actor, "appeal.create", row, text, None, {"appeal_id": row.id, "state": "open"})
     return row
 

@@ -1,0 +1,136 @@
+"""Appeals: once per decision, decided by another moderator where one exists (else by the
+same, and the page says so); overturning lifts; the person is told."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from moderation.models import AuditEntry
+from tests.conftest import Factory, csrf_token, login
+
+API = "/api/v1"
+
+
+def _suspend(client: FlaskClient, headers: dict[str, str], who: str = "sus") -> int:
+    made = client.post(
+        f"{API}/projects/here/moderation/people/{who}/actions",
+        json={"action": "suspend", "reason": "harassment", "days": 30},
+        headers=headers,
+    )
+    assert made.status_code == 201, made.get_json()
+    sanction_id: int = made.get_json()["data"][0]["id"]
+    return sanction_id
+
+
+def _appeal(client: FlaskClient, headers: dict[str, str], sanction_id: int, note: str) -> Any:
+    return client.post(
+        f"{API}/moderation/sanctions/{sanction_id}/appeal", json={"note": note}, headers=headers
+    )
+
+
+def _decide(client: FlaskClient, headers: dict[str, str], appeal_id: int, outcome: str) -> Any:
+    return client.post(
+        f"{API}/moderation/appeals/{appeal_id}/decision",
+        json={"outcome": outcome, "note": "Reviewed the thread"},
+        headers=headers,
+    )
+
+
+def test_an_overturned_appeal_lifts_the_suspension_and_tells_the_person(
+    app: Flask,
+    client: FlaskClient,
+    world: SimpleNamespace,
+    token: Any,
+    notices: list[dict[str, Any]],
+) -> None:
+    moderator, admin = token(world.people.moderator), token(world.people.admin)
+    troll = token(world.people.suspended)
+    sanction_id = _suspend(client, moderator)
+    appealed = _appeal(client, troll, sanction_id, "I was quoting the register")
+    assert appealed.status_code == 201 and appealed.get_json()["state"] == "open"
+    assert _appeal(client, troll, sanction_id, "Again").status_code == 409
+    assert _appeal(client, token(world.people.volunteer), sanction_id, "Me").status_code == 404
+
+    listed = client.get(f"{API}/projects/here/moderation/appeals?state=open", headers=admin)
+    [row] = listed.get_json()["data"]
+    assert (row["note"], row["decided_alone"]) == ("I was quoting the register", False)
+    assert (
+        client.get(
+            f"{API}/projects/here/moderation/appeals", headers=token(world.people.other_moderator)
+        ).status_code
+        == 404
+    )
+
+    refused = _decide(client, moderator, row["id"], "upheld")
+    assert refused.status_code == 403  # the moderator who decided, while another exists
+    assert _decide(client, troll, row["id"], "overturned").status_code == 404
+    assert _decide(client, admin, row["id"], "maybe").status_code == 422
+    decided = _decide(client, admin, row["id"], "overturned")
+    assert decided.status_code == 200, decided.get_json()
+    assert decided.get_json()["sanction"]["in_force"] is False
+    assert _decide(client, admin, row["id"], "upheld").status_code == 403  # decided already
+
+    ok = client.post(
+        f"{API}/discussions/{world.discussion.id}/comments", json={"body": "hi"}, headers=troll
+    )
+    assert ok.status_code == 201
+    assert notices[-1]["kind"] == "moderation.appeal_outcome"
+    assert notices[-1]["to"] == "sus"
+    assert "overturned" in notices[-1]["text"]
+    with app.app_context():
+        actions = db_actions()
+    assert actions == ["user.suspend", "appeal.create", "appeal.overturn", "user.lift"]
+
+
+def db_actions() -> list[str]:
+    from talk.extensions import db
+
+    return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+def test_with_no_other_moderator_the_decider_decides_and_the_page_says_so(
+    app: Flask, client: FlaskClient, make: Factory, token: Any, notices: list[dict[str, Any]]
+) -> None:
+    lonely = make.project("lonely", title="Parish Minutes")
+    moderator = lonely.owner  # its only staff
+    make.user("writer")
+    made = client.post(
+        f"{API}/projects/lonely/moderation/people/writer/actions",
+        json={"action": "warn", "reason": "off_topic"},
+        headers=token(moderator),
+    )
+    sanction_id = made.get_json()["data"][0]["id"]
+    login(client, "writer")
+    page = client.get("/projects/lonely/standing").get_data(as_text=True)
+    assert "A moderator warned you" not in page and "Off-topic" not in page
+    assert "Warn" in page and "off-topic" in page
+    client.post(
+        f"/moderation/sanctions/{sanction_id}/appeal",
+        data={
+            "note": "It was on topic",
+            "csrf_token": csrf_token(client, "/projects/lonely/standing"),
+        },
+    )
+    client.get("/logout")
+    login(client, moderator.username)
+    appeals = client.get("/projects/lonely/moderation/appeals")
+    html = appeals.get_data(as_text=True)
+    assert "It was on topic" in html
+    assert "No other moderator can decide it" in html
+    decided = client.post(
+        f"/moderation/appeals/1/decision",
+        data={
+            "outcome": "upheld",
+            "note": "",
+            "csrf_token": csrf_token(client, "/projects/lonely/moderation/appeals"),
+        },
+    )
+    assert decided.status_code == 302
+    assert notices[-1]["text"] == "Your appeal was turned down: the warn in Parish Minutes stands."
+    shown = client.get("/projects/lonely/moderation/appeals?state=upheld").get_data(as_text=True)
+    assert "Upheld" in shown
