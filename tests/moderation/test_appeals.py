@@ -123,7 +123,7 @@ def test_with_no_other_moderator_the_decider_decides_and_the_page_says_so(
     assert "It was on topic" in html
     assert "No other moderator can decide it" in html
     decided = client.post(
-        f"/moderation/appeals/1/decision",
+        "/moderation/appeals/1/decision",
         data={
             "outcome": "upheld",
             "note": "",
