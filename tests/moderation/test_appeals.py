@@ -11,6 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from moderation.models import AuditEntry
+from moderation.sanction_models import Appeal
+from talk.extensions import db
 from tests.conftest import Factory, csrf_token, login
 
 API = "/api/v1"
@@ -88,8 +90,6 @@ def test_an_overturned_appeal_lifts_the_suspension_and_tells_the_person(
 
 
 def db_actions() -> list[str]:
-    from talk.extensions import db
-
     return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
 
 
@@ -122,8 +122,10 @@ def test_with_no_other_moderator_the_decider_decides_and_the_page_says_so(
     html = appeals.get_data(as_text=True)
     assert "It was on topic" in html
     assert "No other moderator can decide it" in html
+    with app.app_context():
+        appeal_id = db.session.scalars(select(Appeal.id)).one()
     decided = client.post(
-        "/moderation/appeals/1/decision",
+        f"/moderation/appeals/{appeal_id}/decision",
         data={
             "outcome": "upheld",
             "note": "",
