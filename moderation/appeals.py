@@ -5,7 +5,7 @@ escalation suggested next time."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from moderation.sanction_models import Appeal, Sanction
 from moderation.sanction_rules import other_deciders
@@ -68,8 +68,14 @@ def decide(actor: Actor, row: Appeal, outcome: str, note: str = "") -> Appeal:
     if len(text) > MAX_NOTE:
         raise InvalidInput("The note is too long.", {"note": [f"At most {MAX_NOTE} characters."]})
     sanction = row.sanction
-    row.state, row.decided_at, row.decision_note = outcome, utcnow(), text
-    row.decided_by_id = actor.id
+    decided = db.session.execute(  # conditional: of two deciding at once, one wins
+        update(Appeal)
+        .where(Appeal.id == row.id, Appeal.state == "open")
+        .values(state=outcome, decided_at=utcnow(), decision_note=text, decided_by_id=actor.id)
+    )
+    if decided.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("This appeal was decided already.", {"outcome": ["Decided."]})
+    db.session.refresh(row)
     verb = "overturn" if outcome == "overturned" else "uphold"
     _audit(actor, f"appeal.{verb}", row, text, {"state": "open"}, {"state": outcome})
     if outcome == "overturned" and sanction.active_at(utcnow()):

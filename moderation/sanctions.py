@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from moderation import audit
 from moderation.sanction_models import REASON_LABELS, REASONS, ModeratorNote, Sanction
 from moderation.sanction_rules import PersonInProject, describe, forget_sanctions
 from talk import policy, signals
 from talk.clock import utcnow
-from talk.errors import InvalidInput, NotAuthenticated, NotFound
+from talk.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from talk.extensions import db
 from talk.models import Project, User
 from talk.policy import Actor
@@ -180,10 +180,17 @@ def lift(actor: Actor, sanction: Sanction, *, note: str = "", case_id: int | Non
 def end_sanction(
     actor: Actor, sanction: Sanction, *, action: str, note: str, case_id: int | None
 ) -> None:
-    """Set the sanction's end to now and record it (lifting, or an overturned appeal)."""
+    """Set the sanction's end to now and record it (lifting, or an overturned appeal). A
+    conditional UPDATE: of two moderators lifting at once, the second is told (409)."""
     before = {"ends_at": _iso(sanction.ends_at)}
-    sanction.lifted_at = utcnow()
-    sanction.lifted_by_id = actor.id
+    lifted = db.session.execute(
+        update(Sanction)
+        .where(Sanction.id == sanction.id, Sanction.lifted_at.is_(None))
+        .values(lifted_at=utcnow(), lifted_by_id=actor.id)
+    )
+    if lifted.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("That decision was lifted already.", {"sanction": ["Lifted."]})
+    db.session.refresh(sanction, ["lifted_at", "lifted_by_id"])
     audit_sanction(
         actor, action, sanction, note, case_id, before, {"lifted_at": _iso(sanction.lifted_at)}
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -136,3 +137,49 @@ def test_with_no_other_moderator_the_decider_decides_and_the_page_says_so(
     assert notices[-1]["text"] == "Your appeal was turned down: the warn in Parish Minutes stands."
     shown = client.get("/projects/lonely/moderation/appeals?state=upheld").get_data(as_text=True)
     assert "Upheld" in shown
+
+
+def test_two_deciding_or_lifting_at_once_the_second_is_told(
+    app: Flask, world: SimpleNamespace
+) -> None:
+    """Each request holds its own copy of the rows; the one that reads them second, after the
+    first has decided, gets a 409 rather than overwriting the decision."""
+    from moderation import appeals, sanctions
+    from moderation.sanction_models import Sanction
+    from talk.errors import Conflict
+    from tests.moderation.people import project, user
+
+    with app.app_context():
+        suspension = sanctions.suspend(
+            user(world.people.moderator),
+            project(world.here),
+            user(world.people.suspended),
+            days=3,
+            reason="spam",
+        )
+        row = appeals.appeal(user(world.people.suspended), suspension, "Unfair")
+        db.session.commit()
+        ids = (suspension.id, row.id)
+    with app.app_context():
+        stale_appeal = db.session.get(Appeal, ids[1])
+        stale_sanction = db.session.get(Sanction, ids[0])
+        assert stale_appeal is not None and stale_sanction is not None
+        assert stale_appeal.state == "open" and stale_sanction.lifted_at is None
+        with app.app_context():  # another request, first
+            first = db.session.get(Appeal, ids[1])
+            assert first is not None
+            appeals.decide(user(world.people.admin), first, "overturned")
+            db.session.commit()
+        with pytest.raises(Conflict, match="decided already"):
+            appeals.decide(user(world.people.site_admin), stale_appeal, "upheld")
+        with pytest.raises(Conflict, match="lifted already"):
+            sanctions.end_sanction(
+                user(world.people.site_admin),
+                stale_sanction,
+                action="user.lift",
+                note="",
+                case_id=None,
+            )
+        # (no rollback here: in the tests every session nests in one transaction, so rolling
+        # back this one would undo the other's commit too)
+        assert db_actions() == ["user.suspend", "appeal.create", "appeal.overturn", "user.lift"]
