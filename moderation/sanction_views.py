@@ -215,6 +215,15 @@ def _project_links(project: Project) -> Markup | str:
     )
 
 
+def _header_links() -> Markup:
+    """ "Standing" in the account menu (where a banned person reads why); "Site bans" for site
+    admins. No query: the viewer is loaded already."""
+    return slots.render(
+        "moderation/_header_links.html",
+        site_admin=bool(getattr(current_viewer(), "is_site_admin", False)),
+    )
+
+
 def _comment_link(comment: Comment) -> Markup | str:
     """ "Author's standing" beside a comment, for its project's moderators (the role is cached
     for the request, so this queries nothing per comment)."""
@@ -230,3 +239,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     slots.register(app, "project.actions", _project_links)
     slots.register(app, "comment.actions", _comment_link)
+    slots.register(app, "header.account", _header_links)

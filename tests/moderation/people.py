@@ -84,3 +84,11 @@ def project(row: SimpleNamespace) -> Project:
     found = db.session.get(Project, row.id)
     assert found is not None
     return found
+
+
+def logout(client: Any) -> None:
+    """Log out through the real form (a POST with its CSRF token)."""
+    from tests.conftest import csrf_token
+
+    response = client.post("/logout", data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 302

@@ -15,6 +15,7 @@ from moderation.models import AuditEntry
 from moderation.sanction_models import Appeal
 from talk.extensions import db
 from tests.conftest import Factory, csrf_token, login
+from tests.moderation.people import logout
 
 API = "/api/v1"
 
@@ -117,7 +118,7 @@ def test_with_no_other_moderator_the_decider_decides_and_the_page_says_so(
             "csrf_token": csrf_token(client, "/projects/lonely/standing"),
         },
     )
-    client.get("/logout")
+    logout(client)
     login(client, moderator.username)
     appeals = client.get("/projects/lonely/moderation/appeals")
     html = appeals.get_data(as_text=True)

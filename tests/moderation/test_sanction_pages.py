@@ -14,6 +14,7 @@ from sqlalchemy import select
 from moderation.sanction_models import Sanction
 from talk.extensions import db
 from tests.conftest import csrf_token, login
+from tests.moderation.people import logout
 
 PERSON = "/projects/here/moderation/people/sus"
 
@@ -89,7 +90,7 @@ def test_the_standing_page_shows_the_site_ban_and_my_standing_lists_all(
         ).status_code
         == 403
     )
-    client.get("/logout")
+    logout(client)
     login(client, "sus")
     for path in ("/projects/elsewhere/standing", "/me/standing"):
         html = client.get(path).get_data(as_text=True)
@@ -108,7 +109,18 @@ def test_moderators_see_a_moderate_link_beside_comments_and_appeals_on_the_proje
     assert "/projects/here/moderation/appeals" in client.get("/projects/here").get_data(
         as_text=True
     )
-    client.get("/logout")
+    logout(client)
     login(client, "exp")
     html = client.get(f"/discussions/{world.discussion.id}").get_data(as_text=True)
     assert "/moderation/people/" not in html
+
+
+def test_the_account_menu_leads_to_my_standing_and_site_admins_to_the_bans(
+    client: FlaskClient, world: SimpleNamespace
+) -> None:
+    login(client, "sus")
+    html = client.get("/").get_data(as_text=True)
+    assert 'href="/me/standing">Standing</a>' in html and "/moderation/bans" not in html
+    logout(client)
+    login(client, "boss")
+    assert 'href="/moderation/bans">Site bans</a>' in client.get("/").get_data(as_text=True)
