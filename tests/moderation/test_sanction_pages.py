@@ -4,6 +4,7 @@ the suggested step filled in; the person reads their standing; site admins ban."
 from __future__ import annotations
 
 from types import SimpleNamespace
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -124,3 +125,49 @@ def test_the_account_menu_leads_to_my_standing_and_site_admins_to_the_bans(
     logout(client)
     login(client, "boss")
     assert 'href="/moderation/bans">Site bans</a>' in client.get("/").get_data(as_text=True)
+
+
+class _Controls(HTMLParser):
+    """Form controls, labels, ids and inline styles of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.controls: list[str] = []
+        self.labels: set[str] = set()
+        self.ids: list[str] = []
+        self.styled = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if "style" in found or tag == "style":
+            self.styled += 1
+        if found.get("id"):
+            self.ids.append(str(found["id"]))
+        if tag == "label" and found.get("for"):
+            self.labels.add(str(found["for"]))
+        if tag in ("input", "select", "textarea") and found.get("type") != "hidden":
+            self.controls.append(str(found.get("id")))
+
+
+def test_every_control_on_the_sanction_pages_has_a_label_and_no_inline_style(
+    client: FlaskClient, world: SimpleNamespace
+) -> None:
+    login(client, "boss")
+    _post(client, f"{PERSON}/actions", PERSON, action="suspend", reason="spam", days="2")
+    logout(client)
+    login(client, "sus")
+    standing = client.get("/projects/here/standing").get_data(as_text=True)
+    logout(client)
+    login(client, "boss")
+    for html in (
+        client.get(PERSON).get_data(as_text=True),
+        client.get("/moderation/bans").get_data(as_text=True),
+        client.get("/projects/here/moderation/appeals").get_data(as_text=True),
+        standing,
+    ):
+        page = _Controls()
+        page.feed(html)
+        assert page.styled == 0
+        assert len(page.ids) == len(set(page.ids))
+        assert set(page.controls) <= page.labels, set(page.controls) - page.labels
+    assert "appeal-" in standing
