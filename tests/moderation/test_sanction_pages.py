@@ -3,8 +3,8 @@ the suggested step filled in; the person reads their standing; site admins ban."
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from html.parser import HTMLParser
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
