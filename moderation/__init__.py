@@ -18,5 +18,19 @@ SETTINGS: Sequence[Setting] = ()
 
 
 def init_app(app: Flask) -> None:
-    """Add moderation to ``app``: models now; pages, API, commands, vetoes to come."""
-    from moderation import models  # noqa: F401 (the tables in db.metadata, for Alembic)
+    """Add moderation to ``app``: models, the sanction rules and veto, pages and API."""
+    # models: the tables in db.metadata, for Alembic; sanction_rules: rules and the veto.
+    from moderation import (  # noqa: F401
+        cli,
+        models,
+        sanction_api,
+        sanction_models,
+        sanction_rules,
+        sanction_views,
+    )
+    from talk import api
+
+    app.extensions["moderation"] = {}
+    sanction_views.init_app(app)
+    api.register_blueprint(app, sanction_api.blp)
+    app.cli.add_command(cli.group)

@@ -67,7 +67,9 @@ verdict_withdrawn = _signals.signal("verdict-withdrawn")
 #: "email"), ``reset_password`` (a link to choose a new password), ``already_registered``
 #: (someone tried to register, or to move another account, to this address: url is the
 #: forgot-password page, extra ``login_url``), ``email_changed`` (notice to the old address,
-#: extra ``new_address``), ``password_changed`` (notice; url None). A receiver must deliver
+#: extra ``new_address``), ``password_changed`` (notice; url None), ``account_standing`` (a
+#: site-wide moderation decision, e.g. a ban; url a path on the site to the person's standing,
+#: extra ``text``: the decision in one sentence). A receiver must deliver
 #: ``verify_email``, ``reset_password`` and ``already_registered`` even when the user's address
 #: is not verified (``User.email_verified``); the links are the only copy of the tokens.
 account_mail = _signals.signal("account-mail")
