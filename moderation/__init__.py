@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from flask import Flask
 
+from talk import api
 from talk.config import Setting
 
 #: This package's ``TALK_*`` settings (none yet); ``talk config-table`` lists them with the core's.
@@ -18,5 +19,19 @@ SETTINGS: Sequence[Setting] = ()
 
 
 def init_app(app: Flask) -> None:
-    """Add moderation to ``app``: models now; pages, API, commands, vetoes to come."""
-    from moderation import models  # noqa: F401 (the tables in db.metadata, for Alembic)
+    """Add moderation to ``app``: its models, the content warnings and workflow flags (rules,
+    receivers, pages, slots, API) and its part of the demo."""
+    # models: the tables in db.metadata, for Alembic; rules and workflow: rules and receivers.
+    from moderation import (  # noqa: F401
+        heritage_api,
+        heritage_models,
+        models,
+        rules,
+        warning_views,
+        workflow,
+        workflow_views,
+    )
+
+    warning_views.init_app(app)
+    workflow_views.init_app(app)
+    api.register_blueprint(app, heritage_api.blp)
