@@ -38,3 +38,21 @@ def heritage(make):
         other_item=other_item,
         other_thread=other_thread,
     )
+
+
+def add_warning(app, heritage, title="Historic language", text="Terms of the 1910s.", on=()):
+    """A warning written by the project's moderator through the service, attached to each
+    ``(kind, ref)`` of ``on``; returns its id."""
+    from moderation import content_warnings
+    from talk.extensions import db
+    from talk.models import Project, User
+
+    with app.app_context():
+        moderator = db.session.get(User, heritage.people["moderator"].id)
+        project = db.session.get(Project, heritage.project.id)
+        warning = content_warnings.create_warning(moderator, project, title, text)
+        for kind, ref in on:
+            target = content_warnings.find_target(moderator, project, kind, ref)
+            content_warnings.attach(moderator, warning, target)
+        db.session.commit()
+        return warning.id
