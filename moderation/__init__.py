@@ -17,12 +17,17 @@ from talk.config import Setting
 #: This package's ``TALK_*`` settings (none yet); ``talk config-table`` lists them with the core's.
 SETTINGS: Sequence[Setting] = ()
 
+#: Where ``talk demo`` finds what packages add to its data (``talk.demo.DEMO_DATA``; not
+#: imported, to keep the demo out of the package).
+DEMO_DATA = "talk_demo_data"
+
 
 def init_app(app: Flask) -> None:
     """Add moderation to ``app``: its models, the content warnings and workflow flags (rules,
     receivers, pages, slots, API) and its part of the demo."""
     # models: the tables in db.metadata, for Alembic; rules and workflow: rules and receivers.
     from moderation import (  # noqa: F401
+        demo,
         heritage_api,
         heritage_models,
         models,
@@ -35,3 +40,4 @@ def init_app(app: Flask) -> None:
     warning_views.init_app(app)
     workflow_views.init_app(app)
     api.register_blueprint(app, heritage_api.blp)
+    app.extensions.setdefault(DEMO_DATA, []).append(demo.add_demo_data)
