@@ -275,3 +275,13 @@ def acknowledge(viewer: Any, warning: ContentWarning) -> None:
     remembered.pop(str(warning.id), None)
     remembered[str(warning.id)] = warning.version
     session[SESSION_KEY] = dict(list(remembered.items())[-SESSION_LIMIT:])
+
+
+def notice_lines(discussion: Discussion) -> list[str]:
+    """The warnings before ``discussion`` (its own, its item's, its board's) as plain text,
+    for emails (:mod:`talk.notices`): shown to everyone, read or not, since an email cannot
+    blur."""
+    return [
+        f"Content warning: {shown.warning.title}. {shown.warning.text}"
+        for shown in shown_for(policy.ANONYMOUS, discussion)
+    ]

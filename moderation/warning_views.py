@@ -24,7 +24,7 @@ from moderation.content_warnings import Target
 from moderation.heritage_models import ATTACHMENT_KINDS, ContentWarning
 from moderation.page_forms import staff_change
 from moderation.rules import is_staff
-from talk import policy
+from talk import notices, policy
 from talk.errors import InvalidInput
 from talk.models import Board, Discussion, Item, Project
 from talk.services import projects
@@ -176,7 +176,7 @@ def _ref(target: Target) -> str | int:
     return target.external_id if isinstance(target, Item) else target.id
 
 
-def notices(target: Target) -> Markup | str:
+def warning_notices(target: Target) -> Markup | str:
     """The warnings before ``target``'s content; a link to attach one, for staff."""
     shown = content_warnings.shown_for(viewer(), target)
     staff = is_staff(viewer(), target.project)
@@ -196,5 +196,6 @@ def notices(target: Target) -> Markup | str:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    notices.register(app, content_warnings.notice_lines)
     for name in ("item", "discussion", "board"):
-        slots.register(app, f"{name}.actions", notices)
+        slots.register(app, f"{name}.actions", warning_notices)
