@@ -59,12 +59,11 @@ class ContentWarningAttachment(Model):
             + " = 1",
             name="one_target",
         ),
-        UniqueConstraint("warning_id", "item_id"),
-        UniqueConstraint("warning_id", "discussion_id"),
-        UniqueConstraint("warning_id", "board_id"),
-        Index("ix_content_warning_attachments_item_id", "item_id"),
-        Index("ix_content_warning_attachments_discussion_id", "discussion_id"),
-        Index("ix_content_warning_attachments_board_id", "board_id"),
+        # Once per warning and place; led by the place, so "what is shown here?" reads them.
+        *(
+            UniqueConstraint(f"{k}_id", "warning_id", name=f"uq_content_warning_attachments_{k}")
+            for k in ATTACHMENT_KINDS
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

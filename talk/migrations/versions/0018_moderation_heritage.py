@@ -130,22 +130,12 @@ def upgrade():
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_content_warning_attachments")),
+        sa.UniqueConstraint("item_id", "warning_id", name="uq_content_warning_attachments_item"),
         sa.UniqueConstraint(
-            "warning_id", "board_id", name=op.f("uq_content_warning_attachments_warning_id")
+            "discussion_id", "warning_id", name="uq_content_warning_attachments_discussion"
         ),
-        sa.UniqueConstraint(
-            "warning_id", "discussion_id", name=op.f("uq_content_warning_attachments_warning_id")
-        ),
-        sa.UniqueConstraint(
-            "warning_id", "item_id", name=op.f("uq_content_warning_attachments_warning_id")
-        ),
+        sa.UniqueConstraint("board_id", "warning_id", name="uq_content_warning_attachments_board"),
     )
-    with op.batch_alter_table("content_warning_attachments", schema=None) as batch_op:
-        batch_op.create_index("ix_content_warning_attachments_board_id", ["board_id"], unique=False)
-        batch_op.create_index(
-            "ix_content_warning_attachments_discussion_id", ["discussion_id"], unique=False
-        )
-        batch_op.create_index("ix_content_warning_attachments_item_id", ["item_id"], unique=False)
 
     op.create_table(
         "workflow_requests",
@@ -243,11 +233,6 @@ def downgrade():
         )
 
     op.drop_table("workflow_requests")
-    with op.batch_alter_table("content_warning_attachments", schema=None) as batch_op:
-        batch_op.drop_index("ix_content_warning_attachments_item_id")
-        batch_op.drop_index("ix_content_warning_attachments_discussion_id")
-        batch_op.drop_index("ix_content_warning_attachments_board_id")
-
     op.drop_table("content_warning_attachments")
     op.drop_table("content_warning_acknowledgements")
     op.drop_table("workflow_flags")
