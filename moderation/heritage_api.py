@@ -131,7 +131,8 @@ class Attachments(MethodView):
 class Acknowledgement(MethodView):
     @blp.response(204)
     def put(self, slug: str, warning_id: int) -> None:
-        """Remember that the caller read this version of the warning."""
+        """Remember that the caller (logged in: the API takes no anonymous writes) read this
+        version of the warning."""
         content_warnings.acknowledge(auth.viewer(), _warning(slug, warning_id)[1])
 
 
