@@ -6,14 +6,16 @@ request for that flag in that discussion, unless one is open there already. The 
 comment in the discussion by staff or an expert (:func:`moderation.rules.is_staff`), other than
 the asker, answers every request open there; staff may also mark one answered by hand. Tags
 added by editing a comment do not open requests: the flag is a question asked when posting.
-Removing a flag from the configuration removes its requests with it.
+Removing a flag from the configuration removes its requests with it, and hiding or deleting
+the comment that asked removes its open request (a spammer's ``#help`` leaves the list with the
+spam; showing the comment again does not ask again).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from moderation.heritage_models import MAX_FLAG_DESCRIPTION, WorkflowFlag, WorkflowRequest
 from moderation.rules import is_staff
@@ -205,3 +207,14 @@ def _discussion_created(
     **_: Any,
 ) -> None:
     _ask(comment, actor, tags_added)
+
+
+@signals.comment_hidden.connect
+@signals.comment_deleted.connect
+def _withdrawn(comment: Comment, **_: Any) -> None:
+    """A hidden or deleted question leaves the review list (an answered one stays answered)."""
+    db.session.execute(
+        delete(WorkflowRequest).where(
+            WorkflowRequest.comment_id == comment.id, WorkflowRequest.answered_at.is_(None)
+        )
+    )

@@ -152,3 +152,23 @@ def test_staff_configure_flags_from_the_page(client, heritage):
     removed = submit(client, review, "/projects/asylum/workflow-flags/help/remove")
     assert removed.status_code == 302
     assert "<strong>#help</strong>" not in text(client.get(review))
+
+
+@pytest.mark.parametrize("how", ["hide", "delete"])
+def test_a_hidden_or_deleted_question_leaves_the_list(app, client, make, flagged, token, how):
+    from talk.extensions import db
+    from talk.models import Comment, User
+    from talk.services import discussions
+
+    asked = make.comment(flagged.thread, flagged.people["volunteer"], "Buy pills #help")
+    make.comment(flagged.chat, flagged.people["volunteer"], "A real question #help")
+    staff = token(flagged.people["moderator"])
+    assert len(_review(client, staff)) == 2
+    with make.context():
+        moderator = db.session.get(User, flagged.people["moderator"].id)
+        comment = db.session.get(Comment, asked.id)
+        if how == "hide":
+            discussions.hide_comment(moderator, comment, "spam")
+        else:
+            discussions.delete_comment(moderator, comment)
+    assert [r["discussion_title"] for r in _review(client, staff)] == ["Hello all"]
