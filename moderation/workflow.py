@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import selectinload
 
 from moderation.heritage_models import MAX_FLAG_DESCRIPTION, WorkflowFlag, WorkflowRequest
 from moderation.rules import is_staff
@@ -89,6 +90,9 @@ def remove_flag(actor: Actor, flag: WorkflowFlag) -> None:
 
 # ------------------------------------------------------------------------------ the list
 
+#: What the list shows of each request, loaded with the page (a query each, not one per row).
+SHOWN_WITH = ("flag", "discussion", "item", "asked_by", "answered_by")
+
 
 def review_page(
     actor: Actor, project: Project, *, cursor: str | None, limit: int
@@ -99,10 +103,14 @@ def review_page(
         Discussion.project_id == project.id,
         Discussion.board_id.in_(policy.readable_board_ids(actor)),
     )
-    query = select(WorkflowRequest).where(
-        WorkflowRequest.project_id == project.id,
-        WorkflowRequest.answered_at.is_(None),
-        WorkflowRequest.discussion_id.in_(readable),
+    query = (
+        select(WorkflowRequest)
+        .where(
+            WorkflowRequest.project_id == project.id,
+            WorkflowRequest.answered_at.is_(None),
+            WorkflowRequest.discussion_id.in_(readable),
+        )
+        .options(*(selectinload(getattr(WorkflowRequest, r)) for r in SHOWN_WITH))
     )
     order = [WorkflowRequest.asked_at, WorkflowRequest.id]
     return keyset_page(query, order, cursor=cursor, limit=limit)

@@ -172,3 +172,19 @@ def test_a_hidden_or_deleted_question_leaves_the_list(app, client, make, flagged
         else:
             discussions.delete_comment(moderator, comment)
     assert [r["discussion_title"] for r in _review(client, staff)] == ["Hello all"]
+
+
+def test_the_review_list_costs_the_same_for_3_rows_as_for_12(
+    client, make, flagged, token, count_queries
+):
+    staff = token(flagged.people["moderator"])
+    counts = []
+    for rows in (3, 12):
+        while len(_review(client, staff)) < rows:
+            asker = make.member(flagged.project, "volunteer")
+            thread = make.discussion(flagged.project, asker, title="Q", body="#help")
+            assert thread.id
+        with count_queries() as counted:
+            assert len(_review(client, staff)) == rows
+        counts.append(counted.count)
+    assert counts[0] == counts[1], counts
