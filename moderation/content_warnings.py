@@ -247,12 +247,18 @@ def shown_for(viewer: Any, target: Target) -> list[Shown]:
 
 
 def _session_acks() -> dict[str, int]:
+    """The visitor's acknowledgements, oldest first: ``[[warning id, version], ...]`` in the
+    session (a list, since the session's JSON sorts a mapping's keys)."""
     if not has_request_context():
         return {}
     found = session.get(SESSION_KEY)
-    if not isinstance(found, dict):
+    if not isinstance(found, list):
         return {}
-    return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, int)}
+    return {
+        str(pair[0]): pair[1]
+        for pair in found
+        if isinstance(pair, list) and len(pair) == 2 and all(type(v) is int for v in pair)
+    }
 
 
 def acknowledge(viewer: Any, warning: ContentWarning) -> None:
@@ -274,7 +280,8 @@ def acknowledge(viewer: Any, warning: ContentWarning) -> None:
     remembered = _session_acks()
     remembered.pop(str(warning.id), None)
     remembered[str(warning.id)] = warning.version
-    session[SESSION_KEY] = dict(list(remembered.items())[-SESSION_LIMIT:])
+    pairs = [[int(key), version] for key, version in remembered.items()]
+    session[SESSION_KEY] = pairs[-SESSION_LIMIT:]
 
 
 def notice_lines(discussion: Discussion) -> list[str]:

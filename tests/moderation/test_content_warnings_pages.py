@@ -230,3 +230,22 @@ def test_a_blank_title_shows_the_form_again_with_the_problem(client, app, herita
     assert answer.status_code == 422
     assert "title is required" in text(answer)
     assert "Some text" in text(answer)  # kept in the form
+
+
+def test_a_visitor_session_keeps_the_latest_acknowledgements_only(app, heritage, monkeypatch):
+    """The session cookie stays small: past the limit, the least recent acknowledgement goes."""
+    from moderation import content_warnings
+    from talk import policy
+    from talk.models import Item
+
+    on = [("item", heritage.item.external_id)]
+    first, second, third = (add_warning(app, heritage, title=t, on=on) for t in "ABC")
+    monkeypatch.setattr(content_warnings, "SESSION_LIMIT", 2)
+    with app.test_request_context():
+        for warning_id in (first, second, first, third):
+            warning = db.session.get(ContentWarning, warning_id)
+            content_warnings.acknowledge(policy.ANONYMOUS, warning)
+        item = db.session.get(Item, heritage.item.id)
+        shown = content_warnings.shown_for(policy.ANONYMOUS, item)
+        read = {s.warning.title: s.acknowledged for s in shown}
+    assert read == {"A": True, "B": False, "C": True}
