@@ -113,6 +113,8 @@ def test_only_reading_rules_escape_the_vetoes() -> None:
         "user.mute",  # muting a person is a safety tool: no veto may keep anyone from it
         "notifications.read",  # reading and marking read one's own notifications
         "email.manage",  # one's own email choices and log: no veto keeps mail coming
+        "content_warning.acknowledge",  # having read a warning: no veto keeps a record blurred
+        "workflow.review",  # reading the staff's review list (moderation)
     }
     writes = set(policy.rule_names()) - reads
     assert {
