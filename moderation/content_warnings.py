@@ -284,9 +284,9 @@ def acknowledge(viewer: Any, warning: ContentWarning) -> None:
     session[SESSION_KEY] = pairs[-SESSION_LIMIT:]
 
 
-def notice_lines(discussion: Discussion) -> list[str]:
+def caveat_lines(discussion: Discussion) -> list[str]:
     """The warnings before ``discussion`` (its own, its item's, its board's) as plain text,
-    for emails (:mod:`talk.notices`): shown to everyone, read or not, since an email cannot
+    for emails (:mod:`talk.caveats`): shown to everyone, read or not, since an email cannot
     blur."""
     return [
         f"Content warning: {shown.warning.title}. {shown.warning.text}"

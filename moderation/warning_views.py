@@ -24,7 +24,7 @@ from moderation.content_warnings import Target
 from moderation.heritage_models import ATTACHMENT_KINDS, ContentWarning
 from moderation.page_forms import staff_change
 from moderation.rules import is_staff
-from talk import notices, policy
+from talk import caveats, policy
 from talk.errors import InvalidInput
 from talk.models import Board, Discussion, Item, Project
 from talk.services import projects
@@ -196,6 +196,6 @@ def warning_notices(target: Target) -> Markup | str:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    notices.register(app, content_warnings.notice_lines)
+    caveats.register(app, content_warnings.caveat_lines)
     for name in ("item", "discussion", "board"):
         slots.register(app, f"{name}.actions", warning_notices)

@@ -1,10 +1,10 @@
-"""The notices seam (talk.notices): per app, in registration order, once per function."""
+"""The caveats seam (talk.caveats): per app, in registration order, once per function."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from talk import notices
+from talk import caveats
 
 
 def test_providers_are_per_app_ordered_and_registered_once():
@@ -16,10 +16,10 @@ def test_providers_are_per_app_ordered_and_registered_once():
     def second(_discussion):
         return ["second", "and more"]
 
-    notices.register(app, first)
-    notices.register(app, second)
-    notices.register(app, first)
+    caveats.register(app, first)
+    caveats.register(app, second)
+    caveats.register(app, first)
     with app.app_context():
-        assert notices.about("d1") == ["first about d1", "second", "and more"]
+        assert caveats.about("d1") == ["first about d1", "second", "and more"]
     with other.app_context():
-        assert notices.about("d1") == []
+        assert caveats.about("d1") == []
