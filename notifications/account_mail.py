@@ -5,11 +5,10 @@ and they go to unverified addresses too (the links in them are how an address is
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-from contextlib import nullcontext
 
 from flask import has_request_context, render_template, request, url_for
 
