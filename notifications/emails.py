@@ -42,7 +42,7 @@ from notifications.inbox_models import Notification
 from notifications.inbox_views import notification_url
 from notifications.notices import NOTICE_CATEGORIES
 from notifications.outbox import enqueue
-from talk import policy
+from talk import caveats, policy
 from talk.clock import utcnow
 from talk.extensions import db
 from talk.models import Item, Project, User
@@ -208,6 +208,8 @@ class Thread:
     title: str
     url: str
     lines: list[Line] = field(default_factory=list)
+    #: what readers are told before its content (content warnings: :mod:`talk.caveats`)
+    caveats: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -252,7 +254,10 @@ def sections(notifications: Sequence[Notification], zone: ZoneInfo) -> list[Sect
             projects[project.id] = Section(project.title, url)
         key, title, url = _thread_of(notification)
         if (project.id, key) not in threads:
-            threads[(project.id, key)] = Thread(title, url)
+            warned = (
+                [] if notification.discussion is None else caveats.about(notification.discussion)
+            )
+            threads[(project.id, key)] = Thread(title, url, caveats=warned)
             projects[project.id].threads.append(threads[(project.id, key)])
         threads[(project.id, key)].lines.append(
             Line(

@@ -19,3 +19,30 @@ def test_a_discussion_of_a_marked_item_carries_the_warning_as_text(app, heritage
             "Content warning: Historic language. <b>Terms</b> of the 1910s."
         ]
         assert caveats.about(plain) == []
+
+
+def test_a_notification_email_about_a_marked_discussion_says_the_warning_first(
+    app, make, clock, heritage
+):
+    """The email cannot blur: it carries the warning as text, escaped in its HTML part."""
+    from sqlalchemy import select
+
+    from notifications import emails, inbox
+    from notifications.models import OutboxMessage
+
+    add_warning(
+        app, heritage, text="<b>Terms</b> of the 1910s.", on=[("item", heritage.item.external_id)]
+    )
+    make.comment(heritage.thread, heritage.people["moderator"], "Thanks @a_volunteer")
+    with app.app_context():
+        inbox.deliver_events("w", now=clock())
+        emails.send_immediate(now=clock())
+        db.session.commit()
+        (message,) = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.category == "mentions")
+        ).all()
+    warning = "Content warning: Historic language. <b>Terms</b> of the 1910s."
+    assert warning in message.text_body
+    assert message.text_body.index(warning) < message.text_body.index("mentioned you")
+    assert "Content warning: Historic language. &lt;b&gt;Terms&lt;/b&gt;" in message.html_body
+    assert "<b>Terms</b>" not in message.html_body
