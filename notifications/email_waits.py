@@ -71,12 +71,14 @@ def per_person(
     ids = list(db.session.scalars(people))
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
-        users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(chunk)))}
+        fresh = select(User).where(User.id.in_(chunk)).execution_options(populate_existing=True)
+        users = {u.id: u for u in db.session.scalars(fresh)}
         rows: dict[int, list[Notification]] = defaultdict(list)
         query = (
             select(Notification)
             .where(Notification.user_id.in_(chunk), *where)
             .order_by(Notification.user_id, Notification.id)
+            .execution_options(populate_existing=True)  # as stored now, not as last seen
             .options(
                 selectinload(Notification.project),
                 selectinload(Notification.discussion),

@@ -121,6 +121,7 @@ def sort_out(user: User, notifications: Sequence[Notification]) -> Sorting:
     ``daily``, ``weekly``), a skip with its reason, or nothing (a kind never emailed)."""
     sorting = Sorting()
     reasons: dict[tuple[int, str], str | None] = {}
+    choices: dict[tuple[int, str], str] = {}  # asked once per project and category
     for notification in notifications:
         category = KIND_CATEGORIES.get(notification.kind)
         if category is None:
@@ -135,8 +136,9 @@ def sort_out(user: User, notifications: Sequence[Notification]) -> Sorting:
         if reason is not None:
             sorting.skipped[(reason, category)].append(notification)
         else:
-            choice = preferences.chosen(user, notification.project, category)
-            sorting.by_choice[choice].append(notification)
+            if key not in choices:
+                choices[key] = preferences.chosen(user, notification.project, category)
+            sorting.by_choice[choices[key]].append(notification)
     return sorting
 
 
