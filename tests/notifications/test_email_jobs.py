@@ -4,11 +4,13 @@ the hourly cap holds immediate emails back and sends what waited together (time 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy import text as sql
 
 from notifications import digests, email_waits, emails, inbox, preferences
 from notifications.inbox_models import Notification
@@ -287,3 +289,28 @@ def test_a_mark_on_notifications_another_worker_decided_falls_short(app, make, w
             with pytest.raises(email_waits.Decided):
                 mark()
         db.session.rollback()
+
+
+@pytest.mark.parametrize(
+    ("where", "index"),
+    [
+        (
+            "emailed_at IS NULL AND waits_for IS NULL "
+            "AND (email_after IS NULL OR email_after <= '2026-03-14')",
+            "ix_notifications_email_now",
+        ),
+        ("emailed_at IS NULL AND waits_for = 'daily'", "ix_notifications_digest_waiting"),
+    ],
+)
+def test_the_jobs_questions_read_their_partial_indexes(app, world, where, index):
+    """SQLite's plan for each job's question (as ``email_waits`` asks it) names its partial
+    index, so a run's cost follows what it may act on, not every undecided row."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("the plan asserted is SQLite's")
+        plan = db.session.execute(
+            sql(f"EXPLAIN QUERY PLAN SELECT DISTINCT user_id FROM notifications WHERE {where}")
+        ).all()
+        details = " | ".join(row[-1] for row in plan)
+        assert index in details
+        assert re.search(r"SCAN notifications(?! USING)", details) is None  # no table scan
