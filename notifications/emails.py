@@ -121,7 +121,7 @@ def sort_out(user: User, notifications: Sequence[Notification]) -> Sorting:
     ``daily``, ``weekly``), a skip with its reason, or nothing (a kind never emailed)."""
     sorting = Sorting()
     reasons: dict[tuple[int, str], str | None] = {}
-    choices: dict[tuple[int, str], str] = {}  # asked once per project and category
+    choices: dict[tuple[int, str], str] = {}  # each asked once per project and category
     for notification in notifications:
         category = KIND_CATEGORIES.get(notification.kind)
         if category is None:
@@ -129,15 +129,14 @@ def sort_out(user: User, notifications: Sequence[Notification]) -> Sorting:
             continue
         key = (notification.project_id, category)
         if key not in reasons:
-            reasons[key] = preferences.why_not(user, notification.project, category)
+            choices[key] = preferences.chosen(user, notification.project, category)
+            reasons[key] = preferences.why_not(user, notification.project, category, choices[key])
         reason = reasons[key]
         if reason is None and not _may_still_see(user, notification):
             reason = "no-permission"
         if reason is not None:
             sorting.skipped[(reason, category)].append(notification)
         else:
-            if key not in choices:
-                choices[key] = preferences.chosen(user, notification.project, category)
             sorting.by_choice[choices[key]].append(notification)
     return sorting
 

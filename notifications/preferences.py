@@ -140,9 +140,12 @@ def chosen(user: User, project: Project | None, category: str) -> str:
     return stored_choice(user, None, category) or DEFAULTS[category]
 
 
-def why_not(user: User, project: Project | None, category: str) -> str | None:
+def why_not(
+    user: User, project: Project | None, category: str, choice: str | None = None
+) -> str | None:
     """Why ``user`` gets no email of ``category`` about ``project`` (a :data:`REASONS` code),
-    or None when they get it (then :func:`email_choice` says when)."""
+    or None when they get it (then :func:`email_choice` says when). ``choice``: their
+    :func:`chosen` one, when the caller has it already."""
     if category not in outbox.CATEGORIES:
         raise InvalidInput(f"Unknown email category {category!r}.", {"category": ["Unknown."]})
     if category == "account":
@@ -156,7 +159,7 @@ def why_not(user: User, project: Project | None, category: str) -> str | None:
         return "address-disabled"
     if everything_off(user):
         return "everything-off"
-    if category in PREFERENCE_CATEGORIES and chosen(user, project, category) == "never":
+    if category in PREFERENCE_CATEGORIES and (choice or chosen(user, project, category)) == "never":
         return "unsubscribed"
     return None
 
