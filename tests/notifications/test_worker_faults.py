@@ -171,3 +171,20 @@ def test_the_demo_runs_the_worker_in_process_delivering_to_the_mailbox(app):
     with app.app_context():
         [kept] = db.session.scalars(select(MailboxMessage)).all()
         assert kept.outbox_id == queued
+
+
+def test_the_demo_delivers_the_waiting_events_before_it_serves(app, make):
+    """A fresh demo leaves hundreds of events; left to the scheduler thread they contend with
+    the first visitor's login for SQLite's write lock."""
+    from notifications import worker
+    from notifications.inbox_models import Notification, NotificationEvent
+
+    project = make.project("herbarium")
+    make.user("vol")
+    make.discussion(project, make.user("botanist"), body="@vol have a look")
+    with app.app_context():
+        assert db.session.scalars(select(NotificationEvent)).all()
+    worker.catch_up(app, "demo")
+    with app.app_context():
+        assert db.session.scalars(select(NotificationEvent)).all() == []
+        assert db.session.scalars(select(Notification)).all()
