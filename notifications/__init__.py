@@ -177,6 +177,7 @@ def init_app(app: Flask) -> None:
         preferences_views,
         rules,
         unsubscribe,
+        viewed,
         worker,
     )
 

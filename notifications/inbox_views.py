@@ -22,7 +22,7 @@ add_error_handlers(bp)
 
 def notification_url(notification: Notification, **options: Any) -> str:
     """Where a notification leads: the comment (whose page marks the discussion's
-    notifications read), the item, or the project."""
+    notifications read), the item (its verdicts), or the project (its welcome)."""
     if notification.comment_id is not None:
         return url_for("discussions.comment", comment_id=notification.comment_id, **options)
     if notification.discussion_id is not None:

@@ -62,6 +62,7 @@ def test_pages_cost_the_same_with_3_rows_as_with_30(client, make, count_queries,
         assert counts[0] == counts[1], (page, counts)
         # 12, and for a logged-in viewer up to three more, from the notifications package:
         # whether they follow the page's thing (the follow button, in a slot of the page), their
-        # unread count (the header's slot) and, on a discussion's page, whether it has unread
-        # notifications of theirs to mark read (``discussion_viewed``).
+        # unread count (the header's slot) and, on a discussion's page, an item's page or a
+        # project's home, whether it has unread notifications of theirs to mark read
+        # (``discussion_viewed``, ``item_viewed``, ``project_viewed``).
         assert counts[0] <= 12 + 3 * (viewer != "anonymous"), (page, counts)
