@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import click
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -160,6 +161,13 @@ def run_job(app: Flask, job: Job, worker_id: str) -> None:
 
 
 def schedule(app: Flask, scheduler: BaseScheduler, worker_id: str) -> BaseScheduler:
+    """Add the jobs to ``scheduler`` (not started). On SQLite they run one at a time: with one
+    writer at a time, jobs in parallel threads only queue for the write lock, and at a fresh
+    demo's start (every job due at once, thousands of rows to decide) they waited out
+    ``busy_timeout`` and failed with "database is locked"."""
+    with app.app_context():
+        if is_sqlite():
+            scheduler.add_executor(ThreadPoolExecutor(max_workers=1), "default")
     for job in JOBS:
         scheduler.add_job(
             run_job,
@@ -169,6 +177,7 @@ def schedule(app: Flask, scheduler: BaseScheduler, worker_id: str) -> BaseSchedu
             id=job.name,
             max_instances=1,
             coalesce=True,
+            misfire_grace_time=None,  # late (behind another job) is still to be run, once
             next_run_time=datetime.now().astimezone(),
         )
     return scheduler
