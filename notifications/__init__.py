@@ -187,6 +187,7 @@ def init_app(app: Flask) -> None:
         preferences_views,
         rules,
         unsubscribe,
+        viewed,
         worker,
     )
 

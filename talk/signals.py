@@ -28,6 +28,14 @@ comment_posted = _signals.signal("comment-posted")
 #: a discussion's page (GET): a package may mark what it told them about it as read. The only
 #: signal not about a change; receivers must keep it cheap (every view sends it).
 discussion_viewed = _signals.signal("discussion-viewed")
+#: sender: the Item; kwargs: actor (a logged-in User). Sent when a logged-in person opens an
+#: item's page (GET), like ``discussion_viewed`` (and as cheap): a package may mark what it told
+#: them about the item (an expert's verdict on it) as read.
+item_viewed = _signals.signal("item-viewed")
+#: sender: the Project; kwargs: actor (a logged-in User). Sent when a logged-in person opens a
+#: project's home page (GET), like ``discussion_viewed`` (and as cheap): a package may mark
+#: what it told them about the project itself (its welcome) as read.
+project_viewed = _signals.signal("project-viewed")
 #: sender: the Comment; kwargs: actor, previous_body (str), and the changes as ``comment_posted``
 comment_edited = _signals.signal("comment-edited")
 #: sender: the Comment; kwargs: actor
