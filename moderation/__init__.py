@@ -11,12 +11,32 @@ from collections.abc import Sequence
 
 from flask import Flask
 
-from talk.config import Setting
+from talk.config import Setting, positive_int
 
-#: This package's ``TALK_*`` settings (none yet); ``talk config-table`` lists them with the core's.
-SETTINGS: Sequence[Setting] = ()
+#: This package's ``TALK_*`` settings; ``talk config-table`` lists them with the core's.
+SETTINGS: Sequence[Setting] = (
+    Setting(
+        "TALK_MODERATION_PI_DUE_HOURS",
+        "TALK_MODERATION_PI_DUE_HOURS",
+        72,
+        positive_int,
+        "Hours within which a report of personal information about a living person should be "
+        "dealt with (its due time in the moderation queue).",
+    ),
+)
 
 
 def init_app(app: Flask) -> None:
-    """Add moderation to ``app``: models now; pages, API, commands, vetoes to come."""
-    from moderation import models  # noqa: F401 (the tables in db.metadata, for Alembic)
+    """Add moderation to ``app``: its tables, rules, pages and API."""
+    from moderation import (  # noqa: F401
+        api_cases,
+        audit_views,
+        case_models,
+        case_rules,
+        case_views,
+        models,
+    )
+
+    case_views.init_app(app)
+    audit_views.init_app(app)
+    api_cases.init_app(app)

@@ -56,7 +56,7 @@ def test_hiding_takes_a_comment_out_of_search_tags_mentions_and_counts_and_back(
 
     anonymous = app.test_client()
     html = squash(text(anonymous.get(page)))
-    assert "Zanzibar" not in html and "This comment was hidden by a moderator." in html
+    assert "Zanzibar" not in html and "Hidden by a moderator: Off topic." in html
     assert anonymous.get(f"/comments/{rude.id}/history").status_code == 404
     assert "Zanzibar" not in text(anonymous.get("/projects/herbarium/comments"))
 
