@@ -1,0 +1,144 @@
+"""Reports, cases and the audit log in the JSON API: the existing error shape, cursor pages,
+filters, and the action registry."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from talk.extensions import db
+from talk.models import Comment
+from tests.conftest import Factory
+
+
+@pytest.fixture
+def scene(make: Factory, token: Any) -> SimpleNamespace:
+    project = make.project("herbarium")
+    author = make.user("author")
+    thread = make.discussion(project, author, body="Buy watches")
+    moderator = make.member(project, "moderator", username="mod")
+    volunteer = make.user("vol")
+    return SimpleNamespace(
+        thread=thread,
+        comment=thread.first_comment_id,
+        author=author,
+        make=make,
+        mod=token(moderator),
+        vol=token(volunteer),
+        other=token(make.user("other")),
+    )
+
+
+def post_report(client: FlaskClient, headers: dict[str, str], **body: Any) -> Any:
+    return client.post("/api/v1/reports", json={"reason": "spam", **body}, headers=headers)
+
+
+def test_report_then_a_second_time_is_409(client: FlaskClient, scene: Any) -> None:
+    first = post_report(client, scene.vol, target_type="comment", target_id=scene.comment)
+    assert first.status_code == 201, first.get_json()
+    assert first.get_json()["target_type"] == "comment"
+    again = post_report(client, scene.vol, target_type="comment", target_id=scene.comment)
+    assert again.status_code == 409 and again.get_json()["error"]["code"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"target_type": "item", "target_id": 1},
+        {"target_type": "comment", "target_id": "one"},
+        {"target_type": "comment", "target_id": 1, "reason": "boring"},
+        {"target_type": "comment", "target_id": 1, "note": "x" * 2001},
+        {"target_type": "comment", "target_id": 1, "surprise": True},
+        {"target_type": "user", "target_id": 1},
+    ],
+)
+def test_bad_reports_are_422(client: FlaskClient, scene: Any, body: dict[str, Any]) -> None:
+    body = {**body, "target_id": scene.comment if body["target_id"] == 1 else body["target_id"]}
+    if body["target_type"] == "user":
+        body["target_id"] = scene.author.id
+    response = post_report(client, scene.vol, **body)
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["error"]["fields"]
+
+
+def test_cases_list_in_cursor_pages_with_filters(client: FlaskClient, scene: Any) -> None:
+    comments = [scene.make.comment(scene.thread, scene.author, f"c{i}").id for i in range(3)]
+    for i, comment_id in enumerate(comments):
+        reason = "personal_information" if i == 1 else "spam"
+        post_report(client, scene.vol, target_type="comment", target_id=comment_id, reason=reason)
+    url = "/api/v1/projects/herbarium/moderation/cases"
+    first = client.get(url, query_string={"limit": 2}, headers=scene.mod).get_json()
+    assert [c["target_id"] for c in first["data"]] == [comments[1], comments[0]]
+    assert first["data"][0]["due_at"] is not None
+    rest = client.get(
+        url, query_string={"limit": 2, "cursor": first["next_cursor"]}, headers=scene.mod
+    ).get_json()
+    assert [c["target_id"] for c in rest["data"]] == [comments[2]] and rest["next_cursor"] is None
+    only = client.get(url, query_string={"reason": "spam"}, headers=scene.mod).get_json()
+    assert len(only["data"]) == 2
+    assert (
+        client.get(url, query_string={"cursor": "nonsense"}, headers=scene.mod).status_code == 422
+    )
+    assert client.get(url, query_string={"state": "closed"}, headers=scene.mod).status_code == 422
+
+
+def test_actions_through_the_registry(app: Flask, client: FlaskClient, scene: Any) -> None:
+    post_report(client, scene.vol, target_type="comment", target_id=scene.comment, note="<b>x</b>")
+    [case] = client.get(
+        "/api/v1/projects/herbarium/moderation/cases", headers=scene.mod
+    ).get_json()["data"]
+    detail = client.get(f"/api/v1/moderation/cases/{case['id']}", headers=scene.mod).get_json()
+    assert detail["actions"] == ["dismiss", "watch", "hide", "delete"]
+    assert detail["reports"][0]["note"] == "<b>x</b>"
+    act = f"/api/v1/moderation/cases/{case['id']}/actions"
+    unknown = client.post(act, json={"action": "explode"}, headers=scene.mod)
+    assert unknown.status_code == 422 and "action" in unknown.get_json()["error"]["fields"]
+    no_reason = client.post(act, json={"action": "hide"}, headers=scene.mod)
+    assert no_reason.status_code == 422
+    hidden = client.post(act, json={"action": "hide", "reason": "spam"}, headers=scene.mod)
+    assert hidden.status_code == 200 and hidden.get_json()["state"] == "actioned"
+    assert hidden.get_json()["actions"] == ["restore", "delete"]
+    twice = client.post(act, json={"action": "hide", "reason": "spam"}, headers=scene.mod)
+    assert twice.status_code == 409
+    restored = client.post(act, json={"action": "restore"}, headers=scene.mod)
+    assert restored.get_json()["state"] == "dismissed"
+    with app.app_context():
+        assert not db.session.get(Comment, scene.comment).is_hidden
+    audit = client.get("/api/v1/projects/herbarium/moderation/audit", headers=scene.mod)
+    actions = [e["action"] for e in audit.get_json()["data"]]
+    assert actions == ["comment.restore", "comment.hide"]
+    one = client.get(
+        "/api/v1/projects/herbarium/moderation/audit",
+        query_string={"action": "comment.hide", "limit": 1},
+        headers=scene.mod,
+    ).get_json()
+    assert len(one["data"]) == 1 and one["next_cursor"] is None
+
+
+def test_others_get_404_for_a_case_and_403_for_the_queue(client: FlaskClient, scene: Any) -> None:
+    post_report(client, scene.vol, target_type="comment", target_id=scene.comment)
+    [case] = client.get(
+        "/api/v1/projects/herbarium/moderation/cases", headers=scene.mod
+    ).get_json()["data"]
+    assert (
+        client.get(f"/api/v1/moderation/cases/{case['id']}", headers=scene.vol).status_code == 404
+    )
+    assert client.get("/api/v1/moderation/cases/999999", headers=scene.mod).status_code == 404
+    queue = client.get("/api/v1/projects/herbarium/moderation/cases", headers=scene.other)
+    assert queue.status_code == 403
+
+
+def test_claims_show_who(client: FlaskClient, scene: Any) -> None:
+    post_report(client, scene.vol, target_type="comment", target_id=scene.comment)
+    [case] = client.get(
+        "/api/v1/projects/herbarium/moderation/cases", headers=scene.mod
+    ).get_json()["data"]
+    claim = f"/api/v1/moderation/cases/{case['id']}/claim"
+    claimed = client.put(claim, json={}, headers=scene.mod).get_json()
+    assert claimed["claimed_by"]["username"] == "mod"
+    released = client.delete(claim, headers=scene.mod).get_json()
+    assert released["claimed_by"] is None
