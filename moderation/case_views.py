@@ -123,7 +123,6 @@ def queue(slug: str) -> ResponseLike:
         args=args,
         states=(*STATES, "all"),
         reasons=REASONS,
-        targets={c.id: cases.target_of(c) for c in page.rows},
     )
 
 

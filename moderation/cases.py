@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
 
 from moderation.case_models import REASONS, STATES, Case, require_choice
 from moderation.models import AuditEntry
@@ -79,6 +80,7 @@ def queue(
     policy.require(viewer, "moderation.queue", project)
     filters.check()
     query = select(Case).where(Case.project_id == project.id)
+    query = query.options(selectinload(Case.subject_user), selectinload(Case.claimed_by))
     if filters.state != "all":
         query = query.where(Case.state == filters.state)
     if filters.reason:

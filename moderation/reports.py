@@ -16,6 +16,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from moderation.case_models import (
     MAX_NOTE,
@@ -202,11 +203,12 @@ def file_report(
             {"target_id": ["Already reported and decided."]},
         )
     now = utcnow()
-    reopening = not case.is_open or case.state == "watched"
+    reopening = case.state != "open"
     first = not case.reports
-    if reopening:
-        case.state, case.opened_at, case.due_at = "open", now, None
+    if not case.is_open:  # a new round: earlier reports were decided on
+        case.opened_at, case.due_at = now, None
         case.claimed_by_id = case.claimed_at = None
+    case.state = "open"  # a watched case comes back with its reports
     report = Report(
         case=case,
         reporter_id=reporter.id,
@@ -269,5 +271,12 @@ MY_REPORTS_PATH = "/my/reports"
 
 def my_reports(reporter: User, *, cursor: str | None, limit: int) -> Page[Report]:
     """A reporter's reports, newest first, with their cases' outcomes."""
-    query = select(Report).where(Report.reporter_id == reporter.id)
+    query = (
+        select(Report)
+        .where(Report.reporter_id == reporter.id)
+        .options(
+            selectinload(Report.case).selectinload(Case.project),
+            selectinload(Report.case).selectinload(Case.subject_user),
+        )
+    )
     return keyset_page(query, [Report.id], cursor=cursor, limit=limit, descending=True)

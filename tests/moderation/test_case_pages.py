@@ -209,3 +209,28 @@ def test_the_queue_filters_and_orders(app: Flask, client: FlaskClient, scene: An
     bad = client.get("/projects/herbarium/moderation?state=closed")
     assert bad.status_code == 422 and "state must be one of" in text(bad)
     assert client.get("/projects/herbarium/moderation?board=x").status_code == 422
+
+
+def test_the_queue_and_my_reports_cost_the_same_for_1_case_as_for_6(
+    app: Flask, client: FlaskClient, make: Factory, scene: Any, count_queries: Any
+) -> None:
+    login(client, "vol")
+    file(client, scene.comment)
+    moderator = app.test_client()
+    login(moderator, "mod")
+    pages = {moderator: "/projects/herbarium/moderation", client: "/my/reports"}
+
+    def cost() -> list[int]:
+        counts = []
+        for who, page in pages.items():
+            with count_queries() as queries:
+                assert who.get(page).status_code == 200
+            counts.append(queries.count)
+        return counts
+
+    one = cost()
+    for i in range(5):
+        writer = make.user(f"writer{i}")
+        comment = make.comment(scene.thread, writer, f"Spam {i}")
+        file(client, comment.id)
+    assert cost() == one

@@ -224,3 +224,13 @@ def test_a_person_is_reported_in_a_project(app: Flask, scene: Any) -> None:
         )
     with pytest.raises(NotFound):
         report(app, scene.b, "user", scene.author.id, project="nowhere")
+
+
+def test_a_new_report_brings_a_watched_case_back_with_its_reports(app: Flask, scene: Any) -> None:
+    case_id = report(app, scene.a, "comment", scene.comment)
+    act(app, scene.moderator, case_id, "watch")
+    assert case_of(app, case_id).state == "watched"
+    with pytest.raises(Conflict, match="already reported"):
+        report(app, scene.a, "comment", scene.comment)
+    report(app, scene.b, "comment", scene.comment)
+    assert (case_of(app, case_id).state, case_of(app, case_id).count) == ("open", 2)
