@@ -157,6 +157,23 @@ def _is_comment(target: Any) -> bool:
     return isinstance(target, Comment) and not target.is_deleted
 
 
+def _tell_author(
+    actor: Actor, case: Case, comment: Comment, kind: str, verb: str, why: str = ""
+) -> None:
+    """Tell a comment's author what a moderator did to it, and why."""
+    because = f": {why}" if why else ""
+    signals.notice.send(
+        comment.author,
+        actor=actor,
+        project=case.project,
+        kind=kind,
+        text=f"A moderator {verb} your comment in “{comment.discussion.title}”{because}.",
+        url=f"/comments/{comment.id}",
+        discussion=comment.discussion,
+        comment=comment,
+    )
+
+
 def _hide(
     actor: Actor, case: Case, comment: Comment, reason: str, _note: str, _params: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -164,16 +181,7 @@ def _hide(
     the author still reads their text and the reason, and is told."""
     label = REASONS[reason]
     discussions.hide_comment(actor, comment, label)  # type: ignore[arg-type]
-    signals.notice.send(
-        comment.author,
-        actor=actor,
-        project=case.project,
-        kind="moderation.hidden",
-        text=f"A moderator hid your comment in “{comment.discussion.title}”: {label}.",
-        url=f"/comments/{comment.id}",
-        discussion=comment.discussion,
-        comment=comment,
-    )
+    _tell_author(actor, case, comment, "moderation.hidden", "hid", label)
     return {"hidden": False}, {"hidden": True, "reason": label}
 
 
@@ -186,9 +194,10 @@ def _restore(
 
 
 def _delete(
-    actor: Actor, _case: Case, comment: Comment, _reason: str, _note: str, _p: dict[str, Any]
+    actor: Actor, case: Case, comment: Comment, reason: str, _note: str, _p: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     discussions.delete_comment(actor, comment)  # type: ignore[arg-type]
+    _tell_author(actor, case, comment, "moderation.deleted", "deleted", REASONS.get(reason, ""))
     return {"deleted": False}, {"deleted": True}
 
 

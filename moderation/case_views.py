@@ -231,8 +231,19 @@ def user_report_link(person: User) -> Markup | str:
     return _report_link("user", person.id, person.display_name, item=False)
 
 
+def queue_link(project: Project) -> Markup | str:
+    """A link to the queue with its open count on the project's page, for its moderators
+    (one count query, and only for them)."""
+    if not policy.may(viewer(), "moderation.queue", project):
+        return ""
+    return slots.render(
+        "moderation/_queue_link.html", project=project, waiting=cases.open_count(project)
+    )
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     slots.register(app, "comment.actions", comment_report_link)
     slots.register(app, "discussion.actions", discussion_report_link)
     slots.register(app, "user.actions", user_report_link)
+    slots.register(app, "project.actions", queue_link)

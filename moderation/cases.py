@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from moderation.case_models import REASONS, STATES, Case, require_choice
@@ -103,6 +103,12 @@ def queue(
         rows = rows[:limit]
         next_cursor = encode_cursor([rows[-1].priority, rows[-1].id])
     return Page(rows, next_cursor)
+
+
+def open_count(project: Project) -> int:
+    """How many of the project's cases wait in the queue (state open)."""
+    count = select(func.count(Case.id)).where(Case.project_id == project.id, Case.state == "open")
+    return int(db.session.scalar(count) or 0)
 
 
 def claim(actor: Actor, case: Case) -> Case:

@@ -234,3 +234,31 @@ def test_the_queue_and_my_reports_cost_the_same_for_1_case_as_for_6(
         comment = make.comment(scene.thread, writer, f"Spam {i}")
         file(client, comment.id)
     assert cost() == one
+
+
+def test_moderators_find_the_queue_on_the_project_page(
+    app: Flask, client: FlaskClient, scene: Any
+) -> None:
+    login(client, "vol")
+    assert "Moderation queue" not in text(client.get("/projects/herbarium"))
+    file(client, scene.comment)
+    login(client, "mod")
+    html = squash(text(client.get("/projects/herbarium")))
+    assert 'href="/projects/herbarium/moderation"' in html and "(1 open" in html
+
+
+@pytest.mark.parametrize("kind", ["discussion", "user"])
+def test_discussions_and_people_have_case_pages_too(
+    app: Flask, client: FlaskClient, scene: Any, kind: str
+) -> None:
+    login(client, "vol")
+    target = scene.thread.id if kind == "discussion" else scene.author.id
+    page = f"/report/{kind}/{target}"
+    assert submit(client, page, reason="harassment", project="herbarium").status_code == 302
+    login(client, "mod")
+    case_page = f"/projects/herbarium/moderation/cases/{only_case(app)}"
+    html = text(client.get(case_page))
+    assert "Harassment or abuse" in html and 'value="dismiss"' in html
+    assert 'value="hide"' not in html  # hiding is for comments
+    refused = decide(client, case_page, action="hide", reason="spam", confirm="1")
+    assert refused.status_code == 422 and "action must be one of dismiss, watch" in text(refused)

@@ -234,3 +234,13 @@ def test_a_new_report_brings_a_watched_case_back_with_its_reports(app: Flask, sc
         report(app, scene.a, "comment", scene.comment)
     report(app, scene.b, "comment", scene.comment)
     assert (case_of(app, case_id).state, case_of(app, case_id).count) == ("open", 2)
+
+
+def test_deleting_tells_the_author_why(
+    app: Flask, scene: Any, notices: list[tuple[str, str]]
+) -> None:
+    case_id = report(app, scene.a, "comment", scene.comment)
+    notices.clear()
+    act(app, scene.moderator, case_id, "delete", reason="spam", note="Watches again")
+    assert ("author", "moderation.deleted") in notices
+    assert case_of(app, case_id).state == "actioned"
