@@ -142,3 +142,35 @@ def test_claims_show_who(client: FlaskClient, scene: Any) -> None:
     assert claimed["claimed_by"]["username"] == "mod"
     released = client.delete(claim, headers=scene.mod).get_json()
     assert released["claimed_by"] is None
+
+
+def test_a_token_limited_to_another_project_has_no_power_here(
+    app: Flask, client: FlaskClient, make: Factory, scene: Any
+) -> None:
+    """A site admin's token scoped to another project reads this project's cases as a visitor
+    would (404) and acts on nothing, though the admin could with an unscoped token."""
+    from talk import policy
+    from talk.models import Project, User
+    from talk.services import tokens
+
+    admin = make.user("rootish", site_admin=True)
+    elsewhere = make.project("whaling")
+    post_report(client, scene.vol, target_type="comment", target_id=scene.comment)
+    [case] = client.get(
+        "/api/v1/projects/herbarium/moderation/cases", headers=scene.mod
+    ).get_json()["data"]
+    with app.app_context():
+        secret = tokens.issue_token(
+            policy.OPERATOR,
+            db.session.get(User, admin.id),
+            project=db.session.get(Project, elsewhere.id),
+        ).secret
+        db.session.commit()
+    scoped = {"Authorization": f"Bearer {secret}"}
+    assert client.get(f"/api/v1/moderation/cases/{case['id']}", headers=scoped).status_code == 404
+    act = client.post(
+        f"/api/v1/moderation/cases/{case['id']}/actions", json={"action": "dismiss"}, headers=scoped
+    )
+    assert act.status_code == 404
+    queue = client.get("/api/v1/projects/herbarium/moderation/cases", headers=scoped)
+    assert queue.status_code == 403, queue.get_json()
