@@ -174,3 +174,29 @@ def test_a_token_limited_to_another_project_has_no_power_here(
     assert act.status_code == 404
     queue = client.get("/api/v1/projects/herbarium/moderation/cases", headers=scoped)
     assert queue.status_code == 403, queue.get_json()
+
+
+@pytest.mark.commits
+def test_first_reports_at_once_join_one_case(app: Flask, make: Factory, token: Any) -> None:
+    """Several people report a new comment at the same moment: one case, every report in it
+    (the loser of the race to create the case joins the winner's)."""
+    from tests.conftest import at_once
+
+    project = make.project("herbarium")
+    author = make.user("author")
+    thread = make.discussion(project, author)
+    reporters = [token(make.user(f"reporter{i}")) for i in range(4)]
+    body = {"target_type": "comment", "target_id": thread.first_comment_id, "reason": "spam"}
+
+    def reporter(headers: dict[str, str]) -> Any:
+        return lambda: [
+            app.test_client().post("/api/v1/reports", json=body, headers=headers).status_code
+        ]
+
+    statuses = at_once(*(reporter(h) for h in reporters))
+    assert statuses == [[201]] * 4
+    with app.app_context():
+        from moderation.case_models import Case
+
+        [case] = db.session.scalars(db.select(Case)).all()
+        assert (case.report_count, len(case.reports)) == (4, 4)
