@@ -41,6 +41,10 @@ class ReportSchema(Schema):
     reason = fields.String()
     note = fields.String()
     created_at = fields.DateTime()
+    outcome = fields.Function(
+        reports.outcome,
+        metadata={"enum": ["pending", "actioned", "dismissed"], "description": "What came of it."},
+    )
 
 
 class ReportForModeratorsSchema(ReportSchema):
@@ -116,6 +120,15 @@ class AuditEntrySchema(Schema):
 
 @blp.route("/reports")
 class Reports(MethodView):
+    @blp.arguments(schemas.PageQuerySchema, location="query")
+    @blp.response(200, schemas.page_schema("ReportPage", ReportSchema))
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The caller's reports, newest first, with what came of each."""
+        page = reports.my_reports(
+            auth.viewer(), cursor=args.get("cursor"), limit=base.page_limit(args)
+        )
+        return base.page_body(page)
+
     @blp.arguments(ReportCreateSchema)
     @blp.response(201, ReportSchema)
     def post(self, body: dict[str, Any]) -> Report:

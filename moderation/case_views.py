@@ -96,7 +96,12 @@ def report(target_type: str, target_id: int) -> ResponseLike:
 def my_reports() -> ResponseLike:
     """What I reported and what came of it."""
     page = reports.my_reports(_person(), cursor=cursor_arg(), limit=page_size())
-    return render_template("moderation/my_reports.html", page=page, outcomes=case_actions.OUTCOMES)
+    return render_template(
+        "moderation/my_reports.html",
+        page=page,
+        outcome=reports.outcome,
+        outcomes=case_actions.OUTCOMES,
+    )
 
 
 def _filters() -> cases.QueueFilters:

@@ -28,7 +28,7 @@ from moderation.case_models import (
 )
 from talk import policy, signals
 from talk.clock import utcnow
-from talk.errors import Conflict, InvalidInput, NotFound
+from talk.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from talk.extensions import db
 from talk.models import Comment, Discussion, Membership, Project, User
 from talk.pagination import Page, keyset_page
@@ -269,8 +269,19 @@ def case_path(case: Case) -> str:
 MY_REPORTS_PATH = "/my/reports"
 
 
-def my_reports(reporter: User, *, cursor: str | None, limit: int) -> Page[Report]:
-    """A reporter's reports, newest first, with their cases' outcomes."""
+def outcome(report: Report) -> str:
+    """What came of a report: ``pending``, or the state (``actioned``, ``dismissed``) of the
+    decision made since it was filed."""
+    case = report.case
+    decided = case.resolved_at is not None and case.resolved_at >= report.created_at
+    return case.state if decided and not case.is_open else "pending"
+
+
+def my_reports(reporter: Any, *, cursor: str | None, limit: int) -> Page[Report]:
+    """A reporter's reports, newest first, with their cases' outcomes (a visitor has none:
+    log in)."""
+    if not policy.is_logged_in(reporter) or policy.is_operator(reporter):
+        raise NotAuthenticated("Log in to see your reports.")
     query = (
         select(Report)
         .where(Report.reporter_id == reporter.id)

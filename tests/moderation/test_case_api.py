@@ -43,6 +43,15 @@ def test_report_then_a_second_time_is_409(client: FlaskClient, scene: Any) -> No
     assert first.get_json()["target_type"] == "comment"
     again = post_report(client, scene.vol, target_type="comment", target_id=scene.comment)
     assert again.status_code == 409 and again.get_json()["error"]["code"]
+    mine = client.get("/api/v1/reports", headers=scene.vol).get_json()
+    assert [r["outcome"] for r in mine["data"]] == ["pending"]
+    case_id = mine["data"][0]["case_id"]
+    client.post(
+        f"/api/v1/moderation/cases/{case_id}/actions", json={"action": "dismiss"}, headers=scene.mod
+    )
+    mine = client.get("/api/v1/reports", headers=scene.vol).get_json()
+    assert [r["outcome"] for r in mine["data"]] == ["dismissed"]
+    assert client.get("/api/v1/reports", headers=scene.other).get_json()["data"] == []
 
 
 @pytest.mark.parametrize(

@@ -150,6 +150,7 @@ TABLE: dict[tuple[str, str], tuple[Any, set[str], int, int, int]] = {
         0,
         401,
     ),
+    ("api_moderation.Reports", "GET"): (api("GET", "/reports"), PEOPLE, 200, 0, 401),
     ("api_moderation.ProjectCases", "GET"): (
         api("GET", "/projects/herbarium/moderation/cases"),
         STAFF,
