@@ -32,11 +32,13 @@ def init_app(app: Flask) -> None:
         api_cases,
         audit_views,
         case_models,
+        case_receivers,
         case_rules,
         case_views,
         models,
     )
 
+    app.extensions[case_receivers.EXTENSION] = True
     case_views.init_app(app)
     audit_views.init_app(app)
     api_cases.init_app(app)

@@ -8,7 +8,9 @@ sanctions' warn, mute, suspend) appears on both with one :func:`register` line.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +56,23 @@ class CaseAction:
 
 ACTIONS: dict[str, CaseAction] = {}
 
+_IN_CASE_ACTION: ContextVar[bool] = ContextVar("moderation_case_action", default=False)
+
+
+@contextmanager
+def case_action() -> Iterator[None]:
+    """Mark the block as a case action, which records itself: the receivers of the core's
+    comment signals (:mod:`moderation.case_receivers`) then stay quiet."""
+    token = _IN_CASE_ACTION.set(True)
+    try:
+        yield
+    finally:
+        _IN_CASE_ACTION.reset(token)
+
+
+def in_case_action() -> bool:
+    return _IN_CASE_ACTION.get()
+
 
 def register(action: CaseAction) -> CaseAction:
     """Add an action to the registry (the merge adds the sanctions with one line each)."""
@@ -93,7 +112,8 @@ def perform(
         raise Conflict(
             f"“{action.label}” does not apply to this case now.", {"action": ["Not now."]}
         )
-    before, after = action.run(actor, case, target, reason, note, params or {})
+    with case_action():
+        before, after = action.run(actor, case, target, reason, note, params or {})
     audit.record(
         actor,
         action.audit_action or f"case.{action.name}",
@@ -108,12 +128,12 @@ def perform(
         after=after,
     )
     if action.state is not None:
-        _settle(actor, case, action, reason, note)
+        settle(actor, case, action, reason, note)
     db.session.flush()
     return case
 
 
-def _settle(actor: Actor, case: Case, action: CaseAction, reason: str, note: str) -> None:
+def settle(actor: Actor, case: Case, action: CaseAction, reason: str, note: str) -> None:
     """Move the case to the action's state; a resolution records who, when and why and tells
     each reporter of this round the outcome."""
     assert action.state is not None
@@ -157,15 +177,13 @@ def _is_comment(target: Any) -> bool:
     return isinstance(target, Comment) and not target.is_deleted
 
 
-def _tell_author(
-    actor: Actor, case: Case, comment: Comment, kind: str, verb: str, why: str = ""
-) -> None:
+def tell_author(actor: Actor, comment: Comment, kind: str, verb: str, why: str = "") -> None:
     """Tell a comment's author what a moderator did to it, and why."""
     because = f": {why}" if why else ""
     signals.notice.send(
         comment.author,
         actor=actor,
-        project=case.project,
+        project=comment.discussion.project,
         kind=kind,
         text=f"A moderator {verb} your comment in “{comment.discussion.title}”{because}.",
         url=f"/comments/{comment.id}",
@@ -181,7 +199,7 @@ def _hide(
     the author still reads their text and the reason, and is told."""
     label = REASONS[reason]
     discussions.hide_comment(actor, comment, label)  # type: ignore[arg-type]
-    _tell_author(actor, case, comment, "moderation.hidden", "hid", label)
+    tell_author(actor, comment, "moderation.hidden", "hid", label)
     return {"hidden": False}, {"hidden": True, "reason": label}
 
 
@@ -197,7 +215,7 @@ def _delete(
     actor: Actor, case: Case, comment: Comment, reason: str, _note: str, _p: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     discussions.delete_comment(actor, comment)  # type: ignore[arg-type]
-    _tell_author(actor, case, comment, "moderation.deleted", "deleted", REASONS.get(reason, ""))
+    tell_author(actor, comment, "moderation.deleted", "deleted", REASONS.get(reason, ""))
     return {"deleted": False}, {"deleted": True}
 
 

@@ -262,3 +262,42 @@ def test_discussions_and_people_have_case_pages_too(
     assert 'value="hide"' not in html  # hiding is for comments
     refused = decide(client, case_page, action="hide", reason="spam", confirm="1")
     assert refused.status_code == 422 and "action must be one of dismiss, watch" in text(refused)
+
+
+def test_the_discussion_pages_own_buttons_are_audited_and_settle_the_case(
+    app: Flask, client: FlaskClient, scene: Any
+) -> None:
+    """Hiding from the discussion page is moderation too: audited once, the case settled."""
+    login(client, "vol")
+    file(client, scene.comment)
+    login(client, "mod")
+    page = f"/discussions/{scene.thread.id}"
+    hidden = submit(client, page, f"/comments/{scene.comment}/hide", reason="Selling watches")
+    assert hidden.status_code == 302
+    with app.app_context():
+        case = db.session.get(Case, only_case(app))
+        assert (case.state, case.resolution, case.resolved_by_id) == (
+            "actioned",
+            "hide",
+            scene.moderator.id,
+        )
+        [entry] = db.session.scalars(db.select(AuditEntry)).all()
+        assert (entry.action, entry.note, entry.case_id) == (
+            "comment.hide",
+            "Selling watches",
+            case.id,
+        )
+    submit(client, page, f"/comments/{scene.comment}/unhide")
+    with app.app_context():
+        actions = db.session.scalars(db.select(AuditEntry.action).order_by(AuditEntry.id)).all()
+        assert actions == ["comment.hide", "comment.restore"]
+
+
+def test_authors_deleting_their_own_comments_is_not_moderation(
+    app: Flask, client: FlaskClient, scene: Any
+) -> None:
+    login(client, "author")
+    page = f"/discussions/{scene.thread.id}"
+    assert submit(client, page, f"/comments/{scene.comment}/delete").status_code == 302
+    with app.app_context():
+        assert db.session.query(AuditEntry).count() == 0
