@@ -45,6 +45,26 @@ def decide(client: FlaskClient, case_page: str, **data: str) -> Any:
     )
 
 
+def reported_then_moderating(app: Flask, client: FlaskClient, scene: Any) -> str:
+    """The volunteer reports the comment, then the client logs in as the moderator; answers
+    the case's page."""
+    login(client, "vol")
+    file(client, scene.comment)
+    login(client, "mod")
+    return f"/projects/herbarium/moderation/cases/{only_case(app)}"
+
+
+def settlement(app: Flask) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """The only case's (state, resolution, resolver) and the audit log's (action, reason,
+    note, case)."""
+    with app.app_context():
+        case = db.session.get(Case, only_case(app))
+        entries = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id)).all()
+        return (case.state, case.resolution, case.resolved_by_id), [
+            (e.action, e.reason, e.note, e.case_id) for e in entries
+        ]
+
+
 def only_case(app: Flask) -> int:
     with app.app_context():
         [case_id] = db.session.scalars(db.select(Case.id)).all()
@@ -146,14 +166,11 @@ def test_hiding_asks_first_then_hides_with_the_category(
     with app.app_context():
         comment = db.session.get(Comment, scene.comment)
         assert comment.is_hidden and comment.hidden_reason == "Spam"
-        case = db.session.get(Case, only_case(app))
-        assert (case.state, case.resolution, case.resolved_by_id) == (
-            "actioned",
-            "hide",
-            scene.moderator.id,
-        )
-        [entry] = db.session.scalars(db.select(AuditEntry)).all()
-        assert (entry.action, entry.reason, entry.case_id) == ("comment.hide", "spam", case.id)
+    case_id = only_case(app)
+    assert settlement(app) == (
+        ("actioned", "hide", scene.moderator.id),
+        [("comment.hide", "spam", "", case_id)],
+    )
 
     thread = f"/discussions/{scene.thread.id}"
     other = squash(text(client.get(thread)))
@@ -167,10 +184,7 @@ def test_hiding_asks_first_then_hides_with_the_category(
 def test_a_hide_without_a_reason_is_refused_on_the_page(
     app: Flask, client: FlaskClient, scene: Any
 ) -> None:
-    login(client, "vol")
-    file(client, scene.comment)
-    login(client, "mod")
-    case_page = f"/projects/herbarium/moderation/cases/{only_case(app)}"
+    case_page = reported_then_moderating(app, client, scene)
     response = decide(client, case_page, action="hide", confirm="1")
     assert response.status_code == 422 and "Choose a reason" in text(response)
     with app.app_context():
@@ -182,10 +196,7 @@ def test_a_claim_shows_who_and_others_may_still_act(
     app: Flask, client: FlaskClient, make: Factory, scene: Any
 ) -> None:
     make.member(scene.project, "moderator", username="mod2")
-    login(client, "vol")
-    file(client, scene.comment)
-    login(client, "mod")
-    case_page = f"/projects/herbarium/moderation/cases/{only_case(app)}"
+    case_page = reported_then_moderating(app, client, scene)
     assert submit(client, case_page, f"{case_page}/claim").status_code == 302
     other = app.test_client()
     login(other, "mod2")
@@ -268,25 +279,14 @@ def test_the_discussion_pages_own_buttons_are_audited_and_settle_the_case(
     app: Flask, client: FlaskClient, scene: Any
 ) -> None:
     """Hiding from the discussion page is moderation too: audited once, the case settled."""
-    login(client, "vol")
-    file(client, scene.comment)
-    login(client, "mod")
+    reported_then_moderating(app, client, scene)
     page = f"/discussions/{scene.thread.id}"
     hidden = submit(client, page, f"/comments/{scene.comment}/hide", reason="Selling watches")
     assert hidden.status_code == 302
-    with app.app_context():
-        case = db.session.get(Case, only_case(app))
-        assert (case.state, case.resolution, case.resolved_by_id) == (
-            "actioned",
-            "hide",
-            scene.moderator.id,
-        )
-        [entry] = db.session.scalars(db.select(AuditEntry)).all()
-        assert (entry.action, entry.note, entry.case_id) == (
-            "comment.hide",
-            "Selling watches",
-            case.id,
-        )
+    assert settlement(app) == (
+        ("actioned", "hide", scene.moderator.id),
+        [("comment.hide", "", "Selling watches", only_case(app))],
+    )
     submit(client, page, f"/comments/{scene.comment}/unhide")
     with app.app_context():
         actions = db.session.scalars(db.select(AuditEntry.action).order_by(AuditEntry.id)).all()
