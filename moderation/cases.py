@@ -144,7 +144,8 @@ class CaseContext:
 
 def context(case: Case, *, around: int = 2, recent: int = 5) -> CaseContext:
     """The item, the comments around it, the author's recent comments in the project, their
-    earlier cases there, and the audit entries about this case or its target."""
+    earlier cases there, and the latest audit entries about this case, its target or its
+    author (a warning or suspension shows here too)."""
     target = target_of(case)
     found = CaseContext(target)
     if isinstance(target, Comment):
@@ -183,6 +184,7 @@ def context(case: Case, *, around: int = 2, recent: int = 5) -> CaseContext:
                 AuditEntry.project_id == case.project_id,
                 or_(
                     AuditEntry.case_id == case.id,
+                    AuditEntry.subject_user_id == case.subject_user_id,
                     and_(
                         AuditEntry.target_type == case.target_type,
                         AuditEntry.target_id == case.target_id,
@@ -190,6 +192,7 @@ def context(case: Case, *, around: int = 2, recent: int = 5) -> CaseContext:
                 ),
             )
             .order_by(AuditEntry.id.desc())
+            .limit(50)
         )
     )
     return found

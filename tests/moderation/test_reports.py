@@ -244,3 +244,22 @@ def test_deleting_tells_the_author_why(
     act(app, scene.moderator, case_id, "delete", reason="spam", note="Watches again")
     assert ("author", "moderation.deleted") in notices
     assert case_of(app, case_id).state == "actioned"
+
+
+def test_the_case_context_shows_the_authors_history(app: Flask, make: Factory, scene: Any) -> None:
+    from moderation import cases
+
+    earlier = make.comment(scene.thread, scene.author, "Earlier spam")
+    first = report(app, scene.a, "comment", earlier.id)
+    act(app, scene.moderator, first, "hide", reason="spam")
+    later = make.comment(scene.thread, scene.author, "Later spam")
+    make.comment(scene.thread, scene.b, "After it")
+    second = report(app, scene.a, "comment", later.id)
+    with app.test_request_context():
+        case = db.session.get(Case, second)
+        assert case is not None
+        found = cases.context(case, around=1)
+        assert [c.body for c in found.surrounding] == ["Earlier spam", "Later spam", "After it"]
+        assert [c.id for c in found.earlier_cases] == [first]
+        assert [c.body for c in found.recent][:2] == ["Later spam", "Earlier spam"]
+        assert [(e.action, e.case_id) for e in found.entries] == [("comment.hide", first)]
