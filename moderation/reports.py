@@ -180,7 +180,6 @@ def file_report(
     Refused: the same person reporting the same target while its case is open (409), or again
     after moderators decided on their report; reporting oneself (422). A dismissed or actioned
     case reopens only for someone who has not reported it before."""
-    # TODO(rate limits): limit reports per user once talk.rate_limits lands (issue 10).
     require_choice("reason", reason, REASONS)
     note = clean_text(note or "", "note", max_length=MAX_NOTE, required=False)
     target = resolve_target(reporter, kind, target_id, project_slug)
@@ -202,6 +201,7 @@ def file_report(
             "You reported this before and moderators decided on it; see My reports.",
             {"target_id": ["Already reported and decided."]},
         )
+    # TODO(rate limits): talk.rate_limits.hit("report", reporter) here, after the checks.
     now = utcnow()
     reopening = case.state != "open"
     first = not case.reports
