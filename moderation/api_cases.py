@@ -12,7 +12,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from moderation import audit_log, case_actions, cases, reports
-from moderation.case_models import MAX_NOTE, REASONS, REPORT_TARGETS, Case, Report
+from moderation.case_models import MAX_DAYS, MAX_NOTE, REASONS, REPORT_TARGETS, Case, Report
 from moderation.cases import STATE_FILTERS
 from talk import api
 from talk.api import auth, base, schemas
@@ -93,6 +93,10 @@ class ActionSchema(schemas.RequestSchema):
     action = fields.String(required=True, validate=validate.Length(max=40))
     reason = fields.String(load_default="", validate=validate.Length(max=40))
     note = fields.String(load_default="", validate=validate.Length(max=MAX_NOTE))
+    days = schemas.Whole(
+        validate=validate.Range(min=1, max=MAX_DAYS),
+        metadata={"description": "For actions that last (a mute, a suspension)."},
+    )
 
 
 class AuditQuerySchema(schemas.PageQuerySchema):
@@ -180,7 +184,12 @@ class CaseActions(MethodView):
         `restore`, `delete`…; answers the case afterwards."""
         case = cases.get_case(auth.viewer(), case_id)
         return case_actions.perform(
-            auth.actor(), case, body["action"], reason=body["reason"], note=body["note"]
+            auth.actor(),
+            case,
+            body["action"],
+            reason=body["reason"],
+            note=body["note"],
+            params={"days": body.get("days")},
         )
 
 

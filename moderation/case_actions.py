@@ -52,6 +52,10 @@ class CaseAction:
     needs_reason: bool = False
     #: what the audit log calls it
     audit_action: str = ""
+    #: the run writes its own audit entry (a sanction service does), so perform() adds none
+    records_itself: bool = False
+    #: the action takes a number of days (``params["days"]``; a mute, a suspension)
+    takes_days: bool = False
 
 
 ACTIONS: dict[str, CaseAction] = {}
@@ -114,19 +118,20 @@ def perform(
         )
     with case_action():
         before, after = action.run(actor, case, target, reason, note, params or {})
-    audit.record(
-        actor,
-        action.audit_action or f"case.{action.name}",
-        project=case.project,
-        target_type=case.target_type,
-        target_id=case.target_id,
-        subject=case.subject_user,
-        case_id=case.id,
-        reason=reason,
-        note=note,
-        before=before,
-        after=after,
-    )
+    if not action.records_itself:
+        audit.record(
+            actor,
+            action.audit_action or f"case.{action.name}",
+            project=case.project,
+            target_type=case.target_type,
+            target_id=case.target_id,
+            subject=case.subject_user,
+            case_id=case.id,
+            reason=reason,
+            note=note,
+            before=before,
+            after=after,
+        )
     if action.state is not None:
         settle(actor, case, action, reason, note)
     db.session.flush()
@@ -167,6 +172,36 @@ OUTCOMES = {
     "actioned": "a moderator took action",
     "dismissed": "a moderator found nothing that breaks the rules",
 }
+
+
+def on_author(decide: Callable[..., Any], *, takes_days: bool = False) -> Run:
+    """A case action from a service that decides about the case's author in its project,
+    ``decide(actor, project, person, reason=..., note=..., case_id=..., [days=...])``, and
+    records itself (the sanctions' warn, mute, suspend). At the merge, one line each:
+    ``register(CaseAction("suspend", "Suspend the author", ALL_TARGETS,
+    on_author(sanctions.suspend, takes_days=True), is_open, needs_reason=True,
+    records_itself=True, takes_days=True))``."""
+
+    def run(
+        actor: Actor, case: Case, _target: Any, reason: str, note: str, params: dict[str, Any]
+    ) -> tuple[None, None]:
+        days = {"days": params.get("days")} if takes_days else {}
+        decide(
+            actor,
+            case.project,
+            case.subject_user,
+            reason=reason,
+            note=note,
+            case_id=case.id,
+            **days,
+        )
+        return None, None
+
+    return run
+
+
+def is_open(case: Case, _target: Any) -> bool:
+    return case.is_open
 
 
 def _nothing(*_: Any) -> tuple[None, None]:
@@ -221,9 +256,7 @@ def _delete(
 
 ALL_TARGETS = ("comment", "discussion", "user")
 
-register(
-    CaseAction("dismiss", "Dismiss", ALL_TARGETS, _nothing, lambda c, _t: c.is_open, "dismissed")
-)
+register(CaseAction("dismiss", "Dismiss", ALL_TARGETS, _nothing, is_open, "dismissed"))
 register(
     CaseAction("watch", "Watch", ALL_TARGETS, _nothing, lambda c, _t: c.state == "open", "watched")
 )

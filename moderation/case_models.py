@@ -33,6 +33,8 @@ REASONS = {
 #: ``actioned`` and ``dismissed`` (resolved).
 STATES = ("open", "watched", "actioned", "dismissed")
 MAX_NOTE = 2000
+#: The longest an action may last (a mute, a suspension), in days.
+MAX_DAYS = 3650
 
 
 def require_choice(field: str, value: str, choices: Iterable[str], suffix: str = "") -> None:

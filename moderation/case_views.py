@@ -12,7 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from moderation import case_actions, cases, reports
-from moderation.case_models import REASONS, REPORT_TARGETS, STATES
+from moderation.case_models import MAX_DAYS, REASONS, REPORT_TARGETS, STATES
 from talk import policy
 from talk.errors import InvalidInput, NotAuthenticated, NotFound, TalkError
 from talk.extensions import db
@@ -170,6 +170,17 @@ def claim(slug: str, case_id: int) -> ResponseLike:
     return redirect(url_for("cases.case_page", slug=slug, case_id=case_id))
 
 
+def _days(raw: str) -> int | None:
+    """The form's optional number of days: digits only, 1 to MAX_DAYS."""
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_DAYS:
+        raise InvalidInput(
+            f"days must be a whole number from 1 to {MAX_DAYS}.", {"days": ["1 to 3650."]}
+        )
+    return int(raw)
+
+
 @bp.route("/projects/<slug>/moderation/cases/<int:case_id>/act", methods=["POST"])
 def act(slug: str, case_id: int) -> ResponseLike:
     """Do an action; a destructive one first shows what will happen and asks to confirm."""
@@ -178,7 +189,8 @@ def act(slug: str, case_id: int) -> ResponseLike:
     action = case_actions.ACTIONS.get(name)
     if action is None:
         raise InvalidInput(f"No action {name!r}.", {"action": ["Unknown."]})
-    fields = {k: request.form.get(k, "") for k in ("action", "reason", "note")}
+    fields = {k: request.form.get(k, "") for k in ("action", "reason", "note", "days")}
+    days = _days(fields["days"])
     if action.destructive and request.form.get("confirm") != "1":
         policy.require(viewer(), "case.act", case)
         return render_template(
@@ -190,7 +202,14 @@ def act(slug: str, case_id: int) -> ResponseLike:
             reason_label=REASONS.get(fields["reason"], ""),
         )
     try:
-        case_actions.perform(viewer(), case, name, reason=fields["reason"], note=fields["note"])
+        case_actions.perform(
+            viewer(),
+            case,
+            name,
+            reason=fields["reason"],
+            note=fields["note"],
+            params={"days": days},
+        )
     except NotAuthenticated:
         raise
     except TalkError as error:

@@ -209,3 +209,51 @@ def test_first_reports_at_once_join_one_case(app: Flask, make: Factory, token: A
 
         [case] = db.session.scalars(db.select(Case)).all()
         assert (case.report_count, len(case.reports)) == (4, 4)
+
+
+def test_a_sanction_joins_the_registry_with_one_line(
+    app: Flask, client: FlaskClient, scene: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The merge adds the sanctions' services as actions: here a stand-in suspension, which
+    records its own audit entry, is offered, takes days, and resolves the case."""
+    from moderation import audit, case_actions
+    from moderation.case_actions import ALL_TARGETS, CaseAction, is_open, on_author
+    from moderation.models import AuditEntry
+
+    calls: list[tuple[str, str, int | None, int | None]] = []
+
+    def suspend(actor: Any, project: Any, person: Any, **kw: Any) -> None:
+        calls.append((person.username, kw["reason"], kw["days"], kw["case_id"]))
+        audit.record(
+            actor, "user.suspend", project=project, target_type="user", target_id=person.id
+        )
+
+    action = CaseAction(
+        "suspend",
+        "Suspend the author",
+        ALL_TARGETS,
+        on_author(suspend, takes_days=True),
+        is_open,
+        needs_reason=True,
+        records_itself=True,
+        takes_days=True,
+    )
+    monkeypatch.setitem(case_actions.ACTIONS, "suspend", action)
+    post_report(client, scene.vol, target_type="comment", target_id=scene.comment)
+    [case] = client.get(
+        "/api/v1/projects/herbarium/moderation/cases", headers=scene.mod
+    ).get_json()["data"]
+    act = f"/api/v1/moderation/cases/{case['id']}/actions"
+    assert (
+        "suspend"
+        in client.get(act.removesuffix("/actions"), headers=scene.mod).get_json()["actions"]
+    )
+    too_long = {"action": "suspend", "reason": "harassment", "days": 99999}
+    assert client.post(act, json=too_long, headers=scene.mod).status_code == 422
+    done = client.post(
+        act, json={"action": "suspend", "reason": "harassment", "days": 7}, headers=scene.mod
+    )
+    assert done.status_code == 200 and done.get_json()["state"] == "actioned"
+    assert calls == [("author", "harassment", 7, case["id"])]
+    with app.app_context():
+        assert db.session.scalars(db.select(AuditEntry.action)).all() == ["user.suspend"]

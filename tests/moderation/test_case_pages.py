@@ -187,6 +187,9 @@ def test_a_hide_without_a_reason_is_refused_on_the_page(
     case_page = reported_then_moderating(app, client, scene)
     response = decide(client, case_page, action="hide", confirm="1")
     assert response.status_code == 422 and "Choose a reason" in text(response)
+    for days in ("٣", "0", "-1", "99999"):
+        response = decide(client, case_page, action="dismiss", days=days)
+        assert response.status_code == 422 and "days must be" in text(response)
     with app.app_context():
         assert not db.session.get(Comment, scene.comment).is_hidden
         assert db.session.query(AuditEntry).count() == 0
