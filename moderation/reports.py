@@ -30,6 +30,7 @@ from talk import policy, signals
 from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from talk.extensions import db
+from talk.limits import MAX_PROJECT_SLUG
 from talk.models import Comment, Discussion, Membership, Project, User
 from talk.pagination import Page, keyset_page
 from talk.policy import Actor
@@ -98,7 +99,9 @@ def resolve_target(
             "Name the project in which you report this person.",
             {"project": ["Required when reporting a person."]},
         )
-    project = db.session.scalar(select(Project).where(Project.slug == project_slug))
+    project = None
+    if "\x00" not in project_slug and len(project_slug) <= MAX_PROJECT_SLUG:
+        project = db.session.scalar(select(Project).where(Project.slug == project_slug))
     if project is None:
         raise NotFound(f"No project {project_slug!r}.")
     return Target(kind, person.id, project, person, None, person)

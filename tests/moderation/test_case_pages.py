@@ -121,6 +121,16 @@ def test_bad_input_is_a_clear_4xx_changing_nothing(
     assert response.status_code == 422 and "reason must be one of" in text(response)
     assert client.get("/report/poem/1").status_code == 404
     assert client.get("/report/comment/999999").status_code == 404
+    assert file(client, scene.comment, note="a\x00b").status_code == 422
+    person = f"/report/user/{scene.author.id}"
+    assert submit(client, person, reason="spam", project="a\x00b").status_code == 404
+    assert submit(client, person, reason="spam", project="x" * 300).status_code == 404
+    login(client, "mod")
+    for args in ({"author": "a\x00"}, {"reason": "a\x00"}, {"cursor": "a\x00"}):
+        queue = client.get("/projects/herbarium/moderation", query_string=args)
+        assert queue.status_code == 422, args
+    audit = client.get("/projects/herbarium/moderation/audit", query_string={"actor": "a\x00"})
+    assert audit.status_code == 422
     with app.app_context():
         assert db.session.query(Case).count() == 0
 
