@@ -38,7 +38,7 @@ def init_app(app: Flask) -> None:
         models,
     )
 
-    app.extensions[case_receivers.EXTENSION] = True
+    app.extensions.setdefault(case_receivers.EXTENSION, {})
     case_views.init_app(app)
     audit_views.init_app(app)
     api_cases.init_app(app)
