@@ -18,5 +18,19 @@ SETTINGS: Sequence[Setting] = ()
 
 
 def init_app(app: Flask) -> None:
-    """Add moderation to ``app``: models now; pages, API, commands, vetoes to come."""
-    from moderation import models  # noqa: F401 (the tables in db.metadata, for Alembic)
+    """Add moderation to ``app``: models (the tables in db.metadata, for Alembic), the
+    prevention content check and receivers, the staff pages and the API."""
+    from moderation import (  # noqa: F401
+        checks,
+        models,
+        prevention,
+        prevention_api,
+        prevention_models,
+        prevention_views,
+        receivers,
+    )
+    from talk import api
+
+    app.extensions[checks.NAME] = True
+    prevention_views.init_app(app)
+    api.register_blueprint(app, prevention_api.blp)

@@ -412,7 +412,14 @@ class CommentSchema(Schema):
     edited_at = fields.DateTime(allow_none=True)
     deleted = fields.Boolean(attribute="is_deleted")
     hidden = fields.Boolean(
-        attribute="is_hidden", metadata={"description": "Hidden by a moderator."}
+        attribute="is_hidden", metadata={"description": "Hidden by a moderator (or held)."}
+    )
+    held = fields.Boolean(
+        attribute="is_held",
+        metadata={
+            "description": "Waiting for a moderator's approval: only its author and the "
+            "project's moderators see it."
+        },
     )
     url = link(lambda c: absolute_url("discussions.comment", comment_id=c.id), "Web page.")
     api_url = link(
