@@ -64,6 +64,24 @@ def compiled(pattern: str, kind: str) -> regex.Pattern[str]:
         ) from None
 
 
+#: Texts a new regular expression is tried on: one that cannot search them in time is refused.
+_PROBES = (*(c * 40 + "!" for c in "a1 ."), "ab" * 30 + "!")
+
+
+def check_speed(pattern: str, kind: str) -> None:
+    """Refuse a regular expression that backtracks catastrophically on simple text."""
+    rule = compiled(pattern, kind)
+    try:
+        for probe in _PROBES:
+            rule.search(probe, timeout=TIMEOUT)
+    except TimeoutError:
+        raise InvalidInput(
+            f"The regular expression {pattern!r} takes too long to search (nested or "
+            "overlapping repeats): simplify it.",
+            {"pattern": ["Too slow: simplify the repeats."]},
+        ) from None
+
+
 @dataclass(frozen=True)
 class Rule:
     """A watched word as the matcher needs it."""

@@ -89,7 +89,7 @@ def add_watched_word(
     action = _choice(action, WORD_ACTIONS, "action")
     category = clean_text(category, "category", max_length=MAX_CATEGORY)
     url = _help_url(url) if action == "link" else ""
-    matching.compiled(pattern, kind)
+    matching.check_speed(pattern, kind)
     if db.session.scalar(
         select(WatchedWord.id).where(
             WatchedWord.project_id == project.id,
