@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     prevention content check and receivers, the staff pages and the API."""
     from moderation import (  # noqa: F401
         checks,
+        demo,
         models,
         prevention,
         prevention_api,
@@ -30,7 +31,9 @@ def init_app(app: Flask) -> None:
         receivers,
     )
     from talk import api
+    from talk.demo import DEMO_BUILDERS
 
     app.extensions[checks.NAME] = True
     prevention_views.init_app(app)
     api.register_blueprint(app, prevention_api.blp)
+    app.extensions.setdefault(DEMO_BUILDERS, []).append(demo.build)

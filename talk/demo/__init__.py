@@ -19,7 +19,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 
 from talk import policy
@@ -79,6 +79,12 @@ def __getattr__(name: str) -> Any:
 #: ``start(app)``; notifications' in-process worker). The core names no package: they add
 #: themselves in ``init_app``.
 DEMO_SERVICES = "talk_demo_services"
+
+
+#: ``app.extensions`` key of the callables a package adds demo data with (each
+#: ``build(project, users)``, ``users`` by username): run after the demo's threads, in the
+#: demo's transaction and on its clock, through the package's services.
+DEMO_BUILDERS = "talk_demo_builders"
 
 
 def start_demo_services(app: Flask) -> None:
@@ -346,5 +352,8 @@ def _build(
         moment[0] = at
 
     writer.run(set_time)
+    db.session.flush()
+    for build in current_app.extensions.get(DEMO_BUILDERS, ()):
+        build(project, users)
     db.session.flush()
     return _summary(project, created=True, started=started)
