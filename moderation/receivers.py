@@ -97,14 +97,15 @@ def _rejected(comment: Comment, *, actor: Any, reason: str, **_: Any) -> None:
 @signals.comment_posted.connect
 @signals.comment_edited.connect
 def _posted(comment: Comment, **_: Any) -> None:
-    _link_terms(comment)
-    _flag(comment)
+    rules = checks.rules_of(comment.discussion.project, ("flag", "link"))  # one query
+    if rules:
+        _link_terms(comment, [rule for rule in rules if rule.action == "link"])
+        _flag(comment)
 
 
 @signals.discussion_created.connect
-def _started(_discussion: Any, *, comment: Comment, **_: Any) -> None:
-    _link_terms(comment)
-    _flag(comment)
+def _started(_discussion: Any, *, comment: Comment, **kwargs: Any) -> None:
+    _posted(comment, **kwargs)
 
 
 def _flag(comment: Comment) -> None:
@@ -133,8 +134,9 @@ _TAG = regex.compile(r"(<[^>]*>)")
 _SKIP = {"a", "code", "pre"}
 
 
-def _link_terms(comment: Comment) -> None:
-    rules = checks.rules_of(comment.discussion.project, ("link",))
+def _link_terms(comment: Comment, rules: list[matching.Rule] | None = None) -> None:
+    if rules is None:
+        rules = checks.rules_of(comment.discussion.project, ("link",))
     if rules:
         comment.body_html = link_terms(comment.body_html, rules)
         db.session.flush()
