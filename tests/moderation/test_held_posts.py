@@ -137,3 +137,41 @@ def test_the_same_term_used_as_abuse_outside_a_quotation_is_held(app, make: Fact
     assert post(make, thread, volunteer, "Only an imbecility like you would think so").held
     # a quotation spares only the historical terms: other watched words in it still count
     assert post(make, thread, volunteer, "> you imbecile\n\nquoting myself").held
+
+
+def test_an_edit_cannot_slip_a_held_word_into_a_shown_comment(app, make: Factory) -> None:
+    from talk.errors import InvalidInput
+    from talk.models import Comment, User
+    from talk.services import discussions
+
+    project = make.project()
+    volunteer = make.user()
+    thread = make.discussion(project, volunteer)
+    watch(make, project, "scoundrel", action="hold", category="insults")
+    with make.context(), pytest.raises(InvalidInput, match="insults"):
+        discussions.edit_comment(
+            db.session.get(User, volunteer.id),
+            db.session.get(Comment, thread.first_comment_id),
+            "Now a scoundrel",
+        )
+    with make.context():
+        assert db.session.get(Comment, thread.first_comment_id).body == "What is this?"
+
+
+def test_an_author_may_withdraw_but_not_edit_a_held_comment(app, make: Factory) -> None:
+    from talk import policy
+    from talk.models import Comment, User
+    from talk.services import discussions
+
+    project = make.project()
+    volunteer = make.user()
+    thread = make.discussion(project, volunteer)
+    watch(make, project, "scoundrel", action="hold")
+    comment = post(make, thread, volunteer, "scoundrel")
+    with make.context():
+        author = db.session.get(User, volunteer.id)
+        row = db.session.get(Comment, comment.id)
+        assert not policy.may(author, "comment.edit", row)
+        assert not policy.may(author, "comment.unhide", row)
+        discussions.delete_comment(author, row)
+    assert shown_count(make, thread) == 1

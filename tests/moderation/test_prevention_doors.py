@@ -105,3 +105,25 @@ def test_the_api_manages_words_terms_limits_and_the_queue(app, client, make, tok
     for method, path in (("get", "/watched-words"), ("put", "/limits"), ("get", "/held")):
         response = getattr(client, method)(f"{base}{path}", json={}, headers=token(volunteer))
         assert response.status_code == 403
+
+
+def test_bad_input_on_the_pages_is_a_4xx_naming_it(app, client, make: Factory, staffed) -> None:
+    project, _moderator, _volunteer, _thread = staffed
+    login(client, "mod")
+    settings = f"/projects/{project.slug}/moderation/prevention"
+    token = csrf_token(client, settings)
+    base = f"/projects/{project.slug}/moderation"
+    for action, form, named in (
+        ("/watched-words", {"pattern": "(bad", "kind": "regex", "category": "x"}, "(bad"),
+        ("/watched-words", {"pattern": "x", "kind": "nope", "category": "x"}, "nope"),
+        ("/limits", {"held_comments": "lots"}, "held_comments"),
+        ("/trust", {"username": "nobody-here"}, "nobody-here"),
+    ):
+        response = client.post(base + action, data={**form, "csrf_token": token})
+        assert 400 <= response.status_code < 500, action
+        assert named in text(response), action
+    assert "No watched words" in text(client.get(settings))
+    assert (
+        client.post(base + "/watched-words/999999/remove", data={"csrf_token": token}).status_code
+        == 404
+    )
