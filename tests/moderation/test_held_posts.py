@@ -175,3 +175,30 @@ def test_an_author_may_withdraw_but_not_edit_a_held_comment(app, make: Factory) 
         assert not policy.may(author, "comment.unhide", row)
         discussions.delete_comment(author, row)
     assert shown_count(make, thread) == 1
+
+
+def test_holding_and_deciding_are_audited(app, make: Factory) -> None:
+    from moderation.models import AuditEntry
+
+    project = make.project()
+    moderator = make.member(project, "moderator")
+    volunteer = make.user()
+    thread = make.discussion(project, volunteer)
+    watch(make, project, "scoundrel", action="hold", category="insults")
+    first = post(make, thread, volunteer, "scoundrel one")
+    second = post(make, thread, volunteer, "scoundrel two")
+    decide(make, moderator, first.id)
+    decide(make, moderator, second.id, reason="Insult")
+    with make.context():
+        rows = db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.target_type == "comment", AuditEntry.project_id == project.id)
+            .order_by(AuditEntry.id)
+        ).all()
+        assert [(r.action, r.target_id, r.actor_id) for r in rows] == [
+            ("comment.hold", first.id, None),
+            ("comment.hold", second.id, None),
+            ("comment.approve", first.id, moderator.id),
+            ("comment.reject", second.id, moderator.id),
+        ]
+        assert rows[-1].note == "Insult" and "insults" in rows[0].note

@@ -93,6 +93,10 @@ def test_the_api_manages_words_terms_limits_and_the_queue(app, client, make, tok
     comment = post(make, thread, volunteer, "scoundrel")
     listed = client.get(f"{base}/held", headers=headers).get_json()["data"]
     assert [row["id"] for row in listed] == [comment.id] and listed[0]["held"] is True
+    assert listed[0]["body"] == "scoundrel"  # the moderator reads what waits
+    mine = client.get(f"{API}/comments/{comment.id}", headers=token(volunteer)).get_json()
+    assert (mine["held"], mine["body"]) == (True, "scoundrel")
+    assert client.get(f"{API}/comments/{comment.id}").status_code == 404  # nobody else
     rejected = client.post(
         f"{API}/comments/{comment.id}/reject", json={"reason": "Insult"}, headers=headers
     )
