@@ -1,5 +1,5 @@
 """Moderation: reports and cases, the audit log, sanctions and appeals, content warnings and
-workflow flags; watched words and held posts to come.
+workflow flags, watched words, held posts and new-volunteer limits.
 
 A package of the site (:data:`talk.config.PACKAGES`): it reaches into the core only through
 :mod:`talk.signals` and the vetoes and content checks of :mod:`talk.policy`, and the core never
@@ -34,7 +34,8 @@ DEMO_DATA = "talk_demo_data"
 
 def init_app(app: Flask) -> None:
     """Add moderation to ``app``: its models; reports, cases and the audit pages; the sanction
-    rules and veto; content warnings and workflow flags (rules, receivers, pages, slots); the
+    rules and veto; content warnings and workflow flags (rules, receivers, pages, slots); watched
+    words, historical terms, held posts and new-volunteer limits (a content check); the
     API, commands and its part of the demo."""
     # models: the tables in db.metadata, for Alembic; *rules, *receivers and workflow: rules
     # and receivers, registered on import.
@@ -46,11 +47,18 @@ def init_app(app: Flask) -> None:
         case_receivers,
         case_rules,
         case_views,
+        checks,
         cli,
         demo,
         heritage_api,
         heritage_models,
         models,
+        prevention,
+        prevention_api,
+        prevention_demo,
+        prevention_models,
+        prevention_views,
+        receivers,
         rules,
         sanction_api,
         sanction_models,
@@ -62,14 +70,18 @@ def init_app(app: Flask) -> None:
     )
 
     app.extensions.setdefault(case_receivers.EXTENSION, {})
+    app.extensions[checks.NAME] = True
     case_views.init_app(app)
     audit_views.init_app(app)
     api_cases.init_app(app)
     sanction_views.init_app(app)
     warning_views.init_app(app)
     workflow_views.init_app(app)
+    prevention_views.init_app(app)
     api.register_blueprint(app, sanction_api.blp)
     api.register_blueprint(app, heritage_api.blp)
+    api.register_blueprint(app, prevention_api.blp)
     app.cli.add_command(cli.group)
     demo_data = app.extensions.setdefault(DEMO_DATA, [])
-    demo_data += [demo.add_demo_data, case_demo.add_demo_reports]
+    # prevention last: its limits would hold the others' demo posts
+    demo_data += [demo.add_demo_data, case_demo.add_demo_reports, prevention_demo.build]

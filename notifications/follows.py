@@ -384,6 +384,11 @@ def _followed_on_reply(comment: Comment, *, actor: Any, **_: Any) -> None:
     follow_on_posting(actor, comment.discussion)
 
 
+@signals.comment_approved.connect
+def _followed_on_approval(comment: Comment, **_: Any) -> None:
+    follow_on_posting(comment.author, comment.discussion)
+
+
 @signals.discussion_created.connect
 def _followed_on_start(discussion: Discussion, *, actor: Any, **_: Any) -> None:
     follow_on_posting(actor, discussion)

@@ -114,6 +114,12 @@ def _comment_posted(comment: Comment, *, actor: Any, **changes: Any) -> None:
     _comment_event("comment", comment, actor, **changes)
 
 
+@signals.comment_approved.connect
+def _comment_approved(comment: Comment, *, actor: Any, **changes: Any) -> None:
+    """A held comment notifies when a moderator approves it, as its author's comment."""
+    _comment_event("comment", comment, comment.author, **changes)
+
+
 @signals.comment_edited.connect
 def _comment_edited(comment: Comment, *, actor: Any, **changes: Any) -> None:
     """An edit tells only whom it newly mentions (nothing when it mentions nobody new)."""

@@ -417,6 +417,11 @@ _cleaner = bleach.Cleaner(
 )
 
 
+def block_tokens(markdown: str) -> list[Token]:
+    """The block tokens of ``markdown`` as Talk's parser reads it (for :mod:`talk.passages`)."""
+    return _md.parse(markdown)
+
+
 def parse(markdown: str) -> Found:
     """The hashtags, mentions and item references a comment body contains (outside code/links);
     hashtags and mentions inside a blockquote apart, in :attr:`Found.quoted`."""

@@ -33,7 +33,7 @@ from flask import g, has_app_context
 from flask_login import AnonymousUserMixin
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
 
-from talk.errors import NotAuthenticated, PermissionDenied
+from talk.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from talk.extensions import db
 from talk.models import Board, Comment, Discussion, Item, Membership, Project, User
 
@@ -43,8 +43,10 @@ LEVEL_RANK = {"team": 1, "moderators": 2, "admins": 3}
 Rule = Callable[[Any, Any], bool]
 #: ``veto(actor, action, target)``: a reason to refuse (shown to the actor), or None to allow.
 Veto = Callable[[Any, str, Any], "str | None"]
-#: ``check(actor, kind, target, text)``: raises a :class:`talk.errors.TalkError` to refuse.
-ContentCheck = Callable[[Any, str, Any, str], None]
+#: ``check(actor, kind, target, text)``: raises a :class:`talk.errors.TalkError` to refuse;
+#: returns a reason (one sentence said to the writer) to hold a new comment for a moderator's
+#: approval, or None to let it through.
+ContentCheck = Callable[[Any, str, Any, str], "str | None"]
 
 #: Where user text enters Talk; a content check is told which, and the target it is written to.
 CONTENT_KINDS = (
@@ -165,12 +167,27 @@ def register_content_check(check: ContentCheck) -> ContentCheck:
     return check
 
 
-def check_content(actor: Any, kind: str, target: Any, text: str) -> None:
-    """Run every content check on ``text`` about to be written as ``kind`` to ``target``."""
+def check_content(
+    actor: Any, kind: str, target: Any, text: str, *, can_hold: bool = False
+) -> str | None:
+    """Run every content check on ``text`` about to be written as ``kind`` to ``target``.
+
+    Returns the first reason a check gave to hold it for a moderator's approval (every check
+    still runs, so a later refusal wins). Only a new reply can wait (``can_hold``); anywhere
+    else a hold refuses the text with its reason, changing nothing."""
     if kind not in CONTENT_KINDS:
         raise ValueError(f"unknown content kind {kind!r}")
+    held: str | None = None
     for check in _CONTENT_CHECKS:
-        check(actor, kind, target, text)
+        reason = check(actor, kind, target, text)
+        held = held or reason
+    if held and not can_hold:
+        raise InvalidInput(
+            f"{held} Only a new reply can wait for a moderator: change the text, or post it "
+            "as a reply.",
+            {"body": ["Needs a moderator's approval."]},
+        )
+    return held
 
 
 def _authenticated(user: Any) -> bool:
@@ -388,8 +405,8 @@ def _comment_edit(user: Any, comment: Comment) -> bool:
 def _comment_delete(user: Any, comment: Comment) -> bool:
     if comment.is_deleted or not _authenticated(user):
         return False
-    if comment.author_id == user.id and not comment.is_hidden:
-        return _discussion_read(user, comment.discussion)
+    if comment.author_id == user.id and (comment.is_held or not comment.is_hidden):
+        return _discussion_read(user, comment.discussion)  # a held one may be withdrawn
     return _moderates(user, comment)
 
 
@@ -403,7 +420,27 @@ def _comment_hide(user: Any, comment: Comment) -> bool:
 
 @rule("comment.unhide")
 def _comment_unhide(user: Any, comment: Comment) -> bool:
-    return comment.is_hidden and not comment.is_deleted and _moderates(user, comment)
+    return (
+        comment.is_hidden
+        and not comment.is_held  # approving it is the way (it notifies)
+        and not comment.is_deleted
+        and _moderates(user, comment)
+    )
+
+
+@rule("comment.approve")
+def _comment_approve(user: Any, comment: Comment) -> bool:
+    """Moderators approve (or reject) a comment held for their approval."""
+    return comment.is_held and not comment.is_deleted and _moderates(user, comment)
+
+
+@rule("comment.read_held", read=True)
+def _comment_read_held(user: Any, comment: Comment) -> bool:
+    """Who sees a held comment at all: its author (told it waits) and its moderators; to
+    everyone else it does not exist yet."""
+    if not _authenticated(user) or not _discussion_read(user, comment.discussion):
+        return False
+    return comment.author_id == user.id or _moderates(user, comment)
 
 
 @rule("comment.read_hidden", read=True)
@@ -422,9 +459,14 @@ def _comment_read_history(user: Any, comment: Comment) -> bool:
 
 
 def _moderates(user: Any, comment: Comment) -> bool:
+    return moderates(user, comment.discussion.project)
+
+
+def moderates(user: Any, project: Project) -> bool:
+    """A moderator (or more) of ``project``, or a site admin."""
     if not _authenticated(user):
         return False
-    return _site_admin(user) or rank_in(user, comment.discussion.project) >= RANK["moderator"]
+    return _site_admin(user) or rank_in(user, project) >= RANK["moderator"]
 
 
 @rule("tags.curate")

@@ -45,6 +45,17 @@ comment_hidden = _signals.signal("comment-hidden")
 #: sender: the Comment; kwargs: actor (its tags and mentions are recorded again; no change
 #: arguments, since showing a comment again mentions nobody anew)
 comment_unhidden = _signals.signal("comment-unhidden")
+#: sender: the Comment, just written and held for a moderator's approval (a content check gave
+#: a reason): nobody but its author and moderators sees it, and ``comment_posted`` is not sent;
+#: kwargs: actor (its author), reason (str: the check's sentence)
+comment_held = _signals.signal("comment-held")
+#: sender: the held Comment a moderator approved, now visible; kwargs: actor (the moderator),
+#: and the changes as for ``comment_posted`` (its tags and mentions count from now). Receivers
+#: that act on ``comment_posted`` for the author (notifying, following) act on this instead.
+comment_approved = _signals.signal("comment-approved")
+#: sender: the held Comment a moderator rejected (it stays hidden, the reason on it); kwargs:
+#: actor (the moderator), reason (str)
+comment_rejected = _signals.signal("comment-rejected")
 #: sender: the Membership (deleted, still readable, when ``removed``); kwargs: actor,
 #: previous_role (str | None), removed (bool: the member left the project)
 role_changed = _signals.signal("role-changed")

@@ -34,7 +34,7 @@ class DiscussionComments(MethodView):
         (body null) so replies keep their context."""
         discussion = base.readable_discussion(discussion_id)
         page = listing.discussion_comments(
-            discussion, cursor=args.get("cursor"), limit=base.page_limit(args)
+            discussion, cursor=args.get("cursor"), limit=base.page_limit(args), viewer=auth.viewer()
         )
         return base.page_body(page)
 

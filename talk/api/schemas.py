@@ -22,6 +22,7 @@ from marshmallow import (
     validate,
 )
 
+from talk import policy
 from talk.api import auth
 from talk.limits import (
     MAX_BOARD_DESCRIPTION,
@@ -391,20 +392,30 @@ class DiscussionSchema(Schema):
     )
 
 
+def _text_shown(comment: Any) -> bool:
+    """A comment's text is in the API when it is shown, and a held one's for those who see it
+    waiting (its author, its moderators)."""
+    if comment.is_visible:
+        return True
+    held = comment.is_held and not comment.is_deleted
+    return held and policy.may(auth.viewer(), "comment.read_held", comment)
+
+
 class CommentSchema(Schema):
     id = fields.Integer()
     discussion_id = fields.Integer()
     author = fields.Nested(AuthorSchema)
     body = fields.Function(
-        lambda c: c.body if c.is_visible else None,
+        lambda c: c.body if _text_shown(c) else None,
         metadata={
             "type": "string",
             "nullable": True,
-            "description": "Markdown; null if deleted or hidden by a moderator.",
+            "description": "Markdown; null if deleted or hidden by a moderator (a held one's "
+            "only for its author and moderators).",
         },
     )
     body_html = fields.Function(
-        lambda c: c.body_html if c.is_visible else "",
+        lambda c: c.body_html if _text_shown(c) else "",
         metadata={"type": "string", "description": "Sanitised HTML; empty if deleted or hidden."},
     )
     reply_to = fields.Integer(attribute="reply_to_id", allow_none=True)
@@ -412,7 +423,14 @@ class CommentSchema(Schema):
     edited_at = fields.DateTime(allow_none=True)
     deleted = fields.Boolean(attribute="is_deleted")
     hidden = fields.Boolean(
-        attribute="is_hidden", metadata={"description": "Hidden by a moderator."}
+        attribute="is_hidden", metadata={"description": "Hidden by a moderator (or held)."}
+    )
+    held = fields.Boolean(
+        attribute="is_held",
+        metadata={
+            "description": "Waiting for a moderator's approval: only its author and the "
+            "project's moderators see it."
+        },
     )
     url = link(lambda c: absolute_url("discussions.comment", comment_id=c.id), "Web page.")
     api_url = link(

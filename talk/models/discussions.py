@@ -67,6 +67,10 @@ class Comment(Model):
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     hidden_reason: Mapped[str] = mapped_column(String(MAX_HIDE_REASON), default="")
+    # Held for a moderator's approval (a content check said so): also hidden (``hidden_at``
+    # set, ``hidden_by_id`` None, the hold's reason in ``hidden_reason``), so it stays out of
+    # counts, tags, mentions and search until approved; only its author and moderators see it.
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     discussion: Mapped[Discussion] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])
@@ -84,6 +88,11 @@ class Comment(Model):
     @property
     def is_hidden(self) -> bool:
         return self.hidden_at is not None
+
+    @property
+    def is_held(self) -> bool:
+        """Waiting for a moderator's approval (see ``held_at``)."""
+        return self.held_at is not None
 
     @property
     def is_visible(self) -> bool:

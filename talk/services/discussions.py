@@ -185,12 +185,16 @@ def post_comment(
             "You can only reply to a comment in the same discussion.",
             {"reply_to": ["Not a comment in this discussion."]},
         )
-    policy.check_content(author, "comment", discussion, body)
+    held = policy.check_content(author, "comment", discussion, body, can_hold=True)
     links = mentions.comment_links(author, discussion, body)
     now = utcnow()
     _refuse_duplicate(author, discussion, body, now)
     people = mentions.people_named(links, author)
     rate_limits.hit_many(author, {"comment": 1, "mention": people})
+    if held:
+        return _hold_comment(
+            discussion, author, body, links, reply_to=reply_to, now=now, reason=held
+        )
     comment = _add_comment(discussion, author, body, links, {}, reply_to=reply_to, now=now)
     db.session.flush()
     changes = _sync_links(comment, links, visible=True, now=now)
@@ -229,6 +233,49 @@ def _refuse_duplicate(author: User, discussion: Discussion, body: str, now: Any)
         )
 
 
+def _new_comment(
+    discussion: Discussion, author: User, body: str, links: CommentLinks, **values: Any
+) -> Comment:
+    return Comment(
+        project_id=discussion.project.id,
+        discussion=discussion,
+        author=author,
+        body=body,
+        body_html=markdown.render(body, links, image_hosts=discussion.project.image_hosts),
+        **values,
+    )
+
+
+def _hold_comment(
+    discussion: Discussion,
+    author: User,
+    body: str,
+    links: CommentLinks,
+    *,
+    reply_to: Comment | None,
+    now: Any,
+    reason: str,
+) -> Comment:
+    """Write a reply that waits for a moderator: hidden from the start (no counter, tag or
+    mention), marked held, and announced by ``comment_held`` instead of ``comment_posted``;
+    :func:`talk.services.held.approve_comment` makes it a posted comment."""
+    comment = _new_comment(
+        discussion,
+        author,
+        body,
+        links,
+        reply_to=reply_to,
+        created_at=now,
+        held_at=now,
+        hidden_at=now,
+        hidden_reason=reason[:MAX_HIDE_REASON],
+    )
+    db.session.add(comment)
+    db.session.flush()
+    signals.comment_held.send(comment, actor=author, reason=reason)
+    return comment
+
+
 def _add_comment(
     discussion: Discussion,
     author: User,
@@ -240,15 +287,7 @@ def _add_comment(
     reply_to: Comment | None = None,
 ) -> Comment:
     with db.session.no_autoflush:  # the counters are written before the comment's insert
-        comment = Comment(
-            project_id=discussion.project.id,
-            discussion=discussion,
-            author=author,
-            reply_to=reply_to,
-            body=body,
-            body_html=markdown.render(body, links, image_hosts=discussion.project.image_hosts),
-            created_at=now,
-        )
+        comment = _new_comment(discussion, author, body, links, reply_to=reply_to, created_at=now)
         _count(comment, +1, bumps, now=now)
         _bump(bumps, discussion, last_comment_at=now)
         _apply(bumps)
@@ -327,11 +366,7 @@ def hide_comment(actor: User, comment: Comment, reason: str = "") -> Comment:
     it back. (Reports, queues and the audit log of the moderation issue build on this.)"""
     _lock(comment)
     policy.require(actor, "comment.hide", comment)
-    reason = (reason or "").strip()
-    if len(reason) > MAX_HIDE_REASON or "\x00" in reason:
-        raise InvalidInput(
-            "The reason is too long.", {"reason": [f"At most {MAX_HIDE_REASON} characters."]}
-        )
+    reason = clean_reason(reason)
     comment.hidden_at = utcnow()
     comment.hidden_by_id = actor.id
     comment.hidden_reason = reason
@@ -340,6 +375,16 @@ def hide_comment(actor: User, comment: Comment, reason: str = "") -> Comment:
     sync_links(comment, visible=False)
     signals.comment_hidden.send(comment, actor=actor, reason=reason)
     return comment
+
+
+def clean_reason(reason: str | None) -> str:
+    """A moderator's reason, trimmed; too long (or with a NUL) is refused."""
+    reason = (reason or "").strip()
+    if len(reason) > MAX_HIDE_REASON or "\x00" in reason:
+        raise InvalidInput(
+            "The reason is too long.", {"reason": [f"At most {MAX_HIDE_REASON} characters."]}
+        )
+    return reason
 
 
 def unhide_comment(actor: User, comment: Comment) -> Comment:

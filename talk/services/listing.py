@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from talk import policy
@@ -61,12 +61,20 @@ def project_discussions(
     return _recent_discussions(where, cursor=cursor, limit=limit, with_board=True)
 
 
-def discussion_comments(discussion: Discussion, *, cursor: str | None, limit: int) -> Page[Comment]:
+def discussion_comments(
+    discussion: Discussion, *, cursor: str | None, limit: int, viewer: Any = None
+) -> Page[Comment]:
     """A discussion's comments in the order they were written (deleted ones included, so the
-    thread keeps its shape; they are shown as deleted)."""
+    thread keeps its shape; they are shown as deleted). Comments held for approval are left
+    out, except for their author and the discussion's moderators (``viewer``)."""
+    shown: Any = Comment.held_at.is_(None)
+    if policy.moderates(viewer, discussion.project):
+        shown = true()
+    elif policy.is_logged_in(viewer):
+        shown = or_(shown, Comment.author_id == viewer.id)
     query = (
         select(Comment)
-        .where(Comment.discussion_id == discussion.id)
+        .where(Comment.discussion_id == discussion.id, shown)
         .options(
             selectinload(Comment.author),
             selectinload(Comment.reply_to).selectinload(Comment.author),

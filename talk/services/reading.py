@@ -59,6 +59,8 @@ def comment(viewer: Any, comment_id: int, *, conceal: bool = True) -> Comment:
     found = discussions.get_comment(comment_id)
     missing = f"No comment {comment_id}."
     _check(viewer, "discussion.read", found.discussion, conceal=conceal, missing=missing)
+    if found.is_held and not policy.may(viewer, "comment.read_held", found):
+        raise NotFound(missing)  # to others it does not exist until approved
     return found
 
 

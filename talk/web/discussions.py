@@ -110,7 +110,9 @@ def _render(
     with suppress(NotFound):
         if not form.reply_to.errors:
             answering = _answering(discussion, form.reply_to.data)
-    page = listing.discussion_comments(discussion, cursor=cursor_arg(), limit=page_size())
+    page = listing.discussion_comments(
+        discussion, cursor=cursor_arg(), limit=page_size(), viewer=viewer()
+    )
     labels = staff_labels(discussion.project, {c.author_id for c in page.rows})
     on_page = {c.id for c in page.rows}
     return render_template(
@@ -160,7 +162,13 @@ def show(discussion_id: int) -> ResponseLike:
     outcome = submit_form(form, reply)
     if outcome.refused:
         return _render(discussion, form, outcome.status, outcome.problems)
-    flash("Your reply was posted.", "success")
+    if outcome.value.is_held:
+        flash(
+            "Your reply is waiting for a moderator: others will see it once it is approved.",
+            "success",
+        )
+    else:
+        flash("Your reply was posted.", "success")
     return redirect(comment_url(outcome.value))
 
 

@@ -10,6 +10,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from moderation.case_actions import case_action
 from notifications import follows, inbox, notices, outbox, preferences
 from notifications.inbox_models import Notification, NotificationEvent
 from talk import signals
@@ -30,7 +31,8 @@ def hide_and_tell(app, moderator, comment_id: int, reason: str, *, fail: bool = 
     author through the signal, and commit (or fail after sending, and roll back)."""
     with app.app_context():
         actor = db.session.get(User, moderator.id)
-        comment = discussions.hide_comment(actor, db.session.get(Comment, comment_id), reason)
+        with case_action():  # as a case action: it tells the author itself, as below
+            comment = discussions.hide_comment(actor, db.session.get(Comment, comment_id), reason)
         signals.notice.send(
             comment.author,
             actor=actor,

@@ -103,8 +103,8 @@ def test_demo_discussions_have_replies_markdown_and_history(app, demo, clock):
         assert db.session.scalar(select(func.count()).select_from(CommentRevision)) == len(edited)
         assert any(c.deleted_at is not None for c in comments)
 
-        # The stored counters agree with the rows (deleted comments are not counted).
-        live = [c for c in comments if c.deleted_at is None]
+        # The stored counters agree with the rows (deleted, hidden and held ones not counted).
+        live = [c for c in comments if c.is_visible]
         assert project.comment_count == len(live) == demo.comments
         assert project.discussion_count == len(discussions) == demo.discussions
         for discussion in discussions:

@@ -106,6 +106,7 @@ def test_only_reading_rules_escape_the_vetoes() -> None:
         "board.read",
         "discussion.read",
         "comment.read_hidden",
+        "comment.read_held",  # an author still sees their own comment waiting for approval
         "comment.read_history",
         "token.manage",  # listing and revoking one's own tokens: no veto may keep a token alive
         "account.settings",  # one's own password and address: no veto keeps an account unsafe

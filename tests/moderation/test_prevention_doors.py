@@ -1,0 +1,133 @@
+"""The staff pages and API resources of prevention: who may use them, bad input answered with a
+4xx naming the problem, and the held posts queue worked without JavaScript."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Factory, csrf_token, login
+from tests.moderation.prevention_helpers import post, shown_count, watch
+from tests.talk.web.pages import squash, submit, text
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def staffed(app, make: Factory):
+    project = make.project("asylum")
+    moderator = make.member(project, "moderator", username="mod")
+    volunteer = make.user("vol")
+    thread = make.discussion(project, moderator)
+    return project, moderator, volunteer, thread
+
+
+def test_a_moderator_works_the_held_queue_on_pages(app, client, make: Factory, staffed) -> None:
+    project, _moderator, volunteer, thread = staffed
+    login(client, "mod")
+    settings = f"/projects/{project.slug}/moderation/prevention"
+    form = {"pattern": "scoundrel", "kind": "word", "action": "hold", "category": "insults"}
+    response = client.post(
+        f"/projects/{project.slug}/moderation/watched-words",
+        data={**form, "csrf_token": csrf_token(client, settings)},
+    )
+    assert response.status_code == 302
+    assert "scoundrel" in text(client.get(settings))
+    comment = post(make, thread, volunteer, "You scoundrel")
+    queue = f"/projects/{project.slug}/moderation/held"
+    html = squash(text(client.get(queue)))
+    assert "You scoundrel" in html and "insults" in html
+    # the discussion page offers the moderator approve and reject on the held comment
+    assert f"/comments/{comment.id}/approve" in text(client.get(f"/discussions/{thread.id}"))
+    response = submit(client, queue, f"/comments/{comment.id}/approve")
+    assert response.status_code == 302
+    assert shown_count(make, thread) == 2
+    assert "Nothing is waiting." in text(client.get(queue))
+
+
+def test_volunteers_and_other_projects_moderators_are_refused(app, client, make, staffed) -> None:
+    project, _moderator, volunteer, thread = staffed
+    other = make.project()
+    make.member(other, "moderator", username="othermod")
+    watch(make, project, "scoundrel", action="hold")
+    comment = post(make, thread, volunteer, "scoundrel")
+    for username in ("vol", "othermod"):
+        client.post("/logout", data={})
+        login(client, username)
+        assert client.get(f"/projects/{project.slug}/moderation/held").status_code == 403
+        assert client.get(f"/projects/{project.slug}/moderation/prevention").status_code == 403
+        response = submit(client, f"/discussions/{thread.id}", f"/comments/{comment.id}/approve")
+        assert response.status_code in {403, 404}
+    assert shown_count(make, thread) == 1
+
+
+def test_a_bad_regex_is_a_422_naming_it(app, client, make: Factory, token, staffed) -> None:
+    project, moderator, _volunteer, _thread = staffed
+    headers = token(moderator)
+    url = f"{API}/projects/{project.slug}/moderation/watched-words"
+    response = client.post(
+        url, json={"pattern": "([a-z]", "kind": "regex", "category": "spam"}, headers=headers
+    )
+    assert response.status_code == 422
+    assert "([a-z]" in response.get_json()["error"]["message"]
+    assert client.get(url, headers=headers).get_json()["data"] == []
+
+
+def test_the_api_manages_words_terms_limits_and_the_queue(app, client, make, token, staffed):
+    project, moderator, volunteer, thread = staffed
+    headers = token(moderator)
+    base = f"{API}/projects/{project.slug}/moderation"
+    word = client.post(
+        f"{base}/watched-words",
+        json={"pattern": "scoundrel", "action": "hold", "category": "insults"},
+        headers=headers,
+    )
+    assert word.status_code == 201
+    assert (
+        client.post(
+            f"{base}/historical-terms", json={"term": "Imbecility"}, headers=headers
+        ).status_code
+        == 201
+    )
+    limits = client.put(f"{base}/limits", json={"max_links": 2}, headers=headers)
+    assert limits.get_json()["max_links"] == 2
+    comment = post(make, thread, volunteer, "scoundrel")
+    listed = client.get(f"{base}/held", headers=headers).get_json()["data"]
+    assert [row["id"] for row in listed] == [comment.id] and listed[0]["held"] is True
+    assert listed[0]["body"] == "scoundrel"  # the moderator reads what waits
+    mine = client.get(f"{API}/comments/{comment.id}", headers=token(volunteer)).get_json()
+    assert (mine["held"], mine["body"]) == (True, "scoundrel")
+    assert client.get(f"{API}/comments/{comment.id}").status_code == 404  # nobody else
+    rejected = client.post(
+        f"{API}/comments/{comment.id}/reject", json={"reason": "Insult"}, headers=headers
+    )
+    assert rejected.status_code == 200 and rejected.get_json()["held"] is False
+    assert client.get(f"{base}/held", headers=headers).get_json()["data"] == []
+    removed = client.delete(f"{base}/watched-words/{word.get_json()['id']}", headers=headers)
+    assert removed.status_code == 204
+    assert not post(make, thread, volunteer, "scoundrel").held
+    # a volunteer may not read or change any of it
+    for method, path in (("get", "/watched-words"), ("put", "/limits"), ("get", "/held")):
+        response = getattr(client, method)(f"{base}{path}", json={}, headers=token(volunteer))
+        assert response.status_code == 403
+
+
+def test_bad_input_on_the_pages_is_a_4xx_naming_it(app, client, make: Factory, staffed) -> None:
+    project, _moderator, _volunteer, _thread = staffed
+    login(client, "mod")
+    settings = f"/projects/{project.slug}/moderation/prevention"
+    token = csrf_token(client, settings)
+    base = f"/projects/{project.slug}/moderation"
+    for action, form, named in (
+        ("/watched-words", {"pattern": "(bad", "kind": "regex", "category": "x"}, "(bad"),
+        ("/watched-words", {"pattern": "x", "kind": "nope", "category": "x"}, "nope"),
+        ("/limits", {"held_comments": "lots"}, "held_comments"),
+        ("/trust", {"username": "nobody-here"}, "nobody-here"),
+    ):
+        response = client.post(base + action, data={**form, "csrf_token": token})
+        assert 400 <= response.status_code < 500, action
+        assert named in text(response), action
+    assert "No watched words" in text(client.get(settings))
+    assert (
+        client.post(base + "/watched-words/999999/remove", data={"csrf_token": token}).status_code
+        == 404
+    )
