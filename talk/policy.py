@@ -351,6 +351,12 @@ def _discussion_read(user: Any, discussion: Discussion) -> bool:
 
 @rule("discussion.reply")
 def _discussion_reply(user: Any, discussion: Discussion) -> bool:
+    """A locked discussion takes replies from its moderators only (to say why); a merged one
+    from nobody (its comments live on in the discussion it was merged into)."""
+    if discussion.is_merged:
+        return False
+    if discussion.is_locked and not moderates_project(user, discussion.project):
+        return False
     return _board_start(user, discussion.board)
 
 
@@ -369,10 +375,12 @@ def _people_suggest(user: Any, project: Project) -> bool:
 
 @rule("comment.edit")
 def _comment_edit(user: Any, comment: Comment) -> bool:
+    """Authors edit their own comments, except in a locked discussion (the lock freezes it)."""
     return (
         _authenticated(user)
         and comment.author_id == user.id
         and comment.is_visible
+        and not comment.discussion.is_locked
         and _discussion_read(user, comment.discussion)
     )
 
@@ -415,9 +423,15 @@ def _comment_read_history(user: Any, comment: Comment) -> bool:
 
 
 def _moderates(user: Any, comment: Comment) -> bool:
+    return moderates_project(user, comment.discussion.project)
+
+
+def moderates_project(user: Any, project: Project) -> bool:
+    """Site admins, and the project's moderators and admins: a moderator of one project has no
+    power in another."""
     if not _authenticated(user):
         return False
-    return _site_admin(user) or rank_in(user, comment.discussion.project) >= RANK["moderator"]
+    return _site_admin(user) or rank_in(user, project) >= RANK["moderator"]
 
 
 @rule("tags.curate")
@@ -543,3 +557,7 @@ def require(user: Any, action: str, target: Any = None) -> None:
 
 def rule_names() -> list[str]:
     return sorted(_RULES)
+
+
+# The moderators' rules for discussions (lock, pin, move, merge, split, edit with a note).
+from talk import policy_threads  # noqa: E402,F401

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import redirect, url_for
 from flask.views import MethodView
+from werkzeug.wrappers import Response
 
 from talk.api import auth, base, schemas
 from talk.errors import InvalidInput, NotFound
 from talk.models import Comment, Discussion
-from talk.services import discussions, listing
+from talk.services import discussions, listing, threads
 
 blp = base.api_blueprint("api_discussions", "Discussions and their comments.")
 
@@ -20,9 +22,15 @@ blp = base.api_blueprint("api_discussions", "Discussions and their comments.")
 @blp.route(f"/discussions/<{base.ID}:discussion_id>")
 class DiscussionDetail(MethodView):
     @blp.response(200, schemas.DiscussionSchema)
-    def get(self, discussion_id: int) -> Discussion:
-        """A discussion with its board, its item (if any) and its counts."""
-        return base.readable_discussion(discussion_id)
+    @blp.alt_response(301, description="Merged into another discussion: `Location` names it.")
+    def get(self, discussion_id: int) -> Discussion | Response:
+        """A discussion with its board, its item (if any) and its counts. One merged into
+        another answers 301 with the other's address."""
+        discussion = base.readable_discussion(discussion_id)
+        if discussion.is_merged:
+            kept = threads.final_discussion(discussion)
+            return redirect(url_for("api_discussions.DiscussionDetail", discussion_id=kept.id), 301)
+        return discussion
 
 
 @blp.route(f"/discussions/<{base.ID}:discussion_id>/comments")

@@ -14,7 +14,7 @@ from talk.errors import NotFound, TalkError
 from talk.extensions import limiter
 from talk.forms import CommentForm, EditCommentForm
 from talk.models import Board, Comment, Discussion
-from talk.services import composing, discussions, listing, projects, reading
+from talk.services import composing, discussions, listing, projects, reading, threads
 from talk.services.projects import staff_labels
 from talk.web.common import (
     ResponseLike,
@@ -132,6 +132,9 @@ def show(discussion_id: int) -> ResponseLike:
     """The thread (GET), or a reply to it (POST)."""
     user = viewer()
     discussion = reading.discussion(user, discussion_id, conceal=False)
+    if discussion.is_merged:  # its comments live on there: old links keep working
+        kept = threads.final_discussion(discussion)
+        return redirect(url_for("discussions.show", discussion_id=kept.id), 301)
     form = CommentForm()
     if request.method == "GET":
         if policy.is_logged_in(user) and not policy.is_operator(user):
