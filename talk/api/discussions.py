@@ -70,10 +70,13 @@ class CommentDetail(MethodView):
     @blp.arguments(schemas.CommentEditSchema)
     @blp.response(200, schemas.CommentSchema)
     def patch(self, body: dict[str, Any], comment_id: int) -> Comment:
-        """Replace a comment's body (its author only); the previous body is kept in its
-        history."""
+        """Replace a comment's body (its author; or, with `moderator_note`, its project's
+        moderators, the note shown under it); the previous body is kept in its history."""
         return discussions.edit_comment(
-            auth.actor(), base.readable_comment(comment_id), body["body"]
+            auth.actor(),
+            base.readable_comment(comment_id),
+            body["body"],
+            note=body.get("moderator_note"),
         )
 
     @blp.response(200, schemas.CommentSchema)
