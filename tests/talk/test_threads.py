@@ -254,3 +254,19 @@ def test_a_reply_to_a_discussion_moved_meanwhile_is_refused(app, site):
         )
         with pytest.raises(Conflict):
             discussions.post_comment(vol, thread, "Late")
+
+
+def test_moving_to_a_board_closed_to_volunteers_takes_the_hashtags_out_of_the_tags(
+    app, make_board, site
+):
+    make_board(site.project, "Staff room", read_level="team", write_level="team")
+    with app.app_context():
+        mod, chat = _get(User, site.moderator.id), _get(Discussion, site.chat.id)
+        room = db.session.scalar(select(Board).where(Board.title == "Staff room"))
+        assert _uses(chat.id)
+        threads.move_discussion(mod, chat, board=room)
+        assert _uses(chat.id) == set()
+        _exact()
+        threads.move_discussion(mod, chat, board=_get(Board, site.chat.board_id))
+        assert _uses(chat.id) == {(site.chat.first_comment_id, None)}
+        _exact()
