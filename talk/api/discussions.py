@@ -19,6 +19,12 @@ from talk.services import discussions, listing, threads
 blp = base.api_blueprint("api_discussions", "Discussions and their comments.")
 
 
+def _moved(merged: Discussion, resource: str) -> Response:
+    """A permanent redirect to ``resource`` of the discussion ``merged`` now lives in."""
+    kept = threads.final_discussion(merged)
+    return redirect(url_for(f"api_discussions.{resource}", discussion_id=kept.id), 301)
+
+
 @blp.route(f"/discussions/<{base.ID}:discussion_id>")
 class DiscussionDetail(MethodView):
     @blp.response(200, schemas.DiscussionSchema)
@@ -27,20 +33,21 @@ class DiscussionDetail(MethodView):
         """A discussion with its board, its item (if any) and its counts. One merged into
         another answers 301 with the other's address."""
         discussion = base.readable_discussion(discussion_id)
-        if discussion.is_merged:
-            kept = threads.final_discussion(discussion)
-            return redirect(url_for("api_discussions.DiscussionDetail", discussion_id=kept.id), 301)
-        return discussion
+        return _moved(discussion, "DiscussionDetail") if discussion.is_merged else discussion
 
 
 @blp.route(f"/discussions/<{base.ID}:discussion_id>/comments")
 class DiscussionComments(MethodView):
     @blp.arguments(schemas.PageQuerySchema, location="query")
     @blp.response(200, schemas.CommentPageSchema)
-    def get(self, args: dict[str, Any], discussion_id: int) -> dict[str, Any]:
+    @blp.alt_response(301, description="Merged into another discussion: `Location` names it.")
+    def get(self, args: dict[str, Any], discussion_id: int) -> dict[str, Any] | Response:
         """A discussion's comments in the order they were written; deleted ones stay in place
-        (body null) so replies keep their context."""
+        (body null) so replies keep their context. Those of one merged into another are
+        there: 301 with its address."""
         discussion = base.readable_discussion(discussion_id)
+        if discussion.is_merged:
+            return _moved(discussion, "DiscussionComments")
         page = listing.discussion_comments(
             discussion, cursor=args.get("cursor"), limit=base.page_limit(args)
         )

@@ -48,6 +48,9 @@ def test_lock_pin_move_merge_and_split(client, place):
     assert merged.get_json()["comment_count"] == 3
     gone = client.get(f"{API}/discussions/{chat.id}")
     assert gone.status_code == 301
+    listed = client.get(f"{API}/discussions/{chat.id}/comments?limit=5")
+    assert listed.status_code == 301
+    assert listed.headers["Location"].endswith(f"/discussions/{thread.id}/comments")
 
 
 @pytest.mark.parametrize(
