@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from limits import parse
 
 from talk import policy, signals, text
-from talk.errors import NotFound, TalkError
+from talk.errors import Conflict, NotFound, TalkError
 from talk.extensions import limiter
 from talk.forms import CommentForm, EditCommentForm
 from talk.models import Board, Comment, Discussion
@@ -134,6 +134,8 @@ def show(discussion_id: int) -> ResponseLike:
     discussion = reading.discussion(user, discussion_id, conceal=False)
     if discussion.is_merged:  # its comments live on there: old links keep working
         kept = threads.final_discussion(discussion)
+        if request.method == "POST":  # a redirect would lose the reply's text
+            raise Conflict(f"This discussion was merged into “{kept.title}”: reply there.")
         return redirect(url_for("discussions.show", discussion_id=kept.id), 301)
     form = CommentForm()
     if request.method == "GET":

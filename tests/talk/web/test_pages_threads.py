@@ -73,6 +73,8 @@ def test_merging_asks_first_then_moves_the_comments_and_redirects(app, client, p
     assert moved.status_code == 301
     assert moved.headers["Location"] == f"/discussions/{place.thread.id}"
     assert "Hello" in text(client.get(f"/discussions/{place.thread.id}"))
+    late = submit(client, f"/discussions/{place.thread.id}", moved.request.path, body="Late")
+    assert late.status_code == 409 and "reply there" in text(late)
     _exact(app)
 
 
