@@ -218,6 +218,11 @@ def merge_discussions(actor: Any, merged: Discussion, into: Discussion) -> Discu
             "A discussion cannot be merged into itself.", {"into": ["Choose another one."]}
         )
     policy.require(actor, "discussion.merge", merged)
+    if into.is_merged:
+        raise InvalidInput(
+            "That discussion was merged into another already: merge into that one.",
+            {"into": [f"Merged into discussion {into.merged_into_id}."]},
+        )
     policy.require(actor, "discussion.merge", into)
     if merged.project_id != into.project_id:
         raise InvalidInput(

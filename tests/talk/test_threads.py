@@ -189,6 +189,8 @@ def test_merging_moves_every_comment_and_leaves_a_redirect(app, client, make, si
             discussions.post_comment(_get(User, site.volunteer.id), chat, "Hello?")
         with pytest.raises(InvalidInput):
             threads.merge_discussions(mod, thread, thread)
+        with pytest.raises(InvalidInput):  # a redirect is no place to merge into
+            threads.merge_discussions(mod, thread, chat)
         board = _get(Board, site.chat.board_id)
         assert listing.board_discussions(board, cursor=None, limit=10).rows == []
         db.session.commit()
