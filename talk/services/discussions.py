@@ -81,15 +81,15 @@ COUNTER_LOCK_ORDER: tuple[type, ...] = (Project, Board, Item, Discussion, User)
 Bumps = dict[Any, dict[str, Any]]
 
 
-def bump(bumps: Bumps, counted: Any, **changes: Any) -> None:
+def _bump(bumps: Bumps, counted: Any, **changes: Any) -> None:
     """Note counter deltas (``comment_count=1``) and times (``last_activity_at=now``) for
-    ``counted``; :func:`apply_bumps` writes them."""
+    ``counted``; :func:`_apply` writes them."""
     noted = bumps.setdefault(counted, {})
     for name, value in changes.items():
         noted[name] = noted.get(name, 0) + value if name.endswith("_count") else value
 
 
-def apply_bumps(bumps: Bumps, *, guard: Discussion | None = None) -> None:
+def _apply(bumps: Bumps, *, guard: Discussion | None = None) -> None:
     """Write noted counter changes, one ``UPDATE`` per row with SQL-side arithmetic (exact under
     concurrent writers), the rows in :data:`COUNTER_LOCK_ORDER`. The order is explicit because
     the ORM's flush order is not the same for every operation: a post and a hide that lock
@@ -108,7 +108,7 @@ def apply_bumps(bumps: Bumps, *, guard: Discussion | None = None) -> None:
 
 
 #: What a writer adding a comment read of its discussion and must find unchanged
-#: (see :func:`apply_bumps`).
+#: (see :func:`_apply`).
 _GUARDED = ("board_id", "item_id", "locked_at", "merged_into_id")
 
 
@@ -172,7 +172,7 @@ def start_discussion(
     db.session.add(discussion)
     bumps: Bumps = {}
     for counted in (board, project, *([item] if item else [])):
-        bump(bumps, counted, discussion_count=1)
+        _bump(bumps, counted, discussion_count=1)
     comment = _add_comment(discussion, author, body, links, bumps, now=now)
     db.session.flush()
     changes = _sync_links(comment, links, visible=True, now=now)
@@ -229,8 +229,8 @@ def _add_comment(
             created_at=now,
         )
         _count(comment, +1, bumps, now=now)
-        bump(bumps, discussion, last_comment_at=now)
-        apply_bumps(bumps, guard=discussion)
+        _bump(bumps, discussion, last_comment_at=now)
+        _apply(bumps, guard=discussion)
     db.session.add(comment)
     return comment
 
@@ -241,14 +241,14 @@ def _count(comment: Comment, delta: int, bumps: Bumps | None = None, *, now: Any
     noted: Bumps = {} if bumps is None else bumps
     discussion = comment.discussion
     activity = {"last_activity_at": now} if now is not None else {}
-    bump(noted, discussion, comment_count=delta)
-    bump(noted, discussion.board, comment_count=delta, **activity)
-    bump(noted, discussion.project, comment_count=delta)
+    _bump(noted, discussion, comment_count=delta)
+    _bump(noted, discussion.board, comment_count=delta, **activity)
+    _bump(noted, discussion.project, comment_count=delta)
     if discussion.item is not None:
-        bump(noted, discussion.item, comment_count=delta, **activity)
-    bump(noted, comment.author, comment_count=delta)
+        _bump(noted, discussion.item, comment_count=delta, **activity)
+    _bump(noted, comment.author, comment_count=delta)
     if bumps is None:
-        apply_bumps(noted)
+        _apply(noted)
 
 
 def _lock(comment: Comment) -> None:

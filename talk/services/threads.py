@@ -8,10 +8,10 @@ moderator's note is :func:`talk.services.discussions.edit_comment` with ``note``
 
 Lock order (docs/decisions.md, "One lock order"): the comments that change place first,
 ``FOR NO KEY UPDATE`` in id order; then the counter rows (projects → boards → items →
-discussions → users, by :func:`discussions.apply_bumps`); then the project's tag lock and the
+discussions → users, by :func:`discussions._apply`); then the project's tag lock and the
 tag rows in id order. A reply racing a move, merge or lock waits on the counter rows the
 action holds, then finds its discussion changed: a 409, nothing written (the guard of
-``discussions.apply_bumps``).
+``discussions._apply``).
 Comments a racing reply committed before the action held the discussion's row are found again
 once it is held, and counted (:func:`_settle`).
 """
@@ -30,7 +30,7 @@ from talk.extensions import db
 from talk.limits import MAX_DISCUSSION_TITLE
 from talk.models import Board, Comment, Discussion, Item
 from talk.services import discussions, tag_sync
-from talk.services.discussions import Bumps, apply_bumps, bump
+from talk.services.discussions import Bumps, _apply, _bump
 from talk.services.validation import clean_text
 
 #: How many merges a redirect follows before giving up (a chain longer than this is a bug).
@@ -88,9 +88,9 @@ def _count_moves(bumps: Bumps, places: Sequence[tuple[Any, Any]], visible: int) 
     for old, new in places:
         if old is not new:
             if old is not None:
-                bump(bumps, old, comment_count=-visible)
+                _bump(bumps, old, comment_count=-visible)
             if new is not None:
-                bump(bumps, new, comment_count=visible)
+                _bump(bumps, new, comment_count=visible)
 
 
 def _settle(where: Any, moved: list[Comment], count: Callable[[int], Bumps]) -> list[Comment]:
@@ -102,7 +102,7 @@ def _settle(where: Any, moved: list[Comment], count: Callable[[int], Bumps]) -> 
     late = [comment for comment in now_there if comment.id not in known]
     visible = sum(1 for comment in late if comment.is_visible)
     if visible:
-        apply_bumps(count(visible))
+        _apply(count(visible))
     return now_there
 
 
@@ -177,11 +177,11 @@ def move_discussion(
     for old, new in places:
         if old is not new:
             if old is not None:
-                bump(bumps, old, discussion_count=-1)
+                _bump(bumps, old, discussion_count=-1)
             if new is not None:
-                bump(bumps, new, discussion_count=1, **_later(new, discussion.last_comment_at))
-    bump(bumps, discussion, comment_count=0)  # held, with the places, before anything moves
-    apply_bumps(bumps)
+                _bump(bumps, new, discussion_count=1, **_later(new, discussion.last_comment_at))
+    _bump(bumps, discussion, comment_count=0)  # held, with the places, before anything moves
+    _apply(bumps)
     moved = _settle(in_thread, moved, count)
 
     def shift() -> None:
@@ -241,12 +241,12 @@ def merge_discussions(actor: Any, merged: Discussion, into: Discussion) -> Discu
     bumps = count(sum(1 for comment in moved if comment.is_visible))
     for gone in (merged.project, merged.board, merged.item):
         if gone is not None:
-            bump(bumps, gone, discussion_count=-1)
+            _bump(bumps, gone, discussion_count=-1)
     for place in (into.board, into.item, into):
         if place is not None:
-            bump(bumps, place, **_later(place, merged.last_comment_at))
-    bump(bumps, merged, comment_count=0)
-    apply_bumps(bumps)
+            _bump(bumps, place, **_later(place, merged.last_comment_at))
+    _bump(bumps, merged, comment_count=0)
+    _apply(bumps)
     moved = _settle(in_merged, moved, count)
     ids = [comment.id for comment in moved]
 
@@ -307,9 +307,9 @@ def split_comments(
     _count_moves(bumps, [(source, split)], sum(1 for comment in moved if comment.is_visible))
     for place in (source.project, source.board, source.item):
         if place is not None:
-            bump(bumps, place, discussion_count=1)
+            _bump(bumps, place, discussion_count=1)
     with db.session.no_autoflush:
-        apply_bumps(bumps)
+        _apply(bumps)
     db.session.add(split)
 
     def shift() -> None:
