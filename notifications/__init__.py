@@ -119,6 +119,15 @@ SETTINGS: Sequence[Setting] = (
         "each person whose choice is *immediately* one email with everything new since.",
     ),
     Setting(
+        "TALK_EMAIL_HOURLY_LIMIT",
+        "TALK_EMAIL_HOURLY_LIMIT",
+        10,
+        positive_int,
+        "Immediate notification emails one person gets in any hour at most. Past it their "
+        "notifications wait, and go together in one email once the hour allows (the delivery "
+        "log says `deferred`). Account mail and digests are not counted or held.",
+    ),
+    Setting(
         "TALK_DIGEST_HOUR",
         "TALK_DIGEST_HOUR",
         7,
@@ -178,6 +187,7 @@ def init_app(app: Flask) -> None:
         preferences_views,
         rules,
         unsubscribe,
+        viewed,
         worker,
     )
 

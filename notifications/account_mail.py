@@ -5,13 +5,15 @@ and they go to unverified addresses too (the links in them are how an address is
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import render_template, url_for
+from flask import has_request_context, render_template, request, url_for
 
 from notifications import outbox
+from notifications.emails import public_urls
 from talk import signals
 
 
@@ -72,6 +74,13 @@ WORDINGS = {
         None,
         "If it was not you, choose a new password from the login page at once.",
     ),
+    ("account_standing", ""): Wording(
+        "A decision about your Talk account",
+        "A decision about your Talk account",
+        "{text}",
+        "See your standing",
+        "If you think it is a mistake, you can appeal from that page.",
+    ),
 }
 
 
@@ -87,21 +96,30 @@ def _send_account_mail(
 ) -> None:
     purpose = extra.get("purpose", "") if kind == "verify_email" else ""
     wording = WORDINGS[(kind, purpose)]
-    context = {
-        "wording": wording,
-        "says": wording.says.format(new_address=extra.get("new_address", "another address")),
-        "url": url,
-        "expires_at": expires_at,
-        "login_url": extra.get("login_url") or url_for("auth.login", _external=True),
-    }
-    outbox.enqueue(
-        to_address=to_address,
-        subject=wording.subject,
-        text=render_template("notifications/email/account.txt", **context),
-        html=render_template("notifications/email/account.html", **context),
-        category="account",
-        user=sender,
-    )
+    with nullcontext() if has_request_context() else public_urls():  # a command, the worker
+        context = {
+            "wording": wording,
+            "says": wording.says.format(
+                new_address=extra.get("new_address", "another address"),
+                text=extra.get("text", ""),
+            ),
+            "url": url if url is None or "://" in url else url_for_path(url),
+            "expires_at": expires_at,
+            "login_url": extra.get("login_url") or url_for("auth.login", _external=True),
+        }
+        outbox.enqueue(
+            to_address=to_address,
+            subject=wording.subject,
+            text=render_template("notifications/email/account.txt", **context),
+            html=render_template("notifications/email/account.html", **context),
+            category="account",
+            user=sender,
+        )
+
+
+def url_for_path(path: str) -> str:
+    """An absolute link to ``path`` on this site (a path as ``url_for`` gives it)."""
+    return request.host_url.rstrip("/") + path
 
 
 signals.account_mail.connect(_send_account_mail)

@@ -1,11 +1,16 @@
 """Daily and weekly digests: one email per person per period with what is still unread.
 
-The ``digests`` job (:func:`send_digests`, every few minutes) looks at the people with
-undecided notifications (``emailed_at IS NULL``). A person's daily digest is due from
-``TALK_DIGEST_HOUR`` in their own time zone (``users.time_zone``), for :data:`WINDOW`; the
-weekly one likewise on ``TALK_DIGEST_WEEKDAY``. It holds their notifications whose choice
-(category and project, :func:`notifications.emails.sort_out`) is that cadence, grouped by project
-and discussion, and lists those still unread at that moment; all of them are marked emailed.
+The ``digests`` job (:func:`send_digests`, every few minutes) reads only the people whose
+digest is due. A person's daily digest is due from ``TALK_DIGEST_HOUR`` in their own time zone
+(``users.time_zone``), for :data:`WINDOW`; the weekly one likewise on ``TALK_DIGEST_WEEKDAY``.
+The job works out which of the time zones people have are at that moment (:func:`due_periods`,
+one small query), then reads the notifications waiting for that cadence
+(``waits_for``, set by the immediate job when it sorted them there:
+:mod:`notifications.email_waits`) of the people in those zones with no digest yet for the
+period. The digest sorts them again by the person's choice now (one changed meanwhile moves
+them to where they now belong), holds those whose choice is that cadence, grouped by project
+and discussion, and lists those still unread at that moment (read again from the database, not
+from when the job started); all of them are marked emailed.
 
 - **Never twice**: the period's :class:`~notifications.digests_models.Digest` row (unique
   person, cadence and local date) is written in the transaction that marks them and queues
@@ -20,16 +25,19 @@ and discussion, and lists those still unread at that moment; all of them are mar
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from functools import partial
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from notifications import emails
 from notifications.digests_models import Digest
-from notifications.emails import claim, committed, each_person, render, zone_of
+from notifications.email_waits import claim, people_with, waiting_for
+from notifications.emails import committed, each_person, render, zone_named
 from notifications.inbox_models import Notification
 from notifications.outbox import enqueue
 from notifications.preferences import skip
@@ -71,14 +79,33 @@ def last_seen(user: User) -> datetime:
     return max(sign for sign in signs if sign is not None)
 
 
-def _already(user: User, cadence: str, period: date) -> bool:
-    return (
-        db.session.scalar(
-            select(Digest.id).where(
-                Digest.user_id == user.id, Digest.cadence == cadence, Digest.period_start == period
-            )
-        )
-        is not None
+def due_periods(now: datetime) -> dict[tuple[str, date], list[str | None]]:
+    """The digests due at ``now``: (cadence, period) → the ``users.time_zone`` values (as
+    stored, None included) whose people are due for it."""
+    due: dict[tuple[str, date], list[str | None]] = defaultdict(list)
+    for name in db.session.scalars(select(User.time_zone).distinct()):
+        local = now.astimezone(zone_named(name))
+        for cadence in CADENCES:
+            period = period_due(cadence, local)
+            if period is not None:
+                due[(cadence, period)].append(name)
+    return due
+
+
+def due_people(cadence: str, period: date, zones: Sequence[str | None]) -> Select[Any]:
+    """The people in ``zones`` with notifications waiting for ``cadence`` and no digest decided
+    for ``period`` yet."""
+    names = [name for name in zones if name is not None]
+    in_zones: ColumnElement[bool] = User.time_zone.in_(names)
+    if None in zones:
+        in_zones = or_(in_zones, User.time_zone.is_(None))
+    decided = select(Digest.id).where(
+        Digest.user_id == Notification.user_id,
+        Digest.cadence == cadence,
+        Digest.period_start == period,
+    )
+    return people_with(*waiting_for(cadence), in_zones, ~decided.exists()).join(
+        User, User.id == Notification.user_id
     )
 
 
@@ -91,7 +118,8 @@ def build_digest(
 ) -> Digest | None:
     """Decide ``user``'s ``cadence`` digest for ``period``: None when nothing is for it.
     The caller commits."""
-    picked = emails.sort_out(user, notifications).by_choice.get(cadence, [])
+    # sorted again: a choice changed since they were sorted moves them where they now belong
+    picked = emails.settle(user, emails.sort_out(user, notifications), cadence, now)
     if not picked:
         return None
     row = Digest(
@@ -105,7 +133,14 @@ def build_digest(
     db.session.add(row)
     db.session.flush()  # the unique key: a digest already decided for this period
     claim(picked, now)
-    unread = [n for n in picked if n.read_at is None]
+    unread_ids = set(
+        db.session.scalars(
+            select(Notification.id).where(
+                Notification.id.in_([n.id for n in picked]), Notification.read_at.is_(None)
+            )
+        )
+    )
+    unread = [n for n in picked if n.id in unread_ids]
     subject = f"Your {cadence} Talk digest: " + (
         "1 new notification" if len(unread) == 1 else f"{len(unread)} new notifications"
     )
@@ -134,20 +169,21 @@ def build_digest(
     return row
 
 
+def _decide(cadence: str, period: date, now: datetime) -> Callable[[User, list[Notification]], int]:
+    """Build one person's ``cadence`` digest for ``period`` in a transaction of its own."""
+    return lambda user, notifications: committed(
+        f"the {cadence} digest of user {user.id}",
+        partial(build_digest, user, cadence, period, notifications, now),
+    )
+
+
 def send_digests(_worker_id: str = "", now: datetime | None = None) -> int:
-    """The ``digests`` job: each person's due digests, each in its own transaction. Returns
+    """The ``digests`` job: the digests due at ``now``, each in its own transaction. Returns
     how many were decided (sent, empty or inactive). Commits."""
     when = now or utcnow()
-
-    def decide(user: User, notifications: list[Notification]) -> int:
-        local, decided = when.astimezone(zone_of(user)), 0
-        for cadence in CADENCES:
-            period = period_due(cadence, local)
-            if period is not None and not _already(user, cadence, period):
-                decided += committed(
-                    f"the {cadence} digest of user {user.id}",
-                    partial(build_digest, user, cadence, period, notifications, when),
-                )
-        return decided
-
-    return each_person(decide)
+    return sum(
+        each_person(
+            due_people(cadence, period, zones), waiting_for(cadence), _decide(cadence, period, when)
+        )
+        for (cadence, period), zones in due_periods(when).items()
+    )

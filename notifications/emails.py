@@ -1,12 +1,15 @@
 """Notification emails: what is sent at once, and the parts digests share with it.
 
 The ``email-notifications`` job (:func:`send_immediate`, every ``TALK_EMAIL_INTERVAL``
-seconds) takes the notifications no email has decided on yet (``emailed_at IS NULL``), sorts
+seconds) reads only the notifications it may act on now (:func:`notifications.email_waits.due_now`:
+undecided, ``emailed_at IS NULL``, waiting for no digest and not held by the hourly cap), sorts
 each person's by their choice for its category in its project (:func:`sort_out`), and sends
 each person ONE email with every notification chosen ``immediately``, grouped by project and
 discussion. Those Talk will not send are recorded with their reason in the person's delivery log
-(:func:`notifications.preferences.skip`); those chosen ``daily`` or ``weekly`` are left to
-:mod:`notifications.digests`.
+(:func:`notifications.preferences.skip`); those chosen ``daily`` or ``weekly`` are marked as
+waiting for that digest (``waits_for``), so later runs do not read them again, and left to
+:mod:`notifications.digests`. Past ``TALK_EMAIL_HOURLY_LIMIT`` emails in an hour, the email is
+held back, not lost (:mod:`notifications.email_limit`).
 
 Each person's notifications are decided in one transaction with the email's enqueue: a
 conditional ``UPDATE … WHERE emailed_at IS NULL`` claims them (a second worker that got there
@@ -32,20 +35,29 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, render_template, url_for
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, Select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
-from notifications import preferences, unsubscribe
+from notifications import email_limit, preferences, unsubscribe
+from notifications.email_waits import (
+    Decided,
+    claim,
+    due_now,
+    hold,
+    kept_loaded,
+    people_with,
+    per_person,
+    wait,
+)
 from notifications.inbox_groups import headline
 from notifications.inbox_models import Notification
 from notifications.inbox_views import notification_url
 from notifications.notices import NOTICE_CATEGORIES
 from notifications.outbox import enqueue
-from talk import policy
+from talk import caveats, policy
 from talk.clock import utcnow
 from talk.extensions import db
-from talk.models import Item, Project, User
+from talk.models import Project, User
 from talk.security import host_allowed, parse_hosts
 
 log = logging.getLogger(__name__)
@@ -123,6 +135,7 @@ def sort_out(user: User, notifications: Sequence[Notification]) -> Sorting:
     ``daily``, ``weekly``), a skip with its reason, or nothing (a kind never emailed)."""
     sorting = Sorting()
     reasons: dict[tuple[int, str], str | None] = {}
+    choices: dict[tuple[int, str], str] = {}  # each asked once per project and category
     for notification in notifications:
         category = category_of(notification)
         if category is None:
@@ -130,57 +143,16 @@ def sort_out(user: User, notifications: Sequence[Notification]) -> Sorting:
             continue
         key = (notification.project_id, category)
         if key not in reasons:
-            reasons[key] = preferences.why_not(user, notification.project, category)
+            choices[key] = preferences.chosen(user, notification.project, category)
+            reasons[key] = preferences.why_not(user, notification.project, category, choices[key])
         reason = reasons[key]
         if reason is None and not _may_still_see(user, notification):
             reason = "no-permission"
         if reason is not None:
             sorting.skipped[(reason, category)].append(notification)
         else:
-            choice = preferences.chosen(user, notification.project, category)
-            sorting.by_choice[choice].append(notification)
+            sorting.by_choice[choices[key]].append(notification)
     return sorting
-
-
-def undecided() -> dict[int, list[Notification]]:
-    """The notifications no email has decided on, per person, oldest first."""
-    query = (
-        select(Notification)
-        .where(Notification.emailed_at.is_(None))
-        .order_by(Notification.user_id, Notification.id)
-        .options(
-            selectinload(Notification.project),
-            selectinload(Notification.discussion),
-            selectinload(Notification.comment),
-            selectinload(Notification.item).selectinload(Item.project),
-            selectinload(Notification.tag),
-            selectinload(Notification.actor),
-        )
-    )
-    people: dict[int, list[Notification]] = defaultdict(list)
-    for notification in db.session.scalars(query):
-        people[notification.user_id].append(notification)
-    return people
-
-
-class Decided(Exception):
-    """Another worker decided some of these notifications first."""
-
-
-def claim(notifications: Sequence[Notification], now: datetime) -> None:
-    """Mark ``notifications`` emailed (decided), all or none: raises :class:`Decided` when
-    another worker got to one of them first (the caller rolls back)."""
-    ids = sorted({n.id for n in notifications})
-    if not ids:
-        return
-    result = db.session.execute(
-        update(Notification)
-        .where(Notification.id.in_(ids), Notification.emailed_at.is_(None))
-        .values(emailed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(result, "rowcount", len(ids)) != len(ids):
-        raise Decided
 
 
 # --------------------------------------------------------------------------- rendering
@@ -195,8 +167,13 @@ class Line:
 
 def zone_of(user: User) -> ZoneInfo:
     """``user``'s time zone (UTC when the stored name is unknown to this machine)."""
+    return zone_named(user.time_zone)
+
+
+def zone_named(name: str | None) -> ZoneInfo:
+    """The time zone a user's ``time_zone`` names (UTC when none or unknown here)."""
     try:
-        return ZoneInfo(user.time_zone or "UTC")
+        return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
 
@@ -208,6 +185,8 @@ class Thread:
     title: str
     url: str
     lines: list[Line] = field(default_factory=list)
+    #: what readers are told before its content (content warnings: :mod:`talk.caveats`)
+    caveats: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -252,7 +231,10 @@ def sections(notifications: Sequence[Notification], zone: ZoneInfo) -> list[Sect
             projects[project.id] = Section(project.title, url)
         key, title, url = _thread_of(notification)
         if (project.id, key) not in threads:
-            threads[(project.id, key)] = Thread(title, url)
+            warned = (
+                [] if notification.discussion is None else caveats.about(notification.discussion)
+            )
+            threads[(project.id, key)] = Thread(title, url, caveats=warned)
             projects[project.id].threads.append(threads[(project.id, key)])
         threads[(project.id, key)].lines.append(
             Line(
@@ -341,25 +323,44 @@ def record_skips(user: User, sorting: Sorting) -> None:
         preferences.skip(user, category, reason, summary(notifications))
 
 
-def email_now(user: User, notifications: Sequence[Notification], now: datetime) -> bool:
-    """Decide ``user``'s undecided notifications that are not for a digest: one email with
-    those chosen ``immediately`` (True when there is one), skips for the others. The caller
-    commits."""
-    sorting = sort_out(user, notifications)
-    sending = sorting.by_choice.get("immediately", [])
-    skipped = [n for group in sorting.skipped.values() for n in group]
-    claim([*sending, *skipped, *sorting.silent], now)
+def settle(user: User, sorting: Sorting, choice: str, now: datetime) -> list[Notification]:
+    """Decide what of ``sorting`` is not for ``choice`` (the job's: ``immediately``, ``daily``
+    or ``weekly``): skips recorded and claimed, the silent claimed, the others put to wait for
+    the job of their choice. Returns those for ``choice``, still undecided."""
+    for other, group in sorting.by_choice.items():
+        if other != choice:
+            wait(group, None if other == "immediately" else other)
+    claim([n for group in sorting.skipped.values() for n in group] + sorting.silent, now)
     record_skips(user, sorting)
+    return sorting.by_choice.get(choice, [])
+
+
+#: The categories of immediate notification emails (what the hourly cap counts).
+IMMEDIATE_CATEGORIES: tuple[str, ...] = tuple(sorted(set(KIND_CATEGORIES.values())))
+
+
+def email_now(user: User, notifications: Sequence[Notification], now: datetime) -> bool:
+    """Decide ``user``'s notifications due now: one email with those chosen ``immediately``
+    (True when there is one; held back instead when the hourly cap is reached), skips for
+    those Talk will not send, and a wait for a digest for the others. The caller commits."""
+    sending = settle(user, sort_out(user, notifications), "immediately", now)
     if not sending:
         return False
     subject = summary(sending)
+    category = category_of(sending[0]) or ""  # the delivery log's; the first's
+    until = email_limit.next_allowed(user, IMMEDIATE_CATEGORIES, now)
+    if until is not None:
+        hold(sending, until)
+        email_limit.note_deferral(user, IMMEDIATE_CATEGORIES, category, subject, now)
+        return False
+    claim(sending, now)
     text, html = render(user, subject, "New on Talk", _intro(sending), sending)
     enqueue(
         to_address=user.email,
         subject=subject,
         text=text,
         html=html,
-        category=category_of(sending[0]) or "",  # the delivery log's; the first's
+        category=category,
         user=user,
         headers=headers_for(user, sending),
     )
@@ -372,15 +373,17 @@ def _intro(notifications: Sequence[Notification]) -> str:
     return f"{len(notifications)} things happened on Talk since we last wrote:"
 
 
-def each_person(decide: Callable[[User, list[Notification]], int]) -> int:
-    """Run ``decide`` for each person with undecided notifications (links at
-    ``TALK_PUBLIC_URL``); returns the sum of what it returned."""
+def each_person(
+    people: Select[Any],
+    where: Sequence[ColumnElement[bool]],
+    decide: Callable[[User, list[Notification]], int],
+) -> int:
+    """Run ``decide`` for each of ``people`` (a query of user ids) with their notifications
+    matching ``where`` (links at ``TALK_PUBLIC_URL``); returns the sum of what it returned."""
     total = 0
-    with public_urls():
-        for user_id, notifications in undecided().items():
-            user = db.session.get(User, user_id)
-            if user is not None:
-                total += decide(user, notifications)
+    with public_urls(), kept_loaded():
+        for user, notifications in per_person(people, *where):
+            total += decide(user, notifications)
             policy.forget_roles()
     return total
 
@@ -403,11 +406,14 @@ def committed(what: str, decide: Callable[[], object]) -> int:
 
 
 def send_immediate(_worker_id: str = "", now: datetime | None = None) -> int:
-    """The ``email-notifications`` job: each person's undecided notifications decided, in a
+    """The ``email-notifications`` job: each person's notifications due now decided, in a
     transaction per person. Returns how many emails were queued. Commits."""
     when = now or utcnow()
+    due = due_now(when)
     return each_person(
+        people_with(*due),
+        due,
         lambda user, notifications: committed(
             f"the email of user {user.id}", partial(email_now, user, notifications, when)
-        )
+        ),
     )

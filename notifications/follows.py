@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-from sqlalchemy import delete, exists, false, insert, literal, or_, select, update
+from sqlalchemy import delete, exists, false, insert, literal, or_, select, union, update
 from sqlalchemy.orm import aliased, selectinload
 
 from notifications.follow_models import (
@@ -39,7 +39,7 @@ from talk import policy, signals
 from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput, NotFound
 from talk.extensions import db, upsert
-from talk.models import Board, Comment, Discussion, Item, Project, Tag, User
+from talk.models import Board, Comment, Discussion, Item, Project, Tag, User, UserBlock
 from talk.pagination import Page, keyset_page
 from talk.policy import Actor
 from talk.services import projects, reading
@@ -337,17 +337,18 @@ def muted_things(
 
 
 def muted_by(recipient_ids: Iterable[int], author_id: int) -> set[int]:
-    """Which of ``recipient_ids`` muted ``author_id``: fan-out sends them nothing of theirs."""
+    """Which of ``recipient_ids`` muted or blocked (:mod:`talk.services.blocks`) ``author_id``:
+    fan-out sends them nothing of theirs — no mention, reply or quotation. One query."""
     ids = sorted(set(recipient_ids))
     if not ids:
         return set()
-    return set(
-        db.session.scalars(
-            select(UserMute.user_id).where(
-                UserMute.muted_user_id == author_id, UserMute.user_id.in_(ids)
-            )
-        )
+    muted = select(UserMute.user_id).where(
+        UserMute.muted_user_id == author_id, UserMute.user_id.in_(ids)
     )
+    blocked = select(UserBlock.user_id).where(
+        UserBlock.blocked_user_id == author_id, UserBlock.user_id.in_(ids)
+    )
+    return set(db.session.scalars(union(muted, blocked)))
 
 
 # --------------------------------------------------------------------------- receivers

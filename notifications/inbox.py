@@ -18,8 +18,8 @@ Who hears, decided at delivery time:
   comment is still visible.
 
 **Reading**: :func:`unread_count` (the header), :func:`inbox_page` and :func:`consolidate`
-(the page), :func:`mark_read`; opening a discussion reads its notifications (the core's
-``discussion_viewed``). Reading never touches ``emailed_at``; :func:`due_for_email` is what
+(the page), :func:`mark_read`; opening the thing a notification is about reads it
+(:mod:`notifications.viewed`). Reading never touches ``emailed_at``; :func:`due_for_email` is what
 the email side asks.
 """
 
@@ -149,21 +149,6 @@ def _role_changed(
             actor=actor,
             project_id=membership.project_id,
             payload={"member_id": membership.user_id},
-        )
-
-
-@signals.discussion_viewed.connect
-def _discussion_viewed(discussion: Discussion, *, actor: Any, **_: Any) -> None:
-    """Opening a discussion reads its notifications: a cheap indexed read first, and a write
-    only when there is something unread (most views write nothing)."""
-    if not is_person(actor):
-        return
-    unread = (Notification.user_id == actor.id, Notification.discussion_id == discussion.id)
-    if db.session.scalar(select(exists().where(*unread, Notification.read_at.is_(None)))):
-        db.session.execute(
-            update(Notification)
-            .where(*unread, Notification.read_at.is_(None))
-            .values(read_at=utcnow())
         )
 
 

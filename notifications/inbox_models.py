@@ -4,7 +4,8 @@ A request that posts a comment writes one :class:`NotificationEvent` row (in its
 from a signal receiver), whatever the number of followers; the worker's ``notify`` job turns
 events into :class:`Notification` rows (:mod:`notifications.inbox`). ``read_at`` (seen in the
 inbox or on the page) and ``emailed_at`` (sent in an email) are separate states: reading never
-touches ``emailed_at``, and the email side picks rows with ``emailed_at IS NULL``.
+touches ``emailed_at``, and the email side picks rows with ``emailed_at IS NULL`` (and what
+they wait for: :mod:`notifications.email_waits`).
 """
 
 from __future__ import annotations
@@ -67,6 +68,11 @@ class NotificationEvent(Model):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+#: The partial indexes' conditions (the migration repeats them).
+EMAIL_NOW = "emailed_at IS NULL AND waits_for IS NULL"
+DIGEST_WAITING = "emailed_at IS NULL AND waits_for IS NOT NULL"
+
+
 class Notification(Model):
     """One thing one person is told about, made from one event (at most one per event)."""
 
@@ -83,13 +89,22 @@ class Notification(Model):
             sqlite_where=text("read_at IS NULL"),
             postgresql_where=text("read_at IS NULL"),
         ),
-        # What the email side still has to consider.
+        # What the immediate email job may act on (notifications.email_waits.due_now).
         Index(
-            "ix_notifications_unemailed",
+            "ix_notifications_email_now",
             "user_id",
             "id",
-            sqlite_where=text("emailed_at IS NULL"),
-            postgresql_where=text("emailed_at IS NULL"),
+            sqlite_where=text(EMAIL_NOW),
+            postgresql_where=text(EMAIL_NOW),
+        ),
+        # What waits for a digest, by cadence (notifications.email_waits.waiting_for).
+        Index(
+            "ix_notifications_digest_waiting",
+            "waits_for",
+            "user_id",
+            "id",
+            sqlite_where=text(DIGEST_WAITING),
+            postgresql_where=text(DIGEST_WAITING),
         ),
     )
 
@@ -115,6 +130,10 @@ class Notification(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The digest (``daily``, ``weekly``) it waits for, undecided: the immediate job skips it.
+    waits_for: Mapped[str | None] = mapped_column(String(8))
+    #: Held back by the hourly email cap until then (notifications.email_limit).
+    email_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     project: Mapped[Project] = relationship()
     discussion: Mapped[Discussion | None] = relationship()

@@ -23,7 +23,7 @@ add_error_handlers(bp)
 
 def notification_url(notification: Notification, **options: Any) -> str:
     """Where a notification leads: a notice's own link, the comment (whose page marks the
-    discussion's notifications read), the item, or the project."""
+    discussion's notifications read), the item (its verdicts), or the project (its welcome)."""
     if notification.kind == "notice":
         return notice_url(notification, external=bool(options.get("_external")))
     if notification.comment_id is not None:

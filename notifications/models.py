@@ -17,8 +17,9 @@ from talk.models._types import UTCDateTime
 
 #: An outbox row's states. ``queued`` → ``sending`` (claimed under a lease) → ``sent`` |
 #: ``failed`` | ``uncertain``; a temporary failure puts it back to ``queued`` for later, and a
-#: message Talk decided not to send is written straight as ``skipped``.
-STATES = ("queued", "sending", "sent", "failed", "uncertain", "skipped")
+#: message Talk decided not to send is written straight as ``skipped`` (``deferred``: not yet,
+#: the hourly cap held its notifications back; they come in a later email).
+STATES = ("queued", "sending", "sent", "failed", "uncertain", "skipped", "deferred")
 
 #: A recipient address's states: ``ok``, or ``disabled`` (no mail until the owner fixes it).
 ADDRESS_STATES = ("ok", "bouncing", "disabled")

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 
-from notifications import outbox
+from notifications import email_waits, outbox
 from notifications.models import OutboxMessage
 from notifications.preferences_models import EmailPreference, EmailSwitch
 from talk import policy
@@ -79,6 +80,10 @@ REASONS: dict[str, str] = {
     "muted": "it was about something you muted",
     "no-permission": "you may no longer see what it was about",
     "deferred": "the mail server asked us to try again later",
+    "rate-limited": (
+        "you had many emails within the hour, so the next ones wait and come together in one"
+        " email when the hour allows"
+    ),
     "rejected": "the mail server refused it",
     "gave-up": "the mail server kept refusing it, so we stopped trying",
     "lease-expired": "a worker stopped; it will be sent again",
@@ -145,9 +150,12 @@ def chosen(user: User, project: Project | None, category: str) -> str:
     return stored_choice(user, None, category) or DEFAULTS[category]
 
 
-def why_not(user: User, project: Project | None, category: str) -> str | None:
+def why_not(
+    user: User, project: Project | None, category: str, choice: str | None = None
+) -> str | None:
     """Why ``user`` gets no email of ``category`` about ``project`` (a :data:`REASONS` code),
-    or None when they get it (then :func:`email_choice` says when)."""
+    or None when they get it (then :func:`email_choice` says when). ``choice``: their
+    :func:`chosen` one, when the caller has it already."""
     if category not in outbox.CATEGORIES:
         raise InvalidInput(f"Unknown email category {category!r}.", {"category": ["Unknown."]})
     if category == "account":
@@ -161,7 +169,7 @@ def why_not(user: User, project: Project | None, category: str) -> str | None:
         return "address-disabled"
     if everything_off(user):
         return "everything-off"
-    if category in PREFERENCE_CATEGORIES and chosen(user, project, category) == "never":
+    if category in PREFERENCE_CATEGORIES and (choice or chosen(user, project, category)) == "never":
         return "unsubscribed"
     return None
 
@@ -236,6 +244,7 @@ def _set(user: User, category: str, choice: str | None, project: Project | None)
         )
     else:
         row.choice = choice
+    email_waits.resort(user)
     db.session.flush()
 
 
@@ -273,20 +282,30 @@ def set_everything_off(actor: Actor, user: User, value: bool) -> None:
         switch = EmailSwitch(user_id=user.id)
         db.session.add(switch)
     switch.everything_off = value
+    email_waits.resort(user)
     db.session.flush()
 
 
 # --------------------------------------------------------------------------- delivery log
 
 
-def skip(user: User, category: str, reason: str, subject: str) -> OutboxMessage:
-    """Record in the delivery log an email Talk decided not to send (state ``skipped``), so its
-    person can read why (``reason``, a :data:`REASONS` code)."""
+def skip(
+    user: User,
+    category: str,
+    reason: str,
+    subject: str,
+    *,
+    state: str = "skipped",
+    now: datetime | None = None,
+) -> OutboxMessage:
+    """Record in the delivery log an email Talk decided not to send (state ``skipped``), or
+    not yet (``deferred``: the hourly cap), so its person can read why (``reason``, a
+    :data:`REASONS` code)."""
     if reason not in REASONS:
         raise InvalidInput(f"Unknown skip reason {reason!r}.", {"reason": ["Unknown."]})
     if category not in outbox.CATEGORIES:
         raise InvalidInput(f"Unknown email category {category!r}.", {"category": ["Unknown."]})
-    now = utcnow()
+    now = now or utcnow()
     message = OutboxMessage(
         to_address=user.email,
         user_id=user.id,
@@ -295,7 +314,7 @@ def skip(user: User, category: str, reason: str, subject: str) -> OutboxMessage:
         text_body="",
         html_body=None,
         headers={},
-        state="skipped",
+        state=state,
         reason=reason,
         attempts=0,
         next_attempt_at=now,

@@ -23,16 +23,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import click
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from notifications import delivery, digests, emails, inbox
 from notifications.delivery import changed
+from notifications.inbox_models import NotificationEvent
 from notifications.models import WorkerLease
 from talk.app import is_sqlite, writing
 from talk.cli import operator_errors
@@ -159,6 +161,13 @@ def run_job(app: Flask, job: Job, worker_id: str) -> None:
 
 
 def schedule(app: Flask, scheduler: BaseScheduler, worker_id: str) -> BaseScheduler:
+    """Add the jobs to ``scheduler`` (not started). On SQLite they run one at a time: with one
+    writer at a time, jobs in parallel threads only queue for the write lock, and at a fresh
+    demo's start (every job due at once, thousands of rows to decide) they waited out
+    ``busy_timeout`` and failed with "database is locked"."""
+    with app.app_context():
+        if is_sqlite():
+            scheduler.add_executor(ThreadPoolExecutor(max_workers=1), "default")
     for job in JOBS:
         scheduler.add_job(
             run_job,
@@ -168,6 +177,7 @@ def schedule(app: Flask, scheduler: BaseScheduler, worker_id: str) -> BaseSchedu
             id=job.name,
             max_instances=1,
             coalesce=True,
+            misfire_grace_time=None,  # late (behind another job) is still to be run, once
             next_run_time=datetime.now().astimezone(),
         )
     return scheduler
@@ -192,15 +202,33 @@ def start_worker(app: Flask, worker_id: str) -> None:
             )
 
 
+def catch_up(app: Flask, worker_id: str) -> None:
+    """Fan out the events waiting now (a fresh demo's data leaves hundreds), before serving.
+    Left to the scheduler, that work takes SQLite's write lock again after every event while
+    the first visitor logs in, and on a busy machine the login waited out ``busy_timeout``
+    (a 500). Stops when none are left or a round delivers none (claimed by a dead worker)."""
+    with app.app_context(), writing():
+        left = db.session.scalar(select(func.count()).select_from(NotificationEvent)) or 0
+        if left:
+            click.echo(f"Delivering the {left} notification events waiting…", err=True)
+        before = None
+        while left and left != before:
+            before = left
+            inbox.deliver_events(worker_id)
+            left = db.session.scalar(select(func.count()).select_from(NotificationEvent)) or 0
+
+
 def start_in_process(app: Flask) -> BackgroundScheduler | None:
-    """``talk demo``'s worker: the same jobs in a background thread of the server's process.
-    None (and a warning) when another worker already holds the SQLite database."""
+    """``talk demo``'s worker: the same jobs in a background thread of the server's process,
+    after the waiting events (:func:`catch_up`). None (and a warning) when another worker
+    already holds the SQLite database."""
     worker_id = new_worker_id()
     try:
         start_worker(app, worker_id)
     except AnotherWorker as exc:
         click.echo(f"Not starting the demo's worker: {exc.message}", err=True)
         return None
+    catch_up(app, worker_id)
     scheduler = BackgroundScheduler(timezone="UTC")
     schedule(app, scheduler, worker_id)
     scheduler.start()

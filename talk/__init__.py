@@ -6,8 +6,11 @@ two things as the others: ``SETTINGS`` (its ``TALK_*`` settings) and ``init_app(
 
 from flask import Flask
 
+from talk import config, rate_limits
 from talk.app import create_app, writing
-from talk.config import SETTINGS
+
+#: The core's settings: the site's (:mod:`talk.config`), then the rate limits'.
+SETTINGS = (*config.SETTINGS, *rate_limits.SETTINGS)
 
 
 def init_app(app: Flask) -> None:

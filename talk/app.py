@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from talk import config as talk_config
-from talk import security
+from talk import rate_limits, security
 from talk.extensions import csrf, db, init_limiter, login_manager, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -149,6 +149,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     init_limiter(app)
+    rate_limits.init_app(app)
 
     @app.after_request
     def commit_at_request_boundary(response: Response) -> Response:

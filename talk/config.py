@@ -180,9 +180,10 @@ SETTINGS: tuple[Setting, ...] = (
         "TALK_RATE_LIMIT_STORAGE_URL",
         None,
         str,
-        "Where failed logins are counted (Flask-Limiter storage), e.g. `redis://127.0.0.1:6379`. "
-        "Unset: in each process's memory, so each `talk serve` worker counts on its own and the "
-        "limits above apply per worker.",
+        "Where failed logins and the rate limits (`TALK_RATE_LIMIT_*`) are counted "
+        "(Flask-Limiter storage; the issue tracker calls it `TALK_RATELIMIT_STORAGE_URL`), e.g. "
+        "`redis://127.0.0.1:6379`, which several servers then share. Unset: in each process's "
+        "memory, so each `talk serve` worker counts on its own and the limits apply per worker.",
     ),
     Setting(
         "TALK_TRUSTED_PROXIES",

@@ -270,6 +270,13 @@ def _account_settings(user: Any, account: User) -> bool:
     return _person(user) and user.id == account.id
 
 
+@rule("user.block", read=True)
+def _user_block(user: Any, person: Any) -> bool:
+    """Block or unblock a person (``talk.services.blocks``): any account, anyone but themselves.
+    A read, so that no veto (a suspension) keeps anyone from shutting out a harasser."""
+    return _person(user) and isinstance(person, User) and user.id != person.id
+
+
 @rule("account.disable")
 def _account_disable(user: Any, account: User) -> bool:
     """Disable or enable an account: site admins and the operator, never on their own."""

@@ -28,6 +28,14 @@ comment_posted = _signals.signal("comment-posted")
 #: a discussion's page (GET): a package may mark what it told them about it as read. The only
 #: signal not about a change; receivers must keep it cheap (every view sends it).
 discussion_viewed = _signals.signal("discussion-viewed")
+#: sender: the Item; kwargs: actor (a logged-in User). Sent when a logged-in person opens an
+#: item's page (GET), like ``discussion_viewed`` (and as cheap): a package may mark what it told
+#: them about the item (an expert's verdict on it) as read.
+item_viewed = _signals.signal("item-viewed")
+#: sender: the Project; kwargs: actor (a logged-in User). Sent when a logged-in person opens a
+#: project's home page (GET), like ``discussion_viewed`` (and as cheap): a package may mark
+#: what it told them about the project itself (its welcome) as read.
+project_viewed = _signals.signal("project-viewed")
 #: sender: the Comment; kwargs: actor, previous_body (str), moderator_note (str: empty for an
 #: author's edit; a moderator's edit of someone's comment carries the note shown under it), and
 #: the changes as ``comment_posted``
@@ -69,7 +77,9 @@ verdict_withdrawn = _signals.signal("verdict-withdrawn")
 #: "email"), ``reset_password`` (a link to choose a new password), ``already_registered``
 #: (someone tried to register, or to move another account, to this address: url is the
 #: forgot-password page, extra ``login_url``), ``email_changed`` (notice to the old address,
-#: extra ``new_address``), ``password_changed`` (notice; url None). A receiver must deliver
+#: extra ``new_address``), ``password_changed`` (notice; url None), ``account_standing`` (a
+#: site-wide moderation decision, e.g. a ban; url a path on the site to the person's standing,
+#: extra ``text``: the decision in one sentence). A receiver must deliver
 #: ``verify_email``, ``reset_password`` and ``already_registered`` even when the user's address
 #: is not verified (``User.email_verified``); the links are the only copy of the tokens.
 account_mail = _signals.signal("account-mail")

@@ -296,6 +296,10 @@ TEST_CONFIG: dict[str, Any] = {
     "SERVER_NAME": "talk.test",
     # The test client's host, and the browser tests' live server on 127.0.0.1.
     "TALK_ALLOWED_HOSTS": "talk.test,localhost,127.0.0.1,[::1]",
+    # Off, so that tests posting quickly (or the same text twice) are not refused; the tests of
+    # these limits turn them on (tests/talk/api/test_rate_limits_api.py and others beside it).
+    "TALK_RATE_LIMITS": False,
+    "TALK_DUPLICATE_COMMENT_MINUTES": 0,
 }
 
 # A test module's ``{fixture name: builder}``, filled by :func:`module_data`. (Kept in the test

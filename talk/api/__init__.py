@@ -65,9 +65,12 @@ for the next page. `limit` is 1–100 (default `TALK_PAGE_SIZE`).
 **Errors** answer `{"error": {"code": "...", "message": "...", "fields": {"name": ["..."]}}}`.
 Codes: `malformed_json`, `csrf`, `bad_request` (400); `unauthenticated`, `invalid_token` (401);
 `forbidden` (403); `not_found` (404; also for what the caller may not read);
-`method_not_allowed` (405); `conflict` (409); `too_large` (413); `uri_too_long` (414, a URL over
+`method_not_allowed` (405); `conflict`, `duplicate_comment` (409: the same comment again within
+`TALK_DUPLICATE_COMMENT_MINUTES`); `too_large` (413); `uri_too_long` (414, a URL over
 8,000 bytes); `unsupported_media_type` (415);
-`invalid` (422, with `fields` such as `items.3.external_id`).
+`invalid` (422, with `fields` such as `items.3.external_id`); `rate_limited` (429, with a
+`Retry-After` header in seconds: comments, new discussions, people mentioned, reports and
+sign-ups are limited per account and per client address, `TALK_RATE_LIMIT_*`).
 """
 
 

@@ -1,15 +1,18 @@
-"""Public user profiles, and the caller's own API tokens."""
+"""Public user profiles, and the caller's own API tokens and blocked people."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask.views import MethodView
+from marshmallow import Schema, fields
 
 from talk.api import auth, base, schemas, token_schemas
-from talk.services import accounts, listing, tokens
+from talk.services import accounts, blocks, listing, tokens
 
-blp = base.api_blueprint("api_users", "Public user profiles, and the caller's own API tokens.")
+blp = base.api_blueprint(
+    "api_users", "Public user profiles, and the caller's own API tokens and blocked people."
+)
 
 
 @blp.route("/users/<username>")
@@ -62,3 +65,38 @@ class UserDisabled(MethodView):
     def delete(self, username: str) -> None:
         """Enable the account again (site admins)."""
         accounts.disable_user(auth.actor(), accounts.get_user(username), disabled=False)
+
+
+class BlockSchema(Schema):
+    user = fields.Nested(schemas.AuthorSchema, attribute="blocked_user")
+    created_at = fields.DateTime()
+
+
+BlockPageSchema = schemas.page_schema("BlockPage", BlockSchema)
+
+
+@blp.route("/me/blocks")
+class MyBlocks(MethodView):
+    @blp.arguments(schemas.PageQuerySchema, location="query")
+    @blp.response(200, BlockPageSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The people the caller blocked, latest first: their comments are folded away for
+        the caller and nothing they write notifies the caller. Nobody else's list."""
+        page = blocks.blocks_page(
+            auth.actor(), auth.actor(), cursor=args.get("cursor"), limit=base.page_limit(args)
+        )
+        return base.page_body(page)
+
+
+@blp.route("/me/blocks/<username>")
+class MyBlock(MethodView):
+    @blp.response(201, BlockSchema)
+    def put(self, username: str) -> Any:
+        """Block a person (409 if blocked already, 422 for oneself, 404 for nobody). They
+        are not told."""
+        return blocks.block_user(auth.actor(), accounts.get_user(username))
+
+    @blp.response(204)
+    def delete(self, username: str) -> None:
+        """Unblock a person (404 if not blocked)."""
+        blocks.unblock_user(auth.actor(), accounts.get_user(username))

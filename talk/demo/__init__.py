@@ -19,7 +19,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 
 from talk import policy
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_SEED",
+    "DEMO_DATA",
     "DEMO_PASSWORD",
     "DEMO_SLUG",
     "DEMO_TITLE",
@@ -79,6 +80,10 @@ def __getattr__(name: str) -> Any:
 #: ``start(app)``; notifications' in-process worker). The core names no package: they add
 #: themselves in ``init_app``.
 DEMO_SERVICES = "talk_demo_services"
+#: ``app.extensions`` key of the callables a package adds to the demo's data with (each
+#: ``add(project, people)``: the Project and the demo's Users by username), run through the
+#: services once the discussions are written, the clock just after the last of them.
+DEMO_DATA = "talk_demo_data"
 
 
 def start_demo_services(app: Flask) -> None:
@@ -346,5 +351,9 @@ def _build(
         moment[0] = at
 
     writer.run(set_time)
+    db.session.flush()
+    for add in current_app.extensions.get(DEMO_DATA, ()):
+        moment[0] += timedelta(minutes=3)
+        add(project, users)
     db.session.flush()
     return _summary(project, created=True, started=started)

@@ -1,6 +1,7 @@
 """Talk's core tables. Import models from here; later packages add their own modules."""
 
 from talk.models.accounts import ApiToken, PendingRegistration, User
+from talk.models.blocks import UserBlock
 from talk.models.curation import TAG_ACTIONS, TagAction, TagVerdict, Verdict
 from talk.models.discussions import Comment, CommentRevision, Discussion
 from talk.models.mentions import MENTION_GROUPS, Mention, MentionKind
@@ -43,5 +44,6 @@ __all__ = [
     "TagUser",
     "TagVerdict",
     "User",
+    "UserBlock",
     "Verdict",
 ]

@@ -23,7 +23,7 @@ from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, select
 
-from talk import policy, signals
+from talk import policy, rate_limits, signals
 from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput, TalkError
 from talk.extensions import db
@@ -147,6 +147,7 @@ def request_registration(
     username = unicodedata.normalize("NFKC", username.strip())
     display_name = clean_text(display_name or username, "display_name", max_length=MAX_DISPLAY_NAME)
     policy.check_content(actor, "registration", email, f"{username}\n{display_name}")
+    rate_limits.hit("signup", actor)  # a taken address counts alike: it tells nothing
     password_hash = accounts.hash_password(password)
     now = utcnow()
     db.session.execute(delete(PendingRegistration).where(PendingRegistration.expires_at <= now))

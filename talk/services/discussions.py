@@ -8,6 +8,7 @@ may refuse it), rendered as links into its stored HTML, and recorded in the same
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -15,7 +16,7 @@ from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from talk import markdown, policy, signals
+from talk import markdown, policy, rate_limits, signals
 from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput, NotFound
 from talk.extensions import db
@@ -169,6 +170,8 @@ def start_discussion(
         last_comment_at=now,
     )
     links = mentions.comment_links(author, discussion, body)  # may refuse; nothing written yet
+    people = mentions.people_named(links, author)
+    rate_limits.hit_many(author, {"discussion": 1, "comment": 1, "mention": people})
     db.session.add(discussion)
     bumps: Bumps = {}
     for counted in (board, project, *([item] if item else [])):
@@ -201,11 +204,45 @@ def post_comment(
     policy.check_content(author, "comment", discussion, body)
     links = mentions.comment_links(author, discussion, body)
     now = utcnow()
+    _refuse_duplicate(author, discussion, body, now)
+    people = mentions.people_named(links, author)
+    rate_limits.hit_many(author, {"comment": 1, "mention": people})
     comment = _add_comment(discussion, author, body, links, {}, reply_to=reply_to, now=now)
     db.session.flush()
     changes = _sync_links(comment, links, visible=True, now=now)
     signals.comment_posted.send(comment, actor=author, **changes.as_kwargs())
     return comment
+
+
+class DuplicateComment(Conflict):
+    """The same text posted again by its author in the same discussion within a few minutes."""
+
+    code = "duplicate_comment"
+
+
+def _refuse_duplicate(author: User, discussion: Discussion, body: str, now: Any) -> None:
+    """Refuse ``body`` when ``author`` posted the same text (spacing aside) in ``discussion``
+    within ``TALK_DUPLICATE_COMMENT_MINUTES``: a double-clicked button, a resent form or a
+    pasted flood. A deleted comment does not count (posting it again is a correction); a
+    hidden one does (posting it again would go around the moderator)."""
+    minutes = current_app.config["TALK_DUPLICATE_COMMENT_MINUTES"]
+    if not minutes or discussion.id is None:
+        return
+    recent = db.session.scalars(
+        select(Comment.body).where(
+            Comment.discussion_id == discussion.id,
+            Comment.author_id == author.id,
+            Comment.deleted_at.is_(None),
+            Comment.created_at >= now - timedelta(minutes=minutes),
+        )
+    )
+    wanted = " ".join(body.split())
+    if any(" ".join(earlier.split()) == wanted for earlier in recent):
+        raise DuplicateComment(
+            f"You posted this same comment in this discussion less than {minutes} minutes "
+            "ago, so it was not posted again.",
+            {"body": ["The same as your last comment here; change it or wait a few minutes."]},
+        )
 
 
 def _add_comment(
@@ -276,6 +313,8 @@ def edit_comment(editor: User, comment: Comment, body: str, *, note: str | None 
         return comment
     policy.check_content(editor, "comment", comment, body)
     links = mentions.comment_links(editor, comment.discussion, body, editing=comment)
+    people = mentions.people_named(links, editor, before=comment.body)
+    rate_limits.hit("mention", editor, people)
     now = utcnow()
     previous = comment.body
     db.session.add(CommentRevision(comment=comment, editor=editor, body=previous, replaced_at=now))

@@ -134,6 +134,15 @@ def comment_links(
     return links
 
 
+def people_named(links: CommentLinks, author: User, *, before: str | None = None) -> int:
+    """How many people ``links`` mention (outside quotations, who may read it, not the author)
+    and ``before`` (the text an edit replaces) did not: what the mentions rate limit counts."""
+    named = {name.lower() for name in links.found.mentions}
+    if before is not None:
+        named -= {name.lower() for name in markdown.parse(before).mentions}
+    return sum(1 for key, user in links.users.items() if key in named and user.id != author.id)
+
+
 def _check_group_rate(author: User, project_id: int, editing: Comment | None) -> None:
     """At most :data:`GROUP_MENTION_COMMENTS_PER_HOUR` comments with a group mention per author,
     project and hour (by the injected clock). Re-saving a comment that already has one is not a

@@ -141,7 +141,7 @@
     var n = ++boxes;
     var listbox = document.createElement("ul");
     var status = document.createElement("div");
-    var wrapper = document.createElement("div");
+    var anchor = document.createElement("div");
     var options = []; // the tags shown, in order
     var active = -1; // index of the chosen option, -1 for none
     var current = null; // the partial tag the list is for
@@ -157,12 +157,14 @@
     status.className = "visually-hidden";
     status.setAttribute("role", "status");
 
-    // The list is positioned under the textarea, so both go in one wrapper.
-    wrapper.className = "tag-autocomplete";
-    textarea.parentNode.insertBefore(wrapper, textarea);
-    wrapper.appendChild(textarea);
-    wrapper.appendChild(listbox);
-    wrapper.appendChild(status);
+    // The list hangs from an empty anchor placed right after the textarea. The textarea itself
+    // is never moved: moving it would take the focus from anyone already writing in it (this
+    // script is deferred, so on a slow device the writer can be quicker), and what they type
+    // next would go nowhere.
+    anchor.className = "tag-autocomplete";
+    anchor.appendChild(listbox);
+    anchor.appendChild(status);
+    textarea.insertAdjacentElement("afterend", anchor);
 
     // role=combobox on the textarea itself (ARIA 1.2): its label, description and value stay
     // the textarea's, and focus never leaves it.
@@ -199,6 +201,9 @@
         close();
         return;
       }
+      // The answer for the latest letters can land after the writer chose from the list shown
+      // for the earlier ones: the choice stays if the new list still has it.
+      var chosen = active >= 0 ? current.source.text(options[active]) : null;
       current = partial;
       options = rows;
       active = -1;
@@ -211,6 +216,10 @@
       textarea.setAttribute("aria-expanded", "true");
       textarea.removeAttribute("aria-activedescendant");
       status.textContent = rows.length + (rows.length === 1 ? " suggestion" : " suggestions");
+      var kept = rows.findIndex(function (row) {
+        return partial.source.text(row) === chosen;
+      });
+      if (kept >= 0) choose(kept);
     }
 
     function choose(index) {
@@ -287,13 +296,15 @@
       var key = cacheKey(partial.typed);
       var cache = partial.source.cache;
       clearTimeout(timer);
+      // The answer for older letters is dropped now, not when the next request starts: shown
+      // after the writer typed on, it could offer names the letters no longer match.
+      if (request) request.abort();
+      request = null;
       if (cache.has(key)) {
-        if (request) request.abort();
-        request = null;
         show(partial, cache.get(key));
         return;
       }
-      // Wait for a pause in typing before asking; a request for older letters is dropped.
+      // Wait for a pause in typing before asking.
       timer = setTimeout(function () {
         fetchRows(partial, key);
       }, DELAY_MS);

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from talk import policy
 from talk.extensions import login_manager
 from talk.models import User
-from talk.services import accounts
+from talk.services import accounts, blocks
 from talk.web import slots
 
 
@@ -42,6 +42,17 @@ def init_app(app: Flask) -> None:
             return policy.refusal(current_user, action, target)
 
         return {"may": may, "refusal": refusal}
+
+    @app.template_global()
+    def blocked(author: Any) -> bool:
+        """Whether the viewer blocked ``author`` (a User, an id, or a username): their comments
+        collapse (``collapse_if_blocked`` in ``_macros.html``, whose imports see globals)."""
+        people = blocks.blocked_people(current_user)
+        if not people or author is None:
+            return False
+        if isinstance(author, str):
+            return author in people.values()
+        return (author if isinstance(author, int) else author.id) in people
 
     @app.template_global()
     def page_url(cursor: str | None, args: dict[str, str] | None = None) -> str:

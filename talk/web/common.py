@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
+from blinker import NamedSignal
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from talk import policy
 from talk.errors import InvalidInput, NotAuthenticated, NotFound, TalkError
 from talk.extensions import db
 from talk.forms import add_service_errors
@@ -26,6 +28,14 @@ def viewer() -> Any:
     """The real user object (or the anonymous user): services store it on rows, so it must not
     be Flask-Login's proxy."""
     return current_user._get_current_object()
+
+
+def announce_view(signal: NamedSignal, target: Any) -> None:
+    """Send a ``*_viewed`` signal for ``target`` when a person (not the operator) is logged in:
+    packages mark what they told them about it as read."""
+    user = viewer()
+    if policy.is_logged_in(user) and not policy.is_operator(user):
+        signal.send(target, actor=user)
 
 
 def page_size() -> int:

@@ -19,6 +19,7 @@ from talk.services.projects import staff_labels
 from talk.web.common import (
     ResponseLike,
     add_error_handlers,
+    announce_view,
     cursor_arg,
     int_arg,
     page_size,
@@ -139,8 +140,7 @@ def show(discussion_id: int) -> ResponseLike:
         return redirect(url_for("discussions.show", discussion_id=kept.id), 301)
     form = CommentForm()
     if request.method == "GET":
-        if policy.is_logged_in(user) and not policy.is_operator(user):
-            signals.discussion_viewed.send(discussion, actor=user)
+        announce_view(signals.discussion_viewed, discussion)
         earlier = _answering(discussion, int_arg("reply_to"))
         if earlier is not None:
             form.reply_to.data = earlier.id

@@ -15,7 +15,7 @@ from flask import (
     url_for,
 )
 
-from talk import policy
+from talk import policy, signals
 from talk.errors import InvalidInput, NotFound
 from talk.forms import DiscussionForm, VerdictForm
 from talk.models import Board, Item, Project
@@ -24,6 +24,7 @@ from talk.services import curation, discussions, items, listing, mentions, proje
 from talk.web.common import (
     ResponseLike,
     add_error_handlers,
+    announce_view,
     cursor_arg,
     page_size,
     submit_form,
@@ -63,6 +64,7 @@ def home(slug: str) -> ResponseLike:
     """What a project talks about: its boards, recent discussions and discussed items."""
     project = projects.get_project(slug)
     user = viewer()
+    announce_view(signals.project_viewed, project)
     boards = projects.readable_boards(user, project)
     recent = listing.project_discussions(user, project, cursor=None, limit=HOME_DISCUSSIONS)
     discussed = None
@@ -131,6 +133,7 @@ def items_list(slug: str) -> ResponseLike:
 def item(slug: str, external_id: str) -> ResponseLike:
     """An item, large, with what is known about it and the threads about it."""
     project, item = reading.item(slug, external_id)
+    announce_view(signals.item_viewed, item)
     page = None
     if listing.can_see_item_threads(viewer(), project):
         page = listing.item_discussions(item, cursor=cursor_arg(), limit=page_size())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import login_user
 from flask_wtf import FlaskForm
 
@@ -12,12 +12,13 @@ from talk import policy
 from talk.clock import utcnow
 from talk.errors import NotAuthenticated
 from talk.forms import ChangeEmailForm, ChangePasswordForm, ConfirmForm, ProfileForm, TokenForm
-from talk.services import account_email, accounts, listing, tokens
+from talk.services import account_email, accounts, blocks, listing, tokens
 from talk.web.common import (
     ResponseLike,
     add_error_handlers,
     cursor_arg,
     page_size,
+    safe_next,
     submit_form,
     viewer,
 )
@@ -81,6 +82,30 @@ def revoke_token(token_id: int) -> ResponseLike:
     return redirect(url_for("users.tokens_page"))
 
 
+@bp.route("/users/<username>/block", methods=["POST"], defaults={"blocking": True})
+@bp.route("/users/<username>/unblock", methods=["POST"], defaults={"blocking": False})
+def block(username: str, blocking: bool) -> ResponseLike:
+    """Block (or unblock) a person, then back to where the form was (their profile, or the
+    settings' list)."""
+    person = accounts.get_user(username)
+    if blocking:
+        blocks.block_user(viewer(), person)
+        flash(
+            f"You blocked {person.display_name}: their comments are folded away for you, and "
+            "nothing they write will notify you.",
+            "success",
+        )
+    else:
+        blocks.unblock_user(viewer(), person)
+        flash(f"You no longer block {person.display_name}.", "success")
+    back = safe_next(request.form.get("next"))
+    return redirect(back or url_for("users.profile", username=person.username))
+
+
+#: People listed on the settings page as blocked (the API pages through them all).
+BLOCKS_SHOWN = 100
+
+
 def _settings_page(status: int = 200, problems: list[str] | None = None, **forms: FlaskForm) -> Any:
     """The account settings page, with ``forms`` (a refused one keeps its input and errors)."""
     user = viewer()
@@ -99,6 +124,7 @@ def _settings_page(status: int = 200, problems: list[str] | None = None, **forms
         user=user,
         problems=problems or [],
         time_zones=accounts.time_zone_names(),
+        blocked=blocks.blocks_page(user, user, cursor=None, limit=BLOCKS_SHOWN).rows,
         **forms,
     )
     return make_response(page, status)

@@ -1,6 +1,7 @@
 """Writing in a real browser: reply with quote by keyboard only (the text lands after the
 quotation, and the quotation's tag and mention do not count), the Preview button with and
-without JavaScript, and picking a person after "@" with the keyboard."""
+without JavaScript, and picking a person after "@" with the keyboard — also when the writer is
+quicker than the page's script or than the server's suggestions."""
 
 from __future__ import annotations
 
@@ -106,15 +107,21 @@ def test_without_javascript_preview_reloads_the_form_with_the_preview(browser, l
     context.close()
 
 
-def test_at_suggests_people_members_first_and_the_keyboard_picks_one(page, thread):
+def _start_mentioning(page, thread, typed: str):
+    """maria types ``typed`` in the reply box; the box and the suggestions it shows."""
     _, discussion, _ = thread
     log_in(page, "maria")
     page.goto(f"/discussions/{discussion.id}")
     box = page.get_by_role("combobox", name="Your reply")
     box.click()
-    box.press_sequentially("Thanks @ja")
+    box.press_sequentially(typed)
     listbox = page.get_by_role("listbox", name="People suggestions")
     listbox.wait_for()
+    return box, listbox
+
+
+def test_at_suggests_people_members_first_and_the_keyboard_picks_one(page, thread):
+    box, listbox = _start_mentioning(page, thread, "Thanks @ja")
     options = listbox.get_by_role("option")
     names = [option.inner_text() for option in options.all()]
     assert len(names) == 2
@@ -127,3 +134,54 @@ def test_at_suggests_people_members_first_and_the_keyboard_picks_one(page, threa
     assert listbox.is_hidden()
     box.press_sequentially("for the key.")
     assert box.input_value() == "Thanks @jane for the key."
+
+
+def test_what_is_written_before_the_script_loads_stays_and_so_does_the_focus(page, thread):
+    """autocomplete.js is deferred: on a slow device the writer can be in the box first. It
+    once moved the textarea into a wrapper, which took the focus away: the next keys went
+    nowhere (and a test's fill() posted an empty reply, a 422)."""
+    _, discussion, _ = thread
+    log_in(page, "maria")
+    held = []
+
+    def hold(route) -> None:  # Playwright wants a Python function, not a builtin
+        held.append(route)
+
+    page.route(re.compile(r"/static/autocomplete\.js"), hold)
+    page.goto(f"/discussions/{discussion.id}", wait_until="commit")
+    page.get_by_label("Your reply").click()
+    page.keyboard.type("Thanks ")
+    assert len(held) == 1  # the script has not run yet
+    held[0].continue_()
+    box = page.get_by_role("combobox", name="Your reply")  # the script has run
+    box.wait_for()
+    page.keyboard.type("@jan")
+    assert box.input_value() == "Thanks @jan"
+    page.get_by_role("listbox", name="People suggestions").wait_for()
+
+
+def test_a_choice_survives_the_suggestions_for_later_letters(page, thread):
+    """The list shown for "@j" is chosen from while the answer for "@ja" is on its way; when it
+    lands, the chosen person is still chosen and Enter takes them."""
+    held = []
+
+    def hold_ja(route):
+        if "q=ja&" in route.request.url:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/people/autocomplete\?"), hold_ja)
+    box, listbox = _start_mentioning(page, thread, "@j")
+    with page.expect_request(lambda request: "q=ja&" in request.url):
+        box.press_sequentially("a")
+    box.press("ArrowDown")
+    jane = listbox.get_by_role("option", name=re.compile("^Jane Smith"))
+    assert jane.get_attribute("aria-selected") == "true"
+    shown_for_j = jane.element_handle()
+    held[0].continue_()
+    page.wait_for_function("option => !option.isConnected", arg=shown_for_j)  # list redrawn
+    assert jane.get_attribute("aria-selected") == "true"
+    assert box.get_attribute("aria-activedescendant") == jane.get_attribute("id")
+    box.press("Enter")
+    assert box.input_value() == "@jane "

@@ -109,10 +109,8 @@ def test_a_followed_hashtag_used_on_an_item(app, make, world, clock):
     assert _told(app, world.volunteer) == [("tag_used", "")]
 
 
-def test_an_expert_verdict_tells_who_discussed_the_item(app, make, world, clock):
-    expert = make.member(world.project, "expert")
-    make.comment(world.thread, world.volunteer, "I agree")
-    _deliver(app, clock)
+def _verify_fern(app, expert, world) -> None:
+    """``expert`` verifies #fern on the world's item."""
     with app.app_context():
         curation.set_verdict(
             _user(expert),
@@ -121,6 +119,13 @@ def test_an_expert_verdict_tells_who_discussed_the_item(app, make, world, clock)
             "verified",
         )
         db.session.commit()
+
+
+def test_an_expert_verdict_tells_who_discussed_the_item(app, make, world, clock):
+    expert = make.member(world.project, "expert")
+    make.comment(world.thread, world.volunteer, "I agree")
+    _deliver(app, clock)
+    _verify_fern(app, expert, world)
     _deliver(app, clock)
     assert ("verdict", "verified") in _told(app, world.volunteer)
     assert ("verdict", "verified") in _told(app, world.other)
@@ -314,3 +319,33 @@ def test_a_claimed_event_waits_for_its_lease(app, make, world, clock):
         later = clock.advance(seconds=inbox.EVENT_LEASE.total_seconds() + 1)
         assert inbox.deliver_events("live-worker", now=later) == 1
     assert _told(app, world.volunteer) == [("followed_reply", "")]
+
+
+def _unread_kinds(app, person) -> list[str]:
+    with app.app_context():
+        unread = (Notification.user_id == person.id, Notification.read_at.is_(None))
+        return sorted(db.session.scalars(select(Notification.kind).where(*unread)))
+
+
+def test_opening_the_item_reads_its_verdicts_and_the_project_home_its_welcome(
+    app, client, make, world, clock, count_queries
+):
+    make.comment(world.thread, world.volunteer, "I agree")
+    make.grant(world.project, world.volunteer, "team")
+    expert = make.member(world.project, "expert")
+    elsewhere = make.item(world.project)
+    _deliver(app, clock)
+    _verify_fern(app, expert, world)
+    _deliver(app, clock)
+    login(client, "vol")
+    items = "/projects/herbarium/items"
+    assert _unread_kinds(app, world.volunteer) == ["verdict", "welcome"]
+    assert client.get(f"{items}/{elsewhere.external_id}").status_code == 200
+    assert _unread_kinds(app, world.volunteer) == ["verdict", "welcome"]  # not that item
+    assert client.get(f"{items}/{world.item.external_id}").status_code == 200
+    assert _unread_kinds(app, world.volunteer) == ["welcome"]
+    with count_queries() as queries:  # nothing unread about it: nothing written
+        assert client.get(f"{items}/{world.item.external_id}").status_code == 200
+    assert not [s for s in queries.statements if s.lstrip().upper().startswith("UPDATE")]
+    assert client.get("/projects/herbarium").status_code == 200
+    assert _unread_kinds(app, world.volunteer) == []

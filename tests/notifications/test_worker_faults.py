@@ -171,3 +171,40 @@ def test_the_demo_runs_the_worker_in_process_delivering_to_the_mailbox(app):
     with app.app_context():
         [kept] = db.session.scalars(select(MailboxMessage)).all()
         assert kept.outbox_id == queued
+
+
+def test_the_demo_delivers_the_waiting_events_before_it_serves(app, make):
+    """A fresh demo leaves hundreds of events; left to the scheduler thread they contend with
+    the first visitor's login for SQLite's write lock."""
+    from notifications import worker
+    from notifications.inbox_models import Notification, NotificationEvent
+
+    project = make.project("herbarium")
+    make.user("vol")
+    make.discussion(project, make.user("botanist"), body="@vol have a look")
+    with app.app_context():
+        assert db.session.scalars(select(NotificationEvent)).all()
+    worker.catch_up(app, "demo")
+    with app.app_context():
+        assert db.session.scalars(select(NotificationEvent)).all() == []
+        assert db.session.scalars(select(Notification)).all()
+
+
+def test_on_sqlite_the_jobs_run_one_at_a_time(app):
+    """One writer at a time: parallel jobs would only wait for the lock, and fail past
+    busy_timeout. On PostgreSQL they keep APScheduler's pool. A job due while another runs
+    runs late rather than being dropped as missed."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from notifications import worker
+    from talk.app import is_sqlite
+
+    scheduler = worker.schedule(app, BackgroundScheduler(timezone="UTC"), "w")
+    with app.app_context():
+        sqlite = is_sqlite()
+    assert all(job.misfire_grace_time is None for job in scheduler.get_jobs())  # late: runs
+    executors = scheduler._executors  # APScheduler 3 shows them nowhere else
+    if sqlite:
+        assert executors["default"]._pool._max_workers == 1
+    else:
+        assert "default" not in executors  # created at start: a pool of 10

@@ -111,8 +111,14 @@ def test_only_reading_rules_escape_the_vetoes() -> None:
         "account.settings",  # one's own password and address: no veto keeps an account unsafe
         "follows.manage",  # listing and undoing one's own follows and mutes (notifications)
         "user.mute",  # muting a person is a safety tool: no veto may keep anyone from it
+        "user.block",  # so is blocking one (talk.services.blocks)
         "notifications.read",  # reading and marking read one's own notifications
         "email.manage",  # one's own email choices and log: no veto keeps mail coming
+        "moderation.person.view",  # a person's moderation page: moderators reading
+        "moderation.appeals.view",  # a project's appeals: moderators reading
+        "bans.view",  # the site's bans in force: site admins reading
+        "content_warning.acknowledge",  # having read a warning: no veto keeps a record blurred
+        "workflow.review",  # reading the staff's review list (moderation)
     }
     writes = set(policy.rule_names()) - reads
     assert {

@@ -8,7 +8,7 @@ their ``discussion_id`` (talk/services/threads.py), and a merged discussion's ti
 at query time.
 
 Revision ID: 0023_talk_threads
-Revises: 0018_notifications_notices
+Revises: 0022_notifications_email_waits
 Create Date: 2026-11-29 19:30:00
 
 """
@@ -19,7 +19,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0023_talk_threads"
-down_revision = "0018_notifications_notices"
+down_revision = "0022_notifications_email_waits"
 branch_labels = None
 depends_on = None
 

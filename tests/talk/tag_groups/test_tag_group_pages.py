@@ -281,4 +281,6 @@ def test_query_counts_do_not_grow_with_the_items_shown(
             assert response.status_code == 200
             counts.append(queries.count)
         assert counts[0] == counts[1], (viewer, counts)
-        assert counts[0] <= 14, (viewer, counts)
+        # and one more for a logged-in viewer: the moderation package's sanction veto reads
+        # their sanctions in force, once per request
+        assert counts[0] <= 14 + (viewer != "anonymous"), (viewer, counts)
