@@ -1,5 +1,5 @@
-"""Moderation: the audit log, sanctions and appeals, content warnings and workflow flags;
-reports, cases, watched words and held posts to come.
+"""Moderation: reports and cases, the audit log, sanctions and appeals, content warnings and
+workflow flags; watched words and held posts to come.
 
 A package of the site (:data:`talk.config.PACKAGES`): it reaches into the core only through
 :mod:`talk.signals` and the vetoes and content checks of :mod:`talk.policy`, and the core never
@@ -13,10 +13,19 @@ from collections.abc import Sequence
 from flask import Flask
 
 from talk import api
-from talk.config import Setting
+from talk.config import Setting, positive_int
 
-#: This package's ``TALK_*`` settings (none yet); ``talk config-table`` lists them with the core's.
-SETTINGS: Sequence[Setting] = ()
+#: This package's ``TALK_*`` settings; ``talk config-table`` lists them with the core's.
+SETTINGS: Sequence[Setting] = (
+    Setting(
+        "TALK_MODERATION_PI_DUE_HOURS",
+        "TALK_MODERATION_PI_DUE_HOURS",
+        72,
+        positive_int,
+        "Hours within which a report of personal information about a living person should be "
+        "dealt with (its due time in the moderation queue).",
+    ),
+)
 
 #: Where ``talk demo`` finds what packages add to its data (``talk.demo.DEMO_DATA``; not
 #: imported, to keep the demo out of the package).
@@ -24,11 +33,19 @@ DEMO_DATA = "talk_demo_data"
 
 
 def init_app(app: Flask) -> None:
-    """Add moderation to ``app``: its models; the sanction rules and veto; content warnings
-    and workflow flags (rules, receivers, pages, slots); the API, commands and its part of the
-    demo."""
-    # models: the tables in db.metadata, for Alembic; *rules and workflow: rules and receivers.
+    """Add moderation to ``app``: its models; reports, cases and the audit pages; the sanction
+    rules and veto; content warnings and workflow flags (rules, receivers, pages, slots); the
+    API, commands and its part of the demo."""
+    # models: the tables in db.metadata, for Alembic; *rules, *receivers and workflow: rules
+    # and receivers, registered on import.
     from moderation import (  # noqa: F401
+        api_cases,
+        audit_views,
+        case_demo,
+        case_models,
+        case_receivers,
+        case_rules,
+        case_views,
         cli,
         demo,
         heritage_api,
@@ -44,11 +61,15 @@ def init_app(app: Flask) -> None:
         workflow_views,
     )
 
-    app.extensions["moderation"] = {}
+    app.extensions.setdefault(case_receivers.EXTENSION, {})
+    case_views.init_app(app)
+    audit_views.init_app(app)
+    api_cases.init_app(app)
     sanction_views.init_app(app)
     warning_views.init_app(app)
     workflow_views.init_app(app)
     api.register_blueprint(app, sanction_api.blp)
     api.register_blueprint(app, heritage_api.blp)
     app.cli.add_command(cli.group)
-    app.extensions.setdefault(DEMO_DATA, []).append(demo.add_demo_data)
+    demo_data = app.extensions.setdefault(DEMO_DATA, [])
+    demo_data += [demo.add_demo_data, case_demo.add_demo_reports]

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from moderation.case_models import REASONS as CASE_REASONS
 from talk.extensions import Model
 from talk.models import Project, User
 from talk.models._types import UTCDateTime
@@ -24,7 +25,7 @@ KINDS = ("warn", "mute", "suspend", "ban")
 #: The kinds that stop a person writing while they last.
 BLOCKING = ("mute", "suspend", "ban")
 #: Why, as a category the person is shown (the moderator's own words go in ``note``).
-REASONS = ("spam", "harassment", "personal_information", "off_topic", "other")
+REASONS = tuple(CASE_REASONS)  # the report reasons: one list of reason categories
 REASON_LABELS = {
     "spam": "spam",
     "harassment": "harassment or abuse",

@@ -40,7 +40,7 @@ class Discussion(Model):
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # A bool, not a time: the lists' keyset cursors carry it (pinned first, then by activity).
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
-    # No ON DELETE: a project's discussions go together (see migration 0023).
+    # No ON DELETE: a project's discussions go together (see migration 0024).
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("discussions.id"), nullable=True)
 
     project: Mapped[Project] = relationship()

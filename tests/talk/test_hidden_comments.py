@@ -11,7 +11,7 @@ from talk.extensions import db
 from talk.models import Comment, Discussion, Mention
 from tests.conftest import login
 from tests.talk.tags.tag_counts import recounted_state, stored_state
-from tests.talk.web.pages import squash, submit, text
+from tests.talk.web.pages import form_values, squash, submit, text
 
 
 def found(client: Any, query: str) -> list[int]:
@@ -56,7 +56,7 @@ def test_hiding_takes_a_comment_out_of_search_tags_mentions_and_counts_and_back(
 
     anonymous = app.test_client()
     html = squash(text(anonymous.get(page)))
-    assert "Zanzibar" not in html and "This comment was hidden by a moderator." in html
+    assert "Zanzibar" not in html and "Hidden by a moderator: Off topic." in html
     assert anonymous.get(f"/comments/{rude.id}/history").status_code == 404
     assert "Zanzibar" not in text(anonymous.get("/projects/herbarium/comments"))
 
@@ -112,6 +112,10 @@ def test_a_hidden_comment_leaves_the_counts_once_and_is_never_quoted(app, client
 
     other = make.comment(thread, volunteer, "Quarrel secret")
     submit(client, page, f"/comments/{other.id}/hide")
-    login(client, "vol")
+    make.user("stranger")
+    login(client, "stranger")
     reply_form = text(client.get(f"{page}?reply_to={other.id}"))
     assert "Quarrel" not in reply_form
+    login(client, "vol")  # the author reads their hidden text (and why), but never quotes it
+    own = client.get(f"{page}?reply_to={other.id}")
+    assert "Quarrel" in text(own) and "Quarrel" not in form_values(own).get("body", "")

@@ -119,6 +119,9 @@ def test_only_reading_rules_escape_the_vetoes() -> None:
         "bans.view",  # the site's bans in force: site admins reading
         "content_warning.acknowledge",  # having read a warning: no veto keeps a record blurred
         "workflow.review",  # reading the staff's review list (moderation)
+        "moderation.queue",  # reading a project's cases (acting on one, case.act, is a write)
+        "moderation.audit",  # reading a project's audit log
+        "case.read",  # reading one case
     }
     writes = set(policy.rule_names()) - reads
     assert {

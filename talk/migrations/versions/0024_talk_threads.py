@@ -7,8 +7,8 @@ The search triggers are untouched: moving a discussion re-indexes its comments b
 their ``discussion_id`` (talk/services/threads.py), and a merged discussion's title is left out
 at query time.
 
-Revision ID: 0023_talk_threads
-Revises: 0022_notifications_email_waits
+Revision ID: 0024_talk_threads
+Revises: 0023_moderation_cases
 Create Date: 2026-11-29 19:30:00
 
 """
@@ -18,8 +18,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = "0023_talk_threads"
-down_revision = "0022_notifications_email_waits"
+revision = "0024_talk_threads"
+down_revision = "0023_moderation_cases"
 branch_labels = None
 depends_on = None
 
