@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-from sqlalchemy import delete, exists, false, literal, or_, select, union, update
+from sqlalchemy import delete, exists, false, insert, literal, or_, select, union, update
 from sqlalchemy.orm import aliased, selectinload
 
 from notifications.follow_models import (
@@ -394,17 +394,46 @@ def _followed_on_start(discussion: Discussion, *, actor: Any, **_: Any) -> None:
     follow_on_posting(actor, discussion)
 
 
-def _move_tag_follows(old_tag_id: int, new_tag_id: int) -> None:
-    """The follows of a tag that became a synonym go to the tag it stands for; someone who
-    followed both keeps the follow they had of the tag that stays."""
+def _move_follows(kind: str, old_id: int, new_id: int) -> None:
+    """The follows of a thing merged into another (a tag that became a synonym, a discussion
+    merged away) go to the one that stays; someone who had both keeps the one they had of the
+    thing that stays."""
+    column = _column(kind)
     kept = aliased(Follow)
     db.session.execute(
         delete(Follow).where(
-            Follow.tag_id == old_tag_id,
-            exists().where(kept.tag_id == new_tag_id, kept.user_id == Follow.user_id),
+            column == old_id,
+            exists().where(getattr(kept, column.key) == new_id, kept.user_id == Follow.user_id),
         )
     )
-    db.session.execute(update(Follow).where(Follow.tag_id == old_tag_id).values(tag_id=new_tag_id))
+    db.session.execute(update(Follow).where(column == old_id).values({column: new_id}))
+
+
+def _move_tag_follows(old_tag_id: int, new_tag_id: int) -> None:
+    _move_follows("tag", old_tag_id, new_tag_id)
+
+
+@signals.discussions_merged.connect
+def _discussions_merged(discussion: Discussion, *, merged: Discussion, **_: Any) -> None:
+    _move_follows("discussion", merged.id, discussion.id)
+
+
+@signals.comments_split.connect
+def _comments_split(discussion: Discussion, *, source: Discussion, **_: Any) -> None:
+    """Who followed (or muted) the discussion split from does the same with the new one: the
+    replies they were told about go on there."""
+    followers = select(
+        Follow.user_id,
+        Follow.level,
+        Follow.origin,
+        literal(utcnow(), Follow.created_at.type),
+        literal(discussion.id),
+    ).where(Follow.discussion_id == source.id)
+    db.session.execute(
+        insert(Follow).from_select(
+            ["user_id", "level", "origin", "created_at", "discussion_id"], followers
+        )
+    )
 
 
 @signals.tag_merged.connect

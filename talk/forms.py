@@ -192,6 +192,16 @@ class EditCommentForm(FlaskForm):
     body = TextAreaField("Comment", validators=[DataRequired(REQUIRED)])
 
 
+class ModeratorEditForm(EditCommentForm):
+    """A moderator's edit of someone's comment: the note is shown under it."""
+
+    note = StringField(
+        "Note shown under the comment",
+        validators=[DataRequired(REQUIRED), no_nul],
+        render_kw={"maxlength": 500},
+    )
+
+
 class CurateForm(FlaskForm):
     """Add a tag to the curated vocabulary."""
 

@@ -41,6 +41,7 @@ MAX_METADATA_VALUE = 2000
 
 MAX_DISCUSSION_TITLE = 200
 MAX_HIDE_REASON = 500
+MAX_MODERATOR_NOTE = 500
 
 # ------------------------------------------------------------------------------------ tags
 

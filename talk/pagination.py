@@ -68,7 +68,10 @@ def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) ->
                 and isinstance(value, int)
                 and not isinstance(value, bool)
                 and 0 <= value <= MAX_INT
-            ) or (python_type is str and isinstance(value, str) and "\x00" not in value):
+            ) or (
+                (python_type is str and isinstance(value, str) and "\x00" not in value)
+                or (python_type is bool and isinstance(value, bool))
+            ):
                 decoded.append(value)
             else:
                 raise ValueError("wrong type")

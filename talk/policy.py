@@ -375,6 +375,12 @@ def _discussion_read(user: Any, discussion: Discussion) -> bool:
 
 @rule("discussion.reply")
 def _discussion_reply(user: Any, discussion: Discussion) -> bool:
+    """A locked discussion takes replies from its moderators only (to say why); a merged one
+    from nobody (its comments live on in the discussion it was merged into)."""
+    if discussion.is_merged:
+        return False
+    if discussion.is_locked and not moderates(user, discussion.project):
+        return False
     return _board_start(user, discussion.board)
 
 
@@ -393,10 +399,12 @@ def _people_suggest(user: Any, project: Project) -> bool:
 
 @rule("comment.edit")
 def _comment_edit(user: Any, comment: Comment) -> bool:
+    """Authors edit their own comments, except in a locked discussion (the lock freezes it)."""
     return (
         _authenticated(user)
         and comment.author_id == user.id
         and comment.is_visible
+        and not comment.discussion.is_locked
         and _discussion_read(user, comment.discussion)
     )
 
@@ -463,7 +471,8 @@ def _moderates(user: Any, comment: Comment) -> bool:
 
 
 def moderates(user: Any, project: Project) -> bool:
-    """A moderator (or more) of ``project``, or a site admin."""
+    """Site admins, and the project's moderators and admins: a moderator of one project has no
+    power in another."""
     if not _authenticated(user):
         return False
     return _site_admin(user) or rank_in(user, project) >= RANK["moderator"]
@@ -592,3 +601,7 @@ def require(user: Any, action: str, target: Any = None) -> None:
 
 def rule_names() -> list[str]:
     return sorted(_RULES)
+
+
+# The moderators' rules for discussions (lock, pin, move, merge, split, edit with a note).
+from talk import policy_threads  # noqa: E402,F401

@@ -36,7 +36,9 @@ item_viewed = _signals.signal("item-viewed")
 #: project's home page (GET), like ``discussion_viewed`` (and as cheap): a package may mark
 #: what it told them about the project itself (its welcome) as read.
 project_viewed = _signals.signal("project-viewed")
-#: sender: the Comment; kwargs: actor, previous_body (str), and the changes as ``comment_posted``
+#: sender: the Comment; kwargs: actor, previous_body (str), moderator_note (str: empty for an
+#: author's edit; a moderator's edit of someone's comment carries the note shown under it), and
+#: the changes as ``comment_posted``
 comment_edited = _signals.signal("comment-edited")
 #: sender: the Comment; kwargs: actor
 comment_deleted = _signals.signal("comment-deleted")
@@ -99,3 +101,21 @@ account_mail = _signals.signal("account-mail")
 #: discussion (Discussion | None), comment (Comment | None). The core sends none: a package's
 #: service sends it after its change, in its transaction (docs/packages.md, "notices").
 notice = _signals.signal("notice")
+
+# The moderators' actions on discussions (talk/services/threads.py). Each is sent once the change
+# is flushed, in its transaction, like every signal here; an action that changes nothing (locking
+# a locked discussion) sends nothing.
+
+#: sender: the Discussion; kwargs: actor, locked (bool: True when locked, False when unlocked)
+discussion_locked = _signals.signal("discussion-locked")
+#: sender: the Discussion; kwargs: actor, pinned (bool: True when pinned, False when unpinned)
+discussion_pinned = _signals.signal("discussion-pinned")
+#: sender: the Discussion (at its new place); kwargs: actor, from_board (Board), from_item
+#: (Item | None), to_board (Board), to_item (Item | None)
+discussion_moved = _signals.signal("discussion-moved")
+#: sender: the Discussion kept; kwargs: actor, merged (Discussion: the one merged away, now a
+#: redirect to the sender), comment_ids (tuple[int, ...]: the comments that moved, in order)
+discussions_merged = _signals.signal("discussions-merged")
+#: sender: the new Discussion; kwargs: actor, source (Discussion: the one split from),
+#: comment_ids (tuple[int, ...]: the comments that moved into the sender, in order)
+comments_split = _signals.signal("comments-split")

@@ -26,6 +26,7 @@ from talk.api import (
     search,
     tag_groups,
     tags,
+    threads,
     users,
 )
 from talk.api.base import ApiBlueprint
@@ -37,6 +38,7 @@ BLUEPRINTS = (
     boards.blp,
     items.blp,
     discussions.blp,
+    threads.blp,
     members.blp,
     users.blp,
     tags.blp,

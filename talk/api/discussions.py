@@ -7,32 +7,47 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import redirect, url_for
 from flask.views import MethodView
+from werkzeug.wrappers import Response
 
 from talk.api import auth, base, schemas
 from talk.errors import InvalidInput, NotFound
 from talk.models import Comment, Discussion
-from talk.services import discussions, listing
+from talk.services import discussions, listing, threads
 
 blp = base.api_blueprint("api_discussions", "Discussions and their comments.")
+
+
+def _moved(merged: Discussion, resource: str) -> Response:
+    """A permanent redirect to ``resource`` of the discussion ``merged`` now lives in."""
+    kept = threads.final_discussion(merged)
+    return redirect(url_for(f"api_discussions.{resource}", discussion_id=kept.id), 301)
 
 
 @blp.route(f"/discussions/<{base.ID}:discussion_id>")
 class DiscussionDetail(MethodView):
     @blp.response(200, schemas.DiscussionSchema)
-    def get(self, discussion_id: int) -> Discussion:
-        """A discussion with its board, its item (if any) and its counts."""
-        return base.readable_discussion(discussion_id)
+    @blp.alt_response(301, description="Merged into another discussion: `Location` names it.")
+    def get(self, discussion_id: int) -> Discussion | Response:
+        """A discussion with its board, its item (if any) and its counts. One merged into
+        another answers 301 with the other's address."""
+        discussion = base.readable_discussion(discussion_id)
+        return _moved(discussion, "DiscussionDetail") if discussion.is_merged else discussion
 
 
 @blp.route(f"/discussions/<{base.ID}:discussion_id>/comments")
 class DiscussionComments(MethodView):
     @blp.arguments(schemas.PageQuerySchema, location="query")
     @blp.response(200, schemas.CommentPageSchema)
-    def get(self, args: dict[str, Any], discussion_id: int) -> dict[str, Any]:
+    @blp.alt_response(301, description="Merged into another discussion: `Location` names it.")
+    def get(self, args: dict[str, Any], discussion_id: int) -> dict[str, Any] | Response:
         """A discussion's comments in the order they were written; deleted ones stay in place
-        (body null) so replies keep their context."""
+        (body null) so replies keep their context. Those of one merged into another are
+        there: 301 with its address."""
         discussion = base.readable_discussion(discussion_id)
+        if discussion.is_merged:
+            return _moved(discussion, "DiscussionComments")
         page = listing.discussion_comments(
             discussion, cursor=args.get("cursor"), limit=base.page_limit(args), viewer=auth.viewer()
         )
@@ -62,10 +77,13 @@ class CommentDetail(MethodView):
     @blp.arguments(schemas.CommentEditSchema)
     @blp.response(200, schemas.CommentSchema)
     def patch(self, body: dict[str, Any], comment_id: int) -> Comment:
-        """Replace a comment's body (its author only); the previous body is kept in its
-        history."""
+        """Replace a comment's body (its author; or, with `moderator_note`, its project's
+        moderators, the note shown under it); the previous body is kept in its history."""
         return discussions.edit_comment(
-            auth.actor(), base.readable_comment(comment_id), body["body"]
+            auth.actor(),
+            base.readable_comment(comment_id),
+            body["body"],
+            note=body.get("moderator_note"),
         )
 
     @blp.response(200, schemas.CommentSchema)

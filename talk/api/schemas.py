@@ -30,6 +30,7 @@ from talk.limits import (
     MAX_DISCUSSION_TITLE,
     MAX_ID,
     MAX_MEMBER_LABEL,
+    MAX_MODERATOR_NOTE,
     MAX_PROJECT_DESCRIPTION,
     MAX_PROJECT_SLUG,
     MAX_PROJECT_TITLE,
@@ -235,6 +236,13 @@ class CommentCreateSchema(RequestSchema):
 
 class CommentEditSchema(RequestSchema):
     body = _body_field()
+    moderator_note = fields.String(
+        validate=validate.Length(min=1, max=MAX_MODERATOR_NOTE),
+        metadata={
+            "description": "A moderator editing someone's comment says why: shown under it "
+            '("Edited by a moderator: …"). Without it, only the author may edit.'
+        },
+    )
 
 
 class MemberSetSchema(RequestSchema):
@@ -381,6 +389,10 @@ class DiscussionSchema(Schema):
     created_at = fields.DateTime()
     comment_count = fields.Integer()
     last_comment_at = fields.DateTime()
+    locked = fields.Boolean(
+        attribute="is_locked", metadata={"description": "No replies but its moderators'."}
+    )
+    pinned = fields.Boolean(metadata={"description": "Listed first on its board and item."})
     url = link(lambda d: absolute_url("discussions.show", discussion_id=d.id), "Web page.")
     api_url = link(
         lambda d: absolute_url("api_discussions.DiscussionDetail", discussion_id=d.id),
@@ -430,6 +442,14 @@ class CommentSchema(Schema):
         metadata={
             "description": "Waiting for a moderator's approval: only its author and the "
             "project's moderators see it."
+        },
+    )
+    moderator_note = fields.Function(
+        lambda c: c.moderator_note if c.is_visible and c.moderator_note else None,
+        metadata={
+            "type": "string",
+            "nullable": True,
+            "description": "Why a moderator edited it (shown under it); null if none did.",
         },
     )
     url = link(lambda c: absolute_url("discussions.comment", comment_id=c.id), "Web page.")

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from talk.extensions import Model
-from talk.limits import MAX_DISCUSSION_TITLE, MAX_HIDE_REASON
+from talk.limits import MAX_DISCUSSION_TITLE, MAX_HIDE_REASON, MAX_MODERATOR_NOTE
 from talk.models._types import UTCDateTime
 from talk.models.accounts import User
 from talk.models.projects import Board, Item, Project
 
 
 class Discussion(Model):
+    """A thread. Moderators lock it (no replies), pin it (listed first) or merge it into another
+    (``merged_into_id``: its comments moved there and its address answers with a redirect; a
+    merged discussion is listed nowhere and counted nowhere). See :mod:`talk.services.threads`."""
+
     __tablename__ = "discussions"
     __table_args__ = (
-        Index("ix_discussions_board_activity", "board_id", "last_comment_at", "id"),
-        Index("ix_discussions_item_activity", "item_id", "last_comment_at", "id"),
+        Index("ix_discussions_board_activity", "board_id", "pinned", "last_comment_at", "id"),
+        Index("ix_discussions_item_activity", "item_id", "pinned", "last_comment_at", "id"),
         Index("ix_discussions_project_activity", "project_id", "last_comment_at", "id"),
     )
 
@@ -33,11 +37,24 @@ class Discussion(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     comment_count: Mapped[int] = mapped_column(Integer, default=0)
     last_comment_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A bool, not a time: the lists' keyset cursors carry it (pinned first, then by activity).
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    # No ON DELETE: a project's discussions go together (see migration 0024).
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("discussions.id"), nullable=True)
 
     project: Mapped[Project] = relationship()
     board: Mapped[Board] = relationship()
     item: Mapped[Item | None] = relationship()
     author: Mapped[User] = relationship()
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
+
+    @property
+    def is_merged(self) -> bool:
+        return self.merged_into_id is not None
 
 
 class Comment(Model):
@@ -71,6 +88,8 @@ class Comment(Model):
     # set, ``hidden_by_id`` None, the hold's reason in ``hidden_reason``), so it stays out of
     # counts, tags, mentions and search until approved; only its author and moderators see it.
     held_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Shown under the comment ("Edited by a moderator: …") once a moderator edited it.
+    moderator_note: Mapped[str] = mapped_column(String(MAX_MODERATOR_NOTE), default="")
 
     discussion: Mapped[Discussion] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])

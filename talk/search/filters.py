@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.sql.selectable import NamedFromClause
 
 from talk import policy
-from talk.models import Board
+from talk.models import Board, Discussion
 from talk.models.tags import DiscussionTag, ItemTag, TagUse
 
 KINDS = ("comment", "discussion", "item", "tag")
@@ -55,7 +55,12 @@ def conditions(viewer: Any, filters: Filters, doc: NamedFromClause) -> list[Colu
     boards = policy.readable_board_ids(viewer)
     if filters.project_id is not None:
         boards = boards.where(Board.project_id == filters.project_id)
-    found: list[ColumnElement[bool]] = [or_(c.board_id.is_(None), c.board_id.in_(boards))]
+    merged = select(Discussion.id).where(Discussion.merged_into_id.is_not(None))
+    found: list[ColumnElement[bool]] = [
+        or_(c.board_id.is_(None), c.board_id.in_(boards)),
+        # A discussion merged into another is a redirect: its title is found as nothing.
+        or_(c.kind != "discussion", c.source_id.not_in(merged)),
+    ]
     if filters.project_id is not None:
         found.append(c.project_id == filters.project_id)
     if filters.board_id is not None:

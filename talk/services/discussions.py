@@ -20,7 +20,7 @@ from talk import markdown, policy, rate_limits, signals
 from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput, NotFound
 from talk.extensions import db
-from talk.limits import MAX_DISCUSSION_TITLE, MAX_HIDE_REASON
+from talk.limits import MAX_DISCUSSION_TITLE, MAX_HIDE_REASON, MAX_MODERATOR_NOTE
 from talk.models import (
     Board,
     Comment,
@@ -90,21 +90,30 @@ def _bump(bumps: Bumps, counted: Any, **changes: Any) -> None:
         noted[name] = noted.get(name, 0) + value if name.endswith("_count") else value
 
 
-def _apply(bumps: Bumps) -> None:
+def _apply(bumps: Bumps, *, guard: Discussion | None = None) -> None:
     """Write noted counter changes, one ``UPDATE`` per row with SQL-side arithmetic (exact under
     concurrent writers), the rows in :data:`COUNTER_LOCK_ORDER`. The order is explicit because
     the ORM's flush order is not the same for every operation: a post and a hide that lock
-    the same project and user rows in opposite orders deadlock on PostgreSQL."""
+    the same project and user rows in opposite orders deadlock on PostgreSQL.
+
+    ``guard``: the discussion a new comment goes into. Its row, once locked here, must still be
+    where the writer counted it, open and not merged; a moderator who moved, merged or locked it
+    meanwhile (holding the row until they committed) makes this a 409, written nothing."""
 
     def rank(counted: Any) -> tuple[int, int]:
         return COUNTER_LOCK_ORDER.index(type(counted)), counted.id or 0
 
     with db.session.no_autoflush:  # nothing else is written (or locked) in between
         for counted in sorted(bumps, key=rank):
-            _write(counted, bumps[counted])
+            _write(counted, bumps[counted], guarded=counted is guard)
 
 
-def _write(counted: Any, changes: dict[str, Any]) -> None:
+#: What a writer adding a comment read of its discussion and must find unchanged
+#: (see :func:`_apply`).
+_GUARDED = ("board_id", "item_id", "locked_at", "merged_into_id")
+
+
+def _write(counted: Any, changes: dict[str, Any], *, guarded: bool = False) -> None:
     if not inspect(counted).persistent:  # a pending row is inserted with its values
         for name, value in changes.items():
             is_count = name.endswith("_count")
@@ -115,13 +124,20 @@ def _write(counted: Any, changes: dict[str, Any]) -> None:
         name: table.c[name] + value if name.endswith("_count") else value
         for name, value in changes.items()
     }
+    checked = _GUARDED if guarded else ()
     stored = db.session.execute(
         update(table)
         .where(table.c.id == counted.id)
         .values(values)
-        .returning(*(table.c[name] for name in changes))
+        .returning(*(table.c[name] for name in (*changes, *checked)))
     ).one()
-    for name, value in zip(changes, stored, strict=True):
+    found = zip(checked, stored[len(changes) :], strict=True)
+    if any(getattr(counted, name) != value for name, value in found):
+        raise Conflict(
+            "A moderator moved, merged or locked this discussion while you wrote; "
+            "open it again to see where it is now (your text was not posted)."
+        )
+    for name, value in zip(changes, stored, strict=False):
         set_committed_value(counted, name, value)
 
 
@@ -290,7 +306,7 @@ def _add_comment(
         comment = _new_comment(discussion, author, body, links, reply_to=reply_to, created_at=now)
         _count(comment, +1, bumps, now=now)
         _bump(bumps, discussion, last_comment_at=now)
-        _apply(bumps)
+        _apply(bumps, guard=discussion)
     db.session.add(comment)
     return comment
 
@@ -320,12 +336,19 @@ def _lock(comment: Comment) -> None:
     db.session.refresh(comment, with_for_update={"key_share": True})
 
 
-def edit_comment(editor: User, comment: Comment, body: str) -> Comment:
-    """Replace a comment's body, keeping the previous body in its history."""
+def edit_comment(editor: User, comment: Comment, body: str, *, note: str | None = None) -> Comment:
+    """Replace a comment's body, keeping the previous body in its history. With ``note``, a
+    moderator edits someone's comment (``comment.moderate``): the note is shown under it
+    ("Edited by a moderator: …") and replaces any earlier moderator's note; it is required, so
+    the edit is never silent. A moderator's edit that changes only the note is kept too."""
     _lock(comment)
-    policy.require(editor, "comment.edit", comment)
+    if note is None:
+        policy.require(editor, "comment.edit", comment)
+    else:
+        policy.require(editor, "comment.moderate", comment)
+        note = clean_text(note, "note", max_length=MAX_MODERATOR_NOTE)
     body = _clean_body(body)
-    if body == comment.body:
+    if body == comment.body and note in (None, comment.moderator_note):
         return comment
     policy.check_content(editor, "comment", comment, body)
     links = mentions.comment_links(editor, comment.discussion, body, editing=comment)
@@ -339,10 +362,16 @@ def edit_comment(editor: User, comment: Comment, body: str) -> Comment:
         body, links, image_hosts=comment.discussion.project.image_hosts
     )
     comment.edited_at = now
+    if note is not None:
+        comment.moderator_note = note
     db.session.flush()
     changes = _sync_links(comment, links, visible=True, now=now)
     signals.comment_edited.send(
-        comment, actor=editor, previous_body=previous, **changes.as_kwargs()
+        comment,
+        actor=editor,
+        previous_body=previous,
+        moderator_note=note or "",
+        **changes.as_kwargs(),
     )
     return comment
 

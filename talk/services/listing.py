@@ -23,17 +23,24 @@ from talk.services.projects import ProjectAsSeen
 
 
 def _recent_discussions(
-    where: Any, *, cursor: str | None, limit: int, with_board: bool = False
+    where: Any,
+    *,
+    cursor: str | None,
+    limit: int,
+    with_board: bool = False,
+    pinned_first: bool = True,
 ) -> Page[Discussion]:
     """Discussions matching ``where``, most recently active first, with author and item (and
-    board, for lists that span boards)."""
+    board, for lists that span boards); pinned ones first on a board's or item's list. Merged
+    ones are gone (their comments are in the discussion they were merged into)."""
     loads = [selectinload(Discussion.author), selectinload(Discussion.item)]
     if with_board:
         loads.append(selectinload(Discussion.board))
-    query = select(Discussion).where(where).options(*loads)
+    query = select(Discussion).where(where, Discussion.merged_into_id.is_(None)).options(*loads)
+    order = [Discussion.last_comment_at, Discussion.id]
     return keyset_page(
         query,
-        [Discussion.last_comment_at, Discussion.id],
+        [Discussion.pinned, *order] if pinned_first else order,
         cursor=cursor,
         limit=limit,
         descending=True,
@@ -41,12 +48,12 @@ def _recent_discussions(
 
 
 def board_discussions(board: Board, *, cursor: str | None, limit: int) -> Page[Discussion]:
-    """A board's discussions, most recently active first."""
+    """A board's discussions, pinned first, then the most recently active."""
     return _recent_discussions(Discussion.board_id == board.id, cursor=cursor, limit=limit)
 
 
 def item_discussions(item: Item, *, cursor: str | None, limit: int) -> Page[Discussion]:
-    """An item's discussions, most recently active first."""
+    """An item's discussions, pinned first, then the most recently active."""
     return _recent_discussions(Discussion.item_id == item.id, cursor=cursor, limit=limit)
 
 
@@ -58,7 +65,9 @@ def project_discussions(
         Discussion.project_id == project.id,
         Discussion.board_id.in_(policy.readable_board_ids(viewer)),
     )
-    return _recent_discussions(where, cursor=cursor, limit=limit, with_board=True)
+    return _recent_discussions(
+        where, cursor=cursor, limit=limit, with_board=True, pinned_first=False
+    )
 
 
 def discussion_comments(

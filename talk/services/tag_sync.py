@@ -5,7 +5,7 @@ in the comment's transaction, under the project's tag lock and in the one lock o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -149,6 +149,13 @@ def sync_comment(
         else:
             _attach(comment, discussion, tag_id, now)
     return sorted(added), sorted(removed)
+
+
+def tags_used_by(comment_ids: Sequence[int]) -> set[int]:
+    """The ids of the tags the comments ``comment_ids`` use (to lock before moving them)."""
+    if not comment_ids:
+        return set()
+    return set(db.session.scalars(select(TagUse.tag_id).where(TagUse.comment_id.in_(comment_ids))))
 
 
 def lock_tag_rows(tag_ids: Iterable[int]) -> None:

@@ -64,10 +64,10 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(when, "when")
     slots.init_app(app)
 
-    from talk.web import auth, discussions, projects, search, tag_groups, tags, users
+    from talk.web import auth, discussions, projects, search, tag_groups, tags, threads, users
     from talk.web.common import handle_http_error
 
-    for module in (auth, projects, discussions, tags, tag_groups, users, search):
+    for module in (auth, projects, discussions, threads, tags, tag_groups, users, search):
         app.register_blueprint(module.bp)
     # Unknown URLs and wrong methods belong to no blueprint; the API answers under /api itself.
     app.register_error_handler(HTTPException, handle_http_error)

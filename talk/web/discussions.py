@@ -10,11 +10,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from limits import parse
 
 from talk import policy, signals, text
-from talk.errors import NotFound, TalkError
+from talk.errors import Conflict, NotFound, TalkError
 from talk.extensions import limiter
 from talk.forms import CommentForm, EditCommentForm
 from talk.models import Board, Comment, Discussion
-from talk.services import composing, discussions, listing, projects, reading
+from talk.services import composing, discussions, listing, projects, reading, threads
 from talk.services.projects import staff_labels
 from talk.web.common import (
     ResponseLike,
@@ -135,6 +135,11 @@ def show(discussion_id: int) -> ResponseLike:
     """The thread (GET), or a reply to it (POST)."""
     user = viewer()
     discussion = reading.discussion(user, discussion_id, conceal=False)
+    if discussion.is_merged:  # its comments live on there: old links keep working
+        kept = threads.final_discussion(discussion)
+        if request.method == "POST":  # a redirect would lose the reply's text
+            raise Conflict(f"This discussion was merged into “{kept.title}”: reply there.")
+        return redirect(url_for("discussions.show", discussion_id=kept.id), 301)
     form = CommentForm()
     if request.method == "GET":
         announce_view(signals.discussion_viewed, discussion)

@@ -187,7 +187,8 @@ def test_cannot_delete_someone_elses_comment(app, client, thread):
     _, _, _, _, discussion, answer = thread
     login(client, "vol")
     page = client.get(f"/discussions/{discussion.id}")
-    assert not outline(page).find("form", action=f"/comments/{answer.id}/delete")
+    assert not outline(page).find("a", href=f"/comments/{answer.id}/delete")
+    assert client.get(f"/comments/{answer.id}/delete").status_code == 403
     response = submit(client, f"/discussions/{discussion.id}", f"/comments/{answer.id}/delete")
     assert response.status_code == 403
     assert comment_body(app, answer.id) == ("A fern.", None)
@@ -226,9 +227,12 @@ def test_moderators_and_site_admins_delete_others_comments(app, client, make, th
         admin = make.admin()
         login(client, admin.username)
     page = client.get(f"/discussions/{discussion.id}")
-    assert outline(page).find("form", action=f"/comments/{answer.id}/delete")
-    assert "Edit" not in article(page, answer.id)
-    response = submit(client, f"/discussions/{discussion.id}", f"/comments/{answer.id}/delete")
+    assert outline(page).find("a", href=f"/comments/{answer.id}/delete")
+    assert not outline(page).find("a", href=f"/comments/{answer.id}/edit")  # theirs to edit
+    confirm = client.get(f"/comments/{answer.id}/delete")  # asks, changes nothing
+    assert outline(confirm).find("form", action=f"/comments/{answer.id}/delete", method="post")
+    assert comment_body(app, answer.id) == ("A fern.", None)
+    response = submit(client, f"/comments/{answer.id}/delete")
     assert response.status_code == 302
     shown = text(client.get(f"/discussions/{discussion.id}"))
     assert "A fern." not in shown
