@@ -11,7 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from moderation import case_actions, cases, reports
+from moderation import case_actions, cases, reports, sanctions
 from moderation.case_models import MAX_DAYS, REASONS, REPORT_TARGETS, STATES
 from talk import policy
 from talk.errors import InvalidInput, NotAuthenticated, NotFound, TalkError
@@ -128,6 +128,7 @@ def queue(slug: str) -> ResponseLike:
         args=args,
         states=(*STATES, "all"),
         reasons=REASONS,
+        waiting=cases.waiting(viewer(), project),
     )
 
 
@@ -153,6 +154,7 @@ def _render_case(
         case=case,
         context=found,
         actions=case_actions.available(case, found.target),
+        suggestion=sanctions.suggest(project, case.subject_user),
         reasons=REASONS,
         problems=problems or [],
     ), status

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from moderation.case_models import REASONS, STATES, Case, require_choice
 from moderation.models import AuditEntry
+from moderation.sanction_models import Appeal, Sanction
 from talk import policy
 from talk.clock import utcnow
 from talk.errors import InvalidInput, NotAuthenticated, NotFound
@@ -109,6 +110,36 @@ def open_count(project: Project) -> int:
     """How many of the project's cases wait in the queue (state open)."""
     count = select(func.count(Case.id)).where(Case.project_id == project.id, Case.state == "open")
     return int(db.session.scalar(count) or 0)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What else waits for the project's moderators beside the cases, for the queue page
+    (None: not theirs to see, so neither counted nor linked)."""
+
+    held: int | None
+    appeals: int | None
+
+
+def waiting(viewer: Any, project: Project) -> Waiting:
+    """Held posts and open appeals of ``project`` (one count query each, each only for those
+    who may open its page)."""
+    held = appeals = None
+    if policy.may(viewer, "moderation.prevention", project):
+        count = select(func.count(Comment.id)).where(
+            Comment.project_id == project.id,
+            Comment.held_at.is_not(None),
+            Comment.deleted_at.is_(None),
+        )
+        held = int(db.session.scalar(count) or 0)
+    if policy.may(viewer, "moderation.appeals.view", project):
+        count = (
+            select(func.count(Appeal.id))
+            .join(Sanction, Sanction.id == Appeal.sanction_id)
+            .where(Sanction.project_id == project.id, Appeal.state == "open")
+        )
+        appeals = int(db.session.scalar(count) or 0)
+    return Waiting(held, appeals)
 
 
 def claim(actor: Actor, case: Case) -> Case:
