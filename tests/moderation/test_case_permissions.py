@@ -15,15 +15,18 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from moderation import reports
+from moderation import reports, sanctions
 from talk.extensions import db
 from talk.models import User
 from tests.conftest import Factory, csrf_token, login
+from tests.moderation.people import project as project_of
+from tests.moderation.people import user
 
 BLUEPRINTS = ("cases.", "audit_pages.", "api_moderation.")
 ROLES = (
     "anonymous",
     "volunteer",
+    "suspended",
     "expert",
     "team",
     "moderator",
@@ -33,6 +36,9 @@ ROLES = (
 )
 STAFF = {"moderator", "admin", "site_admin"}
 PEOPLE = set(ROLES) - {"anonymous"}
+#: A suspended volunteer reads like any volunteer; a report is a write, refused naming the
+#: suspension.
+SUSPENDED_REFUSED = {("cases.report", "POST"), ("api_moderation.Reports", "POST")}
 
 Fresh = Callable[[], SimpleNamespace]
 
@@ -46,6 +52,7 @@ def world(app: Flask, make: Factory) -> SimpleNamespace:
     thread = make.discussion(project, author)
     users = {
         "volunteer": make.user("vol1"),
+        "suspended": make.user("sus1"),
         "expert": make.member(project, "expert", username="expert1"),
         "team": make.member(project, "team", username="team1"),
         "moderator": make.member(project, "moderator", username="mod1"),
@@ -53,6 +60,14 @@ def world(app: Flask, make: Factory) -> SimpleNamespace:
         "other_moderator": make.member(other, "moderator", username="othermod"),
         "site_admin": make.user("siteroot", site_admin=True),
     }
+    with make.context():
+        sanctions.suspend(
+            user(users["moderator"]),
+            project_of(project),
+            user(users["suspended"]),
+            days=30,
+            reason="spam",
+        )
 
     def fresh() -> SimpleNamespace:
         """A new comment by the author, reported by someone outside the roles."""
@@ -218,4 +233,7 @@ def test_each_role_gets_what_the_table_says(
             login(client, world.users[role].username)
         response = send(client, world.fresh())
         expected = ok if role in allowed else anonymous if role == "anonymous" else refused
+        if role == "suspended" and route in SUSPENDED_REFUSED:
+            expected = 403
+            assert "You are suspended from" in response.get_data(as_text=True)
         assert response.status_code == expected, (role, response.get_data(as_text=True)[:300])

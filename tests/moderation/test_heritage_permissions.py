@@ -10,7 +10,17 @@ import pytest
 
 from tests.conftest import Factory, csrf_token, login, module_data
 
-WHO = ("anonymous", "volunteer", "team", "expert", "moderator", "admin", "other", "site_admin")
+WHO = (
+    "anonymous",
+    "volunteer",
+    "suspended",
+    "team",
+    "expert",
+    "moderator",
+    "admin",
+    "other",
+    "site_admin",
+)
 STAFF = {"team", "expert", "moderator", "admin", "site_admin"}
 PREFIXES = ("content_warnings.", "workflow.", "api_heritage.")
 
@@ -19,7 +29,7 @@ PREFIXES = ("content_warnings.", "workflow.", "api_heritage.")
 def world(app):
     """A project with a person in each role, a warning on its item, #help configured and asked;
     another project's moderator; a site admin; an API token for each."""
-    from moderation import content_warnings, workflow
+    from moderation import content_warnings, sanctions, workflow
     from talk.extensions import db
     from talk.models import Project, User
     from talk.services import accounts
@@ -28,6 +38,8 @@ def world(app):
     project = make.project("asylum", title="Asylum registers")
     people = {r: make.member(project, r, username=f"p_{r}") for r in sorted(STAFF - {"site_admin"})}
     people["volunteer"] = make.member(project, "volunteer", username="p_volunteer")
+    # Suspended here: reads, and acknowledges warnings (a read), like any volunteer.
+    people["suspended"] = make.member(project, "volunteer", username="p_suspended")
     other = make.project("parish")
     people["other"] = make.member(other, "moderator", username="p_other")
     people["site_admin"] = make.user("p_site_admin", site_admin=True)
@@ -41,6 +53,8 @@ def world(app):
             admin, warning, content_warnings.find_target(admin, found, "item", item.external_id)
         )
         workflow.add_flag(admin, found, "help")
+        suspended = db.session.get(User, people["suspended"].id)
+        sanctions.suspend(admin, found, suspended, days=30, reason="spam")
         warning_id = warning.id
     make.comment(thread, people["volunteer"], "#help please")
     with make.context():
