@@ -79,6 +79,12 @@ def test_every_moderation_route_is_in_a_permission_table(app: Flask) -> None:
     assert not missing, f"no permission table covers {sorted(missing)}"
 
 
+def test_every_row_is_a_route_still_served(app: Flask) -> None:
+    """A row left behind by a removed or renamed route is named too."""
+    stale = covered(app) - served(app)
+    assert not stale, f"rows for routes no longer served: {sorted(stale)}"
+
+
 def test_the_guard_sees_each_kind_of_route(app: Flask) -> None:
     """The walk reaches pages and API of the package and the core's thread actions (else an
     empty walk would pass)."""
