@@ -158,3 +158,36 @@ def test_prevention_by_role(
         if status == 302 and "/login" in response.headers["Location"]:
             status = 401
     assert status == expected(role), response.get_data(as_text=True)[-600:]
+
+
+#: Rows naming one of this project's rows by id: tried under the other project's address.
+BY_ID = [
+    route
+    for route, (path, _body, _status) in ROUTES.items()
+    if "{word}" in path or "{term}" in path
+]
+
+
+@pytest.mark.parametrize("route", BY_ID, ids=" ".join)
+def test_another_projects_moderator_cannot_reach_a_row_through_their_project(
+    app: Flask,
+    client: FlaskClient,
+    prevention_world: SimpleNamespace,
+    token: Any,
+    route: tuple[str, str],
+) -> None:
+    """Under their own project's slug, this project's watched word or term is not found (404)
+    and stays."""
+    method, endpoint = route
+    path = ROUTES[route][0].replace("/here/", "/elsewhere/").format(**vars(prevention_world.ids))
+    person = prevention_world.people.other_moderator
+    if endpoint.startswith("api_"):
+        response = client.open(path, method=method, headers=token(person))
+    else:
+        login(client, person.username)
+        response = client.post(path, data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 404, response.get_data(as_text=True)[-300:]
+    with app.app_context():
+        here = project(prevention_world.here)
+        assert [w.id for w in prevention.watched_words(here)] == [prevention_world.ids.word]
+        assert [t.id for t in prevention.historical_terms(here)] == [prevention_world.ids.term]
