@@ -107,7 +107,7 @@ def _fill(value: Any, place: SimpleNamespace, *, api: bool) -> Any:
     return number if api else str(number)
 
 
-def _state(app: Any, place: SimpleNamespace) -> tuple[Any, ...]:
+def state(app: Any, place: SimpleNamespace) -> tuple[Any, ...]:
     with app.app_context():
         thread = db.session.get(Discussion, place.thread.id)
         reply = db.session.get(Comment, place.reply.id)
@@ -124,32 +124,37 @@ def _state(app: Any, place: SimpleNamespace) -> tuple[Any, ...]:
         )
 
 
+def send(client: Any, token: Any, place: SimpleNamespace, actor: Any, route: Any) -> Any:
+    """Try one row of :data:`ROUTES` as ``actor`` (None: anonymous) on ``place``."""
+    method, rule, data, _allowed = route
+    url = rule.format(d=place.thread.id, c=place.reply.id)
+    api = url.startswith("/api/")
+    filled = {key: _fill(value, place, api=api) for key, value in data.items()}
+    if api:
+        headers = token(actor) if actor else {}
+        return client.open(url, method=method, json=filled, headers=headers)
+    if actor:
+        login(client, actor.username)
+    return client.get(url) if method == "GET" else submit(client, "/", url, **filled)
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("method", "rule", "data", "allowed"), ROUTES, ids=str)
 def test_only_this_projects_moderators_act(
     app, client, token, place, role, method, rule, data, allowed
 ):
     actor = _actor(place, role)
-    url = rule.format(d=place.thread.id, c=place.reply.id)
-    api = url.startswith("/api/")
-    filled = {key: _fill(value, place, api=api) for key, value in data.items()}
-    before = _state(app, place)
-    if api:
-        headers = token(actor) if actor else {}
-        response = client.open(url, method=method, json=filled, headers=headers)
-    else:
-        if actor:
-            login(client, actor.username)
-        get = method == "GET"
-        response = client.get(url) if get else submit(client, "/", url, **filled)
+    api = rule.startswith("/api/")
+    before = state(app, place)
+    response = send(client, token, place, actor, (method, rule, data, allowed))
     if role in ALLOWED:
         assert response.status_code == allowed, response.get_data(as_text=True)[:500]
         if method != "GET":
-            assert _state(app, place) != before
+            assert state(app, place) != before
     else:
         expected = 401 if api else 302
         assert response.status_code == (expected if role == "anonymous" else 403)
         if role == "anonymous" and not api:
             assert response.headers["Location"].startswith("/login")
     if method == "GET" or role not in ALLOWED:
-        assert _state(app, place) == before
+        assert state(app, place) == before
