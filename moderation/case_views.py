@@ -128,6 +128,7 @@ def queue(slug: str) -> ResponseLike:
         args=args,
         states=(*STATES, "all"),
         reasons=REASONS,
+        also=cases.also_waiting(project),
     )
 
 
@@ -261,7 +262,10 @@ def queue_link(project: Project) -> Markup | str:
     if not policy.may(viewer(), "moderation.queue", project):
         return ""
     return slots.render(
-        "moderation/_queue_link.html", project=project, waiting=cases.open_count(project)
+        "moderation/_queue_link.html",
+        project=project,
+        waiting=cases.open_count(project),
+        also=cases.also_waiting(project),
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from moderation.case_models import REASONS, STATES, Case, require_choice
 from moderation.models import AuditEntry
+from moderation.sanction_models import Appeal, Sanction
 from talk import policy
 from talk.clock import utcnow
 from talk.errors import InvalidInput, NotAuthenticated, NotFound
@@ -109,6 +110,26 @@ def open_count(project: Project) -> int:
     """How many of the project's cases wait in the queue (state open)."""
     count = select(func.count(Case.id)).where(Case.project_id == project.id, Case.state == "open")
     return int(db.session.scalar(count) or 0)
+
+
+def also_waiting(project: Project) -> dict[str, int]:
+    """What else waits for the project's moderators beside open cases: comments held for
+    approval and open appeals. The queue and the project page count them, so a moderator
+    who opens the queue learns of them too (two count queries)."""
+    held = select(func.count(Comment.id)).where(
+        Comment.project_id == project.id,
+        Comment.held_at.is_not(None),
+        Comment.deleted_at.is_(None),
+    )
+    appeals = (
+        select(func.count(Appeal.id))
+        .join(Sanction, Sanction.id == Appeal.sanction_id)
+        .where(Sanction.project_id == project.id, Appeal.state == "open")
+    )
+    return {
+        "held": int(db.session.scalar(held) or 0),
+        "appeals": int(db.session.scalar(appeals) or 0),
+    }
 
 
 def claim(actor: Actor, case: Case) -> Case:

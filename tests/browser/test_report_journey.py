@@ -144,7 +144,11 @@ def test_issue_10_done_when_hide_suspend_appeal_audit_and_held_words(
     desk.goto("/admin/mailbox")
     assert desk.get_by_text(re.compile("You are suspended from Herbarium until")).count()
 
-    moderator.goto("/projects/herbarium/moderation/audit")
+    moderator.goto("/projects/herbarium/moderation")  # the queue leads to what else waits
+    moderator.get_by_role("link", name="Appeals (1 open)").click()
+    moderator.get_by_text("I am sorry; it won't recur.").wait_for()
+    moderator.goto("/projects/herbarium")
+    moderator.get_by_role("link", name="Audit log").click()
     log = moderator.locator("table").inner_text()
     assert all(what in log for what in ("comment.hide", "user.suspend", "appeal.create"))
     assert "Unkind to a newcomer" in log and "Twice now" in log
@@ -161,3 +165,6 @@ def test_issue_10_done_when_hide_suspend_appeal_audit_and_held_words(
     nell.get_by_text("Your reply is waiting for a moderator").wait_for()
     note = nell.locator(".held-note").inner_text()
     assert "language about mental health" in note and nell.locator(".held-note").count() == 1
+    moderator.goto("/projects/herbarium")
+    moderator.get_by_role("link", name="Held posts (1 waiting for approval)").click()
+    moderator.get_by_text("The poor lunatic was admitted in 1890.").wait_for()
