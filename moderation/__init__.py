@@ -64,6 +64,7 @@ def init_app(app: Flask) -> None:
         sanction_models,
         sanction_rules,
         sanction_views,
+        thread_receivers,
         warning_views,
         workflow,
         workflow_views,

@@ -48,7 +48,11 @@ class ReportSchema(Schema):
 
 
 class ReportForModeratorsSchema(ReportSchema):
-    reporter = fields.Nested(schemas.AuthorSchema)
+    reporter = fields.Nested(
+        schemas.AuthorSchema,
+        allow_none=True,
+        metadata={"description": "Who reported it; null for a watched word's flag."},
+    )
     weight = fields.Integer(metadata={"description": "The reporter's standing when reporting."})
 
 

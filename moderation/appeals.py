@@ -1,7 +1,8 @@
 """Appeals: a person asks, once per decision, for it to be looked at again; a moderator other
 than the one who decided (where the project has one) upholds or overturns it, and the person
-is told. Overturning lifts the sanction; an overturned decision no longer counts towards the
-escalation suggested next time."""
+is told. The project's moderators hear of a new appeal as of a new report. Overturning lifts
+the sanction; an overturned decision no longer counts towards the escalation suggested next
+time."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import select, update
 from moderation.sanction_models import Appeal, Sanction
 from moderation.sanction_rules import other_deciders
 from moderation.sanctions import MAX_NOTE, audit_sanction, end_sanction, moderation_area, tell
+from moderation.staff_notices import tell_moderators
 from talk import policy
 from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
@@ -54,6 +56,15 @@ def appeal(actor: Actor, sanction: Sanction, note: str) -> Appeal:
         db.session.add(row)
     db.session.expire(sanction, ["appeal"])
     _audit(actor, "appeal.create", row, text, None, {"appeal_id": row.id, "state": "open"})
+    if sanction.project is not None:  # a site ban's appeal is for site admins (the bans page)
+        person = sanction.person.display_name
+        tell_moderators(
+            actor,
+            sanction.project,
+            "moderation.new_appeal",
+            f"{person} appealed the {sanction.kind} in {sanction.project.title}.",
+            f"/projects/{sanction.project.slug}/moderation/appeals",
+        )
     return row
 
 

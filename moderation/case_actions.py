@@ -152,8 +152,8 @@ def settle(actor: Actor, case: Case, action: CaseAction, reason: str, note: str)
         return
     outcome = OUTCOMES.get(action.state, action.state)
     for report in case.reports:
-        if report.created_at < case.opened_at:
-            continue
+        if report.created_at < case.opened_at or report.reporter is None:
+            continue  # an earlier round's, or the system's (a watched word: nobody to tell)
         signals.notice.send(
             report.reporter,
             actor=actor,

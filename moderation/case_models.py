@@ -111,7 +111,8 @@ class Report(Model):
     case_id: Mapped[int] = mapped_column(
         ForeignKey("moderation_cases.id", ondelete="CASCADE"), index=True
     )
-    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: None for the system's report (a ``flag`` watched word matched): "Flagged by a watched word"
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(String(40))
     note: Mapped[str] = mapped_column(Text, default="")
     #: the reporter's standing when they reported (role, past accurate reports)
@@ -119,8 +120,13 @@ class Report(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     case: Mapped[Case] = relationship(back_populates="reports")
-    reporter: Mapped[User] = relationship()
+    reporter: Mapped[User | None] = relationship()
 
     @property
     def reason_label(self) -> str:
         return REASONS.get(self.reason, self.reason)
+
+    @property
+    def reporter_name(self) -> str:
+        """Who reported it, as pages show it (the system's report has no person)."""
+        return "Flagged by a watched word" if self.reporter is None else self.reporter.display_name

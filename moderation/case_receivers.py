@@ -3,6 +3,9 @@
 comment's open case, and the author is told of a hide or a deletion. So no moderation escapes
 the log, whichever door it went through.
 
+A ``flag`` watched word opens (or joins) a case with the system's report, and a held post is
+announced to the project's moderators.
+
 A case action (:func:`moderation.case_actions.perform`) does its own recording; it runs inside
 :func:`moderation.case_actions.case_action`, and these receivers then stay quiet.
 """
@@ -14,9 +17,11 @@ from typing import Any
 from flask import current_app, has_app_context
 from sqlalchemy import select
 
-from moderation import audit
+from moderation import audit, reports
 from moderation.case_actions import ACTIONS, in_case_action, settle, tell_author
 from moderation.case_models import Case
+from moderation.receivers import watched_word_flagged
+from moderation.staff_notices import tell_moderators
 from talk import signals
 from talk.extensions import db
 from talk.models import Comment
@@ -83,3 +88,32 @@ def _deleted(comment: Comment, *, actor: Any, **_: Any) -> None:
         return
     _record(comment, actor, "delete", before={"deleted": False}, after={"deleted": True})
     tell_author(actor, comment, "moderation.deleted", "deleted")
+
+
+def _here() -> bool:
+    return has_app_context() and EXTENSION in current_app.extensions
+
+
+@watched_word_flagged.connect
+def _flagged(comment: Comment, *, categories: list[str], **_: Any) -> None:
+    """A ``flag`` watched word opens (or joins) the comment's case: the system's report."""
+    if _here():
+        reports.flag_comment(comment, categories)
+
+
+@signals.comment_held.connect
+def _held(comment: Comment, *, actor: Any, **_: Any) -> None:
+    """Moderators hear of a post waiting for their approval, like a new report."""
+    if not _here():
+        return
+    project = comment.discussion.project
+    tell_moderators(
+        actor,
+        project,
+        "moderation.held_post",
+        f"A comment by {comment.author.display_name} in “{comment.discussion.title}” waits "
+        "for a moderator's approval.",
+        f"/projects/{project.slug}/moderation/held",
+        discussion=comment.discussion,
+        comment=comment,
+    )

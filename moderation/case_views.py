@@ -11,7 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from moderation import case_actions, cases, reports
+from moderation import case_actions, cases, reports, sanctions
 from moderation.case_models import MAX_DAYS, REASONS, REPORT_TARGETS, STATES
 from talk import policy
 from talk.errors import InvalidInput, NotAuthenticated, NotFound, TalkError
@@ -128,7 +128,7 @@ def queue(slug: str) -> ResponseLike:
         args=args,
         states=(*STATES, "all"),
         reasons=REASONS,
-        also=cases.also_waiting(project),
+        waiting=cases.waiting(viewer(), project),
     )
 
 
@@ -154,6 +154,7 @@ def _render_case(
         case=case,
         context=found,
         actions=case_actions.available(case, found.target),
+        suggestion=sanctions.suggest(project, case.subject_user),
         reasons=REASONS,
         problems=problems or [],
     ), status
@@ -257,15 +258,17 @@ def user_report_link(person: User) -> Markup | str:
 
 
 def queue_link(project: Project) -> Markup | str:
-    """A link to the queue with its open count on the project's page, for its moderators
-    (one count query, and only for them)."""
+    """A link to the queue with its open count on the project's page, for its moderators,
+    and beside it the held posts and open appeals (``cases.waiting``), so an appeal or a held
+    comment is not missed by a moderator who starts from the project (three count queries,
+    and only for them)."""
     if not policy.may(viewer(), "moderation.queue", project):
         return ""
     return slots.render(
         "moderation/_queue_link.html",
         project=project,
         waiting=cases.open_count(project),
-        also=cases.also_waiting(project),
+        also=cases.waiting(viewer(), project),
     )
 
 

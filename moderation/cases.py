@@ -112,24 +112,34 @@ def open_count(project: Project) -> int:
     return int(db.session.scalar(count) or 0)
 
 
-def also_waiting(project: Project) -> dict[str, int]:
-    """What else waits for the project's moderators beside open cases: comments held for
-    approval and open appeals. The queue and the project page count them, so a moderator
-    who opens the queue learns of them too (two count queries)."""
-    held = select(func.count(Comment.id)).where(
-        Comment.project_id == project.id,
-        Comment.held_at.is_not(None),
-        Comment.deleted_at.is_(None),
-    )
-    appeals = (
-        select(func.count(Appeal.id))
-        .join(Sanction, Sanction.id == Appeal.sanction_id)
-        .where(Sanction.project_id == project.id, Appeal.state == "open")
-    )
-    return {
-        "held": int(db.session.scalar(held) or 0),
-        "appeals": int(db.session.scalar(appeals) or 0),
-    }
+@dataclass(frozen=True)
+class Waiting:
+    """What else waits for the project's moderators beside the cases, for the queue page
+    (None: not theirs to see, so neither counted nor linked)."""
+
+    held: int | None
+    appeals: int | None
+
+
+def waiting(viewer: Any, project: Project) -> Waiting:
+    """Held posts and open appeals of ``project`` (one count query each, each only for those
+    who may open its page)."""
+    held = appeals = None
+    if policy.may(viewer, "moderation.prevention", project):
+        count = select(func.count(Comment.id)).where(
+            Comment.project_id == project.id,
+            Comment.held_at.is_not(None),
+            Comment.deleted_at.is_(None),
+        )
+        held = int(db.session.scalar(count) or 0)
+    if policy.may(viewer, "moderation.appeals.view", project):
+        count = (
+            select(func.count(Appeal.id))
+            .join(Sanction, Sanction.id == Appeal.sanction_id)
+            .where(Sanction.project_id == project.id, Appeal.state == "open")
+        )
+        appeals = int(db.session.scalar(count) or 0)
+    return Waiting(held, appeals)
 
 
 def claim(actor: Actor, case: Case) -> Case:

@@ -26,12 +26,13 @@ from moderation.case_models import (
     Report,
     require_choice,
 )
-from talk import policy, rate_limits, signals
+from moderation.staff_notices import tell_moderators
+from talk import policy, rate_limits
 from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from talk.extensions import db
 from talk.limits import MAX_PROJECT_SLUG
-from talk.models import Comment, Discussion, Membership, Project, User
+from talk.models import Comment, Discussion, Project, User
 from talk.pagination import Page, keyset_page
 from talk.policy import Actor
 from talk.services import reading
@@ -229,31 +230,53 @@ def file_report(
     return report
 
 
-def _tell_moderators(reporter: User, case: Case, target: Target) -> None:
+def _tell_moderators(actor: Actor, case: Case, target: Target) -> None:
     """Each moderator and admin of the project hears of a case entering the queue (the
     notifications package delivers it at their chosen frequency)."""
-    staff = db.session.scalars(
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.project_id == case.project_id,
-            Membership.role.in_([r for r, rank in policy.RANK.items() if rank >= 2]),
-            User.id != reporter.id,
-        )
-    )
-    url = case_path(case)
     text = f"New report in {target.project.title}: a {target.kind} ({case.reason_label})."
-    for moderator in staff:
-        signals.notice.send(
-            moderator,
-            actor=reporter,
-            project=target.project,
-            kind="moderation.new_report",
-            text=text,
-            url=url,
-            discussion=_discussion_of(target),
-            comment=target.thing if isinstance(target.thing, Comment) else None,
-        )
+    tell_moderators(
+        actor,
+        target.project,
+        "moderation.new_report",
+        text,
+        case_path(case),
+        discussion=_discussion_of(target),
+        comment=target.thing if isinstance(target.thing, Comment) else None,
+    )
+
+
+def flag_comment(comment: Comment, categories: list[str]) -> Report | None:
+    """The system's report of a comment a ``flag`` watched word matched: it opens (or joins)
+    the comment's case with no reporter, reason the first category when it names a report
+    reason (``spam``) and ``other`` otherwise, the categories in its note. Once per case: a
+    comment flagged again (edited) or a case moderators already decided is left as it is."""
+    project = comment.discussion.project
+    target = Target(
+        "comment", comment.id, project, comment.author, comment.discussion.board_id, comment
+    )
+    case = _case_for(target)
+    if any(r.reporter_id is None for r in case.reports):
+        return None
+    now = utcnow()
+    first = not case.reports
+    if not case.is_open and not first:
+        return None
+    reason = categories[0] if categories and categories[0] in REASONS else "other"
+    report = Report(
+        case=case,
+        reporter_id=None,
+        reason=reason,
+        note=clean_text("Watched words: " + ", ".join(categories), "note", max_length=MAX_NOTE),
+        weight=1,
+        created_at=now,
+    )
+    db.session.add(report)
+    db.session.flush()
+    reprioritise(case)
+    db.session.flush()
+    if first:
+        _tell_moderators(policy.OPERATOR, case, target)
+    return report
 
 
 def _discussion_of(target: Target) -> Discussion | None:

@@ -10,10 +10,11 @@ peer: mutes do not stop it, and the sender has chosen its person (and judged wha
 see) when it sent it. Only the actor themselves (a moderator deciding about their own comment)
 and disabled accounts are never told.
 
-Email (:mod:`notifications.emails`): ``moderation.new_report`` follows the ``reports`` category
-that moderators choose (:data:`NOTICE_CATEGORIES`); every other notice is category
-``moderation``, sent at once whatever the person chose for other categories, unless they turned
-all email off or their address does not work (:func:`notifications.preferences.why_not`).
+Email (:mod:`notifications.emails`): ``moderation.new_report``, ``moderation.new_appeal`` and
+``moderation.held_post`` follow the ``reports`` category that moderators choose
+(:data:`NOTICE_CATEGORIES`); every other notice is category ``moderation``, sent at once
+whatever the person chose for other categories, unless they turned all email off or their
+address does not work (:func:`notifications.preferences.why_not`).
 """
 
 from __future__ import annotations
@@ -35,7 +36,11 @@ from talk.models import Comment, Discussion, Membership, Project, User
 KIND_MAX, TEXT_MAX, URL_MAX = 40, 500, 500
 
 #: A notice kind's email category when it is not ``moderation`` (a person's choice).
-NOTICE_CATEGORIES: dict[str, str] = {"moderation.new_report": "reports"}
+NOTICE_CATEGORIES: dict[str, str] = {
+    "moderation.new_report": "reports",
+    "moderation.new_appeal": "reports",
+    "moderation.held_post": "reports",
+}
 
 _KIND = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")
 # A path on this site: one leading slash (``//host`` would leave it), no spaces or controls.

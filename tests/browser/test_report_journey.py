@@ -144,7 +144,7 @@ def test_issue_10_done_when_hide_suspend_appeal_audit_and_held_words(
     desk.goto("/admin/mailbox")
     assert desk.get_by_text(re.compile("You are suspended from Herbarium until")).count()
 
-    moderator.goto("/projects/herbarium/moderation")  # the queue leads to what else waits
+    moderator.goto("/projects/herbarium")  # the queue's line leads to what else waits
     moderator.get_by_role("link", name="Appeals (1 open)").click()
     moderator.get_by_text("I am sorry; it won't recur.").wait_for()
     moderator.goto("/projects/herbarium")

@@ -267,23 +267,28 @@ def test_everything_off_or_a_dead_address_stops_a_decision_email_and_the_log_say
     assert notices_of(app, world.volunteer)  # still in the inbox
 
 
-def _report(app, world, moderator) -> None:
+def _report(app, world, moderator, kind: str) -> None:
     tell(
         app,
         moderator,
         world.volunteer,
         world.project,
-        "moderation.new_report",
+        kind,
         "A new report in Herbarium sheets: spam.",
         "/projects/herbarium/moderation",
     )
 
 
+#: What moderators are told of something waiting in the queue: all follow their "reports" choice.
+QUEUE_KINDS = ("moderation.new_report", "moderation.new_appeal", "moderation.held_post")
+
+
+@pytest.mark.parametrize("kind", QUEUE_KINDS)
 def test_new_reports_come_as_the_moderator_chose_daily_by_default(
-    app, make, world, clock, case, smtp
+    app, make, world, clock, case, smtp, kind
 ):
     moderator, _ = case
-    _report(app, world, moderator)
+    _report(app, world, moderator, kind)
     run_jobs(app, clock)  # 12:00: not the digest's hour (7)
     assert smtp.received == []
     clock.advance(hours=19)
@@ -294,7 +299,7 @@ def test_new_reports_come_as_the_moderator_chose_daily_by_default(
 
     smtp.received.clear()
     choose(app, moderator, "reports", "immediately")
-    _report(app, world, moderator)
+    _report(app, world, moderator, kind)
     run_jobs(app, clock)
     (email,) = smtp.received
     assert email["Subject"] == "A new report in Herbarium sheets: spam."
@@ -302,7 +307,7 @@ def test_new_reports_come_as_the_moderator_chose_daily_by_default(
 
     smtp.received.clear()
     choose(app, moderator, "reports", "never")
-    _report(app, world, moderator)
+    _report(app, world, moderator, kind)
     run_jobs(app, clock)
     assert smtp.received == []
     assert skipped_reasons(app, moderator)[-1] == ("reports", "unsubscribed")

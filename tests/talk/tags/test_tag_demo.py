@@ -16,9 +16,7 @@ def demo(app):
 
 
 def test_demo_comments_tag_items_mention_people_and_refer_to_items(app, client, demo):
-    summary = demo
-    assert summary.seconds < 20
-
+    assert demo.created
     with app.app_context():
         project = db.session.scalar(select(Project).where(Project.slug == DEMO_SLUG))
         tags = {t.name: t for t in db.session.scalars(select(Tag))}
