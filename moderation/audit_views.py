@@ -3,6 +3,8 @@ JSON (the same filters), for its moderators and admins."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask, Response, jsonify, render_template, request
 
 from moderation import audit_log
@@ -13,6 +15,17 @@ bp = Blueprint("audit_pages", __name__, template_folder="templates")
 add_error_handlers(bp)
 
 FILTERS = ("action", "actor", "subject", "since", "until")
+
+#: Entries Talk writes by itself (a watched word or a new-volunteer limit matched), not a
+#: person's or the operator's decision: the log names "Talk (automatic)" as their actor.
+AUTOMATIC = frozenset({"comment.hold", "comment.flag"})
+
+
+def actor_name(entry: Any) -> str:
+    """Who an audit entry says acted: a person, Talk itself, or the operator (a command)."""
+    if entry.actor is not None:
+        return str(entry.actor.display_name)
+    return "Talk (automatic)" if entry.action in AUTOMATIC else "the operator"
 
 
 def _filters() -> audit_log.AuditFilters:
@@ -51,3 +64,4 @@ def audit_json(slug: str) -> ResponseLike:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.add_template_global(actor_name, "audit_actor")

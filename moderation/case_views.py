@@ -258,12 +258,17 @@ def user_report_link(person: User) -> Markup | str:
 
 
 def queue_link(project: Project) -> Markup | str:
-    """A link to the queue with its open count on the project's page, for its moderators
-    (one count query, and only for them)."""
+    """A link to the queue with its open count on the project's page, for its moderators,
+    and beside it the held posts and open appeals (``cases.waiting``), so an appeal or a held
+    comment is not missed by a moderator who starts from the project (three count queries,
+    and only for them)."""
     if not policy.may(viewer(), "moderation.queue", project):
         return ""
     return slots.render(
-        "moderation/_queue_link.html", project=project, waiting=cases.open_count(project)
+        "moderation/_queue_link.html",
+        project=project,
+        waiting=cases.open_count(project),
+        also=cases.waiting(viewer(), project),
     )
 
 

@@ -22,6 +22,8 @@ from talk.models._types import UTCDateTime
 #: person read-only in one project for a while (a suspension may be indefinite); ``ban`` makes
 #: them read-only on the whole site.
 KINDS = ("warn", "mute", "suspend", "ban")
+#: Each kind as a noun, as pages name a decision ("Appeal this suspension").
+NOUNS = {"warn": "warning", "mute": "mute", "suspend": "suspension", "ban": "ban"}
 #: The kinds that stop a person writing while they last.
 BLOCKING = ("mute", "suspend", "ban")
 #: Why, as a category the person is shown (the moderator's own words go in ``note``).
@@ -74,6 +76,11 @@ class Sanction(Model):
             and self.starts_at <= moment
             and (self.ends_at is None or moment < self.ends_at)
         )
+
+    @property
+    def noun(self) -> str:
+        """The decision as a noun: "suspension", "warning"."""
+        return NOUNS.get(self.kind, self.kind)
 
     @property
     def overturned(self) -> bool:

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from moderation import appeals, sanctions
 from moderation.models import AuditEntry
 from moderation.sanction_models import REASON_LABELS, Sanction
-from moderation.sanction_rules import PersonInProject, describe, until
+from moderation.sanction_rules import PersonInProject, describe, sanctioned, until
 from talk import policy
 from talk.clock import utcnow
 from talk.errors import InvalidInput
@@ -204,14 +204,16 @@ def _person_url(sanction: Sanction) -> str:
 
 
 def _project_links(project: Project) -> Markup | str:
-    """ "Your standing" for anyone logged in; "Appeals" for the project's moderators."""
+    """ "Your standing" for anyone logged in, led by why they cannot write here while a mute,
+    suspension or ban lasts (the page hides the forms it refuses, so it must say why).
+    Moderators find the appeals beside the queue's link (``case_views.queue_link``)."""
     viewer = current_viewer()
     if not policy.is_logged_in(viewer) or policy.is_operator(viewer):
         return ""
     return slots.render(
         "moderation/_project_links.html",
         project=project,
-        moderates=policy.may(viewer, "moderation.appeals.view", project),
+        refusal=sanctioned(viewer, "discussion.create", project),
     )
 
 

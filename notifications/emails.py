@@ -309,9 +309,15 @@ def headers_for(user: User, notifications: Sequence[Notification]) -> dict[str, 
 
 
 def summary(notifications: Sequence[Notification]) -> str:
-    """A subject: the one notification's line, or how many there are."""
+    """A subject: the one notification's line, or how many there are. A moderation decision
+    about the reader (hidden, suspended) leads the subject whatever came with it, so it is
+    not read as "2 new notifications" and left unopened."""
     if len(notifications) == 1:
         return line_of(notifications[0])
+    decisions = [n for n in notifications if category_of(n) == "moderation"]
+    if decisions:
+        more = len(notifications) - 1
+        return f"{line_of(decisions[0])} (and {more} more on Talk)"
     return f"{len(notifications)} new notifications on Talk"
 
 

@@ -234,6 +234,19 @@ def test_a_decision_is_emailed_at_once_whatever_the_categories_say(
     assert "Stop" not in plain
 
 
+def test_a_decision_leads_the_subject_of_an_email_that_carries_more(
+    app, make, world, clock, case, smtp
+):
+    moderator, comment = case
+    make.comment(world.thread, world.other, "A reply to Val", reply_to=comment.id)
+    hide_and_tell(app, moderator, comment.id, "Off topic")
+    run_jobs(app, clock)
+    (email,) = smtp.received
+    assert email["Subject"] == (
+        "A moderator hid your comment in “Odd #fern”: Off topic (and 1 more on Talk)"
+    )
+
+
 @pytest.mark.parametrize("stop", ["everything-off", "address-disabled"])
 def test_everything_off_or_a_dead_address_stops_a_decision_email_and_the_log_says_why(
     app, make, world, clock, case, smtp, stop
