@@ -238,8 +238,9 @@ def comment_report_link(comment: Comment) -> Markup | str:
     """ "Report" beside each comment but one's own (no query: the author id is on the row)."""
     if getattr(current_user, "id", None) == comment.author_id:
         return ""
+    when = f"{comment.created_at:%-d %b %Y, %H:%M} UTC"  # several by one person: tell them apart
     return _report_link(
-        "comment", comment.id, f"the comment by {comment.author.display_name}", item=True
+        "comment", comment.id, f"the comment by {comment.author.display_name}, {when}", item=True
     )
 
 

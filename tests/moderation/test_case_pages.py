@@ -80,6 +80,8 @@ def test_the_report_control_sits_beside_others_comments(
     login(client, "vol")
     html = text(client.get(page))
     assert link in html and f'href="/report/discussion/{scene.thread.id}"' in html
+    # each Report link names its comment's time, so a screen reader tells several apart
+    assert "> the comment by Arthur, 14 Mar 2026, 12:00 UTC</span>" in html
     assert f'href="/report/user/{scene.author.id}"' in text(client.get("/users/author"))
     login(client, "author")
     assert link not in text(client.get(page))
