@@ -2,7 +2,9 @@
 
 Rules are named (``"comment.edit"``) and looked up with :func:`may` / :func:`require`; views, the
 API, the CLI and templates (``may('comment.edit', comment)``) all ask the same question the same
-way. A rule takes the user (an anonymous user when nobody is logged in) and a target.
+way. A rule takes the user (an anonymous user when nobody is logged in) and a target. This module
+is the mechanism and the roles the rules are written in; the core's own rules are in
+:mod:`talk.rules`, imported at the end of this module, as each package's are in its ``rules.py``.
 
 Role ranks: volunteer < team = expert < moderator < admin < owner; site admins pass every rule.
 A board's read/write level names the lowest rank that passes: ``everyone``, ``logged-in``,
@@ -35,7 +37,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
 
 from talk.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from talk.extensions import db
-from talk.models import Board, Comment, Discussion, Item, Membership, Project, User
+from talk.models import Board, Comment, Membership, Project, User
 
 RANK = {"volunteer": 0, "team": 1, "expert": 1, "moderator": 2, "admin": 3, "owner": 4}
 LEVEL_RANK = {"team": 1, "moderators": 2, "admins": 3}
@@ -121,7 +123,7 @@ def token_scope(user: Any) -> TokenScope | None:
     if not has_app_context():
         return None
     scope: TokenScope | None = g.get("talk_token_scope")
-    if scope is None or not _person(user) or user.id != scope.user_id:
+    if scope is None or not is_person(user) or user.id != scope.user_id:
         return None
     return scope
 
@@ -204,13 +206,13 @@ def is_logged_in(user: Any) -> bool:
 ANY_VOLUNTEER = SimpleNamespace(id=0, is_authenticated=True, is_site_admin=False)
 
 
-def _person(user: Any) -> bool:
+def is_person(user: Any) -> bool:
     """A logged-in account: what may author content (the operator administers, never writes
     comments, discussions or tag groups of its own)."""
     return _authenticated(user) and not is_operator(user)
 
 
-def _site_admin(user: Any) -> bool:
+def is_site_admin(user: Any) -> bool:
     return _authenticated(user) and bool(user.is_site_admin)
 
 
@@ -219,7 +221,7 @@ def role_in(user: Any, project: Project) -> str | None:
 
     Cached per request/app context, so asking about fifty comments costs one query.
     """
-    if not _person(user):
+    if not is_person(user):
         return None
     cache: dict[tuple[int, int], str | None] | None = None
     if has_app_context():
@@ -249,7 +251,7 @@ def rank_in(user: Any, project: Project) -> int:
 
 
 def meets_level(user: Any, project: Project, level: str) -> bool:
-    if _site_admin(user):
+    if is_site_admin(user):
         return True
     if level == "everyone":
         return True
@@ -260,252 +262,12 @@ def meets_level(user: Any, project: Project, level: str) -> bool:
     return rank_in(user, project) >= LEVEL_RANK[level]
 
 
-@rule("account.register")
-def _account_register(_user: Any, _target: Any) -> bool:
-    """Anyone may sign up; the target is the address (a veto can close registration, or
-    refuse an address)."""
-    return True
-
-
-@rule("account.make_site_admin")
-def _account_make_site_admin(user: Any, _target: Any) -> bool:
-    return _site_admin(user)
-
-
-@rule("account.end_sessions")
-def _account_end_sessions(user: Any, account: User) -> bool:
-    """Log an account out everywhere: its owner, site admins and the operator. (The service
-    never asks about one's own sessions, so no veto can keep anyone logged in.)"""
-    return _site_admin(user) or (_person(user) and user.id == account.id)
-
-
-@rule("account.settings", read=True)
-def _account_settings(user: Any, account: User) -> bool:
-    """Change an account's display name, time zone, password or address: its owner alone.
-    Declared a read so that no veto (a suspension) keeps anyone from securing their account;
-    a display name still passes the content checks (kind ``profile``)."""
-    return _person(user) and user.id == account.id
-
-
-@rule("user.block", read=True)
-def _user_block(user: Any, person: Any) -> bool:
-    """Block or unblock a person (``talk.services.blocks``): any account, anyone but themselves.
-    A read, so that no veto (a suspension) keeps anyone from shutting out a harasser."""
-    return _person(user) and isinstance(person, User) and user.id != person.id
-
-
-@rule("account.disable")
-def _account_disable(user: Any, account: User) -> bool:
-    """Disable or enable an account: site admins and the operator, never on their own."""
-    return _site_admin(user) and getattr(user, "id", None) != account.id
-
-
-@rule("token.create")
-def _token_create(user: Any, account: User) -> bool:
-    """Make an API token for an account: its owner, or the operator (``talk create-token``)."""
-    return is_operator(user) or (_person(user) and user.id == account.id)
-
-
-@rule("token.manage", read=True)
-def _token_manage(user: Any, account: User) -> bool:
-    """List and revoke an account's tokens: its owner alone (not even a site admin sees them).
-    Declared a read so that no veto (a suspension) can keep a token from being revoked."""
-    return _person(user) and user.id == account.id
-
-
-@rule("project.create")
-def _project_create(user: Any, _target: Any) -> bool:
-    return _site_admin(user)
-
-
-@rule("project.manage")
-def _project_manage(user: Any, project: Project) -> bool:
-    return _site_admin(user) or rank_in(user, project) >= RANK["admin"]
-
-
-@rule("members.view", read=True)
-def _members_view(user: Any, project: Project) -> bool:
-    return True
-
-
-@rule("members.manage")
-def _members_manage(user: Any, project: Project) -> bool:
-    return _project_manage(user, project)
-
-
-@rule("members.grant_owner")
-def _members_grant_owner(user: Any, project: Project) -> bool:
-    """Only owners (and site admins) make or unmake owners."""
-    return _site_admin(user) or role_in(user, project) == "owner"
-
-
-@rule("items.register")
-def _items_register(user: Any, project: Project) -> bool:
-    return _site_admin(user) or rank_in(user, project) >= RANK["team"]
-
-
-@rule("board.create")
-def _board_create(user: Any, project: Project) -> bool:
-    return _project_manage(user, project)
-
-
-@rule("board.read", read=True)
-def _board_read(user: Any, board: Board) -> bool:
-    return meets_level(user, board.project, board.read_level)
-
-
-@rule("board.start_discussion")
-def _board_start(user: Any, board: Board) -> bool:
-    return (
-        _person(user)
-        and _board_read(user, board)
-        and meets_level(user, board.project, board.write_level)
-    )
-
-
-@rule("item.start_discussion")
-def _item_start(user: Any, item: Item) -> bool:
-    return _board_start(user, items_board(item.project))
-
-
-@rule("discussion.read", read=True)
-def _discussion_read(user: Any, discussion: Discussion) -> bool:
-    return _board_read(user, discussion.board)
-
-
-@rule("discussion.reply")
-def _discussion_reply(user: Any, discussion: Discussion) -> bool:
-    """A locked discussion takes replies from its moderators only (to say why); a merged one
-    from nobody (its comments live on in the discussion it was merged into)."""
-    if discussion.is_merged:
-        return False
-    if discussion.is_locked and not moderates(user, discussion.project):
-        return False
-    return _board_start(user, discussion.board)
-
-
-@rule("comment.preview")
-def _comment_preview(user: Any, board: Board) -> bool:
-    """Seeing how a comment would look: for anyone who may write, somewhere they may read."""
-    return _person(user) and _board_read(user, board)
-
-
-@rule("people.suggest")
-def _people_suggest(user: Any, project: Project) -> bool:
-    """Suggesting names to @mention while writing: only for people who write, so an anonymous
-    visitor cannot use it to list accounts."""
-    return _person(user)
-
-
-@rule("comment.edit")
-def _comment_edit(user: Any, comment: Comment) -> bool:
-    """Authors edit their own comments, except in a locked discussion (the lock freezes it)."""
-    return (
-        _authenticated(user)
-        and comment.author_id == user.id
-        and comment.is_visible
-        and not comment.discussion.is_locked
-        and _discussion_read(user, comment.discussion)
-    )
-
-
-@rule("comment.delete")
-def _comment_delete(user: Any, comment: Comment) -> bool:
-    if comment.is_deleted or not _authenticated(user):
-        return False
-    if comment.author_id == user.id and (comment.is_held or not comment.is_hidden):
-        return _discussion_read(user, comment.discussion)  # a held one may be withdrawn
-    return _moderates(user, comment)
-
-
-@rule("comment.hide")
-def _comment_hide(user: Any, comment: Comment) -> bool:
-    """Moderators hide a comment (it stays, for them, and can be shown again)."""
-    if comment.is_deleted or comment.is_hidden:
-        return False
-    return _moderates(user, comment)
-
-
-@rule("comment.unhide")
-def _comment_unhide(user: Any, comment: Comment) -> bool:
-    return (
-        comment.is_hidden
-        and not comment.is_held  # approving it is the way (it notifies)
-        and not comment.is_deleted
-        and _moderates(user, comment)
-    )
-
-
-@rule("comment.approve")
-def _comment_approve(user: Any, comment: Comment) -> bool:
-    """Moderators approve (or reject) a comment held for their approval."""
-    return comment.is_held and not comment.is_deleted and _moderates(user, comment)
-
-
-@rule("comment.read_held", read=True)
-def _comment_read_held(user: Any, comment: Comment) -> bool:
-    """Who sees a held comment at all: its author (told it waits) and its moderators; to
-    everyone else it does not exist yet."""
-    if not _authenticated(user) or not _discussion_read(user, comment.discussion):
-        return False
-    return comment.author_id == user.id or _moderates(user, comment)
-
-
-@rule("comment.read_hidden", read=True)
-def _comment_read_hidden(user: Any, comment: Comment) -> bool:
-    """Who still reads a hidden comment's text: its project's moderators."""
-    return _moderates(user, comment)
-
-
-@rule("comment.read_history", read=True)
-def _comment_read_history(user: Any, comment: Comment) -> bool:
-    """Who reads a comment's earlier versions: whoever reads its discussion, while the comment
-    is not deleted (its history goes with it); a hidden one's, only its moderators."""
-    if comment.is_deleted or not _discussion_read(user, comment.discussion):
-        return False
-    return not comment.is_hidden or _comment_read_hidden(user, comment)
-
-
-def _moderates(user: Any, comment: Comment) -> bool:
-    return moderates(user, comment.discussion.project)
-
-
 def moderates(user: Any, project: Project) -> bool:
     """Site admins, and the project's moderators and admins: a moderator of one project has no
     power in another."""
     if not _authenticated(user):
         return False
-    return _site_admin(user) or rank_in(user, project) >= RANK["moderator"]
-
-
-@rule("tags.curate")
-def _tags_curate(user: Any, project: Project) -> bool:
-    """Experts, the project team and admins keep the curated vocabulary (and merge, rename)."""
-    return _site_admin(user) or rank_in(user, project) >= RANK["team"]
-
-
-@rule("tags.verify")
-def _tags_verify(user: Any, project: Project) -> bool:
-    """Verifying a tag on an item is an expert's judgement (admins and owners may stand in)."""
-    return _site_admin(user) or role_in(user, project) in ("expert", "admin", "owner")
-
-
-@rule("tag_group.create")
-def _tag_group_create(user: Any, project: Project) -> bool:
-    """Anyone logged in may save a tag query as a group, as they may start a discussion."""
-    return _person(user)
-
-
-@rule("tag_group.manage")
-def _tag_group_manage(user: Any, group: Any) -> bool:
-    """A group's creator edits or deletes it; so do moderators and admins of its project."""
-    if not _authenticated(user):
-        return False
-    return (
-        group.created_by_id == user.id
-        or _site_admin(user)
-        or rank_in(user, group.project) >= RANK["moderator"]
-    )
+    return is_site_admin(user) or rank_in(user, project) >= RANK["moderator"]
 
 
 def items_board(project: Project) -> Board:
@@ -531,7 +293,7 @@ def readable_boards_filter(user: Any) -> ColumnElement[bool]:
 
 
 def _readable_boards(user: Any) -> ColumnElement[bool]:
-    if _site_admin(user):
+    if is_site_admin(user):
         return true()
     if not _authenticated(user):
         return Board.read_level == "everyone"
@@ -603,5 +365,5 @@ def rule_names() -> list[str]:
     return sorted(_RULES)
 
 
-# The moderators' rules for discussions (lock, pin, move, merge, split, edit with a note).
-from talk import policy_threads  # noqa: E402,F401
+# The core's own rules register themselves on import; packages add theirs the same way.
+from talk import rules  # noqa: E402,F401

@@ -1,7 +1,8 @@
 """The JSON API under ``/api/v1``: the contract the crowdsourcing platform codes against.
 
-flask-smorest ties it together: the marshmallow schemas in :mod:`talk.api.schemas` validate
-requests, serialise responses and make the OpenAPI 3 document (``GET /api/v1/openapi.json``).
+flask-smorest ties it together: the marshmallow schemas (:mod:`talk.api.schemas` and its
+``*_schemas.py`` siblings, built on :mod:`talk.api.base_schemas`) validate requests, serialise
+responses and make the OpenAPI 3 document (``GET /api/v1/openapi.json``).
 Authentication and request checks live in :mod:`talk.api.auth`, the error shape in
 :mod:`talk.api.errors`, the resources in one module each. Other packages add theirs with
 :func:`register_blueprint`.

@@ -1,5 +1,5 @@
 """Schemas of the curation endpoints: the curated vocabulary, synonyms, renaming and merging,
-the record of curation actions, and experts' verdicts (see :mod:`talk.api.schemas` for the
+the record of curation actions, and experts' verdicts (see :mod:`talk.api.base_schemas` for the
 conventions they follow). The tag itself is :class:`talk.api.tag_schemas.TagSchema`, whose
 ``curated`` object these endpoints fill in."""
 

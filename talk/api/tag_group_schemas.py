@@ -1,4 +1,4 @@
-"""Schemas of the tag group endpoints (see :mod:`talk.api.schemas` for the conventions)."""
+"""Schemas of the tag group endpoints (see :mod:`talk.api.base_schemas` for the conventions)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Schemas of the tag endpoints (see :mod:`talk.api.schemas` for the conventions they follow)."""
+"""Schemas of the tag endpoints (the conventions they follow: :mod:`talk.api.base_schemas`)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The moderators' actions on whole discussions: lock, pin, move, merge, split.
 
-Each checks the one policy (``discussion.lock`` … in :mod:`talk.policy_threads`), changes the
+Each checks the one policy (``discussion.lock`` … in :mod:`talk.rules`), changes the
 rows, keeps every counter, tag aggregate, mention and search document exact (the recount of
 :func:`talk.services.counters.counter_mismatches` stays empty), and sends its signal
 (:mod:`talk.signals`) so the moderation package can record it. Editing a comment with a
