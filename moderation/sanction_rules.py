@@ -31,72 +31,59 @@ class PersonInProject:
     person: User
 
 
-def _person(user: Any) -> bool:
-    return policy.is_logged_in(user) and not policy.is_operator(user)
-
-
-def _site_admin(user: Any) -> bool:
-    return policy.is_logged_in(user) and bool(user.is_site_admin)
-
-
-def moderates(user: Any, project: Project) -> bool:
-    """Moderators, admins and owners of ``project``, and site admins."""
-    if not policy.is_logged_in(user):
-        return False
-    return _site_admin(user) or policy.rank_in(user, project) >= policy.RANK["moderator"]
-
-
 @policy.rule("moderation.person.view", read=True)
 def _person_view(user: Any, target: PersonInProject) -> bool:
     """A person's moderation page (history, notes): the project's moderators."""
-    return moderates(user, target.project)
+    return policy.moderates(user, target.project)
 
 
 @policy.rule("moderation.appeals.view", read=True)
 def _appeals_view(user: Any, project: Project) -> bool:
-    return moderates(user, project)
+    return policy.moderates(user, project)
 
 
 @policy.rule("sanction.create")
 def _sanction_create(user: Any, target: PersonInProject) -> bool:
     """Warn, mute or suspend: a moderator, never about themselves, a site admin, or someone
     of their own rank or above (a moderator does not suspend the project's admin)."""
-    if not moderates(user, target.project) or _site_admin(target.person):
+    if not policy.moderates(user, target.project) or policy.is_site_admin(target.person):
         return False
-    if _person(user) and user.id == target.person.id:
+    if policy.is_person(user) and user.id == target.person.id:
         return False
-    if _site_admin(user):
+    if policy.is_site_admin(user):
         return True
     return policy.rank_in(target.person, target.project) < policy.rank_in(user, target.project)
 
 
 @policy.rule("note.create")
 def _note_create(user: Any, target: PersonInProject) -> bool:
-    return moderates(user, target.project)
+    return policy.moderates(user, target.project)
 
 
 @policy.rule("ban.create")
 def _ban_create(user: Any, person: User) -> bool:
     """Site bans: site admins, of anyone but a site admin."""
-    return _site_admin(user) and not person.is_site_admin
+    return policy.is_site_admin(user) and not person.is_site_admin
 
 
 @policy.rule("bans.view", read=True)
 def _bans_view(user: Any, _target: Any) -> bool:
-    return _site_admin(user)
+    return policy.is_site_admin(user)
 
 
 @policy.rule("sanction.lift")
 def _sanction_lift(user: Any, sanction: Sanction) -> bool:
     if sanction.project is None:
-        return _site_admin(user)
-    return moderates(user, sanction.project) and not (_person(user) and user.id == sanction.user_id)
+        return policy.is_site_admin(user)
+    return policy.moderates(user, sanction.project) and not (
+        policy.is_person(user) and user.id == sanction.user_id
+    )
 
 
 @policy.rule("sanction.appeal")
 def _sanction_appeal(user: Any, sanction: Sanction) -> bool:
     """The sanctioned person, about their own sanction (once: the service says so)."""
-    return _person(user) and user.id == sanction.user_id
+    return policy.is_person(user) and user.id == sanction.user_id
 
 
 @policy.rule("appeal.decide")
@@ -104,13 +91,13 @@ def _appeal_decide(user: Any, appeal: Appeal) -> bool:
     """The project's moderators (site admins for a ban), not the appellant, and not the
     moderator who decided unless no other moderator exists."""
     sanction = appeal.sanction
-    if _person(user) and user.id == sanction.user_id:
+    if policy.is_person(user) and user.id == sanction.user_id:
         return False
     project = sanction.project
-    allowed = _site_admin(user) if project is None else moderates(user, project)
+    allowed = policy.is_site_admin(user) if project is None else policy.moderates(user, project)
     if not allowed or appeal.state != "open":
         return False
-    if _person(user) and user.id == sanction.decided_by_id:
+    if policy.is_person(user) and user.id == sanction.decided_by_id:
         return not other_deciders(sanction)
     return True
 
@@ -186,7 +173,7 @@ def sanctioned(actor: Any, action: str, target: Any) -> str | None:
     """A banned person writes nowhere; a muted or suspended one nowhere in that project."""
     if not (has_app_context() and "moderation" in current_app.extensions):
         return None
-    if not _person(actor) or action in UNVETOED:
+    if not policy.is_person(actor) or action in UNVETOED:
         return None
     now = utcnow()
     current = [s for s in active_sanctions(actor) if s.active_at(now)]
