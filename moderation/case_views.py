@@ -219,7 +219,10 @@ def act(slug: str, case_id: int) -> ResponseLike:
         return _render_case(
             project, cases.get_case(viewer(), case_id), [error.message], error.status
         )
-    flash(f"Done: {action.label}.", "success")
+    length = ""
+    if action.takes_days:  # say how long, as the person will be told
+        length = " indefinitely" if days is None else f" for {days} day{'s' * (days != 1)}"
+    flash(f"Done: {action.label}{length}.", "success")
     return redirect(url_for("cases.case_page", slug=slug, case_id=case_id))
 
 

@@ -120,7 +120,7 @@ def test_issue_10_done_when_hide_suspend_appeal_audit_and_held_words(
     _act(moderator, "Hide the comment (needs a reason)", "harassment", "Unkind to a newcomer")
     moderator.get_by_text("Done: Hide the comment.").wait_for()
     _act(moderator, "Suspend the author (needs a reason)", "harassment", "Twice now", 7, False)
-    moderator.get_by_text("Done: Suspend the author.").wait_for()
+    moderator.get_by_text("Done: Suspend the author for 7 days.").wait_for()
     _worker_runs(app)
 
     arthur = browser.new_page(base_url=live_server, viewport={"width": 390, "height": 844})
