@@ -3,6 +3,7 @@ the preview of a comment being written."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
@@ -190,25 +191,40 @@ def edit_comment(comment_id: int) -> ResponseLike:
     user = viewer()
     policy.require(user, "comment.edit", comment)
     form = EditCommentForm()
-    status, problems, shown = 200, [], None
     if not form.is_submitted():
         form.body.data = comment.body
+    return edit_page(
+        comment,
+        form,
+        "discussions/edit.html",
+        lambda: discussions.edit_comment(user, comment, form.body.data or ""),
+        "Your comment is updated.",
+    )
+
+
+def edit_page(
+    comment: Comment, form: Any, template: str, save: Callable[[], object], done: str
+) -> ResponseLike:
+    """The flow of a form that edits ``comment`` (its author's, or a moderator's with a note):
+    shown filled, previewed without saving, saved with ``save`` (then back to the comment,
+    saying ``done``), or shown again with its problems."""
+    status, problems, shown = 200, [], None
+    if not form.is_submitted():
+        pass
     elif not form.validate():
         status = 422
     elif "preview" in request.form:
         board = comment.discussion.board
-        seen = submit_form(form, lambda: preview_html(user, board, form.body.data or ""))
+        seen = submit_form(form, lambda: preview_html(viewer(), board, form.body.data or ""))
         status, problems, shown = seen.status, seen.problems, seen.result
     else:
-        outcome = submit_form(
-            form, lambda: discussions.edit_comment(user, comment, form.body.data or "")
-        )
+        outcome = submit_form(form, save)
         if not outcome.refused:
-            flash("Your comment is updated.", "success")
+            flash(done, "success")
             return redirect(comment_url(comment))
         status, problems = outcome.status, outcome.problems
     return render_template(
-        "discussions/edit.html",
+        template,
         comment=comment,
         discussion=comment.discussion,
         project=comment.discussion.project,

@@ -15,8 +15,8 @@ from talk.errors import InvalidInput, NotFound
 from talk.forms import ModeratorEditForm
 from talk.models import Discussion
 from talk.services import discussions, items, listing, reading, threads
-from talk.web.common import ResponseLike, add_error_handlers, submit_form, viewer
-from talk.web.discussions import comment_url, preview_html
+from talk.web.common import ResponseLike, add_error_handlers, viewer
+from talk.web.discussions import edit_page
 
 bp = Blueprint("threads", __name__)
 add_error_handlers(bp)
@@ -172,35 +172,17 @@ def moderate(comment_id: int) -> ResponseLike:
     comment = reading.comment(user, comment_id, conceal=False)
     policy.require(user, "comment.moderate", comment)
     form = ModeratorEditForm()
-    status, problems, shown = 200, [], None
     if not form.is_submitted():
         form.body.data, form.note.data = comment.body, comment.moderator_note
-    elif not form.validate():
-        status = 422
-    elif "preview" in request.form:
-        board = comment.discussion.board
-        seen = submit_form(form, lambda: preview_html(user, board, form.body.data or ""))
-        status, problems, shown = seen.status, seen.problems, seen.result
-    else:
-        outcome = submit_form(
-            form,
-            lambda: discussions.edit_comment(
-                user, comment, form.body.data or "", note=form.note.data or ""
-            ),
-        )
-        if not outcome.refused:
-            flash("The comment is updated, with your note under it.", "success")
-            return redirect(comment_url(comment))
-        status, problems = outcome.status, outcome.problems
-    return render_template(
+    return edit_page(
+        comment,
+        form,
         "threads/moderate.html",
-        comment=comment,
-        discussion=comment.discussion,
-        project=comment.discussion.project,
-        form=form,
-        problems=problems,
-        preview=shown,
-    ), status
+        lambda: discussions.edit_comment(
+            user, comment, form.body.data or "", note=form.note.data or ""
+        ),
+        "The comment is updated, with your note under it.",
+    )
 
 
 @bp.route("/comments/<int:comment_id>/delete", methods=["GET"])
