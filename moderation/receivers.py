@@ -16,6 +16,7 @@ import regex
 from blinker import Namespace
 
 from moderation import audit, checks, matching
+from moderation.case_actions import tell_author
 from talk import policy, signals
 from talk.extensions import db
 from talk.models import Comment
@@ -27,71 +28,36 @@ _signals = Namespace()
 watched_word_flagged = _signals.signal("watched-word-flagged")
 
 
-def _comment_path(comment: Comment) -> str:
-    return f"/comments/{comment.id}"
+def _record(actor: Any, action: str, comment: Comment, **details: Any) -> None:
+    """The audit entry of what happened to a held or flagged comment."""
+    audit.record(
+        actor,
+        action,
+        project=comment.discussion.project,
+        target_type="comment",
+        target_id=comment.id,
+        subject=comment.author,
+        **details,
+    )
 
 
 @signals.comment_held.connect
 def _held(comment: Comment, *, reason: str, **_: Any) -> None:
     _link_terms(comment)
-    audit.record(
-        policy.OPERATOR,
-        "comment.hold",
-        project=comment.discussion.project,
-        target_type="comment",
-        target_id=comment.id,
-        subject=comment.author,
-        note=reason,
-    )
+    _record(policy.OPERATOR, "comment.hold", comment, note=reason)
 
 
 @signals.comment_approved.connect
 def _approved(comment: Comment, *, actor: Any, **_: Any) -> None:
-    project = comment.discussion.project
-    audit.record(
-        actor,
-        "comment.approve",
-        project=project,
-        target_type="comment",
-        target_id=comment.id,
-        subject=comment.author,
-    )
-    signals.notice.send(
-        comment.author,
-        actor=actor,
-        project=project,
-        kind="moderation.approved",
-        text=f"A moderator approved your comment in “{comment.discussion.title}”.",
-        url=_comment_path(comment),
-        discussion=comment.discussion,
-        comment=comment,
-    )
+    _record(actor, "comment.approve", comment)
+    tell_author(actor, comment, "moderation.approved", "approved")
     _flag(comment)
 
 
 @signals.comment_rejected.connect
 def _rejected(comment: Comment, *, actor: Any, reason: str, **_: Any) -> None:
-    project = comment.discussion.project
-    audit.record(
-        actor,
-        "comment.reject",
-        project=project,
-        target_type="comment",
-        target_id=comment.id,
-        subject=comment.author,
-        note=reason,
-    )
-    why = f": {reason}" if reason else "."
-    signals.notice.send(
-        comment.author,
-        actor=actor,
-        project=project,
-        kind="moderation.rejected",
-        text=f"A moderator did not approve your comment in “{comment.discussion.title}”{why}",
-        url=_comment_path(comment),
-        discussion=comment.discussion,
-        comment=comment,
-    )
+    _record(actor, "comment.reject", comment, note=reason)
+    tell_author(actor, comment, "moderation.rejected", "did not approve", reason)
 
 
 @signals.comment_posted.connect
@@ -114,13 +80,10 @@ def _flag(comment: Comment) -> None:
     if not matched:
         return
     categories = list(dict.fromkeys(rule.category for rule in matched))
-    audit.record(
+    _record(
         policy.OPERATOR,
         "comment.flag",
-        project=project,
-        target_type="comment",
-        target_id=comment.id,
-        subject=comment.author,
+        comment,
         reason=categories[0][:40],
         note="Watched words: " + ", ".join(categories),
     )
