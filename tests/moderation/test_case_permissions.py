@@ -19,20 +19,9 @@ from moderation import reports, sanctions
 from talk.extensions import db
 from talk.models import User
 from tests.conftest import Factory, csrf_token, login
+from tests.moderation.people import ROLES, user
 from tests.moderation.people import project as project_of
-from tests.moderation.people import user
 
-ROLES = (
-    "anonymous",
-    "volunteer",
-    "suspended",
-    "expert",
-    "team",
-    "moderator",
-    "admin",
-    "other_moderator",
-    "site_admin",
-)
 STAFF = {"moderator", "admin", "site_admin"}
 PEOPLE = set(ROLES) - {"anonymous"}
 #: A suspended volunteer reads like any volunteer; a report is a write, refused naming the
