@@ -36,12 +36,9 @@ def tell_moderators(
     discussion: Discussion | None = None,
     comment: Comment | None = None,
 ) -> None:
-    """One notice to each of ``project``'s moderators but ``actor`` (nobody is told of what
-    they did themselves)."""
-    acting = None if policy.is_operator(actor) else getattr(actor, "id", None)
+    """One notice to each of ``project``'s moderators (the notice's receiver tells nobody of
+    what they did themselves, so ``actor`` is left out there)."""
     for moderator in moderators_of(project):
-        if moderator.id == acting:
-            continue
         signals.notice.send(
             moderator,
             actor=actor,
