@@ -180,6 +180,8 @@ def init_app(app: Flask) -> None:
         inbox_models,
         inbox_views,
         models,
+        newsletter_models,
+        newsletters,
         notices,
         preferences,
         preferences_api,
