@@ -181,6 +181,7 @@ def init_app(app: Flask) -> None:
         inbox_views,
         models,
         newsletter_models,
+        newsletter_views,
         newsletters,
         notices,
         preferences,
@@ -197,6 +198,7 @@ def init_app(app: Flask) -> None:
     inbox_views.init_app(app)
     preferences_views.init_app(app)
     unsubscribe.init_app(app)
+    newsletter_views.init_app(app)
     api.register_blueprint(app, preferences_api.blp)
     api.register_blueprint(app, follow_api.blp)
     api.register_blueprint(app, inbox_api.blp)
