@@ -11,8 +11,9 @@ operations are :mod:`notifications.newsletters`' (the API's too); who may see wh
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import (
@@ -66,6 +67,9 @@ FIELD_LABELS = {
 
 #: Whole-number fields among them.
 NUMBER_FIELDS = ("days", "board_id")
+
+#: What the composer's date and time look like (``datetime-local``'s value).
+DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?")
 
 #: What a state is called on the pages.
 STATE_LABELS = {
@@ -202,22 +206,25 @@ def local_time(moment: datetime | None) -> str:
 
 
 def parse_send_at(raw: str) -> datetime:
-    """The composer's date and time (``2026-12-01T09:00``), in the viewer's time zone."""
-    raw = raw.strip()
+    """The composer's date and time (``2026-12-01T09:00``), read in the viewer's time zone."""
+    raw = raw.strip().replace(" ", "T", 1)
     if not raw:
         raise InvalidInput("Choose a date and time to send it.", {"send_at": ["Required."]})
+    wrong = InvalidInput(
+        "Give the date and time as 2026-12-01T09:00.", {"send_at": ["Not a date and time."]}
+    )
+    if not DATE_TIME.fullmatch(raw):  # fromisoformat alone takes more (a trailing NUL…)
+        raise wrong
     try:
-        naive = datetime.fromisoformat(raw.replace(" ", "T", 1))
+        naive = datetime.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(
-            "Give the date and time as 2026-12-01T09:00.", {"send_at": ["Not a date and time."]}
-        ) from None
-    if naive.tzinfo is not None:
-        raise InvalidInput(
-            "Give the date and time without a time zone: it is read in yours.",
-            {"send_at": ["Not a date and time."]},
+        raise wrong from None
+    try:  # the stored time is UTC: the last minutes of year 9999 may have none
+        return naive.replace(tzinfo=zone_named(getattr(viewer(), "time_zone", None))).astimezone(
+            UTC
         )
-    return naive.replace(tzinfo=zone_named(getattr(viewer(), "time_zone", None)))
+    except OverflowError:
+        raise wrong from None
 
 
 def _save(project: Project, newsletter: Newsletter | None, form: NewsletterForm) -> Newsletter:

@@ -319,8 +319,11 @@ def test_schedule_in_my_time_zone_then_reschedule_and_cancel(client, app, world)
         ("", "Choose a date and time"),
         ("next tuesday", "Give the date and time as"),
         ("2026-03-14T11:00", "That time has passed"),
-        ("2026-03-20T10:30+02:00", "without a time zone"),
+        ("2026-03-20T10:30+02:00", "Give the date and time as"),
         ("2026-02-30T10:00", "Give the date and time as"),
+        ("2026-03-20", "Give the date and time as"),
+        ("0001-01-01T00:00", "That time has passed"),
+        ("9999-12-31T23:59\x00", "Give the date and time as"),
     ],
 )
 def test_a_bad_time_to_send_changes_nothing(client, app, world, send_at, message):
@@ -336,6 +339,23 @@ def test_a_bad_time_to_send_changes_nothing(client, app, world, send_at, message
     assert message in text(answer)
     stored = _stored(app, world.ids["draft"])
     assert (stored.state, stored.subject) == ("draft", "The draft one")  # the save rolled back
+
+
+def test_a_time_past_the_last_one_storable_is_refused(client, app, world):
+    """9999-12-31 23:59 in New York is in year 10000 in UTC, which no column holds."""
+    with app.app_context():
+        db.session.get(User, world.team.id).time_zone = "America/New_York"
+        db.session.commit()
+    login(client, "tess")
+    edit = _url(world, "draft", "/edit")
+    answer = submit(
+        client,
+        edit,
+        _url(world, "draft", "/schedule"),
+        **_composer_fields(send_at="9999-12-31T23:59"),
+    )
+    assert answer.status_code == 422 and "Give the date and time as" in text(answer)
+    assert _stored(app, world.ids["draft"]).state == "draft"
 
 
 def test_send_now_asks_first_then_sends(client, app, world, clock):

@@ -1,0 +1,100 @@
+"""Issue 11's composing half, as a project's team member meets it in a real browser on a
+phone-sized screen: she writes an update from the project page, previews it, sends herself a
+test, schedules it in her time zone; once it is sent, the public archive, the update's page and
+the feed show it to a visitor. Every page keeps to the Content-Security-Policy."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+
+import pytest
+
+from notifications import newsletter_mail
+from notifications.newsletter_models import Newsletter
+from talk.extensions import db
+from talk.models import User
+from tests.browser.test_content_security_policy import _watch
+from tests.browser.test_report_journey import fits, log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.commits]
+
+
+def _sent_by_the_engine(app, newsletter_id: int) -> None:
+    """What the sending engine leaves once every delivery went out (its worker job and
+    ``talk newsletter send`` are tested with it; here only the pages are)."""
+    with app.app_context():
+        newsletter = db.session.get(Newsletter, newsletter_id)
+        newsletter.state, newsletter.recipient_count = "sent", 1
+        newsletter.started_at = newsletter.finished_at = newsletter.scheduled_at
+        db.session.commit()
+
+
+def test_write_preview_test_schedule_and_find_it_in_the_archive(
+    page, browser, live_server, app, make, monkeypatch
+):
+    project = make.project("herbarium", title="Herbarium")
+    make.member(project, "team", username="tess", display_name="Tess Team")
+    with app.app_context():
+        db.session.scalar(db.select(User).where(User.username == "tess")).time_zone = "Europe/Paris"
+        db.session.commit()
+    tests_sent = []
+    if not hasattr(newsletter_mail, "send_test"):  # until the email's own send_test lands
+        monkeypatch.setattr(
+            newsletter_mail,
+            "send_test",
+            lambda actor, newsletter: tests_sent.append(newsletter.subject),
+            raising=False,
+        )
+    problems = _watch(page)
+
+    log_in(page, "tess")
+    page.goto("/projects/herbarium")
+    page.get_by_role("link", name="Write an update").click()
+    page.get_by_role("heading", level=1, name="Write an update").wait_for()
+    page.get_by_label("Subject").fill("1,000 sheets transcribed")
+    page.get_by_label("Your update").fill("Thank you! We **finished** the first box.")
+    page.get_by_role("button", name="Save draft").click()
+    page.get_by_text("The draft is saved.").wait_for()
+    assert fits(page)
+
+    page.get_by_role("button", name="Preview").click()
+    preview = page.get_by_role("region", name="Preview")
+    preview.wait_for()
+    assert preview.locator("strong", has_text="finished").is_visible()
+    assert "**finished**" in preview.locator("pre").inner_text()
+
+    page.get_by_role("button", name="Send a test to myself").click()
+    page.get_by_text("A test is on its way to tess@example.org").wait_for()
+    assert tests_sent in ([], ["1,000 sheets transcribed"])
+
+    page.get_by_label("Date and time").fill("2026-03-20T10:30")
+    page.get_by_role("button", name="Schedule").click()
+    page.get_by_text("Scheduled for 20 Mar 2026, 10:30 (Europe/Paris).").wait_for()
+    assert page.get_by_role("button", name="Cancel sending").is_visible() and fits(page)
+    newsletter_id = int(re.search(r"/updates/(\d+)$", page.url).group(1))
+    with app.app_context():
+        when = db.session.get(Newsletter, newsletter_id).scheduled_at
+    assert when == datetime(2026, 3, 20, 9, 30, tzinfo=UTC)
+
+    visitor = browser.new_page(base_url=live_server, viewport={"width": 390, "height": 844})
+    visitor.goto("/projects/herbarium/updates")
+    assert visitor.get_by_text("No updates yet.").is_visible()
+    assert visitor.goto(f"/projects/herbarium/updates/{newsletter_id}").status == 404
+
+    _sent_by_the_engine(app, newsletter_id)
+    visitor.goto("/projects/herbarium")
+    visitor.get_by_role("link", name="Project updates").click()
+    visitor.get_by_role("link", name="1,000 sheets transcribed").click()
+    visitor.get_by_role("heading", level=1, name="1,000 sheets transcribed").wait_for()
+    assert visitor.locator(".newsletter-body strong", has_text="finished").is_visible()
+    assert fits(visitor)
+    feed = visitor.request.get("/projects/herbarium/updates/feed.atom")
+    titles = [e.text for e in ET.fromstring(feed.body()).iter("{http://www.w3.org/2005/Atom}title")]
+    assert titles == ["Updates from Herbarium", "1,000 sheets transcribed"]
+    visitor.close()
+
+    page.goto(f"/projects/herbarium/updates/{newsletter_id}")
+    assert page.get_by_text("Sent", exact=True).is_visible()
+    assert page.evaluate("window.__violations") == [] and problems == []
