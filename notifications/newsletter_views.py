@@ -153,6 +153,11 @@ def segment_choices() -> list[tuple[str, str]]:
 
 
 def fields_of(kind: str) -> list[str]:
+    """The composer's fields a segment kind takes (the segments' own ``FIELDS`` when they
+    declare them, else :data:`SEGMENT_FIELDS`)."""
+    declared = getattr(newsletter_segments, "FIELDS", None)
+    if isinstance(declared, dict):
+        return [name for name in declared.get(kind, ()) if name in SEGMENT_FIELDS]
     return [name for name, kinds in SEGMENT_FIELDS.items() if kind in kinds]
 
 
@@ -235,9 +240,13 @@ def _save(project: Project, newsletter: Newsletter | None, form: NewsletterForm)
         "segment": _segment(form),
         "personal": bool(form.personal.data),
     }
-    if newsletter is None:
-        return newsletters.create(viewer(), project, **values)
-    return newsletters.update(viewer(), newsletter, **values)
+    try:
+        if newsletter is None:
+            return newsletters.create(viewer(), project, **values)
+        return newsletters.update(viewer(), newsletter, **values)
+    except TalkError as error:  # "segment.days" is the composer's "days" field
+        error.fields = {k.removeprefix("segment."): v for k, v in error.fields.items()}
+        raise
 
 
 def recipient_count(project: Project, newsletter: Newsletter | None) -> int:

@@ -551,3 +551,22 @@ def test_the_team_sets_the_sender_name_and_reply_to(client, app, world):
         ).status_code
         == 400
     )
+
+
+@pytest.mark.skipif(
+    "active" not in newsletter_segments.SEGMENTS, reason="the active segment is not here yet"
+)
+def test_a_segment_takes_its_own_fields_and_names_a_bad_one(client, app, world):
+    login(client, "tess")
+    edit = _url(world, "draft", "/edit")
+    page = outline(client.get(edit))
+    assert page.find("input", name="days", id="days")
+    saved = submit(client, edit, **_composer_fields(segment="active", days="30", tag="ignored"))
+    assert saved.status_code == 302
+    assert _stored(app, world.ids["draft"]).segment == {"kind": "active", "days": 30}
+    assert 'id="segment-active" value="active" checked' in squash(text(client.get(edit)))
+    for days in ("abc", "0", "-3"):
+        refused = submit(client, edit, **_composer_fields(segment="lapsed", days=days))
+        assert refused.status_code == 422, days
+        assert 'id="days-error"' in text(refused), days  # the problem sits by its field
+    assert _stored(app, world.ids["draft"]).segment == {"kind": "active", "days": 30}
