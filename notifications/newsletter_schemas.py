@@ -74,9 +74,15 @@ class SendTime(fields.String):
         if len(text) > 64:
             raise ValidationError("Longer than any time.")
         try:
-            return datetime.fromisoformat(text)
+            moment = datetime.fromisoformat(text)
         except ValueError as exc:
             raise ValidationError('"now", or an ISO 8601 time with its zone.') from exc
+        if moment.tzinfo is None:
+            return moment  # the service says what is missing
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError as exc:  # 9999-12-31T23:59-14:00 is past the last storable day
+            raise ValidationError("Out of range.") from exc
 
 
 class ScheduleSchema(schemas.RequestSchema):

@@ -72,7 +72,7 @@ def _invalid(name: str, problem: str, message: str) -> InvalidInput:
 
 def _whole(raw: Any, name: str, low: int, high: int) -> int:
     """A whole number from JSON or a form (``30`` or ``"30"``), within ``low..high``."""
-    if isinstance(raw, str) and raw.strip().isdigit():
+    if isinstance(raw, str) and raw.strip().isdigit() and len(raw.strip()) <= 12:
         raw = int(raw.strip())
     if isinstance(raw, bool) or not isinstance(raw, int):
         raise _invalid(name, "Must be a whole number.", f"The segment's {name} is not a number.")
@@ -149,8 +149,9 @@ def _curated_tag(project: Project, name: str) -> Tag:
 
 def _group(project: Project, named: str) -> TagGroup:
     query = select(TagGroup).where(TagGroup.project_id == project.id)
-    if named.isdigit() and len(named) <= len(str(MAX_ID)):
-        query = query.where(TagGroup.id == int(named))
+    if named.isdigit():  # an id: one no bigger than MAX_ID names no group at all
+        group_id = int(named) if len(named) <= len(str(MAX_ID)) else 0
+        query = query.where(TagGroup.id == (group_id if group_id <= MAX_ID else 0))
     else:
         query = query.where(TagGroup.slug == named)
     group = db.session.scalar(query)

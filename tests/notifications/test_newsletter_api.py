@@ -262,7 +262,17 @@ def test_bad_drafts_are_refused_naming_the_field(app, client, token, place, payl
 
 
 @pytest.mark.parametrize(
-    "at", ["tomorrow", "2020-01-01T00:00:00+00:00", "2099-01-01T09:00:00", 5, None, "x" * 100]
+    "at",
+    [
+        "tomorrow",
+        "2020-01-01T00:00:00+00:00",
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-14:00",
+        "2099-01-01T09:00:00",
+        5,
+        None,
+        "x" * 100,
+    ],
 )
 def test_bad_times_are_refused_naming_at(app, client, token, place, at):
     answer = client.post(

@@ -194,6 +194,10 @@ def test_a_group_in_another_project_is_refused(app, make):
         (["active"], "segment.kind"),
         (7, "segment.kind"),
         ({"kind": "tag_group", "group": ""}, "segment.group"),
+        ({"kind": "tag_group", "group": "9" * 5000}, "segment.group"),
+        ({"kind": "tag_group", "group": 2**31}, "segment.group"),
+        ({"kind": "active", "days": "9" * 5000}, "segment.days"),
+        ({"kind": "board_followers", "board_id": "9" * 5000}, "segment.board_id"),
         ({"kind": "tag_group", "group": {"slug": "x"}}, "segment.group"),
     ],
 )
