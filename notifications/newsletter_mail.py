@@ -81,12 +81,15 @@ class Contribution:
             if self.since is not None
             else "So far"
         )
+        verified = f"experts verified {self.verified_tags} of your tags"
+        if not self.comments:
+            return f"{opening} {verified}."
         wrote = f"you wrote {_count(self.comments, 'comment')}"
         if self.items:
             wrote += f" on {_count(self.items, 'item')}"
         if not self.verified_tags:
             return f"{opening} {wrote}."
-        return f"{opening} {wrote}, and experts verified {self.verified_tags} of your tags."
+        return f"{opening} {wrote}, and {verified}."
 
 
 def _count(number: int, noun: str) -> str:

@@ -290,3 +290,23 @@ def test_test_sends_are_rate_limited(app, letter):
         with pytest.raises(RateLimited):
             newsletter_mail.send_test(team, newsletter)
         assert len(db.session.scalars(select(OutboxMessage)).all()) == 2
+
+
+@pytest.mark.parametrize(
+    ("counts", "since_last", "sentence"),
+    [
+        ((0, 0, 0), True, ""),
+        ((1, 1, 0), True, "Since the last update you wrote 1 comment on 1 item."),
+        ((2, 0, 0), False, "Since you asked for updates you wrote 2 comments."),
+        ((0, 0, 3), True, "Since the last update experts verified 3 of your tags."),
+        (
+            (5, 2, 1),
+            False,
+            "Since you asked for updates you wrote 5 comments on 2 items, and experts verified "
+            "1 of your tags.",
+        ),
+    ],
+)
+def test_the_personal_sentence_reads_well_for_any_counts(counts, since_last, sentence):
+    found = newsletter_mail.Contribution(*counts, since=utcnow(), since_last_update=since_last)
+    assert found.sentence() == sentence
