@@ -180,6 +180,7 @@ def init_app(app: Flask) -> None:
         inbox_models,
         inbox_views,
         models,
+        newsletter_api,
         newsletter_models,
         newsletters,
         notices,
@@ -200,6 +201,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(app, preferences_api.blp)
     api.register_blueprint(app, follow_api.blp)
     api.register_blueprint(app, inbox_api.blp)
+    api.register_blueprint(app, newsletter_api.blp)
     app.register_blueprint(admin.bp)
     app.cli.add_command(worker.worker_command)
     app.extensions.setdefault(DEMO_SERVICES, []).append(worker.start_in_process)
