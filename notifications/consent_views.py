@@ -165,10 +165,10 @@ def project_of_path(path: str | None) -> Project | None:
     if not path:
         return None
     try:
-        endpoint, args = current_app.url_map.bind("localhost").match(urlsplit(path).path)
+        _, args = current_app.url_map.bind("localhost").match(urlsplit(path).path)
     except (HTTPException, RequestRedirect):
         return None
-    if isinstance(args.get("slug"), str) and str(endpoint).startswith(("projects.", "tags.")):
+    if isinstance(args.get("slug"), str):  # every page's <slug> is its project's
         return db.session.scalar(select(Project).where(Project.slug == args["slug"]))
     if isinstance(args.get("discussion_id"), int):
         discussion = db.session.get(Discussion, args["discussion_id"])

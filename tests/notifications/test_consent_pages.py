@@ -302,3 +302,11 @@ def test_oversized_extra_answers_are_a_422_and_mail_nothing(client, make, mailbo
     assert refused.status_code == 422
     assert "too long" in text(refused)
     assert mailbox.sent == []
+
+
+def test_signing_up_from_a_discussion_asks_about_its_project(client, make):
+    project = make.project("herbarium")
+    thread = make.discussion(project, make.user("vol"))
+    page = client.get(f"/register?next=/discussions/{thread.id}")
+    (box,) = [i for i in outline(page).find("input") if i.get("name") == "extra.updates"]
+    assert box["value"] == "herbarium" and "checked" not in box
