@@ -140,7 +140,7 @@ def test_following_a_project_asks_to_join_its_updates_as_a_separate_question(app
     login(client, "vol")
     home = f"/projects/{project.slug}"
     page = client.get(home)
-    assert "You follow this project. Would you also like its updates by email?" in text(page)
+    assert "As you follow this project: would you also like its updates by email?" in text(page)
     yes, no = form_fields(text(page), f"{home}/updates/consent")
     assert (yes["source"], yes["opt_in"], no["source"], no["opt_in"]) == (
         "join",
@@ -151,7 +151,7 @@ def test_following_a_project_asks_to_join_its_updates_as_a_separate_question(app
     assert post_form(client, home, f"{home}/updates/consent", 1).status_code == 302  # no thanks
     assert events(app, "vol", project) == [(False, "join", "")]
     page = client.get(home)  # answered: no longer asked as joining, still offered
-    assert "Would you also like" not in text(page)
+    assert "would you also like" not in text(page)
     assert "Send me updates from this project" in text(page)
 
     other = make.project("registers", title="Nursing registers")
