@@ -319,7 +319,7 @@ def _render(newsletter: Newsletter, recipient: User | None, *, test: bool) -> Re
                 recipient, ("newsletter",), project
             )
             context["settings_url"] = url_for("email_settings.page", _external=True)
-            headers.update(unsubscribe.unsubscribe_headers(recipient, ["newsletter"], project))
+            headers.update(unsubscribe.newsletter_unsubscribe_headers(recipient, project))
         headers["List-Id"] = f"<{project.slug}.updates.{outbox.mail_domain()}>"
         return RenderedMail(
             subject=subject,
