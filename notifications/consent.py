@@ -2,18 +2,34 @@
 answer recorded with its time, source and the words shown, never assumed.
 
 Pages, the API, registration, joining a project and the one-click unsubscribe all call
-:func:`opt_in` / :func:`opt_out`; the audience of a newsletter starts from :func:`opted_in_ids`.
+:func:`opt_in` / :func:`opt_out` (a logged-in person's own answer through :func:`answer`, which
+asks the policy); the audience of a newsletter starts from :func:`opted_in_ids`. Where each
+surface asks, and why: ``docs/newsletters.md`` ("Consent").
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Select, select, union
+
+from notifications.follow_models import Follow
 from notifications.newsletter_models import CONSENT_SOURCES, ConsentEvent, UpdatesConsent
+from talk import policy
 from talk.clock import utcnow
 from talk.errors import InvalidInput
 from talk.extensions import db
-from talk.models import Project, User
+from talk.models import Comment, Project, User
+from talk.policy import Actor
+
+
+@policy.rule("updates.answer", read=True)
+def _may_answer(user: Any, project: Any) -> bool:
+    """A person answers for themselves only. A read: a veto (a suspension) must never stop
+    anyone withdrawing, and an opt-in of someone excluded from the audience mails nothing."""
+    return policy.is_person(user) and isinstance(project, Project)
 
 
 def wording(project: Project) -> str:
@@ -74,11 +90,88 @@ def opt_out(user: User, project: Project, *, source: str) -> bool:
     return _answer(user, project, False, source, "")
 
 
+def answer(actor: Actor, project: Project, opted_in: bool, *, source: str) -> bool:
+    """The logged-in ``actor``'s own answer about ``project``'s updates (pages, the API).
+    Returns whether it changed anything."""
+    policy.require(actor, "updates.answer", project)
+    assert isinstance(actor, User)  # the rule admits people only
+    if opted_in:
+        return opt_in(actor, project, source=source)
+    return opt_out(actor, project, source=source)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A person's current answer about one project's updates, as pages and the API show it:
+    ``changed_at`` None when they never answered (which is a no)."""
+
+    project: Project
+    opted_in: bool
+    changed_at: datetime | None
+    wording: str
+
+
+def standing(user: User, project: Project) -> Standing:
+    row = _current(user, project)
+    return Standing(
+        project,
+        bool(row is not None and row.opted_in),
+        None if row is None else row.changed_at,
+        wording(project),
+    )
+
+
+def answered(user: User, project: Project) -> bool:
+    """Whether ``user`` ever answered about ``project``'s updates (yes or no)."""
+    return _current(user, project) is not None
+
+
+def projects_to_offer(user: User) -> list[Standing]:
+    """The projects whose updates the settings page offers ``user``: those they answered
+    about, follow, or posted in, by title."""
+    ids = union(
+        select(UpdatesConsent.project_id).where(UpdatesConsent.user_id == user.id),
+        select(Follow.project_id).where(
+            Follow.user_id == user.id, Follow.project_id.is_not(None), Follow.level == "follow"
+        ),
+        select(Comment.project_id).where(Comment.author_id == user.id).distinct(),
+    ).subquery()
+    rows = db.session.execute(
+        select(Project, UpdatesConsent)
+        .where(Project.id.in_(select(ids.c[0])))
+        .outerjoin(
+            UpdatesConsent,
+            (UpdatesConsent.project_id == Project.id) & (UpdatesConsent.user_id == user.id),
+        )
+        .order_by(Project.title, Project.id)
+    ).all()
+    return [
+        Standing(
+            project,
+            bool(row is not None and row.opted_in),
+            None if row is None else row.changed_at,
+            wording(project),
+        )
+        for project, row in rows
+    ]
+
+
 def history(user: User, project: Project | None = None) -> list[ConsentEvent]:
     query = select(ConsentEvent).where(ConsentEvent.user_id == user.id)
     if project is not None:
         query = query.where(ConsentEvent.project_id == project.id)
     return list(db.session.scalars(query.order_by(ConsentEvent.id)))
+
+
+def history_with_projects(user: User) -> list[tuple[ConsentEvent, Project]]:
+    """``user``'s every answer, newest first, with its project (their own record)."""
+    rows = db.session.execute(
+        select(ConsentEvent, Project)
+        .join(Project, Project.id == ConsentEvent.project_id)
+        .where(ConsentEvent.user_id == user.id)
+        .order_by(ConsentEvent.id.desc())
+    ).all()
+    return [(event, project) for event, project in rows]
 
 
 def opted_in_ids(project: Project) -> Select[int]:
