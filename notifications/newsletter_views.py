@@ -34,7 +34,7 @@ from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaF
 from notifications import newsletter_mail, newsletter_segments, newsletter_sending, newsletters
 from notifications.emails import zone_named
 from notifications.newsletter_models import MAX_SENDER_NAME, MAX_SUBJECT, Newsletter
-from talk import markdown, policy
+from talk import policy
 from talk.clock import utcnow
 from talk.errors import InvalidInput, TalkError
 from talk.limits import MAX_EMAIL
@@ -46,18 +46,9 @@ from talk.web.common import ResponseLike, add_error_handlers, submit_form, viewe
 bp = Blueprint("newsletters", __name__, template_folder="templates")
 add_error_handlers(bp)
 
-#: The composer's extra fields, and the segments each belongs to (the shapes of
-#: :func:`newsletter_segments.validate`). A chosen segment gets only its own fields, so what was
-#: typed beside another choice is not sent; a segment named here that ``SEGMENTS`` lacks is
-#: simply not offered.
-SEGMENT_FIELDS: dict[str, tuple[str, ...]] = {
-    "days": ("active", "lapsed"),
-    "tag": ("tag_followers",),
-    "board_id": ("board_followers",),
-    "group": ("tag_group",),
-}
-
-#: Labels of those fields.
+#: The composer's fields for segments' values (:data:`newsletter_segments.FIELDS` says which
+#: kind takes which), with their labels. A chosen segment gets only its own fields, so what was
+#: typed beside another choice is not sent.
 FIELD_LABELS = {
     "days": "Days",
     "tag": "Curated tag",
@@ -138,14 +129,8 @@ def archived(project: Project) -> list[Newsletter]:
 
 
 def body_html(newsletter: Newsletter) -> Markup:
-    """The update's body as sanitised HTML (the email's own rendering when
-    :mod:`notifications.newsletter_mail` offers it; the comment renderer otherwise)."""
-    render = getattr(newsletter_mail, "body_html", None)
-    if render is not None:
-        html = str(render(newsletter))
-    else:
-        html = markdown.render(newsletter.body, image_hosts=newsletter.project.image_hosts)
-    return Markup(html)  # noqa: S704 - sanitised by the comment renderer
+    """The update's body as the email shows it, without personal block: sanitised HTML."""
+    return Markup(newsletter_mail.body_html(newsletter))  # noqa: S704 - sanitised there
 
 
 def segment_choices() -> list[tuple[str, str]]:
@@ -153,12 +138,8 @@ def segment_choices() -> list[tuple[str, str]]:
 
 
 def fields_of(kind: str) -> list[str]:
-    """The composer's fields a segment kind takes (the segments' own ``FIELDS`` when they
-    declare them, else :data:`SEGMENT_FIELDS`)."""
-    declared = getattr(newsletter_segments, "FIELDS", None)
-    if isinstance(declared, dict):
-        return [name for name in declared.get(kind, ()) if name in SEGMENT_FIELDS]
-    return [name for name, kinds in SEGMENT_FIELDS.items() if kind in kinds]
+    """The composer's fields a segment kind takes."""
+    return [name for name in newsletter_segments.FIELDS.get(kind, ()) if name in FIELD_LABELS]
 
 
 def _segment(form: NewsletterForm) -> dict[str, Any]:
@@ -187,7 +168,7 @@ def _fill(form: NewsletterForm, newsletter: Newsletter) -> None:
     form.subject.data, form.body.data = newsletter.subject, newsletter.body
     segment = dict(newsletter.segment or {"kind": "everyone"})
     form.segment.data = segment.get("kind", "everyone")
-    for name in SEGMENT_FIELDS:
+    for name in FIELD_LABELS:
         if name in segment:
             getattr(form, name).data = str(segment[name])
     form.personal.data = newsletter.personal
@@ -281,7 +262,6 @@ def _composer(
         fields_of=fields_of,
         zone=zone_name(),
         local_time=local_time,
-        can_test=hasattr(newsletter_mail, "send_test"),
     )
     return make_response(page, status)
 
@@ -424,10 +404,7 @@ def send_test(slug: str, newsletter_id: int) -> ResponseLike:
     """Save, then email the update to me alone, marked as a test."""
 
     def test(newsletter: Newsletter, form: NewsletterForm) -> None:
-        sender = getattr(newsletter_mail, "send_test", None)
-        if sender is None:
-            raise InvalidInput("Test emails are not available on this site yet.")
-        sender(viewer(), newsletter)
+        newsletter_mail.send_test(viewer(), newsletter)
 
     def sent(project: Project, newsletter: Newsletter, form: NewsletterForm) -> ResponseLike:
         flash(f"A test is on its way to {viewer().email}.", "success")
