@@ -59,6 +59,9 @@ FIELD_LABELS = {
 #: Whole-number fields among them.
 NUMBER_FIELDS = ("days", "board_id")
 
+#: The newest sent updates a feed carries (the archive page lists them all).
+FEED_ENTRIES = 50
+
 #: What the composer's date and time look like (``datetime-local``'s value).
 DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?")
 
@@ -317,7 +320,7 @@ def archive(slug: str) -> ResponseLike:
 def feed(slug: str) -> ResponseLike:
     """The sent updates as an Atom feed (without personal blocks, like the archive)."""
     project = _project(slug)
-    rows = archived(project)
+    rows = archived(project)[:FEED_ENTRIES]
     xml = render_template(
         "newsletters/feed.xml",
         project=project,

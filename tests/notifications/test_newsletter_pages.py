@@ -582,3 +582,18 @@ def test_a_segment_takes_its_own_fields_and_names_a_bad_one(client, app, world):
         assert refused.status_code == 422, days
         assert 'id="days-error"' in text(refused), days  # the problem sits by its field
     assert _stored(app, world.ids["draft"]).segment == {"kind": "active", "days": 30}
+
+
+def test_the_feed_carries_the_newest_updates_only(client, app, world, monkeypatch):
+    from notifications import newsletter_views
+
+    with app.app_context():
+        p, team = db.session.get(Project, world.project.id), db.session.get(User, world.team.id)
+        _mark(
+            newsletters.create(team, p, subject="Newest", body="N"), "sent", utcnow() + timedelta(1)
+        )
+        db.session.commit()
+    monkeypatch.setattr(newsletter_views, "FEED_ENTRIES", 1)
+    root = ET.fromstring(client.get("/projects/herbarium/updates/feed.atom").data)
+    assert [e.findtext(f"{ATOM}title") for e in root.findall(f"{ATOM}entry")] == ["Newest"]
+    assert "The sent one" in text(client.get("/projects/herbarium/updates"))
