@@ -120,7 +120,6 @@ def counts(make: Factory, w: SimpleNamespace) -> tuple[int, int, int]:
 def seen_in_lists(client, w: SimpleNamespace, discussion_id: int) -> dict[str, bool]:
     """Whether discussion ``discussion_id`` shows in each list a viewer of ``client`` reads."""
     slug, external_id = w.project.slug, w.item.external_id
-    board_id = w.project.boards[next(iter(w.project.boards))].id
     with client.application.app_context():
         items_board = policy.items_board(db.session.get(Project, w.project.id)).id
     link = f"/discussions/{discussion_id}"
@@ -140,7 +139,6 @@ def seen_in_lists(client, w: SimpleNamespace, discussion_id: int) -> dict[str, b
         seen[name] = discussion_id in [row["id"] for row in rows]
     found = client.get(f"{API}/search", query_string={"q": "quillwortzanzibar", "project": slug})
     seen["search API"] = bool(found.get_json()["data"])
-    del board_id
     return seen
 
 
@@ -306,6 +304,7 @@ def test_nothing_is_done_to_a_held_discussion_but_approving_it(app, make: Factor
     w = world(make)
     started = start(make, w)
     kept = make.discussion(w.project, w.other)
+    before = counts(make, w)
     with make.context():
         moderator = db.session.get(User, w.moderator.id)
         author = db.session.get(User, w.volunteer.id)
@@ -318,7 +317,7 @@ def test_nothing_is_done_to_a_held_discussion_but_approving_it(app, make: Factor
             discussions.post_comment(author, row, "Anyone?")
         with pytest.raises(PermissionDenied):
             discussions.post_comment(moderator, row, "A moderator's word")
-    assert counts(make, w)
+    assert counts(make, w) == before
 
 
 def test_withdrawing_the_first_comment_leaves_the_queue(app, make: Factory) -> None:
@@ -401,6 +400,12 @@ def test_the_held_queue_names_a_new_discussion(app, client, make: Factory, token
     assert [(r["id"], r["discussion_title"], r["opens_discussion"]) for r in rows] == [
         (started.comment_id, TITLE, True)
     ]
+    page = words(client.get(f"/discussions/{started.id}"))
+    assert "Held for approval: It uses words in the category “insults”" in page
+    assert "approving its first comment lists it" in page
+    assert f"/comments/{started.comment_id}/approve" in text(
+        client.get(f"/discussions/{started.id}")
+    )
     # approving from the queue page lists it
     response = submit(
         client,
