@@ -64,7 +64,20 @@ def _list(rows: list[Any]) -> dict[str, Any]:
 
 WordPage = schemas.page_schema("WatchedWordPage", WatchedWordSchema)
 TermPage = schemas.page_schema("HistoricalTermPage", HistoricalTermSchema)
-HeldPage = schemas.page_schema("HeldCommentPage", schemas.CommentSchema)
+
+
+class HeldCommentSchema(schemas.CommentSchema):
+    """A held comment as the queue lists it: with its discussion's title, and whether it is a
+    new discussion's first comment (approving it lists the discussion)."""
+
+    discussion_title = fields.Function(lambda c: c.discussion.title, metadata={"type": "string"})
+    opens_discussion = fields.Function(
+        lambda c: c.discussion.is_held,
+        metadata={"type": "boolean", "description": "The first comment of a held discussion."},
+    )
+
+
+HeldPage = schemas.page_schema("HeldCommentPage", HeldCommentSchema)
 
 
 @blp.route("/projects/<slug>/moderation/watched-words")

@@ -1,9 +1,17 @@
 """Comments held for a moderator's approval: approving posts them, rejecting keeps them hidden.
 
 A content check (``policy.check_content``) may hold a new reply; :func:`talk.services.discussions.
-post_comment` then writes it hidden and held. Approving is the moment it is posted: it joins the
+post_comment` then writes it hidden and held (and ``start_discussion`` a new discussion's first
+comment, below). Approving is the moment it is posted: it joins the
 counters, its tags and mentions are recorded and ``comment_approved`` is sent, so nobody is
 notified of a comment that was never shown. Rejecting leaves it hidden, with the reason.
+
+A new discussion whose text was held waits with its first comment (``Discussion.held_at``):
+approving that comment approves the discussion too — counted on its board, project and item,
+listed and found from now, and announced by ``discussion_created`` as if started now (with
+``approved_by``, the moderator), so followers of its item or board hear of it then and never
+before. Rejecting it keeps the whole discussion unlisted, seen by its author (with the reason)
+and its moderators only.
 """
 
 from __future__ import annotations
@@ -25,29 +33,47 @@ from talk.services.discussions import (
     _lock,
     _sync_links,
     clean_reason,
+    count_discussion,
 )
 
 
 def approve_comment(actor: Actor, comment: Comment) -> Comment:
     """Show a held comment: counted, tagged, searchable and notified from now, as if posted now
-    (the discussion's activity moves to now; its place in the thread stays)."""
+    (the discussion's activity moves to now; its place in the thread stays). The first comment
+    of a held discussion approves the discussion with it (see the module's docstring)."""
     _lock(comment)
     policy.require(actor, "comment.approve", comment)
+    discussion = comment.discussion
+    opens = discussion.is_held
     now = utcnow()
     comment.held_at = None
     comment.hidden_at = None
     comment.hidden_by_id = None
     comment.hidden_reason = ""
     bumps: Bumps = {}
+    if opens:
+        discussion.held_at = None
+        count_discussion(discussion, +1, bumps)
     _count(comment, +1, bumps, now=now)
-    _bump(bumps, comment.discussion, last_comment_at=now)
+    _bump(bumps, discussion, last_comment_at=now)
     _apply(bumps)
     db.session.flush()
     links = mentions.comment_links(
-        comment.author, comment.discussion, comment.body, editing=comment, check_limits=False
+        comment.author, discussion, comment.body, editing=comment, check_limits=False
     )
     changes = _sync_links(comment, links, visible=True, now=now)
-    signals.comment_approved.send(comment, actor=actor, **changes.as_kwargs())
+    if opens:
+        signals.discussion_created.send(
+            discussion,
+            comment=comment,
+            board=discussion.board,
+            item=discussion.item,
+            actor=comment.author,
+            approved_by=actor,
+            **changes.as_kwargs(),
+        )
+    else:
+        signals.comment_approved.send(comment, actor=actor, **changes.as_kwargs())
     return comment
 
 
@@ -63,6 +89,13 @@ def reject_comment(actor: Actor, comment: Comment, reason: str = "") -> Comment:
     db.session.flush()
     signals.comment_rejected.send(comment, actor=actor, reason=reason)
     return comment
+
+
+def opening_comment(discussion: Discussion) -> Comment | None:
+    """A held discussion's first comment (the one approving approves it); one query."""
+    return db.session.scalars(
+        select(Comment).where(Comment.discussion_id == discussion.id).order_by(Comment.id).limit(1)
+    ).first()
 
 
 def held_comments(project: Project, *, limit: int = 200) -> list[Comment]:

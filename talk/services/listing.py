@@ -31,12 +31,13 @@ def _recent_discussions(
     pinned_first: bool = True,
 ) -> Page[Discussion]:
     """Discussions matching ``where``, most recently active first, with author and item (and
-    board, for lists that span boards); pinned ones first on a board's or item's list. Merged
-    ones are gone (their comments are in the discussion they were merged into)."""
+    board, for lists that span boards); pinned ones first on a board's or item's list. Only
+    listed ones (``Discussion.listed``): not merged away (their comments are in the discussion
+    they were merged into), not held for a moderator."""
     loads = [selectinload(Discussion.author), selectinload(Discussion.item)]
     if with_board:
         loads.append(selectinload(Discussion.board))
-    query = select(Discussion).where(where, Discussion.merged_into_id.is_(None)).options(*loads)
+    query = select(Discussion).where(where, Discussion.listed()).options(*loads)
     order = [Discussion.last_comment_at, Discussion.id]
     return keyset_page(
         query,
