@@ -41,6 +41,7 @@ def init_app(app: Flask) -> None:
     # and receivers, registered on import.
     from moderation import (  # noqa: F401
         api_cases,
+        audience,
         audit_views,
         case_demo,
         case_models,

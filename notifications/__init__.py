@@ -154,6 +154,9 @@ SETTINGS: Sequence[Setting] = (
     ),
 )
 
+#: Where ``talk demo`` finds what packages add to its data (``talk.demo.DEMO_DATA``; not imported,
+#: to keep the demo out of the package).
+DEMO_DATA = "talk_demo_data"
 #: Where ``talk demo`` finds what to run beside its server (``talk.demo.DEMO_SERVICES``; not
 #: imported, to keep the demo's data out of the worker).
 DEMO_SERVICES = "talk_demo_services"
@@ -168,6 +171,9 @@ def init_app(app: Flask) -> None:
     from notifications import (  # noqa: F401
         account_mail,
         admin,
+        consent_api,
+        consent_demo,
+        consent_views,
         digests,
         digests_models,
         emails,
@@ -180,6 +186,9 @@ def init_app(app: Flask) -> None:
         inbox_models,
         inbox_views,
         models,
+        newsletter_api,
+        newsletter_models,
+        newsletters,
         notices,
         preferences,
         preferences_api,
@@ -195,9 +204,13 @@ def init_app(app: Flask) -> None:
     inbox_views.init_app(app)
     preferences_views.init_app(app)
     unsubscribe.init_app(app)
+    consent_views.init_app(app)
     api.register_blueprint(app, preferences_api.blp)
     api.register_blueprint(app, follow_api.blp)
     api.register_blueprint(app, inbox_api.blp)
+    api.register_blueprint(app, newsletter_api.blp)
+    api.register_blueprint(app, consent_api.blp)
     app.register_blueprint(admin.bp)
     app.cli.add_command(worker.worker_command)
     app.extensions.setdefault(DEMO_SERVICES, []).append(worker.start_in_process)
+    app.extensions.setdefault(DEMO_DATA, []).append(consent_demo.add_demo_consents)

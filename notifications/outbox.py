@@ -113,6 +113,7 @@ def compose(message: OutboxMessage) -> EmailMessage:
     email["Date"] = format_datetime(message.created_at)
     email["Message-ID"] = message_id(message.id)
     for name, value in (message.headers or {}).items():
+        del email[name]  # a row's own From (a project's sender name) replaces the site's
         email[name] = value
     email.set_content(message.text_body)
     if message.html_body:

@@ -44,7 +44,6 @@ PREFERENCE_CATEGORIES: dict[str, str] = {
     "discussions": "New discussions in projects I follow",
     "tags": "Activity on tags I follow",
     "verdicts": "An expert's verdict on an item I discussed",
-    "newsletter": "Project news from the project's team",
     "reports": "New reports in projects I moderate",
 }
 
@@ -52,8 +51,9 @@ PREFERENCE_CATEGORIES: dict[str, str] = {
 #: moderate a project (:func:`notifications.notices.moderates_somewhere`).
 MODERATOR_CATEGORIES = ("reports",)
 
-#: What a person gets before choosing: what is about them at once, what they follow once a
-#: day, project news only when they ask for it (an opt-in, as mailing lists should be).
+#: What a person gets before choosing: what is about them at once, what they follow once a day.
+#: A project's updates (newsletters) are no category: each is a consent of its own, per project
+#: (:mod:`notifications.consent`); rows of the old ``newsletter`` category are ignored.
 DEFAULTS: dict[str, str] = {
     "mentions": "immediately",
     "replies": "immediately",
@@ -61,7 +61,6 @@ DEFAULTS: dict[str, str] = {
     "discussions": "daily",
     "tags": "daily",
     "verdicts": "immediately",
-    "newsletter": "never",
     "reports": "daily",
 }
 
@@ -205,7 +204,12 @@ def preferences_of(actor: Actor, user: User) -> Preferences:
     return Preferences(
         everything_off=everything_off(user),
         categories={c: site.get(c, DEFAULTS[c]) for c in PREFERENCE_CATEGORIES},
-        projects=[row for row in rows if row.project_id is not None],
+        # A category no longer offered (the old ``newsletter``) is left out: its rows mean nothing.
+        projects=[
+            row
+            for row in rows
+            if row.project_id is not None and row.category in PREFERENCE_CATEGORIES
+        ],
     )
 
 

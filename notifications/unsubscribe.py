@@ -9,6 +9,11 @@ button, because link scanners fetch every URL in an email. The answer lists each
 turned off with an undo of its own, and an undo of all, back to what each was before (the
 before state travels in the answer's form, as nothing else remembers it).
 
+A project's updates (newsletters) are no preference but a consent: a token naming the category
+``newsletter`` (and always its project) withdraws that consent (:mod:`notifications.consent`,
+source ``unsubscribe``), and its undo gives it again with the words shown on the page
+(:func:`newsletter_unsubscribe_headers` for each newsletter email). It touches no other project.
+
 A token names a person, a set of categories and a project or none. Links sent before sets
 existed name one category as a string; they keep working. Tokens are signed with the site's
 key under a salt of their own, so no other signed link of the site (account email, cursors)
@@ -25,7 +30,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from notifications import preferences
+from notifications import consent, preferences
 from talk.extensions import csrf, db
 from talk.models import Project, User
 from talk.web.common import ResponseLike, add_error_handlers
@@ -51,11 +56,19 @@ def _ordered(categories: Collection[str]) -> list[str]:
 
 Categories = str | Collection[str]  # one category, or several
 
+#: The category of a project's updates: its token withdraws the consent to them, in its project.
+NEWSLETTER = "newsletter"
+
 
 def token_for(user: User, categories: Categories, project: Project | None = None) -> str:
-    """A token naming ``user``'s ``categories`` (one or more), in ``project`` or site-wide."""
+    """A token naming ``user``'s ``categories`` (one or more), in ``project`` or site-wide;
+    or, for :data:`NEWSLETTER` (alone, with a project), ``user``'s consent to its updates."""
     if isinstance(categories, str):
         categories = (categories,)
+    if NEWSLETTER in categories:
+        if list(categories) != [NEWSLETTER] or project is None:
+            raise ValueError("a newsletter's unsubscribe names its project and nothing else")
+        return str(_serializer().dumps({"u": user.id, "c": [NEWSLETTER], "p": project.id}))
     for category in categories:
         preferences.check_category(category)
     if not categories:
@@ -93,6 +106,22 @@ class Subscription:
     categories: tuple[str, ...]
     project: Project | None
 
+    @property
+    def updates(self) -> bool:
+        """Whether it names the consent to a project's updates (not preferences)."""
+        return self.categories == (NEWSLETTER,)
+
+
+def newsletter_unsubscribe_url(user: User, project: Project) -> str:
+    """The one-click link that stops ``project``'s updates to ``user`` (absolute)."""
+    return unsubscribe_url(user, NEWSLETTER, project)
+
+
+def newsletter_unsubscribe_headers(user: User, project: Project) -> dict[str, str]:
+    """The RFC 8058 headers of a newsletter email from ``project`` to ``user`` (for
+    :func:`notifications.outbox.enqueue`; needs a request context or ``SERVER_NAME``)."""
+    return unsubscribe_headers(user, NEWSLETTER, project)
+
 
 class BadToken(Exception):
     """Not one of our unsubscribe links (tampered, cut, another purpose's)."""
@@ -104,6 +133,8 @@ def _categories(named: Any) -> tuple[str, ...]:
         named = [named]
     if not isinstance(named, list) or not named:
         raise BadToken
+    if named == [NEWSLETTER]:
+        return (NEWSLETTER,)
     if not all(isinstance(c, str) and c in preferences.PREFERENCE_CATEGORIES for c in named):
         raise BadToken
     if len(set(named)) != len(named):
@@ -127,6 +158,8 @@ def read(token: str) -> Subscription:
     project = None if project_id is None else db.session.get(Project, project_id)
     if user is None or (project_id is not None and project is None):
         raise BadToken  # the account or the project is gone: nothing to unsubscribe from
+    if categories == (NEWSLETTER,) and project is None:
+        raise BadToken  # updates are a project's: a site-wide one names nothing
     return Subscription(user, categories, project)
 
 
@@ -238,6 +271,31 @@ def _page(subscription: Subscription, token: str, before: Mapping[str, str], **c
     )
 
 
+def _updates_page(subscription: Subscription, token: str, **context: Any) -> str:
+    """The page of a newsletter's link: the project's updates, on or off, with the words an
+    undo agrees to."""
+    assert subscription.project is not None  # read() refuses a newsletter token without one
+    return render_template(
+        "consent/unsubscribe.html",
+        subscription=subscription,
+        project=subscription.project,
+        token=token,
+        opted_in=consent.is_opted_in(subscription.user, subscription.project),
+        wording=consent.wording(subscription.project),
+        **context,
+    )
+
+
+def _undo_updates(subscription: Subscription, token: str) -> ResponseLike:
+    """Give the consent again (source ``unsubscribe``), to the words the page showed."""
+    assert subscription.project is not None
+    if request.form.get("wording") != consent.wording(subscription.project):
+        problem = "The words shown have changed since: read them again and answer."
+        return _updates_page(subscription, token, done=True, problem=problem), 409
+    consent.opt_in(subscription.user, subscription.project, source="unsubscribe")
+    return _updates_page(subscription, token, done=True, undone=True)
+
+
 @bp.route("/unsubscribe/<token>", methods=["GET"])
 def confirm(token: str) -> ResponseLike:
     """A page with a button: opening the link (a scanner does) changes nothing."""
@@ -245,6 +303,8 @@ def confirm(token: str) -> ResponseLike:
         subscription = read(token)
     except BadToken:
         return _refused()
+    if subscription.updates:
+        return _updates_page(subscription, token, done=False)
     return _page(subscription, token, {}, done=False)
 
 
@@ -257,6 +317,10 @@ def one_click(token: str) -> ResponseLike:
         subscription = read(token)
     except BadToken:
         return _refused()
+    if subscription.updates:
+        assert subscription.project is not None
+        consent.opt_out(subscription.user, subscription.project, source="unsubscribe")
+        return _updates_page(subscription, token, done=True)
     return _page(subscription, token, stop(subscription), done=True)
 
 
@@ -268,6 +332,8 @@ def undo(token: str) -> ResponseLike:
         subscription = read(token)
     except BadToken:
         return _refused()
+    if subscription.updates:
+        return _undo_updates(subscription, token)
     try:
         before, undoing = undo_request(subscription, request.form)
     except BadUndo as problem:

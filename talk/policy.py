@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, TypeAlias
 
@@ -167,6 +168,28 @@ def register_content_check(check: ContentCheck) -> ContentCheck:
     if check not in _CONTENT_CHECKS:
         _CONTENT_CHECKS.append(check)
     return check
+
+
+#: A bulk-mail exclusion: given a project and the time, a SELECT of the ids of the people who
+#: must not receive that project's bulk mail (newsletters) now, e.g. the suspended and banned.
+AudienceExclusion = Callable[[Project, datetime], "Select[int]"]
+
+_AUDIENCE_EXCLUSIONS: list[AudienceExclusion] = []
+
+
+def register_audience_exclusion(exclusion: AudienceExclusion) -> AudienceExclusion:
+    """Add a bulk-mail exclusion (usable as a decorator): a package that keeps people out of a
+    project (moderation's suspensions and bans) says so here, and the package that mails
+    audiences (notifications' newsletters) asks :func:`audience_exclusions` without importing
+    it. Adding the same function again changes nothing."""
+    if exclusion not in _AUDIENCE_EXCLUSIONS:
+        _AUDIENCE_EXCLUSIONS.append(exclusion)
+    return exclusion
+
+
+def audience_exclusions(project: Project, now: datetime) -> list[Select[int]]:
+    """Every registered exclusion's SELECT of user ids for ``project`` at ``now``."""
+    return [exclusion(project, now) for exclusion in _AUDIENCE_EXCLUSIONS]
 
 
 def check_content(

@@ -85,6 +85,12 @@ LIMITS: dict[str, Limit] = {
             "TALK_RATE_LIMIT_REPORTS_PER_CLIENT",
         ),
         Limit("signup", "sign-ups", None, "TALK_RATE_LIMIT_SIGNUPS_PER_CLIENT"),
+        Limit(
+            "newsletter_test",
+            "test sends of an update",
+            "TALK_RATE_LIMIT_NEWSLETTER_TESTS_PER_ACCOUNT",
+            "TALK_RATE_LIMIT_NEWSLETTER_TESTS_PER_CLIENT",
+        ),
     )
 }
 
@@ -166,6 +172,20 @@ SETTINGS: tuple[Setting, ...] = (
         "20 per hour; 100 per day",
         rates,
         "Sign-ups (registration forms sent) from one client address." + _CLIENT_NOTE,
+    ),
+    Setting(
+        "TALK_RATE_LIMIT_NEWSLETTER_TESTS_PER_ACCOUNT",
+        "TALK_RATE_LIMIT_NEWSLETTER_TESTS_PER_ACCOUNT",
+        "1 per 10 seconds; 20 per hour",
+        rates,
+        "Test sends of a project update (to the composer's own address) one account may make.",
+    ),
+    Setting(
+        "TALK_RATE_LIMIT_NEWSLETTER_TESTS_PER_CLIENT",
+        "TALK_RATE_LIMIT_NEWSLETTER_TESTS_PER_CLIENT",
+        "60 per hour",
+        rates,
+        "Test sends of project updates from one client address.",
     ),
     Setting(
         "TALK_DUPLICATE_COMMENT_MINUTES",

@@ -11,7 +11,9 @@ from blinker import Namespace
 _signals = Namespace()
 
 #: sender: the User; kwargs: actor (the new User itself when a visitor signed up; whoever made
-#: the account otherwise: a logged-in user or the operator)
+#: the account otherwise: a logged-in user or the operator), answers (dict[str, str]: what the
+#: visitor put in the sign-up form's fields of the packages' own, the ``register.fields`` slot,
+#: named ``extra.<name>`` there and ``<name>`` here; empty for an account someone else made)
 user_registered = _signals.signal("user-registered")
 #: sender: the Project; kwargs: actor
 project_created = _signals.signal("project-created")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -133,15 +134,21 @@ def request_registration(
     *,
     display_name: str | None = None,
     next_path: str | None = None,
+    answers: Mapping[str, str] | None = None,
 ) -> None:
     """A visitor's sign-up: every problem with the input is refused at once (a taken username
     too: profiles show usernames anyway), else a confirmation link goes to the address and the
     account is made when it is followed (:func:`confirm_registration`).
 
+    ``answers``: the form's fields of the packages' own (the ``register.fields`` slot), which
+    travel in the signed link and reach ``user_registered``'s receivers when the account is
+    made (:func:`check_answers` limits them).
+
     A taken address answers the same and does the same work (a password hash), but makes no
     pending sign-up and mails the owner ``already_registered`` instead."""
     if problems := accounts.registration_problems(username, email, password, display_name):
         accounts.refuse_registration(problems)
+    answers = check_answers(answers or {})
     email = accounts.normalise_email(email)
     policy.require(actor, "account.register", email)
     username = unicodedata.normalize("NFKC", username.strip())
@@ -169,9 +176,35 @@ def request_registration(
     payload: dict[str, Any] = {"p": pending.id, "n": pending.nonce}
     if next_path:
         payload["next"] = next_path
+    if answers:
+        payload["a"] = answers
     token, expires_at = make_token("register", payload, _hours())
     url = url_for("auth.confirm_registration", token=token, _external=True)
     _mail(None, actor, email, "verify_email", url, expires_at, purpose="register")
+
+
+#: The packages' answers on the sign-up form, names and values together, at most (they travel
+#: in the emailed link, whose length :data:`MAX_TOKEN_LENGTH` bounds).
+MAX_ANSWERS_LENGTH = 200
+
+
+def check_answers(answers: Mapping[str, str]) -> dict[str, str]:
+    """The sign-up form's answers of the packages' own fields, or :class:`InvalidInput`."""
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in answers.items()):
+        raise InvalidInput("The sign-up's extra answers must be text.", {"extra": ["Text."]})
+    if sum(len(k) + len(v) for k, v in answers.items()) > MAX_ANSWERS_LENGTH:
+        raise InvalidInput(
+            f"The sign-up's extra answers are too long (at most {MAX_ANSWERS_LENGTH} characters).",
+            {"extra": ["Too long."]},
+        )
+    return dict(answers)
+
+
+def _answers(payload: dict[str, Any]) -> dict[str, str]:
+    raw = payload.get("a")
+    if not isinstance(raw, dict):
+        return {}
+    return {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def pending_registration(token: str) -> tuple[PendingRegistration, str | None]:
@@ -208,7 +241,7 @@ def confirm_registration(token: str) -> tuple[User, str | None]:
     )
     db.session.delete(pending)
     db.session.flush()
-    signals.user_registered.send(user, actor=user)
+    signals.user_registered.send(user, actor=user, answers=_answers(read_token("register", token)))
     return user, next_path
 
 

@@ -215,7 +215,7 @@ def create_user(
     )
     # A visitor signing up acts as the account they made; anyone logged in (or the operator) as
     # themselves.
-    signals.user_registered.send(user, actor=actor if actor.is_authenticated else user)
+    signals.user_registered.send(user, actor=actor if actor.is_authenticated else user, answers={})
     return user
 
 

@@ -46,6 +46,11 @@ def register() -> ResponseLike:
                 form.password.data or "",
                 display_name=form.display_name.data or None,
                 next_path=safe_next(request.args.get("next")),
+                answers={
+                    name.removeprefix("extra."): value
+                    for name, value in request.form.items()
+                    if name.startswith("extra.")
+                },
             ),
         )
         if not outcome.refused:

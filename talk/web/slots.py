@@ -39,6 +39,11 @@ SLOTS: dict[str, str] = {
     "tag.actions": "a tag's page, under its title (the Tag)",
     "user.actions": "a person's profile page, under their name (the User)",
     "settings.sections": "the account settings page, after its own sections (no argument)",
+    "register.fields": (
+        "the sign-up form, before its button: fields of a package's own, named extra.<name>,"
+        " which reach user_registered's receivers as answers (the path the sign-up started"
+        " from, ?next=, or None)"
+    ),
 }
 
 _EXTENSION = "talk_slots"

@@ -22,7 +22,7 @@ def choice(app, user, category, project=None):
         return preferences.email_choice(person, place, category)
 
 
-def test_defaults_mentions_and_replies_at_once_followed_things_daily_news_never(app, make):
+def test_defaults_mentions_and_replies_at_once_followed_things_daily(app, make):
     vol = make.user("vol")
     assert {c: choice(app, vol, c) for c in preferences.PREFERENCE_CATEGORIES} == {
         "mentions": "immediately",
@@ -31,7 +31,6 @@ def test_defaults_mentions_and_replies_at_once_followed_things_daily_news_never(
         "discussions": "daily",
         "tags": "daily",
         "verdicts": "immediately",
-        "newsletter": "never",
         "reports": "daily",
     }
     assert choice(app, vol, "account") == "immediately"
@@ -48,11 +47,11 @@ def test_the_settings_page_links_to_email_settings_which_change_without_javascri
     assert page.status_code == 200
     assert 'name="choice-mentions"' in text(page)
     form = {"csrf_token": csrf_token(client, "/settings/email"), "choice-replies": "weekly"}
-    form |= {"choice-newsletter": "daily"}
+    form |= {"choice-follows": "weekly"}
     saved = client.post("/settings/email/preferences", data=form, follow_redirects=True)
     assert "Your email choices are saved." in text(saved)
     assert choice(app, vol, "replies") == "weekly"
-    assert choice(app, vol, "newsletter") == "daily"
+    assert choice(app, vol, "follows") == "weekly"
     assert choice(app, vol, "mentions") == "immediately"
 
 
@@ -133,7 +132,8 @@ def test_the_api_reads_and_changes_preferences(app, client, make, token):
     assert got.status_code == 200
     body = got.get_json()
     assert body["categories"]["mentions"] == "immediately"
-    assert body["defaults"]["newsletter"] == "never"
+    assert body["defaults"]["follows"] == "daily"
+    assert "newsletter" not in body["defaults"]  # project updates are a consent per project
     assert (body["everything_off"], body["projects"]) == (False, [])
     put = client.put(
         "/api/v1/me/email-preferences",

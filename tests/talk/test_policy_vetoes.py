@@ -115,6 +115,7 @@ def test_only_reading_rules_escape_the_vetoes() -> None:
         "user.block",  # so is blocking one (talk.services.blocks)
         "notifications.read",  # reading and marking read one's own notifications
         "email.manage",  # one's own email choices and log: no veto keeps mail coming
+        "updates.answer",  # one's own consent to a project's updates: no veto keeps them coming
         "moderation.person.view",  # a person's moderation page: moderators reading
         "moderation.appeals.view",  # a project's appeals: moderators reading
         "bans.view",  # the site's bans in force: site admins reading
@@ -123,6 +124,7 @@ def test_only_reading_rules_escape_the_vetoes() -> None:
         "moderation.queue",  # reading a project's cases (acting on one, case.act, is a write)
         "moderation.audit",  # reading a project's audit log
         "case.read",  # reading one case
+        "newsletter.read",  # a sent update is public; a draft is its composers' (notifications)
     }
     writes = set(policy.rule_names()) - reads
     assert {

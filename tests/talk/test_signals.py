@@ -63,11 +63,12 @@ def test_user_registered_by_a_visitor_and_by_the_operator(app: Any) -> None:
         user = accounts.create_user(visitor, "ada", "ada@example.org", "long enough pw")
         sender, kwargs = sent.one()
         assert sender is user
-        assert kwargs == {"actor": user}  # a visitor signing up acts as the new account
+        # a visitor signing up acts as the new account
+        assert kwargs == {"actor": user, "answers": {}}
         admin = accounts.create_user(
             policy.OPERATOR, "root", "root@example.org", "long enough pw", site_admin=True
         )
-        assert sent[1] == (admin, {"actor": policy.OPERATOR})
+        assert sent[1] == (admin, {"actor": policy.OPERATOR, "answers": {}})
 
 
 def test_user_registered_is_not_sent_for_a_refused_registration(app: Any, make: Any) -> None:

@@ -1,0 +1,352 @@
+"""What a newsletter email says: subject, plain-text and HTML parts and headers, for one
+recipient (with their personal block) or for nobody (the archive, a preview); and the test
+send a composer makes to themselves.
+
+- The body is the composer's Markdown through the comment renderer and sanitiser
+  (:func:`talk.markdown.render`): ``^external-id`` becomes an item card, ``#tag`` a link to the
+  tag's page; images show inline only from the project's image hosts, over HTTPS, as in
+  comments, and are links to the image otherwise (a newsletter cannot carry a tracking pixel,
+  nor point thousands of mail clients at a host the project did not choose). Links are
+  absolute (from ``TALK_PUBLIC_URL`` outside a request), headings move one level down under
+  the subject's ``<h1>``.
+- The HTML part is plain, accessible HTML (``lang``, ``<title>``, real headings, one layout
+  table with ``role="presentation"``, descriptive link text, no script, no CSS to inline);
+  the plain-text part is the Markdown itself, readable as it is, with the items it names
+  listed with their addresses.
+- Sender: ``"<sender name or project title>" <the site's address>`` (the address stays the
+  site's, so SPF/DKIM/DMARC still align), ``Reply-To`` when the project set one, and for a
+  recipient ``List-Unsubscribe`` + ``List-Unsubscribe-Post`` (RFC 8058) that stop THAT
+  project's updates.
+- The personal block (``newsletter.personal``): a greeting by display name and what the
+  person did since the project's previous update (or since they asked for updates), counted
+  by two SQL aggregates; the sentence is left out when there is nothing to count.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.headerregistry import Address
+from email.utils import parseaddr
+from typing import Any
+
+from flask import current_app, has_request_context, render_template, request, url_for
+from sqlalchemy import and_, distinct, func, select
+from werkzeug.routing import BuildError
+
+from notifications import newsletters, outbox, unsubscribe
+from notifications.emails import public_urls
+from notifications.newsletter_models import Newsletter, UpdatesConsent
+from talk import markdown, policy, rate_limits
+from talk.errors import InvalidInput
+from talk.extensions import db
+from talk.markdown import ItemCard
+from talk.models import Comment, Discussion, Item, Project, TagUse, TagVerdict, User, Verdict
+from talk.services import tags
+
+#: The marker on a test send's subject (and a line in its body).
+TEST_PREFIX = "[Test] "
+
+
+@dataclass
+class RenderedMail:
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What a person did in the project since ``since`` (None: ever)."""
+
+    comments: int
+    items: int
+    verified_tags: int
+    since: datetime | None
+    since_last_update: bool
+
+    def sentence(self) -> str:
+        """ "Since the last update you wrote 3 comments on 2 items, and experts verified 1 of
+        your tags." — or "" when every count is zero."""
+        if not (self.comments or self.items or self.verified_tags):
+            return ""
+        opening = (
+            "Since the last update"
+            if self.since_last_update
+            else "Since you asked for updates"
+            if self.since is not None
+            else "So far"
+        )
+        verified = f"experts verified {self.verified_tags} of your tags"
+        if not self.comments:
+            return f"{opening} {verified}."
+        wrote = f"you wrote {_count(self.comments, 'comment')}"
+        if self.items:
+            wrote += f" on {_count(self.items, 'item')}"
+        if not self.verified_tags:
+            return f"{opening} {wrote}."
+        return f"{opening} {wrote}, and {verified}."
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+# --- the body ---------------------------------------------------------------------------------
+
+
+class _NewsletterLinks:
+    """Item cards and tag links at absolute addresses (a :class:`talk.markdown.Links`); people
+    and groups named stay text (a newsletter notifies nobody)."""
+
+    def __init__(self, project: Project, body: str, external: bool) -> None:
+        self.project = project
+        self.external = external
+        refs = markdown.parse(body).item_refs
+        self.items: dict[str, Item] = {}
+        if refs:
+            found = db.session.scalars(
+                select(Item).where(Item.project_id == project.id, Item.external_id.in_(refs))
+            )
+            self.items = {item.external_id: item for item in found}
+
+    def _url(self, endpoint: str, **values: Any) -> str:
+        if self.external:
+            return url_for(endpoint, _external=True, **values)
+        return tags.site_path(endpoint, **values)
+
+    def tag_url(self, name: str) -> str | None:
+        normalised = tags.normalise(name)
+        return (
+            None
+            if normalised is None
+            else self._url("tags.show", slug=self.project.slug, name=normalised)
+        )
+
+    def user_url(self, username: str) -> str | None:
+        return None
+
+    def group_url(self, group: str) -> str | None:
+        return None
+
+    def item_card(self, external_id: str) -> ItemCard | None:
+        item = self.items.get(external_id)
+        if item is None:
+            return None
+        return ItemCard(
+            url=self._url("projects.item", slug=self.project.slug, external_id=item.external_id),
+            title=item.title,
+            thumbnail_url=item.thumbnail_url or item.image_url,
+        )
+
+
+_HEADING = re.compile(r"<(/?)h([1-6])\b")
+_RELATIVE = re.compile(r'(\s(?:href|src)=")/(?!/)')
+
+
+def _lower_headings(html: str) -> str:
+    return _HEADING.sub(lambda m: f"<{m[1]}h{min(int(m[2]) + 1, 6)}", html)
+
+
+@dataclass(frozen=True)
+class _Body:
+    html: str
+    items: list[ItemCard]
+
+
+def _body(newsletter: Newsletter, *, external: bool) -> _Body:
+    project = newsletter.project
+    links = _NewsletterLinks(project, newsletter.body, external)
+    html = _lower_headings(markdown.render(newsletter.body, links, image_hosts=project.image_hosts))
+    if external:  # a link the writer made to a page of this site ("/projects/…")
+        html = _RELATIVE.sub(lambda m: f"{m[1]}{request.host_url}", html)
+    cards = [links.item_card(ref) for ref in markdown.parse(newsletter.body).item_refs]
+    return _Body(html, [card for card in cards if card is not None])
+
+
+def body_html(newsletter: Newsletter) -> str:
+    """The sanitised HTML of the newsletter's body alone (the archive page, the composer's
+    preview): links are this site's paths, headings start at ``<h2>``."""
+    return _body(newsletter, external=False).html
+
+
+# Rendering the body once per newsletter, not once per recipient: kept on the newsletter
+# object (the sending loop holds one), and only while its body, links' root and time match.
+_BODIES: weakref.WeakKeyDictionary[Newsletter, tuple[tuple[Any, ...], _Body]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _external_body(newsletter: Newsletter) -> _Body:
+    key = (newsletter.body, newsletter.updated_at, request.host_url)
+    kept = _BODIES.get(newsletter)
+    if kept is None or kept[0] != key:
+        kept = (key, _body(newsletter, external=True))
+        _BODIES[newsletter] = kept
+    return kept[1]
+
+
+# --- the personal block --------------------------------------------------------------------------
+
+
+def _since(newsletter: Newsletter, person: User) -> tuple[datetime | None, bool]:
+    """From when a person's contribution is counted: the project's previous update that went
+    out, or when they asked for updates, or ever (None). The flag: "since the last update"."""
+    started = newsletter.started_at
+    previous = select(func.max(Newsletter.started_at)).where(
+        Newsletter.project_id == newsletter.project_id,
+        Newsletter.id != newsletter.id,
+        Newsletter.state.in_(("sending", "sent")),
+        Newsletter.started_at.is_not(None),
+    )
+    if started is not None:
+        previous = previous.where(Newsletter.started_at < started)
+    last = db.session.scalar(previous)
+    if last is not None:
+        return last, True
+    opted_in = db.session.scalar(
+        select(UpdatesConsent.changed_at).where(
+            UpdatesConsent.project_id == newsletter.project_id,
+            UpdatesConsent.user_id == person.id,
+            UpdatesConsent.opted_in.is_(True),
+        )
+    )
+    return opted_in, False
+
+
+def contribution(newsletter: Newsletter, person: User) -> Contribution:
+    """What ``person`` did in the newsletter's project since its previous update: visible
+    comments, the distinct items they were about, and tags of theirs (a tag they used on an
+    item) that an expert verified on that item."""
+    since, last_update = _since(newsletter, person)
+    comments = (
+        select(func.count(Comment.id), func.count(distinct(Discussion.item_id)))
+        .join(Discussion, Discussion.id == Comment.discussion_id)
+        .where(
+            Comment.project_id == newsletter.project_id,
+            Comment.author_id == person.id,
+            Comment.deleted_at.is_(None),
+            Comment.hidden_at.is_(None),
+            Comment.held_at.is_(None),
+        )
+    )
+    verified = select(func.count()).where(
+        TagVerdict.project_id == newsletter.project_id,
+        TagVerdict.verdict == Verdict.VERIFIED,
+        select(TagUse.id)
+        .where(
+            and_(
+                TagUse.tag_id == TagVerdict.tag_id,
+                TagUse.item_id == TagVerdict.item_id,
+                TagUse.user_id == person.id,
+            )
+        )
+        .exists(),
+    )
+    if since is not None:
+        comments = comments.where(Comment.created_at > since)
+        verified = verified.where(TagVerdict.decided_at > since)
+    written, items = db.session.execute(comments).one()
+    return Contribution(
+        int(written or 0),
+        int(items or 0),
+        int(db.session.scalar(verified) or 0),
+        since,
+        last_update,
+    )
+
+
+# --- the email ------------------------------------------------------------------------------------
+
+
+def view_url(newsletter: Newsletter) -> str:
+    """The newsletter's page (``newsletters.show``), absolute."""
+    slug = newsletter.project.slug
+    try:
+        return url_for("newsletters.show", slug=slug, newsletter_id=newsletter.id, _external=True)
+    except BuildError:  # the pages are another module's; the address is agreed (issue 11)
+        return url_for("projects.home", slug=slug, _external=True) + f"/updates/{newsletter.id}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
+def sender_headers(project: Project) -> dict[str, str]:
+    """``From`` (the project's sender name at the site's address) and ``Reply-To``."""
+    identity = newsletters.sender(project)
+    name = _one_line(identity.sender_name or project.title)
+    address = parseaddr(current_app.config["TALK_MAIL_FROM"])[1]
+    headers = {"From": str(Address(display_name=name, addr_spec=address))}
+    if identity.reply_to:
+        headers["Reply-To"] = identity.reply_to
+    return headers
+
+
+def render(newsletter: Newsletter, recipient: User | None = None) -> RenderedMail:
+    """The email of ``newsletter`` for ``recipient`` (None: without a personal block or
+    unsubscribe link, as the archive shows it)."""
+    return _render(newsletter, recipient, test=False)
+
+
+def _render(newsletter: Newsletter, recipient: User | None, *, test: bool) -> RenderedMail:
+    project = newsletter.project
+    with nullcontext() if has_request_context() else public_urls():
+        body = _external_body(newsletter)
+        personal = None
+        if recipient is not None and newsletter.personal:
+            personal = contribution(newsletter, recipient)
+        subject = (TEST_PREFIX if test else "") + newsletter.subject
+        headers = sender_headers(project)
+        context: dict[str, Any] = {
+            "subject": subject,
+            "project": project,
+            "project_url": url_for("projects.home", slug=project.slug, _external=True),
+            "view_url": view_url(newsletter),
+            "body": body,
+            "markdown": newsletter.body,
+            "recipient": recipient,
+            "personal": personal,
+            "test": test,
+            "unsubscribe_url": None,
+        }
+        if recipient is not None:
+            context["unsubscribe_url"] = unsubscribe.unsubscribe_url(
+                recipient, ("newsletter",), project
+            )
+            context["settings_url"] = url_for("email_settings.page", _external=True)
+            headers.update(unsubscribe.newsletter_unsubscribe_headers(recipient, project))
+        headers["List-Id"] = f"<{project.slug}.updates.{outbox.mail_domain()}>"
+        return RenderedMail(
+            subject=subject,
+            text=render_template("newsletters/email.txt", **context),
+            html=render_template("newsletters/email.html", **context),
+            headers=headers,
+        )
+
+
+def send_test(actor: Any, newsletter: Newsletter) -> None:
+    """Queue the newsletter, as ``actor`` would receive it (their personal block included), to
+    ``actor``'s own verified address, its subject marked "[Test] " (category ``newsletter``).
+    Rate-limited (``newsletter_test``); 422 when the address was never confirmed."""
+    policy.require(actor, "newsletter.compose", newsletter.project)
+    if not isinstance(actor, User) or actor.email_verified_at is None:
+        raise InvalidInput(
+            "A test goes to your own address, and yours is not confirmed yet: confirm it first.",
+            {"email": ["Not confirmed."]},
+        )
+    rate_limits.hit("newsletter_test", actor)
+    mail = _render(newsletter, actor, test=True)
+    outbox.enqueue(
+        to_address=actor.email,
+        subject=mail.subject,
+        text=mail.text,
+        html=mail.html,
+        category="newsletter",
+        user=actor,
+        headers=mail.headers,
+    )
