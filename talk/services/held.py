@@ -16,13 +16,16 @@ and its moderators only.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from talk import policy, signals
 from talk.clock import utcnow
 from talk.extensions import db
 from talk.models import Comment, Discussion, Project
+from talk.pagination import Page, keyset_page
 from talk.policy import Actor
 from talk.services import mentions
 from talk.services.discussions import (
@@ -100,19 +103,28 @@ def opening_comment(discussion: Discussion) -> Comment | None:
 
 def held_comments(project: Project, *, limit: int = 200) -> list[Comment]:
     """A project's comments waiting for approval, oldest first (the queue)."""
-    return list(
-        db.session.scalars(
-            select(Comment)
-            .where(
-                Comment.project_id == project.id,
-                Comment.held_at.is_not(None),
-                Comment.deleted_at.is_(None),
-            )
-            .options(
-                selectinload(Comment.author),
-                selectinload(Comment.discussion).selectinload(Discussion.item),
-            )
-            .order_by(Comment.held_at, Comment.id)
-            .limit(limit)
+    return list(db.session.scalars(_held(project).order_by(*HELD_ORDER).limit(limit)))
+
+
+#: The queue's order, oldest first: its cursor pages' sort key too.
+HELD_ORDER = (Comment.held_at, Comment.id)
+
+
+def held_page(project: Project, *, cursor: str | None, limit: int) -> Page[Comment]:
+    """:func:`held_comments` as a cursor page (the API's)."""
+    return keyset_page(_held(project), HELD_ORDER, cursor=cursor, limit=limit)
+
+
+def _held(project: Project) -> Select[Any]:
+    return (
+        select(Comment)
+        .where(
+            Comment.project_id == project.id,
+            Comment.held_at.is_not(None),
+            Comment.deleted_at.is_(None),
+        )
+        .options(
+            selectinload(Comment.author),
+            selectinload(Comment.discussion).selectinload(Discussion.item),
         )
     )

@@ -77,14 +77,9 @@ def discussion_comments(
     """A discussion's comments in the order they were written (deleted ones included, so the
     thread keeps its shape; they are shown as deleted). Comments held for approval are left
     out, except for their author and the discussion's moderators (``viewer``)."""
-    shown: Any = Comment.held_at.is_(None)
-    if policy.moderates(viewer, discussion.project):
-        shown = true()
-    elif policy.is_logged_in(viewer):
-        shown = or_(shown, Comment.author_id == viewer.id)
     query = (
         select(Comment)
-        .where(Comment.discussion_id == discussion.id, shown)
+        .where(Comment.discussion_id == discussion.id, _shown(discussion, viewer))
         .options(
             selectinload(Comment.author),
             selectinload(Comment.reply_to).selectinload(Comment.author),
@@ -93,10 +88,25 @@ def discussion_comments(
     return keyset_page(query, [Comment.id], cursor=cursor, limit=limit)
 
 
-def discussion_comments_cursor(comment: Comment, *, limit: int) -> str | None:
+def _shown(discussion: Discussion, viewer: Any) -> Any:
+    """Which of the discussion's comments :func:`discussion_comments` lists to ``viewer``."""
+    if policy.moderates(viewer, discussion.project):
+        return true()
+    if policy.is_logged_in(viewer):
+        return or_(Comment.held_at.is_(None), Comment.author_id == viewer.id)
+    return Comment.held_at.is_(None)
+
+
+def discussion_comments_cursor(comment: Comment, *, limit: int, viewer: Any = None) -> str | None:
     """The cursor of the :func:`discussion_comments` page (of ``limit`` rows) that shows
-    ``comment`` (None: the first page), so a link to one comment opens the thread around it."""
-    in_thread = Comment.discussion_id == comment.discussion_id
+    ``comment`` to ``viewer`` (None: the first page), so a link to one comment opens the
+    thread's page around it: one of the pages the pager shows. Counted over the comments that
+    viewer is listed; counting held ones hidden from them too opened a window that was none of
+    the pager's pages (paging on from it showed comments again), named by a held comment."""
+
+    in_thread = and_(
+        Comment.discussion_id == comment.discussion_id, _shown(comment.discussion, viewer)
+    )
     before = (
         db.session.scalar(select(func.count(Comment.id)).where(in_thread, Comment.id < comment.id))
         or 0

@@ -34,7 +34,7 @@ add_error_handlers(bp)
 
 def comment_url(comment: Comment) -> str:
     """The discussion page that shows ``comment``, scrolled to it."""
-    cursor = listing.discussion_comments_cursor(comment, limit=page_size())
+    cursor = listing.discussion_comments_cursor(comment, limit=page_size(), viewer=viewer())
     return url_for(
         "discussions.show",
         discussion_id=comment.discussion_id,
