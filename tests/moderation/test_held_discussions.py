@@ -158,6 +158,12 @@ def test_a_held_word_holds_a_new_discussion_unseen_uncounted_unnotified(
     assert notified(make, w.fan.id) == []
     assert notified(make, w.board_fan.id) == []
     assert notified(make, w.other.id) == []  # mentioned, but nobody is told of a held post
+    # the moderators are told that a new discussion, not a reply, waits for them
+    assert (
+        "notice",
+        f"A new discussion by {w.volunteer.display_name}, “{TITLE}”, waits for a moderator's "
+        "approval.",
+    ) in notified(make, w.moderator.id)
 
     anonymous = app.test_client()
     assert not any(seen_in_lists(anonymous, w, started.id).values())
