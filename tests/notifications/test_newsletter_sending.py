@@ -449,3 +449,24 @@ def test_the_demo_has_a_sent_update_and_a_draft(app, make, smtp):
         f"{r.username}@example.org" for r in readers
     )
     assert all(re.match(r"<outbox-\d+\.", str(m["Message-ID"])) for m in smtp.received)
+
+
+def test_the_worker_runs_the_newsletter_job(app):
+    from notifications import worker
+
+    [job] = [job for job in worker.JOBS if job.name == "newsletters"]
+    assert job.run is newsletter_sending.send_newsletters and not job.every_worker
+
+
+def test_on_sqlite_the_cli_refuses_beside_a_running_worker(app, setup, runner):
+    from notifications import worker
+    from talk.app import is_sqlite
+
+    with app.app_context():
+        if not is_sqlite():
+            pytest.skip("PostgreSQL runs several workers")
+        assert worker.take_worker_lease("the-running-worker")
+    result = runner.invoke(args=["newsletter", "send", "herbarium", str(setup.letter_id)])
+    assert result.exit_code == 1 and "Another worker" in result.output
+    with app.app_context():
+        assert letter(setup).state == "draft"  # nothing changed
