@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, current_app, flash, redirect, request, url_f
 
 from notifications import newsletter_sending, newsletters
 from notifications.newsletter_models import Newsletter
+from talk import policy
 from talk.errors import InvalidInput
 from talk.extensions import db
 from talk.services import projects
@@ -32,7 +33,9 @@ def _back(newsletter: Newsletter) -> ResponseLike:
 def retry(slug: str, newsletter_id: int) -> ResponseLike:
     """Queue the failed deliveries again (the same outbox rows and Message-IDs)."""
     user = viewer()
-    newsletter = newsletters.get(user, projects.get_project(slug), newsletter_id)
+    project = projects.get_project(slug)
+    newsletter = newsletters.get(user, project, newsletter_id)
+    policy.require(user, "newsletter.compose", project)  # before saying what the form lacks
     if request.form.get("confirm") != CONFIRMED:
         raise InvalidInput(
             "Tick the box to confirm that the failed emails are to be sent again.",

@@ -363,10 +363,13 @@ def test_retrying_through_the_form_needs_csrf_confirmation_and_the_team(
     failed_one(app, setup, smtp)
     path = f"/projects/herbarium/updates/{setup.letter_id}/retry"
     assert client.post(path, data={"confirm": "yes"}).status_code == 400  # no CSRF token
+    anonymous = client.post(path, data={"confirm": "yes", "csrf_token": csrf_token(client)})
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
     login(client, setup.readers[1].username)
     token = csrf_token(client)
     answer = client.post(path, data={"confirm": "yes", "csrf_token": token})
     assert answer.status_code == 403
+    assert client.post(path, data={"csrf_token": token}).status_code == 403  # unconfirmed too
     client.post("/logout", data={"csrf_token": token})
     login(client, setup.team.username)
     token = csrf_token(client)
