@@ -144,9 +144,10 @@ def start_due(now: datetime) -> int:
 def _mailable(newsletter: Newsletter, user_ids: list[int], now: datetime) -> set[int]:
     """Which of ``user_ids`` may still get the project's updates now: the base audience (every
     segment's), not the segment again: the segment was fixed at the start."""
-    base = newsletter_segments.audience(newsletter.project, {"kind": "everyone"}, now).subquery()
-    person = next(iter(base.c))
-    return set(db.session.scalars(select(person).where(person.in_(user_ids))))
+    base = newsletter_segments.audience(newsletter.project, {"kind": "everyone"}, now)
+    # Narrowed on users' primary key: as a subquery, SQLite evaluated the whole audience for
+    # every batch (29 ms a delivery at 100,000 people; see "Measured").
+    return set(db.session.scalars(base.where(User.id.in_(user_ids))))
 
 
 def _skip_reason(newsletter: Newsletter, user: User | None) -> str:
