@@ -14,10 +14,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
 from moderation import audit, sanctions
 from moderation.case_models import MAX_NOTE, REASONS, Case, require_choice
 from moderation.cases import target_of
+from moderation.models import AuditEntry
 from moderation.reports import MY_REPORTS_PATH
+from moderation.sanction_models import Sanction
 from talk import policy, signals
 from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput
@@ -318,3 +322,40 @@ for _name, _label, _decide, _takes_days in (
             takes_days=_takes_days,
         )
     )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One thing a moderator did on a case: its audit entry, the action's label, and for a
+    decision about the author the sanction it made (its end, whether it was lifted)."""
+
+    entry: AuditEntry
+    label: str
+    sanction: Sanction | None
+
+
+def _audit_name(action: CaseAction) -> str:
+    if action.records_itself:  # the sanction services record ``user.<kind>``
+        return f"user.{action.name}"
+    return action.audit_action or f"case.{action.name}"
+
+
+def decisions(case: Case) -> list[Decision]:
+    """Every decision on the case, newest first: each audit entry naming it. A case can be
+    acted on more than once (the comment hidden, then its author suspended), and its
+    ``resolution`` columns keep only the last."""
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.case_id == case.id).order_by(AuditEntry.id.desc())
+    ).all()
+    made = {
+        s.id: s for s in db.session.scalars(select(Sanction).where(Sanction.case_id == case.id))
+    }
+    labels = {_audit_name(a): a.label for a in ACTIONS.values()}
+    return [
+        Decision(
+            entry,
+            labels.get(entry.action, entry.action),
+            made.get((entry.after or {}).get("sanction_id", 0)),
+        )
+        for entry in entries
+    ]

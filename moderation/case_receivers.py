@@ -106,14 +106,19 @@ def _held(comment: Comment, *, actor: Any, **_: Any) -> None:
     """Moderators hear of a post waiting for their approval, like a new report."""
     if not _here():
         return
-    project = comment.discussion.project
+    discussion = comment.discussion
+    project = discussion.project
+    what = (
+        f"A new discussion by {comment.author.display_name}, “{discussion.title}”,"
+        if discussion.held_at is not None
+        else f"A comment by {comment.author.display_name} in “{discussion.title}”"
+    )
     tell_moderators(
         actor,
         project,
         "moderation.held_post",
-        f"A comment by {comment.author.display_name} in “{comment.discussion.title}” waits "
-        "for a moderator's approval.",
+        f"{what} waits for a moderator's approval.",
         f"/projects/{project.slug}/moderation/held",
-        discussion=comment.discussion,
+        discussion=discussion,
         comment=comment,
     )

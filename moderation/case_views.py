@@ -154,6 +154,7 @@ def _render_case(
         case=case,
         context=found,
         actions=case_actions.available(case, found.target),
+        decisions=case_actions.decisions(case),
         suggestion=sanctions.suggest(project, case.subject_user),
         reasons=REASONS,
         problems=problems or [],

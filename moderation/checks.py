@@ -2,8 +2,8 @@
 
 Registered with :func:`talk.policy.register_content_check`: it refuses (``block``, a limit)
 with a message naming the rule's category, never the word list, and returns a reason to hold
-a new reply (``hold``, a new volunteer's first comments). ``flag`` and ``link`` rules act after
-posting (:mod:`moderation.receivers`).
+a new reply or a new discussion (``hold``, a new volunteer's first comments). ``flag`` and
+``link`` rules act after posting (:mod:`moderation.receivers`).
 """
 
 from __future__ import annotations

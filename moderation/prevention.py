@@ -27,6 +27,7 @@ from talk.clock import utcnow
 from talk.errors import Conflict, InvalidInput, NotFound
 from talk.extensions import db
 from talk.models import Comment, Project, User
+from talk.pagination import Page, keyset_page
 from talk.policy import Actor
 from talk.services.validation import clean_text
 
@@ -70,6 +71,12 @@ def watched_words(project: Project) -> list[WatchedWord]:
             select(WatchedWord).where(WatchedWord.project_id == project.id).order_by(WatchedWord.id)
         )
     )
+
+
+def watched_words_page(project: Project, *, cursor: str | None, limit: int) -> Page[WatchedWord]:
+    """:func:`watched_words` as a cursor page, in the order they were added (the API's)."""
+    query = select(WatchedWord).where(WatchedWord.project_id == project.id)
+    return keyset_page(query, (WatchedWord.id,), cursor=cursor, limit=limit)
 
 
 def add_watched_word(
@@ -143,9 +150,22 @@ def historical_terms(project: Project) -> list[HistoricalTerm]:
         db.session.scalars(
             select(HistoricalTerm)
             .where(HistoricalTerm.project_id == project.id)
-            .order_by(HistoricalTerm.key)
+            .order_by(*TERM_ORDER)
         )
     )
+
+
+#: Historical terms in the order of their folded form (the id breaks no tie: keys are unique
+#: per project, but a cursor's last column must be unique whatever the project).
+TERM_ORDER = (HistoricalTerm.key, HistoricalTerm.id)
+
+
+def historical_terms_page(
+    project: Project, *, cursor: str | None, limit: int
+) -> Page[HistoricalTerm]:
+    """:func:`historical_terms` as a cursor page (the API's)."""
+    query = select(HistoricalTerm).where(HistoricalTerm.project_id == project.id)
+    return keyset_page(query, TERM_ORDER, cursor=cursor, limit=limit)
 
 
 def add_historical_term(actor: Actor, project: Project, term: str) -> HistoricalTerm:

@@ -1,5 +1,6 @@
 """Prevention as API resources: watched words, historical terms, limits, trust and the held
-posts queue of a project (its moderators and admins). Lists are short and answered whole."""
+posts queue of a project (its moderators and admins). Lists are cursor pages, like every API
+list (``limit``, ``cursor``; ``next_cursor`` leads on)."""
 
 from __future__ import annotations
 
@@ -58,21 +59,35 @@ def _project(slug: str, *, acting: bool = False) -> tuple[Any, Project]:
     return user, project
 
 
-def _list(rows: list[Any]) -> dict[str, Any]:
-    return {"data": rows, "next_cursor": None}
-
-
 WordPage = schemas.page_schema("WatchedWordPage", WatchedWordSchema)
 TermPage = schemas.page_schema("HistoricalTermPage", HistoricalTermSchema)
-HeldPage = schemas.page_schema("HeldCommentPage", schemas.CommentSchema)
+
+
+class HeldCommentSchema(schemas.CommentSchema):
+    """A held comment as the queue lists it: with its discussion's title, and whether it is a
+    new discussion's first comment (approving it lists the discussion)."""
+
+    discussion_title = fields.Function(lambda c: c.discussion.title, metadata={"type": "string"})
+    opens_discussion = fields.Function(
+        lambda c: c.discussion.is_held,
+        metadata={"type": "boolean", "description": "The first comment of a held discussion."},
+    )
+
+
+HeldPage = schemas.page_schema("HeldCommentPage", HeldCommentSchema)
 
 
 @blp.route("/projects/<slug>/moderation/watched-words")
 class WatchedWords(MethodView):
+    @blp.arguments(schemas.PageQuerySchema, location="query")
     @blp.response(200, WordPage)
-    def get(self, slug: str) -> dict[str, Any]:
-        """The project's watched words (moderators)."""
-        return _list(prevention.watched_words(_project(slug)[1]))
+    def get(self, args: dict[str, Any], slug: str) -> dict[str, Any]:
+        """The project's watched words, in the order they were added (moderators)."""
+        project = _project(slug)[1]
+        page = prevention.watched_words_page(
+            project, cursor=args.get("cursor"), limit=base.page_limit(args)
+        )
+        return base.page_body(page, keep=(project,))
 
     @blp.arguments(WatchedWordSchema)
     @blp.response(201, WatchedWordSchema)
@@ -94,11 +109,16 @@ class WatchedWordDetail(MethodView):
 
 @blp.route("/projects/<slug>/moderation/historical-terms")
 class HistoricalTerms(MethodView):
+    @blp.arguments(schemas.PageQuerySchema, location="query")
     @blp.response(200, TermPage)
-    def get(self, slug: str) -> dict[str, Any]:
+    def get(self, args: dict[str, Any], slug: str) -> dict[str, Any]:
         """Words of the records that never trigger watched words inside quotations and
-        transcription blocks."""
-        return _list(prevention.historical_terms(_project(slug)[1]))
+        transcription blocks, alphabetically."""
+        project = _project(slug)[1]
+        page = prevention.historical_terms_page(
+            project, cursor=args.get("cursor"), limit=base.page_limit(args)
+        )
+        return base.page_body(page, keep=(project,))
 
     @blp.arguments(HistoricalTermSchema)
     @blp.response(201, HistoricalTermSchema)
@@ -146,10 +166,13 @@ class Trust(MethodView):
 
 @blp.route("/projects/<slug>/moderation/held")
 class HeldComments(MethodView):
+    @blp.arguments(schemas.PageQuerySchema, location="query")
     @blp.response(200, HeldPage)
-    def get(self, slug: str) -> dict[str, Any]:
+    def get(self, args: dict[str, Any], slug: str) -> dict[str, Any]:
         """Comments waiting for approval, oldest first."""
-        return _list(held.held_comments(_project(slug)[1]))
+        project = _project(slug)[1]
+        page = held.held_page(project, cursor=args.get("cursor"), limit=base.page_limit(args))
+        return base.page_body(page, keep=(project,))
 
 
 @blp.route(f"/comments/<{base.ID}:comment_id>/approve")

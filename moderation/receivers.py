@@ -70,8 +70,13 @@ def _posted(comment: Comment, **_: Any) -> None:
 
 
 @signals.discussion_created.connect
-def _started(_discussion: Any, *, comment: Comment, **kwargs: Any) -> None:
-    _posted(comment, **kwargs)
+def _started(_discussion: Any, *, comment: Comment, approved_by: Any = None, **kwargs: Any) -> None:
+    """A new discussion's first comment, as a posted one; a held discussion approved (its
+    first comment's terms linked when it was held), as an approved comment."""
+    if approved_by is not None:
+        _approved(comment, actor=approved_by)
+    else:
+        _posted(comment, **kwargs)
 
 
 def _flag(comment: Comment) -> None:

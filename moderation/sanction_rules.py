@@ -21,6 +21,10 @@ from talk.models import Membership, Project, User
 
 #: Write rules no sanction refuses: the sanctioned person's way to answer the decision.
 UNVETOED = frozenset({"sanction.appeal"})
+#: Write rules a mute or suspension does not refuse (a site ban still does): someone kept from
+#: writing in a project still reads it, and must still be able to report harassment there
+#: (Discourse lets silenced users flag). Reports keep their rate limits.
+UNVETOED_IN_PROJECT = frozenset({"report.create"})
 
 
 @dataclass(frozen=True)
@@ -170,7 +174,8 @@ def _latest_end(sanctions: list[Sanction]) -> Sanction:
 
 @policy.register_veto
 def sanctioned(actor: Any, action: str, target: Any) -> str | None:
-    """A banned person writes nowhere; a muted or suspended one nowhere in that project."""
+    """A banned person writes nowhere; a muted or suspended one nowhere in that project, but
+    may still report there (:data:`UNVETOED_IN_PROJECT`)."""
     if not (has_app_context() and "moderation" in current_app.extensions):
         return None
     if not policy.is_person(actor) or action in UNVETOED:
@@ -183,7 +188,7 @@ def sanctioned(actor: Any, action: str, target: Any) -> str | None:
     if bans:
         return describe(_latest_end(bans))
     project = policy.project_of(target)
-    if project is None:
+    if project is None or action in UNVETOED_IN_PROJECT:
         return None
     here = [s for s in current if s.project_id == project.id]
     return describe(_latest_end(here)) if here else None

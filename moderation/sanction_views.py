@@ -20,7 +20,7 @@ from talk import policy
 from talk.clock import utcnow
 from talk.errors import InvalidInput
 from talk.extensions import db
-from talk.models import Comment, Project
+from talk.models import Comment, Discussion, Project
 from talk.services import accounts, projects
 from talk.web import slots
 from talk.web.common import ResponseLike, add_error_handlers, cursor_arg, page_size, safe_next
@@ -217,6 +217,15 @@ def _project_links(project: Project) -> Markup | str:
     )
 
 
+def _reply_refused(discussion: Discussion) -> Markup | str:
+    """Where the reply form would be, a link to "Your standing" (until when, why, the appeal)
+    when a mute, suspension or ban is why the viewer may not reply."""
+    viewer = current_viewer()
+    if not policy.is_person(viewer) or not sanctioned(viewer, "discussion.reply", discussion):
+        return ""
+    return slots.render("moderation/_standing_link.html", project=discussion.project)
+
+
 def _header_links() -> Markup:
     """ "Standing" in the account menu (where a banned person reads why); "Site bans" for site
     admins. No query: the viewer is loaded already."""
@@ -241,4 +250,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     slots.register(app, "project.actions", _project_links)
     slots.register(app, "comment.actions", _comment_link)
+    slots.register(app, "discussion.reply_refused", _reply_refused)
     slots.register(app, "header.account", _header_links)

@@ -16,7 +16,7 @@ from flask import Flask
 
 from notifications.smtp import mail_from, smtp_url
 from talk import api
-from talk.config import Setting, positive_int
+from talk.config import Setting, non_negative_int, positive_int
 
 
 def public_url(raw: str) -> str:
@@ -152,6 +152,15 @@ SETTINGS: Sequence[Setting] = (
         "this many days: no login session to go by, Talk counts reading a notification, "
         "writing a comment, using an API token, confirming the address or signing up.",
     ),
+    Setting(
+        "TALK_NEWSLETTER_RATE",
+        "TALK_NEWSLETTER_RATE",
+        600,
+        non_negative_int,
+        "Newsletter emails handed to the outbox per minute, for the whole site (10 a second by "
+        "default, listmonk's rate); while earlier ones wait in the outbox (a slow or down mail "
+        "server) no more are added. 0: no limit.",
+    ),
 )
 
 #: Where ``talk demo`` finds what packages add to its data (``talk.demo.DEMO_DATA``; not imported,
@@ -187,7 +196,11 @@ def init_app(app: Flask) -> None:
         inbox_views,
         models,
         newsletter_api,
+        newsletter_cli,
         newsletter_models,
+        newsletter_sending,
+        newsletter_sending_demo,
+        newsletter_sending_views,
         newsletter_views,
         newsletters,
         notices,
@@ -213,6 +226,12 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(app, newsletter_api.blp)
     api.register_blueprint(app, consent_api.blp)
     app.register_blueprint(admin.bp)
+    newsletter_sending_views.init_app(app)
     app.cli.add_command(worker.worker_command)
-    app.extensions.setdefault(DEMO_SERVICES, []).append(worker.start_in_process)
+    app.cli.add_command(newsletter_cli.group)
+    sending = newsletter_sending
+    worker.register_job(worker.Job("newsletters", sending.JOB_SECONDS, sending.send_newsletters))
     app.extensions.setdefault(DEMO_DATA, []).append(consent_demo.add_demo_consents)
+    app.extensions.setdefault(DEMO_DATA, []).append(newsletter_sending_demo.add_demo_data)
+    app.extensions.setdefault(DEMO_SERVICES, []).append(newsletter_sending_demo.catch_up)
+    app.extensions.setdefault(DEMO_SERVICES, []).append(worker.start_in_process)

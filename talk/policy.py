@@ -198,8 +198,9 @@ def check_content(
     """Run every content check on ``text`` about to be written as ``kind`` to ``target``.
 
     Returns the first reason a check gave to hold it for a moderator's approval (every check
-    still runs, so a later refusal wins). Only a new reply can wait (``can_hold``); anywhere
-    else a hold refuses the text with its reason, changing nothing."""
+    still runs, so a later refusal wins). Only a new reply or a new discussion can wait
+    (``can_hold``); anywhere else a hold refuses the text with its reason, changing nothing
+    (an edit says so itself: :func:`talk.services.discussions.edit_comment`)."""
     if kind not in CONTENT_KINDS:
         raise ValueError(f"unknown content kind {kind!r}")
     held: str | None = None
@@ -208,8 +209,8 @@ def check_content(
         held = held or reason
     if held and not can_hold:
         raise InvalidInput(
-            f"{held} Only a new reply can wait for a moderator: change the text, or post it "
-            "as a reply.",
+            f"{held} Only a new reply or discussion can wait for a moderator, so nothing was "
+            "saved: change the text.",
             {"body": ["Needs a moderator's approval."]},
         )
     return held

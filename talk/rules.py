@@ -7,7 +7,7 @@ Role ranks: volunteer < team = expert < moderator < admin < owner; site admins p
 The moderators' actions on discussions (lock, pin, move, merge, split, edit with a note) are at
 the end: each its project's moderators' and admins' (and site admins'), a moderator of project A
 has no power in project B, and a merged discussion is a redirect, not a thread: nothing is done
-to it any more.
+to it any more; nor to a held one (approve or reject its first comment).
 """
 
 from __future__ import annotations
@@ -140,14 +140,22 @@ def _item_start(user: Any, item: Item) -> bool:
 
 @rule("discussion.read", read=True)
 def _discussion_read(user: Any, discussion: Discussion) -> bool:
+    """Whoever reads its board; a held one (waiting for, or refused, approval) only its
+    author and its moderators: to anyone else it does not exist."""
+    if discussion.is_held and not (
+        is_logged_in(user)
+        and (discussion.author_id == user.id or moderates(user, discussion.project))
+    ):
+        return False
     return _board_read(user, discussion.board)
 
 
 @rule("discussion.reply")
 def _discussion_reply(user: Any, discussion: Discussion) -> bool:
     """A locked discussion takes replies from its moderators only (to say why); a merged one
-    from nobody (its comments live on in the discussion it was merged into)."""
-    if discussion.is_merged:
+    from nobody (its comments live on in the discussion it was merged into), nor a held one
+    (nobody else may read it yet; approving its first comment opens it)."""
+    if discussion.is_merged or discussion.is_held:
         return False
     if discussion.is_locked and not moderates(user, discussion.project):
         return False
@@ -201,6 +209,7 @@ def _comment_unhide(user: Any, comment: Comment) -> bool:
     return (
         comment.is_hidden
         and not comment.is_held  # approving it is the way (it notifies)
+        and not comment.discussion.is_held  # a rejected discussion's: it stays unlisted
         and not comment.is_deleted
         and _moderates(user, comment)
     )
@@ -274,11 +283,12 @@ def _tag_group_manage(user: Any, group: Any) -> bool:
 
 
 def _moderates_open(user: Any, discussion: Discussion) -> bool:
-    return not discussion.is_merged and moderates(user, discussion.project)
+    return discussion.is_listed and moderates(user, discussion.project)
 
 
 #: The actions on a discussion, each its own rule (so a package's veto, or a later change of
-#: who may, can tell them apart), each its project's moderators' while it is not merged.
+#: who may, can tell them apart), each its project's moderators' while it is listed (neither
+#: merged nor held).
 DISCUSSION_ACTIONS = {
     "discussion.lock": "lock or unlock: no replies but its moderators' while locked",
     "discussion.pin": "pin or unpin: listed first on its board and item",

@@ -20,7 +20,10 @@ project_created = _signals.signal("project-created")
 #: sender: the Project; kwargs: items (list[Item]), actor
 items_registered = _signals.signal("items-registered")
 #: sender: the Discussion; kwargs: comment (its first Comment), board (Board), item (Item | None),
-#: actor, and the first comment's changes as for ``comment_posted``
+#: actor (its author), and the first comment's changes as for ``comment_posted``. A discussion
+#: held for approval (its first comment sent ``comment_held``) sends it when a moderator
+#: approves it, with ``approved_by`` (that moderator; absent for one posted at once), and never
+#: before: ``comment_approved`` is not sent for that first comment.
 discussion_created = _signals.signal("discussion-created")
 #: sender: the Comment; kwargs: actor, tags_added, tags_removed (tuple[Tag, ...]),
 #: mentioned_users (tuple[User, ...]) and mentioned_groups (tuple[str, ...]): newly mentioned,
@@ -51,9 +54,11 @@ comment_hidden = _signals.signal("comment-hidden")
 comment_unhidden = _signals.signal("comment-unhidden")
 #: sender: the Comment, just written and held for a moderator's approval (a content check gave
 #: a reason): nobody but its author and moderators sees it, and ``comment_posted`` is not sent;
-#: kwargs: actor (its author), reason (str: the check's sentence)
+#: kwargs: actor (its author), reason (str: the check's sentence). The first comment of a new
+#: discussion held with it sends this too (``comment.discussion.is_held``), not
+#: ``discussion_created``.
 comment_held = _signals.signal("comment-held")
-#: sender: the held Comment a moderator approved, now visible; kwargs: actor (the moderator),
+#: sender: the held reply a moderator approved, now visible; kwargs: actor (the moderator),
 #: and the changes as for ``comment_posted`` (its tags and mentions count from now). Receivers
 #: that act on ``comment_posted`` for the author (notifying, following) act on this instead.
 comment_approved = _signals.signal("comment-approved")

@@ -42,7 +42,7 @@ from talk.limits import (
     MAX_PROJECT_TITLE,
 )
 from talk.models import ACCESS_LEVELS, ROLES, Board, BoardKind, Item
-from talk.services import listing
+from talk.services import held, listing
 from talk.services.validation import SLUG_RE
 
 # --------------------------------------------------------------------------- requests
@@ -259,6 +259,15 @@ class BoardRefSchema(Schema):
     url = link(_board_url, "Web page.")
 
 
+def _discussion_held_reason(discussion: Any) -> str | None:
+    """A held discussion's reason, from its first comment (one query, for held ones only:
+    only their author and moderators read them at all)."""
+    if not discussion.is_held:
+        return None
+    opening = held.opening_comment(discussion)
+    return opening.hidden_reason if opening is not None and opening.hidden_reason else None
+
+
 class DiscussionSchema(Schema):
     id = fields.Integer()
     project = fields.Function(lambda d: d.project.slug, metadata={"type": "string"})
@@ -273,6 +282,21 @@ class DiscussionSchema(Schema):
         attribute="is_locked", metadata={"description": "No replies but its moderators'."}
     )
     pinned = fields.Boolean(metadata={"description": "Listed first on its board and item."})
+    held = fields.Boolean(
+        attribute="is_held",
+        metadata={
+            "description": "Waiting for a moderator's approval of its first comment (or not "
+            "approved): listed nowhere, and only its author and the project's moderators see it."
+        },
+    )
+    held_reason = fields.Function(
+        _discussion_held_reason,
+        metadata={
+            "type": "string",
+            "nullable": True,
+            "description": "Why it waits (or why it was not approved); null unless `held`.",
+        },
+    )
     url = link(lambda d: absolute_url("discussions.show", discussion_id=d.id), "Web page.")
     api_url = link(
         lambda d: absolute_url("api_discussions.DiscussionDetail", discussion_id=d.id),
@@ -322,6 +346,14 @@ class CommentSchema(Schema):
         metadata={
             "description": "Waiting for a moderator's approval: only its author and the "
             "project's moderators see it."
+        },
+    )
+    held_reason = fields.Function(
+        lambda c: c.hidden_reason if c.is_held and _text_shown(c) else None,
+        metadata={
+            "type": "string",
+            "nullable": True,
+            "description": "Why it waits for a moderator; null unless `held` (and shown).",
         },
     )
     moderator_note = fields.Function(

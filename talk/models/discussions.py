@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ColumnElement, ForeignKey, Index, Integer, String, Text, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from talk.extensions import Model
@@ -17,7 +17,12 @@ from talk.models.projects import Board, Item, Project
 class Discussion(Model):
     """A thread. Moderators lock it (no replies), pin it (listed first) or merge it into another
     (``merged_into_id``: its comments moved there and its address answers with a redirect; a
-    merged discussion is listed nowhere and counted nowhere). See :mod:`talk.services.threads`."""
+    merged discussion is listed nowhere and counted nowhere). See :mod:`talk.services.threads`.
+
+    A discussion whose first comment a content check held (``held_at``) waits for a moderator
+    the same way: listed, counted and found nowhere, readable by its author and moderators only,
+    until approving that comment approves it (:mod:`talk.services.held`); a rejected one stays
+    so. :meth:`listed` is the one condition every list, count and search applies."""
 
     __tablename__ = "discussions"
     __table_args__ = (
@@ -42,6 +47,8 @@ class Discussion(Model):
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     # No ON DELETE: a project's discussions go together (see migration 0024).
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("discussions.id"), nullable=True)
+    # Started with a held first comment and not approved (yet): see the class docstring.
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     project: Mapped[Project] = relationship()
     board: Mapped[Board] = relationship()
@@ -55,6 +62,22 @@ class Discussion(Model):
     @property
     def is_merged(self) -> bool:
         return self.merged_into_id is not None
+
+    @property
+    def is_held(self) -> bool:
+        """Not approved by a moderator yet (or rejected): see ``held_at``."""
+        return self.held_at is not None
+
+    @property
+    def is_listed(self) -> bool:
+        """Shown in lists, counts and search: :meth:`listed` for one row."""
+        return self.merged_into_id is None and self.held_at is None
+
+    @classmethod
+    def listed(cls) -> ColumnElement[bool]:
+        """SQL: the discussions lists, counters and search show (neither merged away nor
+        held). Every query over discussions for others to see applies this, not its parts."""
+        return and_(cls.merged_into_id.is_(None), cls.held_at.is_(None))
 
 
 class Comment(Model):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, not_, or_, select
 from sqlalchemy.sql.selectable import NamedFromClause
 
 from talk import policy
@@ -49,17 +49,19 @@ def conditions(viewer: Any, filters: Filters, doc: NamedFromClause) -> list[Colu
 
     Readable: items and tags belong to no board and are public like their pages; comments and
     discussions only on boards :func:`talk.policy.readable_boards_filter` lets the viewer read.
-    Deleted comments and unused tags have no document at all (the triggers remove it).
+    Deleted comments and unused tags have no document at all (the triggers remove it); a
+    discussion that is not listed (merged away, or held) is left out here, at query time.
     """
     c = doc.c
     boards = policy.readable_board_ids(viewer)
     if filters.project_id is not None:
         boards = boards.where(Board.project_id == filters.project_id)
-    merged = select(Discussion.id).where(Discussion.merged_into_id.is_not(None))
+    unlisted = select(Discussion.id).where(not_(Discussion.listed()))
     found: list[ColumnElement[bool]] = [
         or_(c.board_id.is_(None), c.board_id.in_(boards)),
-        # A discussion merged into another is a redirect: its title is found as nothing.
-        or_(c.kind != "discussion", c.source_id.not_in(merged)),
+        # A discussion merged into another is a redirect, and a held one waits for a
+        # moderator: neither is found (nor anything in it, were it indexed).
+        or_(c.discussion_id.is_(None), c.discussion_id.not_in(unlisted)),
     ]
     if filters.project_id is not None:
         found.append(c.project_id == filters.project_id)

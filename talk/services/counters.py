@@ -2,8 +2,9 @@
 
 The services keep counters exact with SQL-side arithmetic and never recount them per request:
 comments per discussion, board, item, project and author; discussions per board, item and
-project (a merged one counts nowhere); items per project; a tag's uses, items, discussions and
-users; and the per-item, per-discussion, per-user and per-day tag aggregates.
+project (only listed ones: a merged or held one counts nowhere); items per project; a tag's
+uses, items, discussions and users; and the per-item, per-discussion, per-user and per-day tag
+aggregates.
 :func:`counter_mismatches` recounts them all, so tests and the load test (``bench/load.py``)
 can prove concurrent writers left none wrong.
 """
@@ -71,7 +72,7 @@ def _counters() -> Iterator[tuple[str, Counts, Counts]]:
         yield (
             f"{model.__tablename__}.discussion_count",
             _stored(model.id, model.discussion_count),
-            _grouped(key, Discussion.__table__, Discussion.merged_into_id.is_(None)),
+            _grouped(key, Discussion.__table__, Discussion.listed()),
         )
     yield (
         "projects.item_count",

@@ -144,7 +144,11 @@ def _write(counted: Any, changes: dict[str, Any], *, guarded: bool = False) -> N
 def start_discussion(
     author: User, board: Board, title: str, body: str, *, item: Item | None = None
 ) -> Discussion:
-    """Open a discussion on a general board, or (with ``item``) on the item's own threads."""
+    """Open a discussion on a general board, or (with ``item``) on the item's own threads.
+
+    When a content check holds its text, the discussion is written held with its first comment
+    (:func:`_hold_comment`): listed, counted and notified nowhere, seen by its author and
+    moderators only, until approving that comment approves it (:mod:`talk.services.held`)."""
     if item is not None:
         board = policy.items_board(item.project)
         policy.require(author, "item.start_discussion", item)
@@ -157,7 +161,9 @@ def start_discussion(
     title = clean_text(title, "title", max_length=MAX_DISCUSSION_TITLE)
     body = _clean_body(body)
     project: Project = board.project
-    policy.check_content(author, "discussion", item or board, f"{title}\n{body}")
+    held = policy.check_content(
+        author, "discussion", item or board, f"{title}\n{body}", can_hold=True
+    )
     now = utcnow()
     discussion = Discussion(
         project=project,
@@ -168,14 +174,17 @@ def start_discussion(
         created_at=now,
         comment_count=0,
         last_comment_at=now,
+        held_at=now if held else None,
     )
     links = mentions.comment_links(author, discussion, body)  # may refuse; nothing written yet
     people = mentions.people_named(links, author)
     rate_limits.hit_many(author, {"discussion": 1, "comment": 1, "mention": people})
     db.session.add(discussion)
+    if held:
+        _hold_comment(discussion, author, body, links, reply_to=None, now=now, reason=held)
+        return discussion
     bumps: Bumps = {}
-    for counted in (board, project, *([item] if item else [])):
-        _bump(bumps, counted, discussion_count=1)
+    count_discussion(discussion, +1, bumps)
     comment = _add_comment(discussion, author, body, links, bumps, now=now)
     db.session.flush()
     changes = _sync_links(comment, links, visible=True, now=now)
@@ -188,6 +197,14 @@ def start_discussion(
         **changes.as_kwargs(),
     )
     return discussion
+
+
+def count_discussion(discussion: Discussion, delta: int, bumps: Bumps) -> None:
+    """Note ``delta`` on the discussion counts of its board, project and item (a new one,
+    or a held one approved)."""
+    places = (discussion.board, discussion.project, discussion.item)
+    for counted in (place for place in places if place is not None):
+        _bump(bumps, counted, discussion_count=delta)
 
 
 def post_comment(
@@ -350,7 +367,7 @@ def edit_comment(editor: User, comment: Comment, body: str, *, note: str | None 
     body = _clean_body(body)
     if body == comment.body and note in (None, comment.moderator_note):
         return comment
-    policy.check_content(editor, "comment", comment, body)
+    _refuse_held_edit(policy.check_content(editor, "comment", comment, body, can_hold=True))
     links = mentions.comment_links(editor, comment.discussion, body, editing=comment)
     people = mentions.people_named(links, editor, before=comment.body)
     rate_limits.hit("mention", editor, people)
@@ -374,6 +391,19 @@ def edit_comment(editor: User, comment: Comment, body: str, *, note: str | None 
         **changes.as_kwargs(),
     )
     return comment
+
+
+def _refuse_held_edit(held: str | None) -> None:
+    """An edit a content check would hold is refused, saying why: a comment others have read
+    cannot be taken away to wait for a moderator, nor can its new text be shown unreviewed
+    (docs/prevention.md, "Edits")."""
+    if held:
+        raise InvalidInput(
+            f"This edit was not saved: {held[:1].lower()}{held[1:]} An edit cannot wait for "
+            "a moderator, so your comment stays as it was: change those words, or post the "
+            "new text as a reply (which a moderator then reviews).",
+            {"body": ["This edit would need a moderator's approval."]},
+        )
 
 
 def delete_comment(actor: User, comment: Comment) -> Comment:

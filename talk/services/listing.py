@@ -31,12 +31,13 @@ def _recent_discussions(
     pinned_first: bool = True,
 ) -> Page[Discussion]:
     """Discussions matching ``where``, most recently active first, with author and item (and
-    board, for lists that span boards); pinned ones first on a board's or item's list. Merged
-    ones are gone (their comments are in the discussion they were merged into)."""
+    board, for lists that span boards); pinned ones first on a board's or item's list. Only
+    listed ones (``Discussion.listed``): not merged away (their comments are in the discussion
+    they were merged into), not held for a moderator."""
     loads = [selectinload(Discussion.author), selectinload(Discussion.item)]
     if with_board:
         loads.append(selectinload(Discussion.board))
-    query = select(Discussion).where(where, Discussion.merged_into_id.is_(None)).options(*loads)
+    query = select(Discussion).where(where, Discussion.listed()).options(*loads)
     order = [Discussion.last_comment_at, Discussion.id]
     return keyset_page(
         query,
@@ -76,14 +77,9 @@ def discussion_comments(
     """A discussion's comments in the order they were written (deleted ones included, so the
     thread keeps its shape; they are shown as deleted). Comments held for approval are left
     out, except for their author and the discussion's moderators (``viewer``)."""
-    shown: Any = Comment.held_at.is_(None)
-    if policy.moderates(viewer, discussion.project):
-        shown = true()
-    elif policy.is_logged_in(viewer):
-        shown = or_(shown, Comment.author_id == viewer.id)
     query = (
         select(Comment)
-        .where(Comment.discussion_id == discussion.id, shown)
+        .where(Comment.discussion_id == discussion.id, _shown(discussion, viewer))
         .options(
             selectinload(Comment.author),
             selectinload(Comment.reply_to).selectinload(Comment.author),
@@ -92,10 +88,25 @@ def discussion_comments(
     return keyset_page(query, [Comment.id], cursor=cursor, limit=limit)
 
 
-def discussion_comments_cursor(comment: Comment, *, limit: int) -> str | None:
+def _shown(discussion: Discussion, viewer: Any) -> Any:
+    """Which of the discussion's comments :func:`discussion_comments` lists to ``viewer``."""
+    if policy.moderates(viewer, discussion.project):
+        return true()
+    if policy.is_logged_in(viewer):
+        return or_(Comment.held_at.is_(None), Comment.author_id == viewer.id)
+    return Comment.held_at.is_(None)
+
+
+def discussion_comments_cursor(comment: Comment, *, limit: int, viewer: Any = None) -> str | None:
     """The cursor of the :func:`discussion_comments` page (of ``limit`` rows) that shows
-    ``comment`` (None: the first page), so a link to one comment opens the thread around it."""
-    in_thread = Comment.discussion_id == comment.discussion_id
+    ``comment`` to ``viewer`` (None: the first page), so a link to one comment opens the
+    thread's page around it: one of the pages the pager shows. Counted over the comments that
+    viewer is listed; counting held ones hidden from them too opened a window that was none of
+    the pager's pages (paging on from it showed comments again), named by a held comment."""
+
+    in_thread = and_(
+        Comment.discussion_id == comment.discussion_id, _shown(comment.discussion, viewer)
+    )
     before = (
         db.session.scalar(select(func.count(Comment.id)).where(in_thread, Comment.id < comment.id))
         or 0

@@ -15,7 +15,7 @@ from talk.errors import Conflict, NotFound, TalkError
 from talk.extensions import limiter
 from talk.forms import CommentForm, EditCommentForm
 from talk.models import Board, Comment, Discussion
-from talk.services import composing, discussions, listing, projects, reading, threads
+from talk.services import composing, discussions, held, listing, projects, reading, threads
 from talk.services.projects import staff_labels
 from talk.web.common import (
     ResponseLike,
@@ -34,7 +34,7 @@ add_error_handlers(bp)
 
 def comment_url(comment: Comment) -> str:
     """The discussion page that shows ``comment``, scrolled to it."""
-    cursor = listing.discussion_comments_cursor(comment, limit=page_size())
+    cursor = listing.discussion_comments_cursor(comment, limit=page_size(), viewer=viewer())
     return url_for(
         "discussions.show",
         discussion_id=comment.discussion_id,
@@ -120,6 +120,7 @@ def _render(
         "discussions/show.html",
         discussion=discussion,
         project=discussion.project,
+        opening=held.opening_comment(discussion) if discussion.is_held else None,
         page=page,
         labels=labels,
         on_page=on_page,

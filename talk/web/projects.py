@@ -181,7 +181,14 @@ def _discussion_form(
             ),
         )
         if not outcome.refused:
-            flash("Your discussion was started.", "success")
+            if outcome.value.is_held:
+                flash(
+                    "Your discussion is waiting for a moderator: others will see it once it "
+                    "is approved.",
+                    "success",
+                )
+            else:
+                flash("Your discussion was started.", "success")
             return redirect(url_for("discussions.show", discussion_id=outcome.value.id))
         status, problems = outcome.status, outcome.problems
     elif form.is_submitted():

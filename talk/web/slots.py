@@ -32,6 +32,10 @@ SLOTS: dict[str, str] = {
         "each visible comment's list of actions on a discussion's page, as <li> (the Comment);"
         " runs once per comment: no queries"
     ),
+    "discussion.reply_refused": (
+        "where a discussion's reply form would be, for a logged-in viewer who may not reply,"
+        " after the refusal (the Discussion)"
+    ),
     "tag.actions": "a tag's page, under its title (the Tag)",
     "user.actions": "a person's profile page, under their name (the User)",
     "settings.sections": "the account settings page, after its own sections (no argument)",

@@ -316,3 +316,31 @@ def test_authors_deleting_their_own_comments_is_not_moderation(
     assert submit(client, page, f"/comments/{scene.comment}/delete").status_code == 302
     with app.app_context():
         assert db.session.query(AuditEntry).count() == 0
+
+
+def test_the_case_page_lists_every_decision_on_the_case_newest_first(
+    app: Flask, client: FlaskClient, scene: Any, clock: Any
+) -> None:
+    """Hidden, then the author suspended from the same case: both decisions show, with who,
+    when, the reason, the note, and the suspension's end (a case's resolution keeps only the
+    last)."""
+    case_page = reported_then_moderating(app, client, scene)
+    hidden = decide(client, case_page, action="hide", reason="spam", note="Ads", confirm="1")
+    assert hidden.status_code == 302
+    clock.advance(hours=1)
+    suspended = decide(
+        client, case_page, action="suspend", reason="harassment", days="7", confirm="1"
+    )
+    assert suspended.status_code == 302
+    html = squash(text(client.get(case_page)))
+    assert "Decisions, newest first" in html
+    suspend_line = (
+        "14 Mar 2026, 13:00 UTC</time> · mod · <strong>Suspend the author</strong> "
+        "(Harassment or abuse), until <time"
+    )
+    hide_line = (
+        "14 Mar 2026, 12:00 UTC</time> · mod · <strong>Hide the comment</strong> (Spam): “Ads”"
+    )
+    assert suspend_line in html and hide_line in html
+    assert html.index(suspend_line) < html.index(hide_line)
+    assert "21 Mar 2026, 13:00 UTC" in html  # the suspension's end

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from itertools import chain
+
 import pytest
 
 from tests.conftest import Factory, csrf_token, login
@@ -131,3 +133,58 @@ def test_bad_input_on_the_pages_is_a_4xx_naming_it(app, client, make: Factory, s
         client.post(base + "/watched-words/999999/remove", data={"csrf_token": token}).status_code
         == 404
     )
+
+
+def _walk(client, url: str, headers) -> list[list[int]]:
+    """The pages of an API list, 2 rows at a time, following ``next_cursor`` to the end."""
+    pages, cursor = [], None
+    while True:
+        query = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        answer = client.get(url, query_string=query, headers=headers)
+        assert answer.status_code == 200, answer.get_json()
+        body = answer.get_json()
+        assert set(body) == {"data", "next_cursor"}
+        pages.append([row["id"] for row in body["data"]])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+def test_the_api_lists_are_cursor_pages_and_a_bad_cursor_is_refused(
+    app, client, make: Factory, token, staffed
+) -> None:
+    """Watched words, historical terms and held posts page like every API list, in their
+    order, each row once; a cursor the list did not make is a 422 naming ``cursor``."""
+    from tests.moderation.prevention_helpers import historical
+
+    project, moderator, volunteer, thread = staffed
+    project.owner = moderator  # the helpers act as the project's owner: a moderator here
+    for n in range(5):
+        watch(make, project, f"scoundrel{n}", action="hold")
+    for term in ("Lunatic", "imbecility", "Idiocy", "Mania", "Dementia"):
+        historical(make, project, term)
+    held = [post(make, thread, volunteer, f"you scoundrel{n}").id for n in range(5)]
+    headers = token(moderator)
+    base = f"{API}/projects/{project.slug}/moderation"
+
+    words = _walk(client, f"{base}/watched-words", headers)
+    assert [len(p) for p in words] == [2, 2, 1] and sorted(chain(*words)) == list(chain(*words))
+    terms = _walk(client, f"{base}/historical-terms", headers)
+    assert [len(p) for p in terms] == [2, 2, 1]
+    listed = client.get(f"{base}/historical-terms", headers=headers).get_json()
+    assert [t["term"] for t in listed["data"]] == [
+        "Dementia",
+        "Idiocy",
+        "imbecility",
+        "Lunatic",
+        "Mania",
+    ]
+    assert [row["id"] for row in listed["data"]] == list(chain(*terms))
+    assert _walk(client, f"{base}/held", headers) == [held[:2], held[2:4], held[4:]]
+
+    for path in ("/watched-words", "/historical-terms", "/held"):
+        bad = client.get(f"{base}{path}?cursor=forged", headers=headers)
+        assert bad.status_code == 422, path
+        assert bad.get_json()["error"]["fields"] == {"cursor": ["Not a cursor from this list."]}
+        too_many = client.get(f"{base}{path}?limit=100000", headers=headers)
+        assert too_many.status_code == 422 and "limit" in too_many.get_json()["error"]["fields"]

@@ -171,3 +171,41 @@ def test_every_control_on_the_sanction_pages_has_a_label_and_no_inline_style(
         assert len(page.ids) == len(set(page.ids))
         assert set(page.controls) <= page.labels, set(page.controls) - page.labels
     assert "appeal-" in standing
+
+
+@pytest.mark.parametrize("kind", ["mute", "suspend", "ban"])
+def test_where_the_reply_form_would_be_a_sanctioned_person_finds_their_standing(
+    app: Flask, client: FlaskClient, world: SimpleNamespace, make: Any, kind: str
+) -> None:
+    """The refusal says until when and why; the link beside it leads to the page with the
+    whole decision and the appeal. Elsewhere (another project, for a mute or suspension) the
+    reply form is there and no link."""
+    from moderation import sanctions
+    from tests.moderation.people import project, user
+
+    with make.context():
+        person = user(world.people.suspended)
+        if kind == "ban":
+            sanctions.ban(user(world.people.site_admin), person, reason="spam", days=3)
+        else:
+            decide = sanctions.mute if kind == "mute" else sanctions.suspend
+            decide(user(world.people.moderator), project(world.here), person, days=3, reason="spam")
+        db.session.commit()
+    link = 'href="/projects/here/standing">Your standing in Asylum Registers: until when, why'
+    login(client, "sus")
+    page = client.get(f"/discussions/{world.discussion.id}").get_data(as_text=True)
+    reply = page[page.index('id="reply"') :]
+    assert 'class="refusal"' in reply and "until 17 March 2026, 12:00 (UTC): spam." in reply
+    assert link in reply
+    standing = client.get("/projects/here/standing")
+    assert standing.status_code == 200 and "until 17 March 2026" in standing.get_data(as_text=True)
+
+    elsewhere = client.get(f"/discussions/{world.there.id}").get_data(as_text=True)
+    assert ("Post reply" in elsewhere) is (kind != "ban")
+    assert "Your standing in Asylum Registers: until" not in elsewhere
+    if kind == "ban":
+        assert 'href="/projects/elsewhere/standing">Your standing in Ship Logs' in elsewhere
+
+    login(client, "vol")  # not sanctioned: the form, no link
+    free = client.get(f"/discussions/{world.discussion.id}").get_data(as_text=True)
+    assert "Post reply" in free and link not in free

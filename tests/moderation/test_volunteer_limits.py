@@ -8,7 +8,7 @@ import pytest
 from moderation import prevention
 from talk.errors import InvalidInput
 from talk.extensions import db
-from talk.models import Project, User
+from talk.models import Comment, Discussion, Project, User
 from tests.conftest import Factory
 from tests.moderation.prevention_helpers import decide, limit, post
 
@@ -75,12 +75,16 @@ def test_a_moderator_grants_trust(app, make: Factory) -> None:
     assert not post(make, thread, volunteer, "Trusted: http://a.example").held
 
 
-def test_a_new_volunteer_cannot_start_a_discussion_to_skip_the_queue(app, make: Factory) -> None:
+def test_a_new_volunteers_discussion_waits_in_the_queue_too(app, make: Factory) -> None:
+    """Starting a discussion does not skip the queue: it is held with its first comment
+    (tests/moderation/test_held_discussions.py follows it through)."""
     project = make.project()
     volunteer = make.user()
     limit(make, project, held_comments=1)
-    with pytest.raises(InvalidInput, match="reviewed by a moderator"):
-        make.discussion(project, volunteer)
+    started = make.discussion(project, volunteer)
+    with make.context():
+        assert db.session.get(Discussion, started.id).is_held
+        assert db.session.get(Comment, started.first_comment_id).is_held
 
 
 @pytest.mark.parametrize(
