@@ -26,19 +26,10 @@ WORKER = "browser-test"
 
 def _worker_sends(app, newsletter_id: int) -> None:
     """The worker's runs once the time came: the newsletters job starts the update and hands it
-    to the outbox, the outbox delivers (to the local mailbox), the job records it as sent.
-    Without the sending engine (``newsletter_sending.send_newsletters``) on this branch, the
-    state it would leave is written instead."""
-    job = getattr(newsletter_sending, "send_newsletters", None)
+    to the outbox, the outbox delivers it (to the local mailbox), the job records it as sent."""
     with app.app_context():
-        if job is None:
-            newsletter = db.session.get(Newsletter, newsletter_id)
-            newsletter.state, newsletter.recipient_count = "sent", 1
-            newsletter.started_at = newsletter.finished_at = newsletter.scheduled_at
-            db.session.commit()
-            return
         for _ in range(5):
-            job(WORKER)
+            newsletter_sending.send_newsletters(WORKER)
             delivery.drain(WORKER)
             if db.session.get(Newsletter, newsletter_id).state == "sent":
                 return
@@ -118,4 +109,10 @@ def test_write_preview_test_schedule_and_find_it_in_the_archive(
     page.goto(f"/projects/herbarium/updates/{newsletter_id}")
     assert page.locator(".newsletter-state").inner_text() == "Sent"
     assert "to 1 person" in page.locator(".newsletter-status").inner_text()
+    assert page.get_by_role("heading", name="Delivery").is_visible()  # the engine's progress
+    with app.app_context():
+        mailed = db.session.scalars(
+            db.select(OutboxMessage.to_address).where(OutboxMessage.category == "newsletter")
+        ).all()
+    assert sorted(mailed) == ["tess@example.org", "vera@example.org"]  # the test, the update
     assert page.evaluate("window.__violations") == [] and problems == []

@@ -529,11 +529,16 @@ def test_script_in_the_composer_and_preview_stays_text(client, app, world):
 
 def test_a_sent_update_shows_no_personal_block_and_the_team_sees_its_progress(client, world):
     page = squash(text(client.get(_url(world, "sent"))))
+    assert "newsletter-progress-" not in page  # delivery figures are the team's
     assert "Sent to volunteers of Herbarium on" in page
     assert "<p>Hi</p>" in page and "Edit" not in page and "to 3 people" not in page
     login(client, "tess")
     page = squash(text(client.get(_url(world, "sent"))))
     assert ">Sent</span>" in page and "to 3 people" in page
+    assert '<h2 id="newsletter-progress-' in page  # the engine's progress
+    for state in ("sending", "sent"):
+        assert "newsletter-progress-" in text(client.get(_url(world, state))), state
+    assert "newsletter-progress-" not in text(client.get(_url(world, "scheduled")))
 
 
 # --------------------------------------------------------------------------- sender
