@@ -41,7 +41,7 @@ def test_updates_reach_the_opted_in_and_stop_for_one_project_after_its_unsubscri
     registers = make.project("registers", title="Nursing registers")
     team_h, team_r = make.member(herbarium, "team"), make.member(registers, "team")
     (both,) = opted_in(app, make, herbarium, 1, prefix="both")
-    (only_h,) = opted_in(app, make, herbarium, 1, prefix="herbonly")
+    opted_in(app, make, herbarium, 1, prefix="herbonly")
     with app.app_context():  # ``both`` asks for the registers' updates too
         consent.opt_in(
             db.session.get(User, both.id), db.session.get(Project, registers.id), source="api"
