@@ -177,8 +177,7 @@ def send(app: Flask, letter_id: int, count: int, port: int, workers: int) -> dic
             _drain(app, "bench-0")
         else:
             threads = [
-                threading.Thread(target=_drain, args=(app, f"bench-{n}"))
-                for n in range(workers)
+                threading.Thread(target=_drain, args=(app, f"bench-{n}")) for n in range(workers)
             ]
             for thread in threads:
                 thread.start()
