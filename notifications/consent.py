@@ -13,10 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, union
+from sqlalchemy import Select, select, union, update
 
 from notifications.follow_models import Follow
-from notifications.newsletter_models import CONSENT_SOURCES, ConsentEvent, UpdatesConsent
+from notifications.models import OutboxMessage
+from notifications.newsletter_models import (
+    CONSENT_SOURCES,
+    ConsentEvent,
+    Newsletter,
+    NewsletterDelivery,
+    UpdatesConsent,
+)
 from talk import policy
 from talk.clock import utcnow
 from talk.errors import InvalidInput
@@ -86,8 +93,24 @@ def opt_in(user: User, project: Project, *, source: str) -> bool:
 
 
 def opt_out(user: User, project: Project, *, source: str) -> bool:
-    """``user`` withdraws their consent to ``project``'s updates."""
-    return _answer(user, project, False, source, "")
+    """``user`` withdraws their consent to ``project``'s updates. Updates of the project
+    already in the outbox for them but not yet taken by a worker (a mail server down, a
+    throttled send) never go out: they are skipped with the reason ``consent-withdrawn``."""
+    changed = _answer(user, project, False, source, "")
+    if changed:
+        waiting = (
+            select(NewsletterDelivery.outbox_id)
+            .join(Newsletter, Newsletter.id == NewsletterDelivery.newsletter_id)
+            .where(Newsletter.project_id == project.id, NewsletterDelivery.user_id == user.id)
+            .where(NewsletterDelivery.outbox_id.is_not(None))
+        )
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(waiting), OutboxMessage.state == "queued")
+            .values(state="skipped", reason="consent-withdrawn")
+            .execution_options(synchronize_session=False)
+        )
+    return changed
 
 
 def answer(actor: Actor, project: Project, opted_in: bool, *, source: str) -> bool:
@@ -119,11 +142,6 @@ def standing(user: User, project: Project) -> Standing:
         None if row is None else row.changed_at,
         wording(project),
     )
-
-
-def answered(user: User, project: Project) -> bool:
-    """Whether ``user`` ever answered about ``project``'s updates (yes or no)."""
-    return _current(user, project) is not None
 
 
 def projects_to_offer(user: User) -> list[Standing]:

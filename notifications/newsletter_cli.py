@@ -20,6 +20,7 @@ from talk.cli import operator_errors
 from talk.clock import utcnow
 from talk.errors import NotFound
 from talk.extensions import db
+from talk.limits import MAX_ID
 from talk.services import projects
 
 #: Delivery states whose outcome is known (what the progress bar counts).
@@ -82,7 +83,7 @@ def drive(
 
 @group.command("send")
 @click.argument("project")
-@click.argument("newsletter_id", type=click.IntRange(1))
+@click.argument("newsletter_id", type=click.IntRange(1, MAX_ID))
 @with_appcontext
 @operator_errors
 def send_command(project: str, newsletter_id: int) -> None:

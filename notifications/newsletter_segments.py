@@ -2,7 +2,8 @@
 
 Every segment starts from the current consents (:func:`notifications.consent.opted_in_ids`) and
 keeps only people who may be mailed now: a verified address, an account not closed, an address
-the outbox has not disabled or seen bounce, and nobody a package excludes
+the outbox has not disabled or seen bounce, "no email from Talk at all" not switched on, and
+nobody a package excludes
 (:func:`talk.policy.audience_exclusions`: moderation's suspensions and bans). Segments only
 narrow that set (each adds a condition to it); none widens it.
 
@@ -32,6 +33,7 @@ from notifications import consent
 from notifications.follow_models import Follow
 from notifications.models import MailAddress
 from notifications.newsletter_models import UpdatesConsent
+from notifications.preferences_models import EmailSwitch
 from talk import policy
 from talk.errors import InvalidInput
 from talk.extensions import db
@@ -72,7 +74,7 @@ def _invalid(name: str, problem: str, message: str) -> InvalidInput:
 
 def _whole(raw: Any, name: str, low: int, high: int) -> int:
     """A whole number from JSON or a form (``30`` or ``"30"``), within ``low..high``."""
-    if isinstance(raw, str) and raw.strip().isdigit() and len(raw.strip()) <= 12:
+    if isinstance(raw, str) and _decimal(raw.strip()) and len(raw.strip()) <= 12:
         raw = int(raw.strip())
     if isinstance(raw, bool) or not isinstance(raw, int):
         raise _invalid(name, "Must be a whole number.", f"The segment's {name} is not a number.")
@@ -83,6 +85,11 @@ def _whole(raw: Any, name: str, low: int, high: int) -> int:
             f"The segment's {name} must be from {low} to {high}.",
         )
     return raw
+
+
+def _decimal(text: str) -> bool:
+    """ASCII digits only: ``"²".isdigit()`` is true, yet ``int("²")`` raises."""
+    return text.isascii() and text.isdecimal()
 
 
 def _text(raw: Any, name: str) -> str:
@@ -98,7 +105,11 @@ def validate(project: Project, raw: Any) -> dict[str, Any]:
         return {"kind": "everyone"}
     if isinstance(raw, str):
         raw = {"kind": raw}
-    if not isinstance(raw, dict) or raw.get("kind") not in SEGMENTS:
+    if (
+        not isinstance(raw, dict)
+        or not isinstance(raw.get("kind"), str)
+        or raw["kind"] not in SEGMENTS
+    ):
         raise InvalidInput(
             f"Unknown segment; choose one of: {', '.join(SEGMENTS)}.",
             {"segment.kind": [f"One of: {', '.join(SEGMENTS)}."]},
@@ -149,7 +160,7 @@ def _curated_tag(project: Project, name: str) -> Tag:
 
 def _group(project: Project, named: str) -> TagGroup:
     query = select(TagGroup).where(TagGroup.project_id == project.id)
-    if named.isdigit():  # an id: one no bigger than MAX_ID names no group at all
+    if _decimal(named):  # an id: one no bigger than MAX_ID names no group at all
         group_id = int(named) if len(named) <= len(str(MAX_ID)) else 0
         query = query.where(TagGroup.id == (group_id if group_id <= MAX_ID else 0))
     else:
@@ -253,6 +264,11 @@ def audience(project: Project, segment: dict[str, Any], now: datetime) -> Select
         .where(
             ~select(MailAddress.address)
             .where(MailAddress.address == func.lower(User.email), MailAddress.state != "ok")
+            .exists()
+        )
+        .where(
+            ~select(EmailSwitch.user_id)
+            .where(EmailSwitch.user_id == User.id, EmailSwitch.everything_off.is_(True))
             .exists()
         )
         .where(_narrowing(project, segment, now))

@@ -28,9 +28,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, render_template, request, url_for
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
 
 from notifications import consent, preferences
+from talk.clock import utcnow
 from talk.extensions import csrf, db
 from talk.models import Project, User
 from talk.web.common import ResponseLike, add_error_handlers
@@ -271,6 +272,41 @@ def _page(subscription: Subscription, token: str, before: Mapping[str, str], **c
     )
 
 
+#: How long the answer page of a newsletter's unsubscribe may give the consent back (seconds).
+UNDO_SECONDS = 3600
+UNDO_SALT = "talk.updates-undo"
+
+
+class _ClockSigner(TimestampSigner):
+    """Times from :func:`talk.clock.utcnow` (the site's clock, which tests set)."""
+
+    def get_timestamp(self) -> int:
+        return int(utcnow().timestamp())
+
+
+def _undo_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(
+        str(current_app.config["SECRET_KEY"]), salt=UNDO_SALT, signer=_ClockSigner
+    )
+
+
+def _undo_ticket(subscription: Subscription) -> str:
+    """Proof, for :data:`UNDO_SECONDS`, that this unsubscribe just withdrew a consent: only
+    its answer page can give it back. The link alone cannot: it never expires and may be
+    forwarded, and an undo records a consent in the person's name."""
+    assert subscription.project is not None
+    return _undo_signer().dumps([subscription.user.id, subscription.project.id])
+
+
+def _valid_ticket(subscription: Subscription, ticket: str) -> bool:
+    assert subscription.project is not None
+    try:
+        named = _undo_signer().loads(ticket, max_age=UNDO_SECONDS)
+    except BadSignature:  # SignatureExpired included
+        return False
+    return bool(named == [subscription.user.id, subscription.project.id])
+
+
 def _updates_page(subscription: Subscription, token: str, **context: Any) -> str:
     """The page of a newsletter's link: the project's updates, on or off, with the words an
     undo agrees to."""
@@ -289,9 +325,16 @@ def _updates_page(subscription: Subscription, token: str, **context: Any) -> str
 def _undo_updates(subscription: Subscription, token: str) -> ResponseLike:
     """Give the consent again (source ``unsubscribe``), to the words the page showed."""
     assert subscription.project is not None
+    if not _valid_ticket(subscription, request.form.get("ticket", "")):
+        problem = (
+            "This page can no longer give the updates back (an undo works for an hour after "
+            "unsubscribing). Log in and choose in your settings instead."
+        )
+        return _updates_page(subscription, token, done=True, problem=problem), 403
     if request.form.get("wording") != consent.wording(subscription.project):
         problem = "The words shown have changed since: read them again and answer."
-        return _updates_page(subscription, token, done=True, problem=problem), 409
+        ticket = request.form.get("ticket")
+        return _updates_page(subscription, token, done=True, problem=problem, ticket=ticket), 409
     consent.opt_in(subscription.user, subscription.project, source="unsubscribe")
     return _updates_page(subscription, token, done=True, undone=True)
 
@@ -319,8 +362,9 @@ def one_click(token: str) -> ResponseLike:
         return _refused()
     if subscription.updates:
         assert subscription.project is not None
-        consent.opt_out(subscription.user, subscription.project, source="unsubscribe")
-        return _updates_page(subscription, token, done=True)
+        withdrew = consent.opt_out(subscription.user, subscription.project, source="unsubscribe")
+        ticket = _undo_ticket(subscription) if withdrew else None
+        return _updates_page(subscription, token, done=True, ticket=ticket)
     return _page(subscription, token, stop(subscription), done=True)
 
 

@@ -123,14 +123,51 @@ def test_undo_gives_the_consent_again_with_the_words_shown(app, two_projects):
     without_csrf = client.post(undo["action"], data={"wording": shown})
     assert without_csrf.status_code == 400  # only the unsubscribe itself is one-click
     token = csrf_token(client, path)
-    changed = client.post(undo["action"], data={"wording": "Anything", "csrf_token": token})
+    ticket = re.search(r'name="ticket" value="([^"]+)"', text(done)).group(1)
+    form = {"csrf_token": token, "ticket": ticket}
+    changed = client.post(undo["action"], data={**form, "wording": "Anything"})
     assert changed.status_code == 409
     assert not is_in(app, vol, herbarium)
-    again = client.post(undo["action"], data={"wording": shown, "csrf_token": token})
+    again = client.post(undo["action"], data={**form, "wording": shown})
     assert again.status_code == 200
     assert "gets updates from Wessex herbarium again" in text(again)
     assert answers(app, vol, herbarium)[-1] == (True, "unsubscribe", shown)
     assert is_in(app, vol, herbarium)
+
+
+def test_only_the_answer_page_of_a_fresh_unsubscribe_gives_the_consent_back(
+    app, clock, two_projects
+):
+    """The link never expires and may be forwarded: whoever holds it must not be able to opt
+    the person back in. An undo needs the ticket of the unsubscribe that just withdrew the
+    consent, for an hour; posting to a link already unsubscribed gives no ticket."""
+    vol, herbarium, _ = two_projects
+    with app.test_request_context():
+        person, place = db.session.get(User, vol.id), db.session.get(Project, herbarium.id)
+        path = re.sub(r"^https?://[^/]+", "", unsubscribe.newsletter_unsubscribe_url(person, place))
+        shown = consent.wording(place)
+    owner = app.test_client()
+    done = owner.post(path)
+    ticket = re.search(r'name="ticket" value="([^"]+)"', text(done)).group(1)
+
+    stranger = app.test_client()  # holds the forwarded link, not the owner's answer page
+    token = csrf_token(stranger, path)
+    again = stranger.post(path)  # already out: nothing withdrawn, so no undo offered
+    assert 'name="ticket"' not in text(again)
+    for forged in ("", "x", ticket[:-2] + "AA"):
+        refused = stranger.post(
+            f"{path}/undo", data={"csrf_token": token, "ticket": forged, "wording": shown}
+        )
+        assert refused.status_code == 403
+    assert not is_in(app, vol, herbarium)
+
+    owner_token = csrf_token(owner, path)
+    clock.advance(seconds=unsubscribe.UNDO_SECONDS + 60)
+    late = owner.post(
+        f"{path}/undo", data={"csrf_token": owner_token, "ticket": ticket, "wording": shown}
+    )
+    assert late.status_code == 403
+    assert not is_in(app, vol, herbarium)
 
 
 def test_a_token_for_one_project_cannot_touch_another(app, two_projects):

@@ -95,6 +95,18 @@ def test_segments_never_reach_the_unverified_or_closed(app, make):
         assert _reached(project, {"kind": "active", "days": 30}) == set()
 
 
+def test_nobody_with_every_email_switched_off_is_reached(app, make):
+    from notifications.preferences_models import EmailSwitch
+
+    project = make.project()
+    ann, bob = make.user("ann"), make.user("bob")
+    _opt_in(make, project, ann, bob)
+    with app.app_context():
+        db.session.add(EmailSwitch(user_id=bob.id, everything_off=True))
+        db.session.flush()
+        assert _reached(project, None) == {"ann"}
+
+
 def test_followers_of_a_curated_tag_including_its_synonyms(app, make):
     project, elsewhere = make.project(), make.project()
     ann, bob, cat = make.user("ann"), make.user("bob"), make.user("cat")
@@ -199,6 +211,10 @@ def test_a_group_in_another_project_is_refused(app, make):
         ({"kind": "active", "days": "9" * 5000}, "segment.days"),
         ({"kind": "board_followers", "board_id": "9" * 5000}, "segment.board_id"),
         ({"kind": "tag_group", "group": {"slug": "x"}}, "segment.group"),
+        ({"kind": []}, "segment.kind"),
+        ({"kind": {}}, "segment.kind"),
+        ({"kind": "active", "days": "²"}, "segment.days"),  # a digit to isdigit, not to int
+        ({"kind": "tag_group", "group": "²"}, "segment.group"),
     ],
 )
 def test_bad_segments_are_refused_naming_the_field(app, make, raw, field):

@@ -169,6 +169,26 @@ def test_nobody_who_withdrew_or_dropped_out_after_the_start_is_mailed(app, make,
     assert smtp.received == []
 
 
+def test_withdrawing_while_the_update_waits_in_the_outbox_stops_it(app, setup, smtp):
+    """The mail server was down when the update was handed over: the volunteer unsubscribes
+    meanwhile, and the row waiting in the outbox never goes out."""
+    with app.app_context():
+        news = scheduled(setup)
+        newsletter_sending.start(news, utcnow())
+        newsletter_sending.move(news, None)
+        db.session.commit()
+        withdrew = db.session.get(User, setup.readers[0].id)
+        consent.opt_out(withdrew, news.project, source="unsubscribe")
+        db.session.commit()
+        run_to_the_end()
+        assert deliveries(setup)[0] == (withdrew.id, "skipped", "consent-withdrawn")
+        assert [state for _, state, _ in deliveries(setup)[1:]] == ["sent", "sent"]
+    assert sorted(str(m["To"]) for m in smtp.received) == [
+        "reader1@example.org",
+        "reader2@example.org",
+    ]
+
+
 def test_an_exclusion_after_the_start_skips_them_too(app, setup, smtp, monkeypatch):
     """A package's exclusion (moderation's suspensions and bans) applies at sending time."""
     from talk import policy
