@@ -74,9 +74,7 @@ def newsletters_page(
 ) -> Page[Newsletter]:
     """The project's newsletters ``viewer`` may see, newest first, in cursor pages (the paged
     form of :func:`notifications.newsletters.listing`: the team all, others the sent)."""
-    query = select(Newsletter).where(Newsletter.project_id == project.id)
-    if not policy.may(viewer, "newsletter.compose", project):
-        query = query.where(Newsletter.state == "sent")
+    query = newsletters.visible(viewer, project)
     return keyset_page(query, [Newsletter.id], cursor=cursor, limit=limit, descending=True)
 
 

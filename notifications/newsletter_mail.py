@@ -315,9 +315,7 @@ def _render(newsletter: Newsletter, recipient: User | None, *, test: bool) -> Re
             "unsubscribe_url": None,
         }
         if recipient is not None:
-            context["unsubscribe_url"] = unsubscribe.unsubscribe_url(
-                recipient, ("newsletter",), project
-            )
+            context["unsubscribe_url"] = unsubscribe.newsletter_unsubscribe_url(recipient, project)
             context["settings_url"] = url_for("email_settings.page", _external=True)
             headers.update(unsubscribe.newsletter_unsubscribe_headers(recipient, project))
         headers["List-Id"] = f"<{project.slug}.updates.{outbox.mail_domain()}>"

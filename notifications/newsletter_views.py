@@ -127,8 +127,7 @@ def sent_at(newsletter: Newsletter) -> datetime:
 
 def archived(project: Project) -> list[Newsletter]:
     """The project's sent updates, newest first: the public archive and the feed."""
-    sent = [n for n in newsletters.listing(policy.ANONYMOUS, project) if n.state == "sent"]
-    return sorted(sent, key=sent_at, reverse=True)
+    return sorted(newsletters.listing(policy.ANONYMOUS, project), key=sent_at, reverse=True)
 
 
 def body_html(newsletter: Newsletter) -> Markup:

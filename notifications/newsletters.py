@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from notifications import newsletter_segments
 from notifications.newsletter_models import (
@@ -192,13 +192,18 @@ def get(actor: Actor, project: Project, newsletter_id: int) -> Newsletter:
     return newsletter
 
 
-def listing(actor: Actor, project: Project) -> list[Newsletter]:
-    """The project's newsletters ``actor`` may see, newest first: all of them for those who
+def visible(actor: Actor, project: Project) -> Select[Newsletter]:
+    """The query of the project's newsletters ``actor`` may see: all of them for those who
     compose, the sent ones for everyone else (the archive)."""
     query = select(Newsletter).where(Newsletter.project_id == project.id)
     if not policy.may(actor, "newsletter.compose", project):
         query = query.where(Newsletter.state == "sent")
-    return list(db.session.scalars(query.order_by(Newsletter.id.desc())))
+    return query
+
+
+def listing(actor: Actor, project: Project) -> list[Newsletter]:
+    """:func:`visible`, newest first."""
+    return list(db.session.scalars(visible(actor, project).order_by(Newsletter.id.desc())))
 
 
 # --- the project's sender identity ----------------------------------------------------------
