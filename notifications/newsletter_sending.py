@@ -413,6 +413,8 @@ def retry_failed(actor: Actor, newsletter: Newsletter) -> int:
         .where(OutboxMessage.id.in_(select(NewsletterDelivery.outbox_id).where(*mine)))
         .where(OutboxMessage.state == "failed")
         .values(
+            # to the address the person has now (they may have fixed the one that failed)
+            to_address=select(User.email).where(User.id == OutboxMessage.user_id).scalar_subquery(),
             state="queued",
             reason="retried",
             attempts=0,

@@ -283,6 +283,8 @@ def test_retry_failed_requeues_the_same_outbox_rows(app, setup, smtp):
         with pytest.raises(PermissionDenied):
             newsletter_sending.retry_failed(volunteer, letter(setup))
         team = db.session.get(User, setup.team.id)
+        moved = db.session.get(User, failed[0].user_id)
+        moved.email = "new-address@example.org"  # fixed their address meanwhile
         assert newsletter_sending.retry_failed(team, letter(setup)) == 2
         db.session.commit()
         news = letter(setup)
@@ -297,6 +299,7 @@ def test_retry_failed_requeues_the_same_outbox_rows(app, setup, smtp):
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 3
     received = smtp.handler.message_ids()
     assert len(received) == 3 and sorted(received[1:]) == expected  # the same Message-IDs
+    assert "new-address@example.org" in [str(m["To"]) for m in smtp.received[1:]]
 
 
 def test_retry_skips_people_who_may_no_longer_be_mailed(app, setup, smtp):
