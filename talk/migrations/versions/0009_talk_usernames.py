@@ -61,7 +61,10 @@ def _refuse_duplicates(rows):
 
 def upgrade():
     bind = op.get_bind()
-    rows = bind.execute(sa.select(users.c.id, users.c.username, users.c.email)).all()
+    # in id order, so that the refusal names the clashing accounts in the same order every time
+    rows = bind.execute(
+        sa.select(users.c.id, users.c.username, users.c.email).order_by(users.c.id)
+    ).all()
     _refuse_duplicates(rows)
     op.add_column(
         'users',
