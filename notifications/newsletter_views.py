@@ -11,9 +11,8 @@ operations are :mod:`notifications.newsletters`' (the API's too); who may see wh
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -26,18 +25,25 @@ from flask import (
     request,
     url_for,
 )
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaField
 
 from notifications import newsletter_mail, newsletter_segments, newsletter_sending, newsletters
-from notifications.emails import zone_named
-from notifications.newsletter_models import MAX_SENDER_NAME, MAX_SUBJECT, Newsletter
+from notifications.newsletter_forms import (
+    NewsletterForm,
+    SenderForm,
+    fields_of,
+    fill,
+    local_time,
+    parse_send_at,
+    segment_choices,
+    segment_of,
+    zone_name,
+)
+from notifications.newsletter_models import Newsletter
 from talk import policy
 from talk.clock import utcnow
-from talk.errors import InvalidInput, TalkError
-from talk.limits import MAX_EMAIL
+from talk.errors import TalkError
 from talk.models import Project
 from talk.services import projects
 from talk.web import slots
@@ -46,24 +52,8 @@ from talk.web.common import ResponseLike, add_error_handlers, submit_form, viewe
 bp = Blueprint("newsletters", __name__, template_folder="templates")
 add_error_handlers(bp)
 
-#: The composer's fields for segments' values (:data:`newsletter_segments.FIELDS` says which
-#: kind takes which), with their labels. A chosen segment gets only its own fields, so what was
-#: typed beside another choice is not sent.
-FIELD_LABELS = {
-    "days": "Days",
-    "tag": "Curated tag",
-    "board_id": "Board number",
-    "group": "Tag group",
-}
-
-#: Whole-number fields among them.
-NUMBER_FIELDS = ("days", "board_id")
-
 #: The newest sent updates a feed carries (the archive page lists them all).
 FEED_ENTRIES = 50
-
-#: What the composer's date and time look like (``datetime-local``'s value).
-DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?")
 
 #: What a state is called on the pages.
 STATE_LABELS = {
@@ -73,29 +63,6 @@ STATE_LABELS = {
     "sent": "Sent",
     "cancelled": "Cancelled",
 }
-
-
-class NewsletterForm(FlaskForm):
-    """The composer. The services check every rule; the form only carries the values."""
-
-    subject = StringField("Subject", render_kw={"maxlength": MAX_SUBJECT})
-    body = TextAreaField("Your update", render_kw={"rows": 14})
-    segment = RadioField("Who receives it", default="everyone", validate_choice=False)
-    days = StringField(FIELD_LABELS["days"], render_kw={"inputmode": "numeric"})
-    tag = StringField(FIELD_LABELS["tag"])
-    board_id = StringField(FIELD_LABELS["board_id"], render_kw={"inputmode": "numeric"})
-    group = StringField(FIELD_LABELS["group"])
-    personal = BooleanField(
-        "Add a personal block: a greeting by name and what each volunteer did since the last "
-        "update",
-        default=True,
-    )
-    send_at = StringField("Date and time", render_kw={"type": "datetime-local"})
-
-
-class SenderForm(FlaskForm):
-    sender_name = StringField("Sender name", render_kw={"maxlength": MAX_SENDER_NAME})
-    reply_to = EmailField("Reply-to address", render_kw={"maxlength": MAX_EMAIL})
 
 
 # --------------------------------------------------------------------------- helpers
@@ -135,92 +102,12 @@ def body_html(newsletter: Newsletter) -> Markup:
     return Markup(newsletter_mail.body_html(newsletter))  # noqa: S704 - sanitised there
 
 
-def segment_choices() -> list[tuple[str, str]]:
-    return list(newsletter_segments.SEGMENTS.items())
-
-
-def fields_of(kind: str) -> list[str]:
-    """The composer's fields a segment kind takes."""
-    return [name for name in newsletter_segments.FIELDS.get(kind, ()) if name in FIELD_LABELS]
-
-
-def _segment(form: NewsletterForm) -> dict[str, Any]:
-    """The chosen segment with its own fields' values, as :func:`newsletter_segments.validate`
-    takes it (numbers as numbers; an empty field left out, for the service to name)."""
-    kind = (form.segment.data or "everyone").strip()
-    segment: dict[str, Any] = {"kind": kind}
-    for name in fields_of(kind):
-        value = (getattr(form, name).data or "").strip()
-        if not value:
-            continue
-        if name in NUMBER_FIELDS:
-            if not (value.isascii() and value.isdigit()) or len(value) > 9:
-                raise InvalidInput(
-                    f"{FIELD_LABELS[name]} must be a whole number.",
-                    {name: ["Must be a whole number written with the digits 0–9."]},
-                )
-            segment[name] = int(value)
-        else:
-            segment[name] = value
-    return segment
-
-
-def _fill(form: NewsletterForm, newsletter: Newsletter) -> None:
-    """Put a stored newsletter's values into an unsubmitted form."""
-    form.subject.data, form.body.data = newsletter.subject, newsletter.body
-    segment = dict(newsletter.segment or {"kind": "everyone"})
-    form.segment.data = segment.get("kind", "everyone")
-    for name in FIELD_LABELS:
-        if name in segment:
-            getattr(form, name).data = str(segment[name])
-    form.personal.data = newsletter.personal
-    if newsletter.state == "scheduled" and newsletter.scheduled_at is not None:
-        local = newsletter.scheduled_at.astimezone(zone_named(getattr(viewer(), "time_zone", None)))
-        form.send_at.data = local.strftime("%Y-%m-%dT%H:%M")
-
-
-def zone_name() -> str:
-    name = getattr(viewer(), "time_zone", None) or "UTC"
-    return zone_named(name).key
-
-
-def local_time(moment: datetime | None) -> str:
-    """``moment`` in the viewer's time zone, e.g. "1 Dec 2026, 09:00 (Europe/London)"."""
-    if moment is None:
-        return ""
-    zone = zone_named(getattr(viewer(), "time_zone", None))
-    local = moment.astimezone(zone)
-    return f"{local.day} {local:%b %Y, %H:%M} ({zone.key})"
-
-
-def parse_send_at(raw: str) -> datetime:
-    """The composer's date and time (``2026-12-01T09:00``), read in the viewer's time zone."""
-    raw = raw.strip().replace(" ", "T", 1)
-    if not raw:
-        raise InvalidInput("Choose a date and time to send it.", {"send_at": ["Required."]})
-    wrong = InvalidInput(
-        "Give the date and time as 2026-12-01T09:00.", {"send_at": ["Not a date and time."]}
-    )
-    if not DATE_TIME.fullmatch(raw):  # fromisoformat alone takes more (a trailing NUL…)
-        raise wrong
-    try:
-        naive = datetime.fromisoformat(raw)
-    except ValueError:
-        raise wrong from None
-    try:  # the stored time is UTC: the last minutes of year 9999 may have none
-        return naive.replace(tzinfo=zone_named(getattr(viewer(), "time_zone", None))).astimezone(
-            UTC
-        )
-    except OverflowError:
-        raise wrong from None
-
-
 def _save(project: Project, newsletter: Newsletter | None, form: NewsletterForm) -> Newsletter:
     """Create or update from the composer's values."""
     values: dict[str, Any] = {
         "subject": form.subject.data or "",
         "body": form.body.data or "",
-        "segment": _segment(form),
+        "segment": segment_of(form),
         "personal": bool(form.personal.data),
     }
     try:
@@ -379,7 +266,7 @@ def edit(slug: str, newsletter_id: int) -> ResponseLike:
             flash(f"This update is {newsletter.state}: it cannot be changed any more.", "info")
             return redirect(url_for("newsletters.show", slug=slug, newsletter_id=newsletter_id))
         form = NewsletterForm(formdata=None)
-        _fill(form, newsletter)
+        fill(form, newsletter)
         return _composer(project, newsletter, form)
 
     def saved(project: Project, newsletter: Newsletter, form: NewsletterForm) -> ResponseLike:
