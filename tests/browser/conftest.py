@@ -59,11 +59,30 @@ def browser(chromium_path: str) -> Iterator[Any]:
         browser.close()
 
 
+def _buffered(app: Flask) -> Any:
+    """The app with each response body read whole and closed before it is written.
+
+    Werkzeug's development server leaves a streamed file open when the browser drops the
+    connection mid-body (it reads the socket in its ``finally`` before closing the body, and
+    the read raises); the unclosed file then fails an unrelated test as a ResourceWarning.
+    """
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
+
+
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """The test app on an ephemeral loopback port; its base URL."""
     app.config["SERVER_NAME"] = None
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _buffered(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

@@ -5,6 +5,7 @@ on a phone-sized screen, without page overflow. Then issue 10's "Done when" end 
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_notification_journey import _worker_runs
 from tests.conftest import TEST_PASSWORD
@@ -49,7 +50,8 @@ def test_report_hide_and_outcome(page, make, live_server, browser):
     moderator.get_by_role("heading", level=1, name="Moderation queue").wait_for()
     assert fits(moderator)
     moderator.get_by_role("link", name=re.compile("a comment by Arthur")).click()
-    assert moderator.get_by_text("Selling watches").is_visible() and fits(moderator)
+    expect(moderator.get_by_text("Selling watches")).to_be_visible()  # the click navigates
+    assert fits(moderator)
     moderator.get_by_label("Hide the comment (needs a reason)").check()
     moderator.get_by_label("Reason category").select_option("spam")
     moderator.get_by_role("button", name="Do it").click()
@@ -116,7 +118,7 @@ def test_issue_10_done_when_hide_suspend_appeal_audit_and_held_words(
     moderator.goto("/projects/herbarium")
     moderator.get_by_role("link", name="Moderation queue").click()
     moderator.get_by_role("link", name=re.compile("a comment by Arthur")).click()
-    assert moderator.get_by_text("Fair question.", exact=True).is_visible()  # the context around it
+    expect(moderator.get_by_text("Fair question.", exact=True)).to_be_visible()  # its context
     _act(moderator, "Hide the comment (needs a reason)", "harassment", "Unkind to a newcomer")
     moderator.get_by_text("Done: Hide the comment.").wait_for()
     _act(moderator, "Suspend the author (needs a reason)", "harassment", "Twice now", 7, False)
