@@ -170,15 +170,24 @@ def _handing_over(worker: str, outbox_id: int) -> None:
     db.session.commit()
 
 
-def record(worker: str, outbox_id: int, outcome: Outcome, rng: random.Random | None = None) -> str:
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed row, read and composed once: no one else changes a row while it is claimed,
+    so its attempts so far are known without reading it again."""
+
+    envelope: Envelope
+    attempts: int
+
+
+def record(
+    worker: str, claimed: Claimed, outcome: Outcome, rng: random.Random | None = None
+) -> str:
     """Record one attempt's outcome (and commit); returns the row's new state. The ``UPDATE``
     is conditional on the row still being claimed by ``worker``: once its lease ran out the row
     belongs to :func:`recover` (or another worker), and a late answer changes nothing."""
-    row = db.session.get(OutboxMessage, outbox_id, populate_existing=True)
-    if row is None:
-        return "lost-lease"
+    outbox_id = claimed.envelope.outbox_id
     now = utcnow()
-    attempts = row.attempts + 1
+    attempts = claimed.attempts + 1
     values: dict[str, object] = {
         "attempts": attempts,
         "smtp_reply": outcome.reply[:2000],
@@ -200,11 +209,13 @@ def record(worker: str, outbox_id: int, outcome: Outcome, rng: random.Random | N
         }
     else:
         values |= {"state": "failed", "reason": "rejected"}
-    if not changed(update(OutboxMessage).where(*_mine(worker, outbox_id)).values(**values)):
+    mine = update(OutboxMessage).where(*_mine(worker, outbox_id)).values(**values)
+    if not changed(mine.execution_options(synchronize_session=False)):
         db.session.rollback()
         return "lost-lease"
     if outcome.kind == "rejected-recipient":
-        outbox.disable_address(row.to_address, f"The mail server refused it: {outcome.reply}")
+        refused = f"The mail server refused it: {outcome.reply}"
+        outbox.disable_address(claimed.envelope.recipient, refused)
     db.session.commit()
     return str(values["state"])
 
@@ -221,8 +232,24 @@ def _release(worker: str, ids: list[int]) -> None:
         db.session.commit()
 
 
+def _compose(ids: list[int]) -> list[Claimed]:
+    """The claimed rows' messages, in one read (committed: no transaction is held while the
+    server answers)."""
+    rows = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+    ).all()
+    sender = outbox.sender_address()
+    claimed = [
+        Claimed(Envelope(row.id, sender, row.to_address, outbox.compose(row)), row.attempts)
+        for row in rows
+    ]
+    db.session.commit()
+    return claimed
+
+
 def drain(worker: str, *, limit: int = 50, rng: random.Random | None = None) -> DrainReport:
-    """Send what is due: recover expired leases, claim a batch, send it over one connection."""
+    """Send what is due: recover expired leases, claim a batch, send it over one connection.
+    Each message costs two commits: ``handed_at`` before it goes, its outcome after."""
     recover()
     report = DrainReport()
     ids = claim(worker, limit)
@@ -230,11 +257,11 @@ def drain(worker: str, *, limit: int = 50, rng: random.Random | None = None) -> 
     if not ids:
         return report
     _pause("claimed")
-    pending = list(ids)
+    pending = _compose(ids)
     try:
         with open_transport() as transport:
             while pending:
-                outcome = _send_one(transport, worker, pending[0])
+                outcome = _send(transport, worker, pending[0].envelope)
                 _pause("sent")
                 report.count(record(worker, pending.pop(0), outcome, rng))
                 if outcome.kind == "uncertain":
@@ -244,18 +271,12 @@ def drain(worker: str, *, limit: int = 50, rng: random.Random | None = None) -> 
         # over, so each is a temporary failure, retried after its backoff.
         reply = f"could not talk to the mail server: {exc}"[:2000]
         db.session.rollback()
-        for outbox_id in pending:
-            report.count(record(worker, outbox_id, Outcome("temporary", reply), rng))
+        for untried in pending:
+            report.count(record(worker, untried, Outcome("temporary", reply), rng))
         pending = []
-    _release(worker, pending)
+    _release(worker, [untried.envelope.outbox_id for untried in pending])
     return report
 
 
-def _send_one(transport: Handover, worker: str, outbox_id: int) -> Outcome:
-    row = db.session.get(OutboxMessage, outbox_id)
-    assert row is not None  # claimed by us: nobody else deletes it
-    email = outbox.compose(row)
-    recipient = row.to_address
-    db.session.commit()  # no transaction held while the server answers
-    envelope = Envelope(outbox_id, outbox.sender_address(), recipient, email)
-    return transport.send(envelope, lambda: _handing_over(worker, outbox_id))
+def _send(transport: Handover, worker: str, envelope: Envelope) -> Outcome:
+    return transport.send(envelope, lambda: _handing_over(worker, envelope.outbox_id))

@@ -24,8 +24,10 @@ send a composer makes to themselves.
 
 from __future__ import annotations
 
+import logging
 import re
 import weakref
+from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,7 +36,7 @@ from email.utils import parseaddr
 from typing import Any
 
 from flask import current_app, has_request_context, render_template, request, url_for
-from sqlalchemy import and_, distinct, func, select
+from sqlalchemy import and_, distinct, func, or_, select
 from werkzeug.routing import BuildError
 
 from notifications import newsletters, outbox, unsubscribe
@@ -46,6 +48,8 @@ from talk.extensions import db
 from talk.markdown import ItemCard
 from talk.models import Comment, Discussion, Item, Project, TagUse, TagVerdict, User, Verdict
 from talk.services import tags
+
+log = logging.getLogger(__name__)
 
 #: The marker on a test send's subject (and a line in its body).
 TEST_PREFIX = "[Test] "
@@ -193,71 +197,104 @@ def _external_body(newsletter: Newsletter) -> _Body:
 # --- the personal block --------------------------------------------------------------------------
 
 
-def _since(newsletter: Newsletter, person: User) -> tuple[datetime | None, bool]:
-    """From when a person's contribution is counted: the project's previous update that went
-    out, or when they asked for updates, or ever (None). The flag: "since the last update"."""
-    started = newsletter.started_at
+def _previous_update(newsletter: Newsletter) -> datetime | None:
+    """When the project's previous update went out (None: this is its first)."""
     previous = select(func.max(Newsletter.started_at)).where(
         Newsletter.project_id == newsletter.project_id,
         Newsletter.id != newsletter.id,
         Newsletter.state.in_(("sending", "sent")),
         Newsletter.started_at.is_not(None),
     )
-    if started is not None:
-        previous = previous.where(Newsletter.started_at < started)
-    last = db.session.scalar(previous)
-    if last is not None:
-        return last, True
-    opted_in = db.session.scalar(
-        select(UpdatesConsent.changed_at).where(
-            UpdatesConsent.project_id == newsletter.project_id,
-            UpdatesConsent.user_id == person.id,
-            UpdatesConsent.opted_in.is_(True),
+    if newsletter.started_at is not None:
+        previous = previous.where(Newsletter.started_at < newsletter.started_at)
+    return db.session.scalar(previous)
+
+
+def contributions(newsletter: Newsletter, ids: Sequence[int]) -> dict[int, Contribution]:
+    """What each of these people did in the newsletter's project since its previous update
+    (or, before a first update, since they asked for updates; else ever): visible comments,
+    the distinct items they were about, and tags of theirs (a tag they used on an item) that an
+    expert verified on that item. Three queries however many people: the worker counts a
+    whole batch of recipients at once."""
+    last = _previous_update(newsletter)
+    project_id = newsletter.project_id
+    since: dict[int, datetime | None] = dict.fromkeys(ids, last)
+    if last is None:
+        since.update(
+            db.session.execute(
+                select(UpdatesConsent.user_id, UpdatesConsent.changed_at).where(
+                    UpdatesConsent.project_id == project_id,
+                    UpdatesConsent.user_id.in_(ids),
+                    UpdatesConsent.opted_in.is_(True),
+                )
+            ).all()
         )
-    )
-    return opted_in, False
 
+    def after(when: Any, person: Any) -> Any:
+        """Later than the person's starting point: the previous update for everyone, or
+        their own consent (correlated; none counts everything)."""
+        if last is not None:
+            return when > last
+        consented = (
+            select(UpdatesConsent.changed_at)
+            .where(
+                UpdatesConsent.project_id == project_id,
+                UpdatesConsent.user_id == person,
+                UpdatesConsent.opted_in.is_(True),
+            )
+            .scalar_subquery()
+        )
+        return or_(consented.is_(None), when > consented)
 
-def contribution(newsletter: Newsletter, person: User) -> Contribution:
-    """What ``person`` did in the newsletter's project since its previous update: visible
-    comments, the distinct items they were about, and tags of theirs (a tag they used on an
-    item) that an expert verified on that item."""
-    since, last_update = _since(newsletter, person)
-    comments = (
-        select(func.count(Comment.id), func.count(distinct(Discussion.item_id)))
+    comments = db.session.execute(
+        select(Comment.author_id, func.count(Comment.id), func.count(distinct(Discussion.item_id)))
         .join(Discussion, Discussion.id == Comment.discussion_id)
         .where(
-            Comment.project_id == newsletter.project_id,
-            Comment.author_id == person.id,
+            Comment.project_id == project_id,
+            Comment.author_id.in_(ids),
             Comment.deleted_at.is_(None),
             Comment.hidden_at.is_(None),
             Comment.held_at.is_(None),
+            after(Comment.created_at, Comment.author_id),
         )
+        .group_by(Comment.author_id)
     )
-    verified = select(func.count()).where(
-        TagVerdict.project_id == newsletter.project_id,
-        TagVerdict.verdict == Verdict.VERIFIED,
-        select(TagUse.id)
+    written = {person: (count, items) for person, count, items in comments}
+    verified_pairs = (  # (person, item, tag): a tag used in several comments counts once
+        select(TagUse.user_id, TagVerdict.item_id, TagVerdict.tag_id)
+        .join(
+            TagUse,
+            and_(TagUse.tag_id == TagVerdict.tag_id, TagUse.item_id == TagVerdict.item_id),
+        )
         .where(
-            and_(
-                TagUse.tag_id == TagVerdict.tag_id,
-                TagUse.item_id == TagVerdict.item_id,
-                TagUse.user_id == person.id,
-            )
+            TagVerdict.project_id == project_id,
+            TagVerdict.verdict == Verdict.VERIFIED,
+            TagUse.user_id.in_(ids),
+            after(TagVerdict.decided_at, TagUse.user_id),
         )
-        .exists(),
+        .distinct()
+        .subquery()
     )
-    if since is not None:
-        comments = comments.where(Comment.created_at > since)
-        verified = verified.where(TagVerdict.decided_at > since)
-    written, items = db.session.execute(comments).one()
-    return Contribution(
-        int(written or 0),
-        int(items or 0),
-        int(db.session.scalar(verified) or 0),
-        since,
-        last_update,
+    verified: dict[int, int] = dict(
+        db.session.execute(
+            select(verified_pairs.c.user_id, func.count()).group_by(verified_pairs.c.user_id)
+        ).all()
     )
+    return {
+        person: Contribution(
+            int(written.get(person, (0, 0))[0]),
+            int(written.get(person, (0, 0))[1] or 0),
+            int(verified.get(person, 0)),
+            since[person],
+            last is not None,
+        )
+        for person in ids
+    }
+
+
+def contribution(newsletter: Newsletter, person: User) -> Contribution:
+    """What ``person`` did (see :func:`contributions`)."""
+    return contributions(newsletter, [person.id])[person.id]
 
 
 # --- the email ------------------------------------------------------------------------------------
@@ -293,15 +330,43 @@ def render(newsletter: Newsletter, recipient: User | None = None) -> RenderedMai
     return _render(newsletter, recipient, test=False)
 
 
-def _render(newsletter: Newsletter, recipient: User | None, *, test: bool) -> RenderedMail:
+def render_each(
+    newsletter: Newsletter, people: Sequence[User]
+) -> Iterator[tuple[User, RenderedMail | None]]:
+    """Each person's email, for a batch of recipients: their personal blocks counted together
+    (:func:`contributions`), the sender read once. None (logged) for a person whose email
+    could not be rendered: one bad email must not stop the newsletter."""
+    counted = contributions(newsletter, [person.id for person in people])
+    sender = sender_headers(newsletter.project)
+    for person in people:
+        try:
+            mail = _render(
+                newsletter, person, test=False, personal=counted[person.id], sender=sender
+            )
+        except Exception:
+            log.exception("newsletter %s: rendering for user %s failed", newsletter.id, person.id)
+            yield person, None
+        else:
+            yield person, mail
+
+
+def _render(
+    newsletter: Newsletter,
+    recipient: User | None,
+    *,
+    test: bool,
+    personal: Contribution | None = None,
+    sender: dict[str, str] | None = None,
+) -> RenderedMail:
     project = newsletter.project
     with nullcontext() if has_request_context() else public_urls():
         body = _external_body(newsletter)
-        personal = None
-        if recipient is not None and newsletter.personal:
+        if recipient is None or not newsletter.personal:
+            personal = None
+        elif personal is None:
             personal = contribution(newsletter, recipient)
         subject = (TEST_PREFIX if test else "") + newsletter.subject
-        headers = sender_headers(project)
+        headers = dict(sender or sender_headers(project))
         context: dict[str, Any] = {
             "subject": subject,
             "project": project,

@@ -204,30 +204,31 @@ def _move_batch(newsletter: Newsletter, batch: list[tuple[int, int]], now: datet
             select(User).where(User.id.in_([user_id for _, user_id in batch]))
         )
     }
+    mails = dict(
+        newsletter_mail.render_each(
+            newsletter, [people[id_] for _, id_ in batch if id_ in mailable and id_ in people]
+        )
+    )
     queued = 0
     for delivery_id, user_id in batch:
         user = people.get(user_id)
         values: dict[str, Any]
         if user is None or user_id not in mailable:
             values = {"state": "skipped", "reason": _skip_reason(newsletter, user)}
+        elif (rendered := mails[user]) is None:
+            values = {"state": "failed", "reason": "render-error"}  # logged by render_each
         else:
-            try:
-                rendered = newsletter_mail.render(newsletter, user)
-            except Exception:  # one bad email must not stop the newsletter (logged, shown)
-                log.exception("newsletter %s: rendering for user %s failed", newsletter.id, user_id)
-                values = {"state": "failed", "reason": "render-error"}
-            else:
-                message = outbox.enqueue(
-                    to_address=user.email,
-                    subject=rendered.subject,
-                    text=rendered.text,
-                    html=rendered.html or None,
-                    category="newsletter",
-                    user=user,
-                    headers=rendered.headers,
-                )
-                values = {"state": "sending", "reason": None, "outbox_id": message.id}
-                queued += 1
+            message = outbox.enqueue(
+                to_address=user.email,
+                subject=rendered.subject,
+                text=rendered.text,
+                html=rendered.html or None,
+                category="newsletter",
+                user=user,
+                headers=rendered.headers,
+            )
+            values = {"state": "sending", "reason": None, "outbox_id": message.id}
+            queued += 1
         if not changed(
             update(NewsletterDelivery)
             .where(

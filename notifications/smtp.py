@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email import policy as email_policy
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import parseaddr
 from typing import Literal, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -23,6 +23,11 @@ from flask import current_app
 
 from talk.clock import utcnow
 from talk.extensions import db
+
+#: How a message is written on the wire: the ``compat32`` rules the outbox composes with
+#: (:func:`notifications.outbox.compose`, which folds the headers that need it), with SMTP's
+#: CRLF line ends.
+SMTP_POLICY = email_policy.compat32.clone(linesep="\r\n", max_line_length=None)
 
 Kind = Literal["sent", "temporary", "permanent", "rejected-recipient", "uncertain"]
 
@@ -97,7 +102,7 @@ class Envelope:
     outbox_id: int
     sender: str
     recipient: str
-    message: EmailMessage
+    message: Message
 
 
 class Handover(Protocol):
@@ -138,7 +143,7 @@ class SmtpConnection:
         handing_over()
         try:
             # CRLF line ends (SMTP's); smtplib fixes them only in a str, not in bytes.
-            code, text = smtp.data(envelope.message.as_bytes(policy=email_policy.SMTP))
+            code, text = smtp.data(envelope.message.as_bytes(policy=SMTP_POLICY))
         except smtplib.SMTPDataError as exc:  # DATA itself refused: no byte of it was sent
             smtp.rset()
             return _failure(exc.smtp_code, exc.smtp_error)
@@ -188,7 +193,7 @@ class MailboxConnection:
                 outbox_id=envelope.outbox_id,
                 to_address=envelope.recipient,
                 subject=str(envelope.message["Subject"]),
-                raw=envelope.message.as_string(),
+                raw=envelope.message.as_string(policy=SMTP_POLICY.clone(linesep="\n")),
                 received_at=utcnow(),
             )
         )

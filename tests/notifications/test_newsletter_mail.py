@@ -235,6 +235,45 @@ def test_personal_block_counts_what_the_person_did_since_the_last_update(app, ma
     assert "Hello Val Volunteer," in mail.text and sentence in mail.text
 
 
+def test_a_batch_counts_each_person_from_their_own_consent_before_a_first_update(
+    app, make, letter, clock
+):
+    """The worker counts a batch of recipients in three queries: each person's numbers stay
+    their own, from the moment THEY asked for updates (no update went out before), and a
+    verified tag used in two comments counts once."""
+    early, late = letter.volunteer, make.user("late", display_name="Lee Late")
+    never = make.user("never")  # no consent: everything counts
+    expert = make.member(letter.project, "expert")
+    clock.advance(minutes=1)  # after the fixture's volunteer asked for updates
+    thread = make.discussion(
+        letter.project, early, item=letter.item, board="Item discussions", body="A #fern"
+    )
+    make.comment(thread, early, "The #fern again")
+    make.comment(thread, late, "Before I asked")
+    make.comment(thread, never, "Anything #fern")
+    clock.advance(hours=1)
+    with make.context():
+        p = db.session.get(Project, letter.project.id)
+        consent.opt_in(_user(late), p, source="settings")
+    clock.advance(hours=1)
+    make.comment(thread, late, "After I asked, #fern")
+    with make.context():
+        p = db.session.get(Project, letter.project.id)
+        fern = db.session.scalar(select(Tag).where(Tag.project_id == p.id, Tag.name == "fern"))
+        curation.set_verdict(_user(expert), db.session.get(Item, letter.item.id), fern, "verified")
+    with app.app_context():
+        ids = [early.id, late.id, never.id]
+        found = newsletter_mail.contributions(_letter(letter), ids)
+        counts = {
+            i: (c.comments, c.items, c.verified_tags, c.since_last_update) for i, c in found.items()
+        }
+    assert counts == {
+        early.id: (2, 1, 1, False),  # two comments with #fern: its verdict counts once
+        late.id: (1, 1, 1, False),
+        never.id: (1, 1, 1, False),
+    }
+
+
 def test_personal_block_without_activity_greets_only_and_can_be_turned_off(app, letter):
     with app.app_context():
         mail = newsletter_mail.render(_letter(letter), _user(letter.volunteer))

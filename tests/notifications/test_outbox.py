@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from email.message import Message
 
 import pytest
 from sqlalchemy import select
@@ -85,6 +86,31 @@ def test_a_long_email_goes_with_smtps_line_ends_and_arrives_whole(app, smtp):
     assert drain(app).outcomes == {"sent": 1}
     [received] = smtp.received
     assert received.get_body(("plain",)).get_content() == text
+
+
+def test_headers_in_other_scripts_arrive_as_written_and_addresses_stay_addresses(app, smtp):
+    """Welsh and curly quotes in a subject and a sender's name reach the reader unchanged; the
+    address inside an encoded display name stays readable, and a long unsubscribe URL (ASCII,
+    no spaces) stays on its header's line rather than being folded in front of it."""
+    subject = "Diweddariad y gwanwyn — “Ŵyn” ac ŷd " * 4
+    unsubscribe = "<https://talk.example.org/unsubscribe/" + "a1b2c3" * 25 + ">"
+    headers = {
+        "From": "Tîm Amgueddfa — Cymru <talk@localhost>",
+        "Reply-To": "Tîm <tim@example.org>",
+        "List-Unsubscribe": unsubscribe,
+    }
+    queue(app, subject=subject.strip(), text="Diolch — “thank you”.\n", headers=headers)
+    assert drain(app).outcomes == {"sent": 1}
+    [received] = smtp.received
+    assert received["Subject"] == subject.strip()
+    assert received["From"].addresses[0].display_name == "Tîm Amgueddfa — Cymru"
+    assert received["From"].addresses[0].addr_spec == "talk@localhost"
+    assert received["Reply-To"].addresses[0].addr_spec == "tim@example.org"
+    assert received["List-Unsubscribe"] == unsubscribe
+    assert received.get_body(("plain",)).get_content() == "Diolch — “thank you”.\n"
+    raw = received.as_bytes()
+    assert raw.isascii()  # 7-bit clean: no server needs 8BITMIME for it
+    assert max(len(line) for line in raw.splitlines()) <= 998
 
 
 def test_nothing_is_queued_for_a_change_that_rolls_back(app):
@@ -263,9 +289,10 @@ def test_expired_leases_are_requeued_or_marked_uncertain(app, clock):
         assert delivery.recover() == (1, 1)
         assert delivery.claim("other", 10) == ids[:1]
         # The dead worker's late answer changes nothing: the row is no longer its own.
-        from notifications.smtp import Outcome
+        from notifications.smtp import Envelope, Outcome
 
-        assert delivery.record("dead-worker", ids[1], Outcome("sent", "250 ok")) == "lost-lease"
+        late = delivery.Claimed(Envelope(ids[1], "talk@localhost", "v@example.org", Message()), 0)
+        assert delivery.record("dead-worker", late, Outcome("sent", "250 ok")) == "lost-lease"
     assert [(r.state, r.reason) for r in rows(app)] == [
         ("sending", "lease-expired"),
         ("uncertain", "worker-died"),
