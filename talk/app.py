@@ -171,7 +171,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
-    """WAL for concurrent readers, foreign keys enforced, and a wait instead of 'locked'.
+    """WAL for concurrent readers (synced at checkpoints, not at each commit: docs/decisions.md
+    "Storage and concurrency"), foreign keys enforced, and a wait instead of 'locked'.
 
     pysqlite also stops managing transactions itself (it would only BEGIN at the first
     INSERT/UPDATE, so a SAVEPOINT issued first would commit on release); ``_sqlite_begin`` emits
@@ -181,6 +182,7 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()

@@ -27,3 +27,13 @@ def test_declared_writes_take_the_sqlite_write_lock_when_they_begin(app, count_q
             pytest.skip("only SQLite needs BEGIN IMMEDIATE")
     assert _begins(app, count_queries, declared=True) == ["BEGIN IMMEDIATE"]
     assert _begins(app, count_queries, declared=False) == ["BEGIN"]  # the flag did not leak
+
+
+def test_sqlite_connections_log_ahead_and_sync_at_checkpoints(app):
+    """WAL with synchronous=NORMAL (docs/decisions.md): 1, not FULL's 2 on every commit."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("a SQLite setting")
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
