@@ -159,15 +159,24 @@ def _drain(app: Flask, name: str) -> None:
             pass
 
 
-def send(app: Flask, letter_id: int, count: int, port: int, workers: int) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def send(
+    app: Flask, letter_id: int, count: int, port: int, workers: int, sink_pid: int
+) -> dict[str, float]:
     """Talk's path for ``count`` deliveries (``workers`` draining the outbox at once), then
-    smtplib's for the same messages."""
+    smtplib's for the same messages; wall and CPU time of each, and of the sink meanwhile."""
     app.config["TALK_SMTP_URL"] = f"smtp://127.0.0.1:{port}"
     app.config["TALK_NEWSLETTER_RATE"] = 0
     figures: dict[str, float] = {}
     with app.app_context(), writing():
         letter = db.session.get(Newsletter, letter_id)
         assert letter is not None
+        cpu, sink_cpu = time.process_time(), cpu_seconds(sink_pid)
         started = time.perf_counter()
         moved = newsletter_sending.move(letter, count)
         figures["move"] = time.perf_counter() - started
@@ -184,6 +193,8 @@ def send(app: Flask, letter_id: int, count: int, port: int, workers: int) -> dic
             for thread in threads:
                 thread.join()
         figures["drain"] = time.perf_counter() - started
+        figures["talk_cpu"] = time.process_time() - cpu
+        figures["sink_cpu_talk"] = cpu_seconds(sink_pid) - sink_cpu
         started = time.perf_counter()
         newsletter_sending.sync()
         figures["sync"] = time.perf_counter() - started
@@ -191,11 +202,14 @@ def send(app: Flask, letter_id: int, count: int, port: int, workers: int) -> dic
         rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
         messages = [(outbox.compose(row), row.to_address) for row in rows]
         sender = outbox.sender_address()
+    cpu, sink_cpu = time.process_time(), cpu_seconds(sink_pid)
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", port) as connection:
         for message, to in messages:
             connection.send_message(message, sender, [to])
     figures["baseline"] = time.perf_counter() - started
+    figures["baseline_cpu"] = time.process_time() - cpu
+    figures["sink_cpu_baseline"] = cpu_seconds(sink_pid) - sink_cpu
     return figures
 
 
@@ -233,7 +247,7 @@ def main() -> None:
     ready.wait(30)
     try:
         workers = 1 if url.startswith("sqlite") else args.workers
-        figures = send(app, letter_id, args.send, port, workers)
+        figures = send(app, letter_id, args.send, port, workers, server.pid)
     finally:
         server.kill()
     assert count.value == 2 * figures["sent"], (count.value, figures)
@@ -259,6 +273,15 @@ def main() -> None:
     baseline = figures["baseline"]
     print(f"| baseline: smtplib, one connection | {baseline:.2f} s, {n / baseline:.0f}/s |")
     print(f"| Talk ÷ baseline (time) | {talk / figures['baseline']:.1f}× |")
+    ms = 1000 / n
+    print(
+        f"| CPU per message: Talk (move + drain) / the sink meanwhile | "
+        f"{figures['talk_cpu'] * ms:.2f} ms / {figures['sink_cpu_talk'] * ms:.2f} ms |"
+    )
+    print(
+        f"| CPU per message: smtplib baseline / the sink meanwhile | "
+        f"{figures['baseline_cpu'] * ms:.2f} ms / {figures['sink_cpu_baseline'] * ms:.2f} ms |"
+    )
     print(f"| one small committed UPDATE on this database | {commit:.1f} ms |")
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)

@@ -21,6 +21,7 @@ import smtplib
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
@@ -29,7 +30,7 @@ from sqlalchemy import ColumnElement, CursorResult, Executable, select, update
 
 from notifications import outbox
 from notifications.models import OutboxMessage
-from notifications.smtp import Envelope, Handover, Outcome, open_transport
+from notifications.smtp import Envelope, Outcome, open_transport
 from talk.clock import utcnow
 from talk.extensions import db
 
@@ -157,17 +158,34 @@ def _mine(worker: str, outbox_id: int) -> tuple[ColumnElement[bool], ...]:
     )
 
 
-def _handing_over(worker: str, outbox_id: int) -> None:
-    """Commit that this message is about to reach the server (see the module's docstring),
-    and renew the lease of the worker's other claimed rows."""
-    now = utcnow()
-    db.session.execute(update(OutboxMessage).where(*_mine(worker, outbox_id)).values(handed_at=now))
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.state == "sending", OutboxMessage.claimed_by == worker)
-        .values(lease_until=now + lease_length())
-    )
-    db.session.commit()
+#: How long after its last renewal a lease is renewed again, before the next message.
+RENEW_AFTER = timedelta(seconds=15)
+
+
+class _Lease:
+    """A worker's claim on its batch. Before each message it must still cover the longest
+    exchange (three SMTP timeouts: :func:`lease_length` keeps 30 s more); it is renewed only
+    once :data:`RENEW_AFTER` of that margin is used, so a message usually costs one ``UPDATE``
+    before it goes, not two."""
+
+    def __init__(self, worker: str, claimed_at: datetime) -> None:
+        self.worker = worker
+        self.renewed_at = claimed_at
+
+    def handing_over(self, outbox_id: int) -> None:
+        """Commit that this message is about to reach the server (see the module's
+        docstring), renewing the lease of the worker's claimed rows when it is due."""
+        now = utcnow()
+        mine = update(OutboxMessage).where(*_mine(self.worker, outbox_id))
+        db.session.execute(mine.values(handed_at=now))
+        if now - self.renewed_at >= RENEW_AFTER:
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.state == "sending", OutboxMessage.claimed_by == self.worker)
+                .values(lease_until=now + lease_length())
+            )
+            self.renewed_at = now
+        db.session.commit()
 
 
 @dataclass(frozen=True)
@@ -252,6 +270,7 @@ def drain(worker: str, *, limit: int = 50, rng: random.Random | None = None) -> 
     Each message costs two commits: ``handed_at`` before it goes, its outcome after."""
     recover()
     report = DrainReport()
+    lease = _Lease(worker, utcnow())  # no later than the claim's own start
     ids = claim(worker, limit)
     report.claimed = len(ids)
     if not ids:
@@ -261,7 +280,8 @@ def drain(worker: str, *, limit: int = 50, rng: random.Random | None = None) -> 
     try:
         with open_transport() as transport:
             while pending:
-                outcome = _send(transport, worker, pending[0].envelope)
+                envelope = pending[0].envelope
+                outcome = transport.send(envelope, partial(lease.handing_over, envelope.outbox_id))
                 _pause("sent")
                 report.count(record(worker, pending.pop(0), outcome, rng))
                 if outcome.kind == "uncertain":
@@ -276,7 +296,3 @@ def drain(worker: str, *, limit: int = 50, rng: random.Random | None = None) -> 
         pending = []
     _release(worker, [untried.envelope.outbox_id for untried in pending])
     return report
-
-
-def _send(transport: Handover, worker: str, envelope: Envelope) -> Outcome:
-    return transport.send(envelope, lambda: _handing_over(worker, envelope.outbox_id))

@@ -209,16 +209,16 @@ def _move_batch(newsletter: Newsletter, batch: list[tuple[int, int]], now: datet
             newsletter, [people[id_] for _, id_ in batch if id_ in mailable and id_ in people]
         )
     )
-    queued = 0
+    outcomes: dict[int, dict[str, Any]] = {}
+    sending: list[tuple[int, outbox.Mail]] = []
     for delivery_id, user_id in batch:
         user = people.get(user_id)
-        values: dict[str, Any]
         if user is None or user_id not in mailable:
-            values = {"state": "skipped", "reason": _skip_reason(newsletter, user)}
+            outcomes[delivery_id] = {"state": "skipped", "reason": _skip_reason(newsletter, user)}
         elif (rendered := mails[user]) is None:
-            values = {"state": "failed", "reason": "render-error"}  # logged by render_each
+            outcomes[delivery_id] = {"state": "failed", "reason": "render-error"}  # logged
         else:
-            message = outbox.enqueue(
+            mail = outbox.Mail(
                 to_address=user.email,
                 subject=rendered.subject,
                 text=rendered.text,
@@ -227,8 +227,11 @@ def _move_batch(newsletter: Newsletter, batch: list[tuple[int, int]], now: datet
                 user=user,
                 headers=rendered.headers,
             )
-            values = {"state": "sending", "reason": None, "outbox_id": message.id}
-            queued += 1
+            sending.append((delivery_id, mail))
+    ids = outbox.enqueue_many([mail for _, mail in sending])
+    for (delivery_id, _), outbox_id in zip(sending, ids, strict=True):
+        outcomes[delivery_id] = {"state": "sending", "reason": None, "outbox_id": outbox_id}
+    for delivery_id, values in outcomes.items():
         if not changed(
             update(NewsletterDelivery)
             .where(
@@ -243,7 +246,7 @@ def _move_batch(newsletter: Newsletter, batch: list[tuple[int, int]], now: datet
             db.session.rollback()
             return None
     db.session.commit()
-    return queued
+    return len(sending)
 
 
 # --- outcomes -------------------------------------------------------------------------------

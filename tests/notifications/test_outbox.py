@@ -15,6 +15,7 @@ from notifications.models import MailboxMessage, OutboxMessage, WorkerLease
 from notifications.smtp import parse_smtp_url
 from talk import create_app
 from talk.config import ConfigError
+from talk.errors import InvalidInput
 from talk.extensions import db
 
 W = "worker-a"
@@ -409,3 +410,47 @@ def test_smtp_urls_say_where_and_how():
     tls = parse_smtp_url("smtp://me%40x.org:p%2Fw@mail.x.org:587?starttls=1")
     assert (tls.port, tls.starttls, tls.username, tls.password) == (587, True, "me@x.org", "p/w")
     assert parse_smtp_url("smtps://mail.x.org").port == 465
+
+
+def test_a_lease_is_renewed_before_a_message_only_once_its_margin_is_used(app, clock):
+    """Before each message the claim must still outlast one whole exchange (three timeouts);
+    renewing it costs an UPDATE of the batch, so it is renewed every RENEW_AFTER, not per
+    message."""
+    ids = queue(app, 3)
+    with app.app_context():
+        lease = delivery._Lease(W, clock.now)
+        assert delivery.claim(W, 10) == ids
+        first_end = clock.now + delivery.lease_length()
+        lease.handing_over(ids[0])
+        clock.advance(seconds=delivery.RENEW_AFTER.total_seconds() - 1)
+        lease.handing_over(ids[1])
+        assert {row.lease_until for row in rows(app)} == {first_end}
+        clock.advance(seconds=1)
+        lease.handing_over(ids[2])
+        assert {row.lease_until for row in rows(app)} == {clock.now + delivery.lease_length()}
+        assert all(row.handed_at is not None for row in rows(app))
+
+
+def test_many_emails_queue_at_once_in_order_and_a_disabled_address_gets_none(app):
+    mails = [
+        outbox.Mail(f"v{n}@example.org", f"Update {n}", "Hello.\n", "newsletter") for n in range(3)
+    ]
+    with app.app_context():
+        outbox.disable_address("V1@example.org", "refused")
+        ids = outbox.enqueue_many(mails)
+        db.session.commit()
+    found = {row.id: row for row in rows(app)}
+    assert [found[i].to_address for i in ids] == [m.to_address for m in mails]
+    assert [(found[i].state, found[i].reason) for i in ids] == [
+        ("queued", None),
+        ("skipped", "address-disabled"),
+        ("queued", None),
+    ]
+
+
+def test_a_bad_email_in_a_batch_queues_none_of_it(app):
+    good = outbox.Mail("v@example.org", "Update", "Hello.\n", "newsletter")
+    bad = outbox.Mail("v2@example.org", "Two\nlines", "Hello.\n", "newsletter")
+    with app.app_context(), pytest.raises(InvalidInput, match="one line"):
+        outbox.enqueue_many([good, bad])
+    assert rows(app) == []
