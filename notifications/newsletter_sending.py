@@ -71,10 +71,11 @@ REASONS = {
 # --- starting: the recipients fixed ---------------------------------------------------------
 
 
-def start(newsletter: Newsletter, now: datetime) -> int:
+def start(newsletter: Newsletter, now: datetime) -> int | None:
     """Start sending ``newsletter`` if it is ``scheduled`` for ``now`` or earlier: fix its
-    recipients (one delivery row each, ``queued``) and commit. Returns how many; 0, changing
-    nothing, for any other newsletter (already started, a draft, not due yet)."""
+    recipients (one delivery row each, ``queued``) and commit. Returns how many (0 for an
+    audience nobody is in any more); None, changing nothing, for any other newsletter (already
+    started, a draft, not due yet)."""
     db.session.refresh(newsletter, with_for_update=True)  # one starter at a time (PostgreSQL)
     due = newsletter.state == "scheduled" and (
         newsletter.scheduled_at is not None and newsletter.scheduled_at <= now
@@ -86,7 +87,7 @@ def start(newsletter: Newsletter, now: datetime) -> int:
         .execution_options(synchronize_session=False)
     ):
         db.session.commit()
-        return 0
+        return None
     people = newsletter_segments.audience(newsletter.project, newsletter.segment, now).subquery()
     person = next(iter(people.c))
     db.session.execute(
@@ -132,8 +133,7 @@ def start_due(now: datetime) -> int:
     started = 0
     for newsletter_id in due:
         newsletter = db.session.get(Newsletter, newsletter_id)
-        if newsletter is not None:
-            start(newsletter, now)
+        if newsletter is not None and start(newsletter, now) is not None:
             started += 1
     return started
 

@@ -100,14 +100,14 @@ def reader_ids(setup):
 
 def test_start_fixes_the_recipients_once_and_latecomers_get_nothing(app, make, setup, clock):
     with app.app_context():
-        assert newsletter_sending.start(letter(setup), utcnow()) == 0  # a draft: nothing
+        assert newsletter_sending.start(letter(setup), utcnow()) is None  # a draft: nothing
         assert deliveries(setup) == []
         news = scheduled(setup)
         assert newsletter_sending.start(news, utcnow()) == 3
         assert news.state == "sending" and news.started_at == clock.now
         assert news.recipient_count == 3
         assert deliveries(setup) == [(i, "queued", None) for i in reader_ids(setup)]
-        assert newsletter_sending.start(news, utcnow()) == 0  # started already: unchanged
+        assert newsletter_sending.start(news, utcnow()) is None  # started already: unchanged
     [late] = opted_in(app, make, setup.project, 1, prefix="late")
     with app.app_context():
         run_to_the_end()
@@ -120,11 +120,23 @@ def test_a_newsletter_scheduled_later_starts_only_when_due(app, setup, clock):
         later = clock.now.replace(hour=18)
         news = scheduled(setup, later)
         assert newsletter_sending.start_due(utcnow()) == 0
-        assert newsletter_sending.start(news, utcnow()) == 0
+        assert newsletter_sending.start(news, utcnow()) is None
         assert news.state == "scheduled" and deliveries(setup) == []
         clock.now = later
         assert newsletter_sending.start_due(utcnow()) == 1
         assert letter(setup).state == "sending" and len(deliveries(setup)) == 3
+
+
+def test_a_due_newsletter_whose_audience_left_starts_with_nobody_and_is_counted(app, setup):
+    with app.app_context():
+        news = scheduled(setup)
+        project = db.session.get(Project, setup.project.id)
+        for reader_id in reader_ids(setup):
+            consent.opt_out(db.session.get(User, reader_id), project, source="settings")
+        db.session.commit()
+        assert newsletter_sending.start_due(utcnow()) == 1  # started: with nobody, not refused
+        news = letter(setup)
+        assert (news.state, news.recipient_count, deliveries(setup)) == ("sending", 0, [])
 
 
 def test_each_recipient_gets_one_email_with_its_outbox_rows_message_id(app, setup, smtp):
