@@ -252,15 +252,26 @@ def _release(worker: str, ids: list[int]) -> None:
 
 def _compose(ids: list[int]) -> list[Claimed]:
     """The claimed rows' messages, in one read (committed: no transaction is held while the
-    server answers)."""
+    server answers). A row that cannot be written as an email (an address stored before Talk
+    refused non-ASCII mailboxes) fails alone, saying why, and never stops the others."""
     rows = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
     ).all()
     sender = outbox.sender_address()
-    claimed = [
-        Claimed(Envelope(row.id, sender, row.to_address, outbox.compose(row)), row.attempts)
-        for row in rows
-    ]
+    claimed = []
+    for row in rows:
+        try:
+            email = outbox.compose(row)
+        except (ValueError, LookupError) as exc:  # UnicodeError is a ValueError
+            row.state, row.reason, row.claimed_by, row.lease_until = (
+                "failed",
+                "unsendable",
+                None,
+                None,
+            )
+            row.smtp_reply = f"could not be written as an email: {exc}"[:2000]
+            continue
+        claimed.append(Claimed(Envelope(row.id, sender, row.to_address, email), row.attempts))
     db.session.commit()
     return claimed
 
@@ -277,6 +288,8 @@ def drain(worker: str, *, limit: int = 50, rng: random.Random | None = None) -> 
         return report
     _pause("claimed")
     pending = _compose(ids)
+    for _ in range(len(ids) - len(pending)):
+        report.count("failed")  # could not be written as an email (_compose says why)
     try:
         with open_transport() as transport:
             while pending:

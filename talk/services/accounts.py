@@ -112,8 +112,12 @@ def _reserved_skeletons() -> frozenset[str]:
 
 
 def normalise_email(email: str) -> str:
+    """The address as stored and mailed: ASCII only (an internationalised domain in its
+    ``xn--`` form), since sending to a non-ASCII mailbox needs SMTPUTF8, which few mail servers
+    a site relays through offer; such an address is refused naming the characters."""
     try:
-        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+        checked = validate_email(email.strip(), check_deliverability=False, allow_smtputf8=False)
+        return (checked.ascii_email or checked.normalized).lower()
     except EmailNotValidError as exc:
         raise InvalidInput(f"Email address is not valid: {exc}", {"email": [str(exc)]}) from exc
 

@@ -454,3 +454,17 @@ def test_a_bad_email_in_a_batch_queues_none_of_it(app):
     with app.app_context(), pytest.raises(InvalidInput, match="one line"):
         outbox.enqueue_many([good, bad])
     assert rows(app) == []
+
+
+def test_an_address_no_email_can_carry_fails_alone_and_the_rest_go(app, smtp):
+    """A mailbox name outside ASCII (stored before Talk refused them) cannot be written into a
+    message without SMTPUTF8: that row fails saying why; it neither stops the worker nor
+    holds back the others."""
+    [bad] = queue(app, to_address="josé@example.org")
+    [good] = queue(app, to_address="jose@example.org")
+    assert drain(app).outcomes == {"failed": 1, "sent": 1}
+    found = {row.id: row for row in rows(app)}
+    assert (found[bad].state, found[bad].reason) == ("failed", "unsendable")
+    assert "could not be written as an email" in found[bad].smtp_reply
+    assert found[good].state == "sent"
+    assert_each_once(smtp, [good], app)

@@ -35,6 +35,17 @@ def confirm(client, link):
 # --- signing up ---------------------------------------------------------------------------------
 
 
+def test_a_mailbox_name_outside_ascii_is_refused_naming_it_and_a_unicode_domain_kept(
+    app, client, mailbox
+):
+    """Mailing "josé@…" needs SMTPUTF8, which few relays offer: refused at the door, naming the
+    character, rather than failing in the outbox later. A Unicode domain has an ASCII form."""
+    answer = submit(client, "/register", **(SIGN_UP | {"email": "josé@example.org"}))
+    assert answer.status_code == 422 and "before the @-sign are not supported" in text(answer)
+    submit(client, "/register", **(SIGN_UP | {"email": "ada@exämple.org"}))
+    assert mailbox.last("verify_email").to_address == "ada@xn--exmple-cua.org"
+
+
 def test_signing_up_makes_the_account_only_when_the_emailed_link_is_confirmed(app, client, mailbox):
     answer = submit(client, "/register?next=/projects/x", **SIGN_UP)
     assert answer.status_code == 200
