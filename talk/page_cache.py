@@ -252,14 +252,13 @@ class LocalBackend:
 class RedisBackend:
     """Pages and the generation in Redis, shared by every server; each lookup is one MGET."""
 
-    GENERATION = "talk:page:generation"
-    PREFIX = "talk:page:"
-
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prefix: str = "talk:page:") -> None:
         import redis
 
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         self.client = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
+        self.PREFIX = prefix
+        self.GENERATION = prefix + "generation"
 
     def lookup(self, key: str) -> tuple[str, Entry | None]:
         try:
