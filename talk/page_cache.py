@@ -22,6 +22,7 @@ that process until a bump succeeds again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -175,10 +176,10 @@ class FileGeneration:
 
     def read(self) -> str:
         try:
-            stat = os.stat(self.path)
+            stat = self.path.stat()
         except FileNotFoundError:
             self._replace()
-            stat = os.stat(self.path)
+            stat = self.path.stat()
         return f"{stat.st_ino}.{stat.st_size}.{stat.st_mtime_ns}"
 
     def bump(self) -> None:
@@ -190,7 +191,7 @@ class FileGeneration:
             finally:
                 os.close(fd)
             try:
-                current = os.stat(self.path)
+                current = self.path.stat()
             except FileNotFoundError:
                 continue
             # Another process replaced the file between our open and write: bump the new one.
@@ -203,7 +204,7 @@ class FileGeneration:
     def _replace(self) -> None:
         fresh = self.path.with_name(f"{self.path.name}.{os.getpid()}.{threading.get_ident()}")
         fresh.write_bytes(b".")
-        os.replace(fresh, self.path)
+        fresh.replace(self.path)
 
 
 class LocalBackend:
@@ -262,7 +263,8 @@ class RedisBackend:
 
     def lookup(self, key: str) -> tuple[str, Entry | None]:
         try:
-            generation, raw = self.client.mget(self.GENERATION, self.PREFIX + key)
+            found: list[bytes | None] = self.client.mget(self.GENERATION, self.PREFIX + key)  # type: ignore[assignment]
+            generation, raw = found
         except self._errors as error:
             raise BackendUnavailable(str(error)) from error
         entry = None
@@ -308,23 +310,23 @@ class PageCache:
             self.unsynced = False
         except BackendUnavailable as error:
             if not self.unsynced:
-                log.warning("page cache: could not move the generation (%s); serving uncached", error)
+                log.warning("page cache: generation not moved (%s); serving uncached", error)
             self.unsynced = True
 
     # --- requests ------------------------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or not self._anonymous(environ):
-            return self.wsgi_app(environ, start_response)  # type: ignore[no-any-return]
+            return self.wsgi_app(environ, start_response)
         if self.unsynced:
             self.bump()
             if self.unsynced:
-                return self.wsgi_app(environ, start_response)  # type: ignore[no-any-return]
+                return self.wsgi_app(environ, start_response)
         key = self._key(environ)
         try:
             generation, entry = self.backend.lookup(key)
         except BackendUnavailable:
-            return self.wsgi_app(environ, start_response)  # type: ignore[no-any-return]
+            return self.wsgi_app(environ, start_response)
         if (
             entry is not None
             and entry.generation == generation
@@ -332,7 +334,7 @@ class PageCache:
         ):
             return self._answer(environ, start_response, entry)
         if environ["REQUEST_METHOD"] != "GET":
-            return self.wsgi_app(environ, start_response)  # type: ignore[no-any-return]
+            return self.wsgi_app(environ, start_response)
         environ[PENDING] = True
         return self._render(environ, start_response, key, generation)
 
@@ -373,7 +375,7 @@ class PageCache:
         status, headers = captured["status"], captured["headers"]
         if not environ.get(STORABLE) or any(n.lower() == "set-cookie" for n, _ in headers):
             start_response(status, headers, captured["exc_info"])
-            return result  # type: ignore[no-any-return]
+            return result
         try:
             body = b"".join(result)
         finally:
@@ -388,10 +390,8 @@ class PageCache:
             headers=[(n, v) for n, v in headers if n.lower() in KEPT_HEADERS],
             body=body,
         )
-        try:
+        with contextlib.suppress(BackendUnavailable):
             self.backend.store(key, entry, self.ttl)
-        except BackendUnavailable:
-            pass
         return self._answer(environ, start_response, entry)
 
     def _answer(self, environ: dict[str, Any], start_response: Any, entry: Entry) -> list[bytes]:
@@ -454,7 +454,7 @@ def _statement_changes_pages(statement: Any) -> bool:
 def _current_cache() -> PageCache | None:
     if not has_app_context():
         return None
-    return current_app.extensions.get(EXTENSION)  # type: ignore[no-any-return]
+    return current_app.extensions.get(EXTENSION)
 
 
 def _bump() -> None:
