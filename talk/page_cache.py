@@ -366,16 +366,22 @@ class PageCache:
         self, environ: dict[str, Any], start_response: Any, key: str, generation: str
     ) -> Iterable[bytes]:
         captured: dict[str, Any] = {}
+        returned = False
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            captured.update(status=status, headers=headers, exc_info=exc_info)
-            return lambda data: None  # pragma: no cover - Flask never uses write()
+            """Keep a storable answer back; pass any other through as it comes (a streamed
+            export, a static file, a page that sets a cookie)."""
+            storable = environ.get(STORABLE) and not returned and exc_info is None
+            if storable and not any(n.lower() == "set-cookie" for n, _ in headers):
+                captured.update(status=status, headers=headers)
+                return lambda data: None  # pragma: no cover - Flask never uses write()
+            return start_response(status, headers, exc_info)
 
         result = self.wsgi_app(environ, capture)
-        status, headers = captured["status"], captured["headers"]
-        if not environ.get(STORABLE) or any(n.lower() == "set-cookie" for n, _ in headers):
-            start_response(status, headers, captured["exc_info"])
+        returned = True
+        if "status" not in captured:
             return result
+        status, headers = captured["status"], captured["headers"]
         try:
             body = b"".join(result)
         finally:
