@@ -30,7 +30,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
@@ -298,9 +298,14 @@ class PageCache:
         self.ttl = ttl
         self.session_cookie = app.config.get("SESSION_COOKIE_NAME", "session")
         self.remember_cookie = app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+        self.config = app.config
         #: A bump that failed: no page is served or stored here until one succeeds.
         self.unsynced = False
-        self.clock: Callable[[], float] = time.time
+
+    def now(self) -> float:
+        """Talk's clock (``TALK_CLOCK``, injected by tests), as a timestamp."""
+        clock = self.config.get("TALK_CLOCK")
+        return time.time() if clock is None else float(clock().timestamp())
 
     # --- the generation ----------------------------------------------------------------------
 
@@ -316,7 +321,11 @@ class PageCache:
     # --- requests ------------------------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or not self._anonymous(environ):
+        if (
+            environ.get("REQUEST_METHOD") not in ("GET", "HEAD")
+            or not self._anonymous(environ)
+            or not self.config["TALK_PAGE_CACHE"]  # turned off since start-up (a test)
+        ):
             return self.wsgi_app(environ, start_response)
         if self.unsynced:
             self.bump()
@@ -330,7 +339,7 @@ class PageCache:
         if (
             entry is not None
             and entry.generation == generation
-            and entry.created + self.ttl > self.clock()
+            and entry.created <= self.now() < entry.created + self.ttl
         ):
             return self._answer(environ, start_response, entry)
         if environ["REQUEST_METHOD"] != "GET":
@@ -390,7 +399,7 @@ class PageCache:
                 close()
         entry = Entry(
             generation=generation,
-            created=self.clock(),
+            created=self.now(),
             etag='"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"',
             status=status,
             headers=[(n, v) for n, v in headers if n.lower() in KEPT_HEADERS],

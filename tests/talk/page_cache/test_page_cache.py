@@ -72,18 +72,20 @@ def test_head_is_answered_from_the_cache_without_a_body(visitor, place):
 
 
 def test_an_entry_older_than_the_time_to_live_is_rendered_again(
-    count_queries, visitor, place, cache, app: Flask
+    count_queries, visitor, place, clock, app: Flask
 ):
-    now = [1_000_000.0]
-    cache.clock = lambda: now[0]
-    try:
-        visitor().get(place.url)
-        now[0] += app.config["TALK_PAGE_CACHE_SECONDS"] - 1
-        assert _is_hit(count_queries, visitor(), place.url)[0]
-        now[0] += 2
-        assert not _is_hit(count_queries, visitor(), place.url)[0]
-    finally:
-        cache.clock = page_cache.time.time
+    visitor().get(place.url)
+    clock.advance(seconds=app.config["TALK_PAGE_CACHE_SECONDS"] - 1)
+    assert _is_hit(count_queries, visitor(), place.url)[0]
+    clock.advance(seconds=2)
+    assert not _is_hit(count_queries, visitor(), place.url)[0]
+
+
+def test_an_entry_from_a_later_moment_is_not_used(count_queries, visitor, place, clock):
+    """Talk's clock is the cache's: one set back (tests inject it) never serves the future."""
+    visitor().get(place.url)
+    clock.advance(seconds=-1)
+    assert not _is_hit(count_queries, visitor(), place.url)[0]
 
 
 # --- never someone else's page -----------------------------------------------------------------
@@ -284,3 +286,10 @@ def page_cache_table(name):
     from talk.extensions import db
 
     return db.metadata.tables[name]
+
+
+def test_turned_off_every_page_is_rendered(count_queries, visitor, place, app: Flask):
+    app.config["TALK_PAGE_CACHE"] = False
+    visitor().get(place.url)
+    assert not _is_hit(count_queries, visitor(), place.url)[0]
+    assert "ETag" not in visitor().get(place.url).headers
