@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from talk import config as talk_config
-from talk import rate_limits, security
+from talk import page_cache, rate_limits, security
 from talk.extensions import csrf, db, init_limiter, login_manager, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -138,6 +138,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
 
+    # Inside the host check and ProxyFix, so a cached page is keyed on the host it names.
+    page_cache.init_app(app)
     # The host check sits inside ProxyFix, so behind trusted proxies it reads X-Forwarded-Host.
     app.wsgi_app = security.host_guard(app.wsgi_app, app.config)  # type: ignore[method-assign]
     if app.config["TALK_TRUSTED_PROXIES"]:

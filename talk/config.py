@@ -61,6 +61,13 @@ def host_list(raw: str) -> str:
     return ",".join(parse_hosts(raw))
 
 
+def redis_url(raw: str) -> str:
+    """A Redis URL (``redis://``, ``rediss://`` or ``unix://``)."""
+    if not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("expected a redis://, rediss:// or unix:// URL")
+    return raw
+
+
 #: The type shown in the README table for each parser; any other parser shows ``str``.
 TYPE_NAMES: dict[Callable[[str], Any], str] = {
     boolean: "bool",
@@ -230,6 +237,40 @@ SETTINGS: tuple[Setting, ...] = (
         "Threads per `talk serve` worker that run requests. A request gets one only once its "
         "headers have arrived, so slow clients do not hold them; keep it within the database "
         "pool (15 connections per worker).",
+    ),
+    Setting(
+        "TALK_PAGE_CACHE",
+        "TALK_PAGE_CACHE",
+        True,
+        boolean,
+        "Keep whole pages shown to visitors who are not logged in and answer the same request "
+        "from memory, until anything pages show changes (docs/page-cache.md). Off: every page is "
+        "rendered.",
+    ),
+    Setting(
+        "TALK_PAGE_CACHE_SECONDS",
+        "TALK_PAGE_CACHE_SECONDS",
+        30,
+        positive_int,
+        "Longest time a cached page is served (pages say how long ago things happened).",
+    ),
+    Setting(
+        "TALK_PAGE_CACHE_BYTES",
+        "TALK_PAGE_CACHE_BYTES",
+        64 * 1024 * 1024,
+        positive_int,
+        "Memory each `talk serve` worker gives cached pages (least recently used go first); "
+        "unused with `TALK_PAGE_CACHE_URL`.",
+    ),
+    Setting(
+        "TALK_PAGE_CACHE_URL",
+        "TALK_PAGE_CACHE_URL",
+        None,
+        redis_url,
+        "Redis holding the cached pages, e.g. `redis://127.0.0.1:6379/2`, shared by every "
+        "server. Unset: each worker keeps its own, and the workers of one machine learn of "
+        "changes through a file in the instance folder; with several machines and no Redis, "
+        "set `TALK_PAGE_CACHE` off. Redis unreachable: pages are served uncached.",
     ),
     Setting(
         "TALK_SQL_ECHO",

@@ -142,7 +142,8 @@ def show(discussion_id: int) -> ResponseLike:
         if request.method == "POST":  # a redirect would lose the reply's text
             raise Conflict(f"This discussion was merged into “{kept.title}”: reply there.")
         return redirect(url_for("discussions.show", discussion_id=kept.id), 301)
-    form = CommentForm()
+    # A visitor's thread page shows no reply form: no CSRF token, so no session (page cache).
+    form = CommentForm(meta={"csrf": request.method != "GET" or policy.is_logged_in(user)})
     if request.method == "GET":
         announce_view(signals.discussion_viewed, discussion)
         earlier = _answering(discussion, int_arg("reply_to"))

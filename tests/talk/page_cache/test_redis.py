@@ -1,0 +1,83 @@
+"""The page cache on Redis (``TALK_PAGE_CACHE_URL``): shared by servers, and harmless when Redis
+is down. Needs Redis on 127.0.0.1:6379 (database 13); skipped without it."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from talk.page_cache import RedisBackend
+from tests.conftest import login
+from tests.talk.web.pages import submit, text
+
+URL = "redis://127.0.0.1:6379/13"
+
+
+def _reachable() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(URL, socket_connect_timeout=0.5).ping())
+    except Exception:
+        return False
+
+
+@pytest.fixture
+def redis_backend(cache):
+    if not _reachable():
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    prefix = f"talk-test:{os.environ.get('PYTEST_XDIST_WORKER', 'main')}:{os.getpid()}:"
+    backend = RedisBackend(URL, prefix=prefix)
+    original = cache.backend
+    cache.backend = backend
+    yield backend
+    cache.backend = original
+    for key in backend.client.scan_iter(prefix + "*"):
+        backend.client.delete(key)
+
+
+def _queries(count_queries, client, url):
+    with count_queries() as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return queries.count, text(response)
+
+
+def test_a_page_stored_by_one_server_is_served_by_another(
+    count_queries, visitor, place, cache, redis_backend
+):
+    visitor().get(place.url)
+    cache.backend = RedisBackend(URL, prefix=redis_backend.PREFIX)  # another server
+    assert _queries(count_queries, visitor(), place.url)[0] == 0
+
+
+def test_a_hide_on_one_server_empties_every_servers_cache(
+    count_queries, visitor, place, cache, redis_backend
+):
+    visitor().get(place.url)
+    assert "1 Leaf Lane" in _queries(count_queries, visitor(), place.url)[1]
+    mod = visitor()
+    login(mod, "mod")
+    assert submit(mod, place.url, f"/comments/{place.reply.id}/hide").status_code == 302
+    cache.backend = RedisBackend(URL, prefix=redis_backend.PREFIX)  # another server
+    count, html = _queries(count_queries, visitor(), place.url)
+    assert count > 0 and "1 Leaf Lane" not in html
+
+
+def test_redis_down_serves_every_page_uncached(count_queries, visitor, place, cache):
+    original = cache.backend
+    cache.backend = RedisBackend("redis://127.0.0.1:1/0")  # nothing listens there
+    try:
+        for _ in range(2):
+            count, html = _queries(count_queries, visitor(), place.url)
+            assert count > 0 and "First words" in html
+        author = visitor()
+        login(author, "ann")
+        assert submit(author, place.url, body="Written while Redis is down").status_code == 302
+        assert cache.unsynced  # the bump failed: this process serves uncached
+        assert "Written while Redis is down" in text(visitor().get(place.url))
+    finally:
+        cache.backend = original
+        cache.bump()
+    assert not cache.unsynced
