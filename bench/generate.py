@@ -120,16 +120,20 @@ def staff_and_project() -> dict[str, Any]:
 
 
 def search_terms(bodies: list[str]) -> tuple[str, str]:
-    """Two frequent words (both in many bodies) and a frequent two-word phrase."""
+    """Two frequent words (each in many bodies) and a frequent phrase: two words written next
+    to each other, as they are, in many bodies."""
     words: Counter[str] = Counter()
     pairs: Counter[str] = Counter()
+    plain = re.compile(r"[a-z]{3,}")
     for body in bodies[:20_000]:
-        tokens = re.findall(r"[a-z]{3,}", re.sub(r"\S*(?:https?:|www\.)\S*", " ", body.lower()))
-        words.update(set(tokens) - STOP_WORDS)
+        tokens = body.lower().split()
+        words.update({t for t in tokens if plain.fullmatch(t)} - STOP_WORDS)
         pairs.update(
-            f"{a} {b}"
-            for a, b in itertools.pairwise(tokens)
-            if a not in STOP_WORDS and b not in STOP_WORDS
+            {
+                f"{a} {b}"
+                for a, b in itertools.pairwise(tokens)
+                if plain.fullmatch(a) and plain.fullmatch(b) and not {a, b} & STOP_WORDS
+            }
         )
     (first, _), (second, _) = words.most_common(2)
     return f"{first} {second}", pairs.most_common(1)[0][0]
