@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -120,4 +121,11 @@ def render_all(bodies: Sequence[str], config: dict[str, Any], board_id: int) -> 
     with multiprocessing.get_context("fork").Pool(
         processes, initializer=_start_worker, initargs=(config, board_id)
     ) as workers:
-        return list(workers.imap(render_one, bodies, chunksize=200))
+        rendered = []
+        for done, one in enumerate(workers.imap(render_one, bodies, chunksize=200), start=1):
+            rendered.append(one)
+            if done % 5000 == 0 or done == len(bodies):
+                line = f"\r  bodies: {done:>10,} / {len(bodies):,} rendered"
+                print(line, end="", file=sys.stderr)
+        print(file=sys.stderr)
+        return rendered
