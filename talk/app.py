@@ -14,7 +14,8 @@ from typing import Any
 from flask import Flask, Response, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from talk import config as talk_config
@@ -33,6 +34,19 @@ TRANSACTION_ATTEMPTS = 3
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 log = logging.getLogger(__name__)
+
+
+#: The answer when SQLite's write lock could not be had within ``busy_timeout``: more writers
+#: at once than one SQLite file serves (docs/decisions.md, "Storage and concurrency").
+BUSY = (
+    "The site is busy with other changes and could not save yours: nothing was changed. "
+    "Try again in a moment."
+)
+
+
+def is_sqlite_busy(error: BaseException) -> bool:
+    """Whether ``error`` is SQLite's "database is locked": a writer waited out busy_timeout."""
+    return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -60,6 +74,9 @@ class Talk(Flask):
             try:
                 return super().dispatch_request()
             except DBAPIError as error:
+                if is_sqlite_busy(error):
+                    db.session.rollback()
+                    raise ServiceUnavailable(BUSY, retry_after=1) from error
                 if attempt == TRANSACTION_ATTEMPTS or not is_retryable(error):
                     raise
                 db.session.rollback()

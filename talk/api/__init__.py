@@ -71,7 +71,9 @@ Codes: `malformed_json`, `csrf`, `bad_request` (400); `unauthenticated`, `invali
 8,000 bytes); `unsupported_media_type` (415);
 `invalid` (422, with `fields` such as `items.3.external_id`); `rate_limited` (429, with a
 `Retry-After` header in seconds: comments, new discussions, people mentioned, reports and
-sign-ups are limited per account and per client address, `TALK_RATE_LIMIT_*`).
+sign-ups are limited per account and per client address, `TALK_RATE_LIMIT_*`); `busy` (503,
+with `Retry-After`: on SQLite, more writers at once than the database file serves; nothing was
+changed).
 """
 
 

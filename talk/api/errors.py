@@ -51,6 +51,7 @@ CODES: dict[int, str] = {
     422: "invalid",
     429: "rate_limited",
     500: "internal_error",
+    503: "busy",
 }
 
 MESSAGES: dict[int, str] = {

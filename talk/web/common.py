@@ -148,8 +148,9 @@ def handle_http_error(error: HTTPException) -> Any:
     the JSON API answers its own errors."""
     if request.path.startswith("/api/"):
         return error
-    status = error.code or 500
-    return error_page(status, error.name, error.description or "")
+    body, status = error_page(error.code or 500, error.name, error.description or "")
+    retry_after = dict(error.get_headers()).get("Retry-After")  # 503 busy: when to try again
+    return body, status, ({"Retry-After": retry_after} if retry_after else {})
 
 
 def _names_something(endpoint: str | None, values: dict[str, Any] | None) -> None:

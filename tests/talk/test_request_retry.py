@@ -22,6 +22,7 @@ from talk.clock import utcnow
 from talk.extensions import db
 from talk.models import Comment, CommentRevision, Discussion, Tag
 from talk.services.counters import counter_mismatches
+from tests.conftest import csrf_token, login
 
 RECEIVER_ROW = "written by a receiver"
 
@@ -118,16 +119,31 @@ def test_the_attempts_are_bounded_and_the_last_failure_rolls_back(app, make, tok
         }
 
 
-def test_a_locked_sqlite_database_is_not_retried(app, make, token):
-    """'database is locked' means a writer waited out busy_timeout already."""
+def test_a_locked_sqlite_database_is_a_503_to_try_again_not_retried(app, make, token, client):
+    """'database is locked' means a writer waited out busy_timeout already: running again would
+    wait as long again. The writer is told the site is busy (503, Retry-After), on the API and
+    on pages, and nothing of the attempt stays."""
     project = make.project()
     thread = make.discussion(project, make.user(), item=make.item(project))
-    headers = token(make.user())
+    author = make.user()
+    headers = token(author)
+    locked = lambda n: aborted(sqlite3.OperationalError("database is locked"))  # noqa: E731
 
-    with (
-        receiver(lambda n: aborted(sqlite3.OperationalError("database is locked"))) as calls,
-        pytest.raises(OperationalError, match="database is locked"),
-    ):
-        post(app, thread.id, headers)
-
+    with receiver(locked) as calls:
+        answer = post(app, thread.id, headers)
     assert len(calls) == 1
+    assert (answer.status_code, answer.headers["Retry-After"]) == (503, "1")
+    error = answer.json["error"]
+    assert error["code"] == "busy" and "nothing was changed" in error["message"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CommentRevision)) == 0
+        assert db.session.get(Discussion, thread.id).comment_count == 1
+
+    login(client, author.username)
+    with receiver(locked):
+        page = client.post(
+            f"/discussions/{thread.id}",
+            data={"body": "#once", "csrf_token": csrf_token(client, f"/discussions/{thread.id}")},
+        )
+    assert (page.status_code, page.headers["Retry-After"]) == (503, "1")
+    assert "Try again in a moment" in page.get_data(as_text=True)
