@@ -23,6 +23,11 @@ def when(moment: datetime | None) -> str:
     return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
+def viewer_of_page() -> Any:
+    """The viewer (``current_user`` resolved), so helpers called per comment skip its proxy."""
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
 def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to do that."
@@ -35,11 +40,22 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def permission_helpers() -> dict[str, Any]:
+        """``may`` and ``refusal`` for one template's rendering. The viewer is resolved once,
+        and each answer is kept for the rendering: a thread page asks the same question of the
+        same object once per comment (may the viewer reply here?), and nothing a template does
+        changes an answer. Answers are kept with their target, so an id is never reused."""
+        user = viewer_of_page()
+        answers: dict[tuple[str, int], tuple[Any, bool]] = {}
+
         def may(action: str, target: Any = None) -> bool:
-            return policy.may(current_user, action, target)
+            key = (action, id(target))
+            kept = answers.get(key)
+            if kept is None or kept[0] is not target:
+                kept = answers[key] = (target, policy.may(user, action, target))
+            return kept[1]
 
         def refusal(action: str, target: Any = None) -> str | None:
-            return policy.refusal(current_user, action, target)
+            return policy.refusal(user, action, target)
 
         return {"may": may, "refusal": refusal}
 
@@ -47,7 +63,7 @@ def init_app(app: Flask) -> None:
     def blocked(author: Any) -> bool:
         """Whether the viewer blocked ``author`` (a User, an id, or a username): their comments
         collapse (``collapse_if_blocked`` in ``_macros.html``, whose imports see globals)."""
-        people = blocks.blocked_people(current_user)
+        people = blocks.blocked_people(viewer_of_page())
         if not people or author is None:
             return False
         if isinstance(author, str):
