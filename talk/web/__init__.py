@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from talk import policy
@@ -21,6 +22,30 @@ def when(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
+
+
+def moment_html(moment: datetime | None) -> Markup:
+    """``<time>`` for ``moment`` (nothing for None): the ``time`` of ``_macros.html``, written in
+    Python because list pages show it on every row and a Jinja macro call cost ten times more."""
+    if not moment:
+        return Markup("")
+    return Markup('<time datetime="{}">{}</time>').format(moment.isoformat(), when(moment))
+
+
+def author_html(user: Any, labels: dict[int, str] | None = None) -> Markup:
+    """A person's display name linked to their profile, with their unique username where the
+    name could pass for someone else's ("Jane Smith (@jsmith)") and their staff label from
+    ``labels``: the ``author_link`` of ``_macros.html``, in Python as :func:`moment_html` is."""
+    html = Markup('<a class="author" href="{}">{}').format(
+        url_for("users.profile", username=user.username), user.display_name
+    )
+    if user.display_name.lower() != user.username.lower():
+        html += Markup(' <span class="username">(@{})</span>').format(user.username)
+    html += Markup("</a>")
+    label = (labels or {}).get(user.id)
+    if label:
+        html += Markup(' <span class="role-label">{}</span>').format(label)
+    return html
 
 
 def viewer_of_page() -> Any:
@@ -78,6 +103,8 @@ def init_app(app: Flask) -> None:
         return url_for(request.endpoint or "projects.index", **values)
 
     app.add_template_filter(when, "when")
+    app.add_template_global(moment_html, "moment_html")
+    app.add_template_global(author_html, "author_html")
     slots.init_app(app)
 
     from talk.web import auth, discussions, projects, search, tag_groups, tags, threads, users
