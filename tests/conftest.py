@@ -730,10 +730,13 @@ def login(client: FlaskClient, username: str, password: str = TEST_PASSWORD) -> 
 
 
 def csrf_token(client: FlaskClient, path: str = "/") -> str:
-    """The CSRF token a page offers (every page carries it in ``<meta name="csrf-token">``)."""
+    """The CSRF token a page offers: in ``<meta name="csrf-token">`` on a logged-in viewer's
+    pages, and in each form (a visitor's pages carry one only in their forms)."""
     html = client.get(path).get_data(as_text=True)
-    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
-    assert match, f"no csrf-token meta tag on {path}"
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html) or re.search(
+        r'name="csrf_token"[^>]* value="([^"]+)"', html
+    )
+    assert match, f"no CSRF token on {path}"
     return match.group(1)
 
 
