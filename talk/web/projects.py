@@ -26,6 +26,7 @@ from talk.web.common import (
     add_error_handlers,
     announce_view,
     cursor_arg,
+    page_form,
     page_size,
     submit_form,
     viewer,
@@ -143,13 +144,15 @@ def item(slug: str, external_id: str) -> ResponseLike:
         project=project,
         item=item,
         page=page,
-        form=DiscussionForm(),
+        form=page_form(DiscussionForm, policy.may(viewer(), "item.start_discussion", item)),
         item_tags=entries,
         verdict_labels=projects.staff_labels(
             project,
             [e.verdict.decided_by_id for e in entries if e.verdict and e.verdict.decided_by_id],
         ),
-        verdict_form=VerdictForm(formdata=None),
+        verdict_form=page_form(
+            VerdictForm, policy.may(viewer(), "tags.verify", project), formdata=None
+        ),
         mentioned_in=mentions.mentioned_in(viewer(), item),
         iiif_info=items.iiif_info_url(item),
     )
