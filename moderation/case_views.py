@@ -241,7 +241,8 @@ def _report_link(target_type: str, target_id: int, label: str, *, item: bool) ->
     link = Markup(_REPORT_LINK).format(  # noqa: S704 (a constant; format escapes the values)
         href=url_for("cases.report", target_type=target_type, target_id=target_id), label=label
     )
-    return Markup("<li>{}</li>" if item else '<p class="report-link">{}</p>').format(link)
+    around = "<li>{}</li>" if item else '<p class="report-link">{}</p>'
+    return Markup(around).format(link)  # noqa: S704 (constants; format escapes the values)
 
 
 def comment_report_link(comment: Comment) -> Markup | str:

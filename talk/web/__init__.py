@@ -50,7 +50,7 @@ def author_html(user: Any, labels: dict[int, str] | None = None) -> Markup:
 
 def viewer_of_page() -> Any:
     """The viewer (``current_user`` resolved), so helpers called per comment skip its proxy."""
-    return current_user._get_current_object()  # type: ignore[attr-defined]
+    return current_user._get_current_object()
 
 
 def init_app(app: Flask) -> None:
