@@ -141,7 +141,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
     )
     app.config.update(settings)
     app.config.update(config or {})
@@ -152,6 +151,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             f"sqlite:///{Path(app.instance_path) / 'talk.sqlite'}"
         )
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    # A server's connection can drop while it waits in the pool: test it when it is taken. A
+    # SQLite file cannot, so there the test was one more statement on every request.
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        {"pool_pre_ping": not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")},
+    )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
 

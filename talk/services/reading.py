@@ -16,8 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import joinedload
+
 from talk import policy
 from talk.errors import NotAuthenticated, NotFound
+from talk.extensions import db
 from talk.models import Board, Comment, Discussion, Item, Project, Tag, TagGroup
 from talk.services import discussions, items, projects, tag_groups, tags
 
@@ -46,9 +49,20 @@ def board(
 
 
 def discussion(viewer: Any, discussion_id: int, *, conceal: bool = True) -> Discussion:
-    """Discussion ``discussion_id``, if ``viewer`` may read it."""
-    found = discussions.get_discussion(discussion_id)
+    """Discussion ``discussion_id``, if ``viewer`` may read it: read with its project, board
+    and item in one query, since the read check and every page showing it need all three."""
     missing = f"No discussion {discussion_id}."
+    found = db.session.get(
+        Discussion,
+        discussion_id,
+        options=[
+            joinedload(Discussion.project),
+            joinedload(Discussion.board),
+            joinedload(Discussion.item),
+        ],
+    )
+    if found is None:
+        raise NotFound(missing)
     _check(viewer, "discussion.read", found, conceal=conceal, missing=missing)
     return found
 

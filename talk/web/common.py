@@ -22,12 +22,22 @@ from talk.limits import MAX_ID
 
 ResponseLike = Response | str | tuple[str, int]
 T = TypeVar("T")
+F = TypeVar("F", bound=FlaskForm)
 
 
 def viewer() -> Any:
     """The real user object (or the anonymous user): services store it on rows, so it must not
     be Flask-Login's proxy."""
     return current_user._get_current_object()
+
+
+def page_form(form_class: type[F], shown: bool, **kwargs: Any) -> F:
+    """``form_class(**kwargs)`` for a page, without a CSRF token when the page will not show
+    it (``shown``: the check the template makes). Making a token stores it in the session, so a
+    visitor's page that shows no form wrote and sent a session cookie."""
+    if not shown:
+        kwargs["meta"] = {**kwargs.get("meta", {}), "csrf": False}
+    return form_class(**kwargs)
 
 
 def announce_view(signal: NamedSignal, target: Any) -> None:

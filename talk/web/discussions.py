@@ -23,6 +23,7 @@ from talk.web.common import (
     announce_view,
     cursor_arg,
     int_arg,
+    page_form,
     page_size,
     submit_form,
     viewer,
@@ -142,9 +143,8 @@ def show(discussion_id: int) -> ResponseLike:
         if request.method == "POST":  # a redirect would lose the reply's text
             raise Conflict(f"This discussion was merged into “{kept.title}”: reply there.")
         return redirect(url_for("discussions.show", discussion_id=kept.id), 301)
-    # A visitor's thread page shows no reply form: no CSRF token, so no session (page cache).
-    form = CommentForm(meta={"csrf": request.method != "GET" or policy.is_logged_in(user)})
     if request.method == "GET":
+        form = page_form(CommentForm, policy.may(user, "discussion.reply", discussion))
         announce_view(signals.discussion_viewed, discussion)
         earlier = _answering(discussion, int_arg("reply_to"))
         if earlier is not None:
@@ -152,6 +152,7 @@ def show(discussion_id: int) -> ResponseLike:
             if earlier.is_visible:
                 form.body.data = quote(earlier)
         return _render(discussion, form, 200, [], quoting=earlier is not None)
+    form = CommentForm()
     if "preview" in request.form:
         if not form.validate():
             return _render(discussion, form, 422, [])

@@ -26,6 +26,7 @@ from talk.web.common import (
     add_error_handlers,
     announce_view,
     cursor_arg,
+    page_form,
     page_size,
     submit_form,
     viewer,
@@ -138,20 +139,20 @@ def item(slug: str, external_id: str) -> ResponseLike:
     if listing.can_see_item_threads(viewer(), project):
         page = listing.item_discussions(item, cursor=cursor_arg(), limit=page_size())
     entries = curation.item_tag_entries(item)
-    # A visitor's item page shows neither form: no CSRF token, so no session (page cache).
-    forms_meta = {"csrf": policy.is_logged_in(viewer())}
     return render_template(
         "projects/item.html",
         project=project,
         item=item,
         page=page,
-        form=DiscussionForm(meta=forms_meta),
+        form=page_form(DiscussionForm, policy.may(viewer(), "item.start_discussion", item)),
         item_tags=entries,
         verdict_labels=projects.staff_labels(
             project,
             [e.verdict.decided_by_id for e in entries if e.verdict and e.verdict.decided_by_id],
         ),
-        verdict_form=VerdictForm(formdata=None, meta=forms_meta),
+        verdict_form=page_form(
+            VerdictForm, policy.may(viewer(), "tags.verify", project), formdata=None
+        ),
         mentioned_in=mentions.mentioned_in(viewer(), item),
         iiif_info=items.iiif_info_url(item),
     )

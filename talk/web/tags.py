@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
+from talk import policy
 from talk.exports import csv_line, download
 from talk.extensions import db
 from talk.forms import (
@@ -27,6 +28,7 @@ from talk.web.common import (
     ResponseLike,
     add_error_handlers,
     cursor_arg,
+    page_form,
     page_size,
     submit_form,
     viewer,
@@ -99,9 +101,14 @@ def _tag_page(
     related = tags.related_tags(tag, limit=RELATED)
     verdicts = curation.verdicts_on(tag, [row.item_id for row in items_page.rows])
     forms = forms or {}
+    curates = policy.may(viewer(), "tags.curate", project)
     if tag.is_curated and "edit" not in forms:
-        forms["edit"] = TagEditForm(
-            formdata=None, description=tag.description, authority_uri=tag.authority_uri or ""
+        forms["edit"] = page_form(
+            TagEditForm,
+            curates,
+            formdata=None,
+            description=tag.description,
+            authority_uri=tag.authority_uri or "",
         )
     for key, form_class in (
         ("synonym", SynonymForm),
@@ -109,7 +116,8 @@ def _tag_page(
         ("merge", MergeForm),
         ("plain", FlaskForm),
     ):
-        forms.setdefault(key, form_class(formdata=None))
+        if key not in forms:
+            forms[key] = page_form(form_class, curates, formdata=None)
     return (
         render_template(
             "tags/show.html",
