@@ -8,9 +8,10 @@ comments, moving and merging threads — goes through here, so the lock order li
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import inspect, update
+from sqlalchemy import Table, bindparam, inspect, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from talk.errors import Conflict
@@ -62,18 +63,10 @@ def _write(counted: Any, changes: dict[str, Any], *, guarded: bool = False) -> N
             is_count = name.endswith("_count")
             setattr(counted, name, (getattr(counted, name) or 0) + value if is_count else value)
         return
-    table = type(counted).__table__
-    values = {
-        name: table.c[name] + value if name.endswith("_count") else value
-        for name, value in changes.items()
-    }
     checked = _GUARDED if guarded else ()
-    stored = db.session.execute(
-        update(table)
-        .where(table.c.id == counted.id)
-        .values(values)
-        .returning(*(table.c[name] for name in (*changes, *checked)))
-    ).one()
+    statement = _updating(type(counted).__table__, tuple(changes), guarded)
+    params = {f"new_{name}": value for name, value in changes.items()}
+    stored = db.session.execute(statement, {"counted_id": counted.id, **params}).one()
     found = zip(checked, stored[len(changes) :], strict=True)
     if any(getattr(counted, name) != value for name, value in found):
         raise Conflict(
@@ -82,6 +75,25 @@ def _write(counted: Any, changes: dict[str, Any], *, guarded: bool = False) -> N
         )
     for name, value in zip(changes, stored, strict=False):
         set_committed_value(counted, name, value)
+
+
+@cache
+def _updating(table: Table, names: tuple[str, ...], guarded: bool) -> Any:
+    """The ``UPDATE … RETURNING`` :func:`_write` runs, built once per table and set of counters:
+    building it (and its cache key) on every write cost more Python than running it."""
+    values = {
+        name: table.c[name] + bindparam(f"new_{name}", type_=table.c[name].type)
+        if name.endswith("_count")
+        else bindparam(f"new_{name}", type_=table.c[name].type)
+        for name in names
+    }
+    checked = _GUARDED if guarded else ()
+    return (
+        update(table)
+        .where(table.c.id == bindparam("counted_id"))
+        .values(values)
+        .returning(*(table.c[name] for name in (*names, *checked)))
+    )
 
 
 def count_discussion(discussion: Discussion, delta: int, bumps: Bumps) -> None:

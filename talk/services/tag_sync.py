@@ -237,16 +237,20 @@ def lock_tag_rows(tag_ids: Iterable[int]) -> None:
         )
 
 
+_USE_INSERT = TagUse.__table__.insert()
+
+
 def _attach(comment: Comment, discussion: Discussion, tag_id: int, now: datetime) -> None:
     db.session.execute(
-        TagUse.__table__.insert().values(
-            tag_id=tag_id,
-            comment_id=comment.id,
-            discussion_id=discussion.id,
-            item_id=discussion.item_id,
-            user_id=comment.author_id,
-            created_at=now,
-        )
+        _USE_INSERT,
+        {
+            "tag_id": tag_id,
+            "comment_id": comment.id,
+            "discussion_id": discussion.id,
+            "item_id": discussion.item_id,
+            "user_id": comment.author_id,
+            "created_at": now,
+        },
     )
     new_item = discussion.item_id is not None and _add(
         ItemTag, {"item_id": discussion.item_id, "tag_id": tag_id}, 1, first_used_at=now
@@ -283,21 +287,35 @@ def _bump_tag(
 ) -> None:
     """Move a tag's counters; the new values go onto its object when the session holds it (the
     comment's signal hands it on), so it never shows counts from before this change."""
-    table: Table = Tag.__table__
-    values: dict[Any, Any] = {table.c.use_count: table.c.use_count + sign}
-    for changed, column in (
-        (item, "item_count"),
-        (discussion, "discussion_count"),
-        (user, "user_count"),
-    ):
-        if changed:
-            values[table.c[column]] = table.c[column] + sign
+    counted = tuple(
+        name
+        for changed, name in (
+            (item, "item_count"),
+            (discussion, "discussion_count"),
+            (user, "user_count"),
+        )
+        if changed
+    )
+    statement, names = _bumping(counted, last_used_at is not None)
+    params: dict[str, Any] = {"tag_id": tag_id, "sign": sign}
     if last_used_at is not None:
-        values[table.c.last_used_at] = last_used_at
-    stored = db.session.execute(
-        update(table).where(table.c.id == tag_id).values(values).returning(*values)
-    ).one()
+        params["last_used_at"] = last_used_at
+    stored = db.session.execute(statement, params).one()
     tag = db.session.identity_map.get(identity_key(Tag, tag_id))
     if tag is not None:
-        for column, value in zip(values, stored, strict=True):
-            set_committed_value(tag, column.key, value)
+        for name, value in zip(names, stored, strict=True):
+            set_committed_value(tag, name, value)
+
+
+@cache
+def _bumping(counted: tuple[str, ...], used: bool) -> tuple[Any, tuple[str, ...]]:
+    """The tag counters' ``UPDATE … RETURNING`` for :func:`_bump_tag`, built once per shape."""
+    table: Table = Tag.__table__
+    sign = bindparam("sign", type_=table.c.use_count.type)
+    values: dict[Any, Any] = {table.c.use_count: table.c.use_count + sign}
+    for name in counted:
+        values[table.c[name]] = table.c[name] + sign
+    if used:
+        values[table.c.last_used_at] = bindparam("last_used_at", type_=table.c.last_used_at.type)
+    statement = update(table).where(table.c.id == bindparam("tag_id")).values(values)
+    return statement.returning(*values), tuple(column.key for column in values)
