@@ -39,6 +39,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.error import HTTPError
+from urllib.request import urlopen
 
 import scale
 from flask import Flask, request
@@ -170,7 +172,7 @@ def seed(url: str, count: int) -> None:
     statements = sum(phases.statements.values())
     print(f"\nSeeding {count:,} comments through the services, {engine}")
     print(
-        f"{count / seconds:,.0f} comments/s, {seconds / count * 1000:.2f} ms and "
+        f"{count / seconds:,.1f} comments/s, {seconds / count * 1000:.2f} ms and "
         f"{statements / count:.1f} SQL statements per comment"
     )
     print(f"{'phase':<26}{'ms/comment':>11}{'share':>8}{'SQL/comment':>13}")
@@ -247,20 +249,37 @@ def server(target: str, url: str, log: Path) -> Iterator[int]:
         "TALK_RATE_LIMITS": "0",
         "TALK_SECRET_KEY": "bench",
         "TALK_INSTANCE_PATH": str(log.parent),
-        "PYTHONPATH": str(Path(__file__).parent),
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, (str(Path(__file__).parent), os.environ.get("PYTHONPATH")))
+        ),
     }
     with log.open("w") as output:
-        process = subprocess.Popen(argv, env=environment, stdout=output, stderr=output)
+        process = subprocess.Popen(
+            argv, env=environment, stdout=output, stderr=output, start_new_session=True
+        )
     try:
-        for _ in range(200):
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
+        ready(port)
         yield port
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # its own session: the worker goes with it
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def ready(port: int) -> None:
+    """Wait until the worker answers (granian listens before its worker has imported the app)."""
+    for _ in range(1200):
+        try:
+            with urlopen(f"http://127.0.0.1:{port}/ready", timeout=5):
+                return
+        except HTTPError:
+            return  # any HTTP answer (404, 405) means the app is serving
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"the server on port {port} never answered")
 
 
 def wrk(port: int, script: Path, seconds: int, headers: list[str]) -> tuple[float, int]:
