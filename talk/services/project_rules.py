@@ -88,9 +88,18 @@ def _rules_changed(session: Session, _context: Any, _instances: Any) -> None:
     if not _watched:
         return
     projects = {
-        row.project_id
+        _project_id(row)
         for row in chain(session.new, session.dirty, session.deleted)
-        if type(row) in _watched and row.project_id is not None
+        if type(row) in _watched
     }
-    for project_id in sorted(projects):
+    for project_id in sorted(p for p in projects if p is not None):
         changed(session, project_id)
+
+
+def _project_id(row: Any) -> int | None:
+    """The row's project: by its column, or (a new row made with ``project=…``, whose column
+    the flush fills only later) by its relationship."""
+    if row.project_id is not None:
+        return int(row.project_id)
+    project = getattr(row, "project", None)
+    return getattr(project, "id", None)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 
-from moderation import prevention
+from moderation import prevention, workflow
+from moderation.heritage_models import WorkflowRequest
 from moderation.prevention_models import WatchedWord
 from talk.clock import utcnow
 from talk.errors import InvalidInput
@@ -142,3 +143,22 @@ def test_new_limits_apply_to_the_next_comment(app, make: Factory) -> None:
     limit(make, project, max_links=0, held_comments=0)
     with pytest.raises(InvalidInput, match="at most 0 links"):
         post(make, thread, volunteer, "Again: see https://example.org/b")
+
+
+def test_a_workflow_flag_added_asks_at_the_next_comment(app, make: Factory) -> None:
+    """The flag is made with ``project=…`` (its column filled only by the flush): its project's
+    token changes all the same."""
+    project = make.project()
+    volunteer = make.user()
+    thread = make.discussion(project, volunteer)
+    post(make, thread, volunteer, "Fills the cache: #help before the flag")
+    with make.context():
+        workflow.add_flag(
+            db.session.get(User, project.owner.id), db.session.get(Project, project.id), "help"
+        )
+    comment = post(make, thread, volunteer, "Now #help is a flag")
+    with make.context():
+        asked = db.session.scalars(
+            select(WorkflowRequest.comment_id).where(WorkflowRequest.discussion_id == thread.id)
+        ).all()
+    assert asked == [comment.id]
