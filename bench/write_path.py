@@ -25,6 +25,7 @@ It prints the medians and Talk's ratio to the baseline (the issue asks for at le
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import re
 import signal
@@ -213,18 +214,25 @@ def baseline_app() -> Flask:
 
 
 LUA = """
+-- every request a new text (the same text twice in a few minutes is refused as a duplicate):
+-- wrk's threads each count on their own, so each adds its own number
+local made = 0
+function setup(thread)
+  made = made + 1
+  thread:set("tid", made)
+end
 counter = 0
 request = function()
   counter = counter + 1
-  local n = counter * 1000 + math.random(0, 999)
+  local n = counter * 16 + tid
   local path, body
   if TALK then
     path = "/api/v1/discussions/" .. THREADS[(n % #THREADS) + 1] .. "/comments"
-    body = '{"body": "Reply ' .. n .. ' #ward' .. (n % 200) .. ' @person' .. (n % 200) ..
-      ' is this the same hand as before?"}'
+    body = '{"body": "Reply ' .. RUN .. '-' .. n .. ' #ward' .. (n % 200) ..
+      ' @person' .. (n % 200) .. ' is this the same hand as before?"}'
   else
     path = "/write"
-    body = "body=Reply+" .. n .. "+%23ward" .. (n % 200) .. "+is+this+the+same+hand"
+    body = "body=Reply+" .. RUN .. "-" .. n .. "+%23ward" .. (n % 200) .. "+is+this+the+same+hand"
   end
   return wrk.format("POST", path, nil, body)
 end
@@ -282,8 +290,16 @@ def ready(port: int) -> None:
     raise SystemExit(f"the server on port {port} never answered")
 
 
+_runs = itertools.count(1)
+
+
 def wrk(port: int, script: Path, seconds: int, headers: list[str]) -> tuple[float, int]:
-    """Requests per second and non-2xx answers."""
+    """Requests per second and non-2xx answers. Each run numbers its texts apart from the
+    runs before (the database keeps their comments, and a repeated text would be refused)."""
+    number = next(_runs)
+    run = script.with_name(f"{script.stem}-{number}.lua")
+    run.write_text(f"RUN = {number}\n" + script.read_text())
+    script = run
     argv = ["/usr/bin/wrk", "-t2", "-c8", f"-d{seconds}s", "-s", str(script)]
     for header in headers:
         argv += ["-H", header]
