@@ -20,6 +20,7 @@ from talk.errors import InvalidInput
 from talk.extensions import db
 from talk.models import Discussion, Project
 from talk.passages import Passages, passages
+from talk.services import project_rules
 
 NAME = "moderation"
 #: Where the writer writes posts (checked with passages and limits); other project texts (tag
@@ -27,18 +28,30 @@ NAME = "moderation"
 POST_KINDS = ("comment", "discussion")
 
 
+# Every comment reads these; they change rarely: cached per process, keyed on the project's
+# rules token (talk.services.project_rules says why that is always current).
+project_rules.watch(WatchedWord, HistoricalTerm, VolunteerLimits)
+
+
 def rules_of(project: Project, actions: tuple[str, ...] | None = None) -> list[matching.Rule]:
+    rules = project_rules.cached("watched_words", project, lambda: _rules_of(project))
+    return [rule for rule in rules if actions is None or rule.action in actions]
+
+
+def _rules_of(project: Project) -> tuple[matching.Rule, ...]:
     query = select(WatchedWord).where(WatchedWord.project_id == project.id)
-    if actions is not None:
-        query = query.where(WatchedWord.action.in_(actions))
-    return [
+    return tuple(
         matching.Rule(w.id, w.pattern, w.kind, w.action, w.category, w.url)
         for w in db.session.scalars(query.order_by(WatchedWord.id))
-    ]
+    )
 
 
 def terms_of(project: Project) -> list[str]:
-    return list(
+    return list(project_rules.cached("historical_terms", project, lambda: _terms_of(project)))
+
+
+def _terms_of(project: Project) -> tuple[str, ...]:
+    return tuple(
         db.session.scalars(
             select(HistoricalTerm.key).where(HistoricalTerm.project_id == project.id)
         )
@@ -78,7 +91,7 @@ def check(actor: Any, kind: str, target: Any, text: str) -> str | None:
     held = None
     if matched and not policy.moderates(actor, project):
         held = f"It uses words in the category {_categories(matched)}, which a moderator reviews."
-    limits = db.session.get(VolunteerLimits, project.id)
+    limits = prevention.cached_limits(project)
     if post and limits is not None and not prevention.is_trusted(actor, project, limits):
         _check_limits(limits, text, shape)
         new_post = kind == "discussion" or isinstance(target, Discussion)
@@ -91,7 +104,7 @@ def check(actor: Any, kind: str, target: Any, text: str) -> str | None:
     return held
 
 
-def _check_limits(limits: VolunteerLimits, text: str, shape: Passages) -> None:
+def _check_limits(limits: prevention.Limits, text: str, shape: Passages) -> None:
     if limits.max_links is not None and shape.links > limits.max_links:
         raise InvalidInput(
             f"Until you are trusted in this project a comment may hold at most "

@@ -4,6 +4,7 @@ trust. Staff (the project's moderators and admins) change them; every change is 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,6 +30,7 @@ from talk.extensions import db
 from talk.models import Comment, Project, User
 from talk.pagination import Page, keyset_page
 from talk.policy import Actor
+from talk.services import project_rules
 from talk.services.validation import clean_text
 
 #: Largest number a limit may be set to.
@@ -274,7 +276,29 @@ def approved_comments(user: User, project: Project) -> int:
     )
 
 
-def is_trusted(user: Any, project: Project, limits: VolunteerLimits | None = None) -> bool:
+@dataclass(frozen=True)
+class Limits:
+    """A project's volunteer limits as the content check reads them (cached per process)."""
+
+    held_comments: int | None
+    max_links: int | None
+    restrict_untrusted: bool
+    trust_after: int
+
+
+def cached_limits(project: Project) -> Limits | None:
+    """The project's limits (None: none set), from the per-process cache of its rules."""
+
+    def load() -> Limits | None:
+        row = limits_of(project)
+        if row is None:
+            return None
+        return Limits(row.held_comments, row.max_links, row.restrict_untrusted, row.trust_after)
+
+    return project_rules.cached("volunteer_limits", project, load)
+
+
+def is_trusted(user: Any, project: Project, limits: VolunteerLimits | Limits | None = None) -> bool:
     """Free of the new-volunteer limits: staff of the project, granted trust by a moderator,
     or earned it with ``trust_after`` approved comments."""
     if policy.is_operator(user) or policy.rank_in(user, project) >= policy.RANK["team"]:

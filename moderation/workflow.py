@@ -13,6 +13,8 @@ spam; showing the comment again does not ask again).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -27,7 +29,7 @@ from talk.extensions import db
 from talk.models import Comment, Discussion, Project, Tag
 from talk.pagination import Page, keyset_page
 from talk.policy import Actor
-from talk.services import tags
+from talk.services import project_rules, tags
 from talk.services.validation import clean_text, conflict_on_duplicate
 
 # ------------------------------------------------------------------------------ configuration
@@ -160,16 +162,26 @@ def _answer(comment: Comment, actor: Any) -> None:
         request.answered_how = "answer"
 
 
+# Read for every comment that adds a tag; cached per process on the project's rules token.
+project_rules.watch(WorkflowFlag)
+
+
+def _flags(project_id: int) -> Mapping[str, int]:
+    """The project's workflow flags: their ids by tag name (read-only: shared by threads)."""
+    rows = db.session.execute(
+        select(WorkflowFlag.tag_name, WorkflowFlag.id).where(WorkflowFlag.project_id == project_id)
+    )
+    return MappingProxyType(dict(rows.all()))
+
+
 def _ask(comment: Comment, actor: Any, tags_added: tuple[Tag, ...]) -> None:
     if not tags_added:
         return
     discussion = comment.discussion
-    chosen = db.session.scalars(
-        select(WorkflowFlag).where(
-            WorkflowFlag.project_id == discussion.project_id,
-            WorkflowFlag.tag_name.in_([t.name for t in tags_added]),
-        )
-    ).all()
+    flags = project_rules.cached(
+        "workflow_flags", discussion.project, lambda: _flags(discussion.project_id)
+    )
+    chosen = [(flags[t.name], t.name) for t in tags_added if t.name in flags]
     if not chosen:
         return
     already = set(
@@ -180,13 +192,13 @@ def _ask(comment: Comment, actor: Any, tags_added: tuple[Tag, ...]) -> None:
             )
         )
     )
-    for flag in chosen:
-        if flag.id in already:
+    for flag_id, _name in sorted(chosen):
+        if flag_id in already:
             continue
         db.session.add(
             WorkflowRequest(
                 project_id=discussion.project_id,
-                flag_id=flag.id,
+                flag_id=flag_id,
                 discussion_id=discussion.id,
                 item_id=discussion.item_id,
                 comment_id=comment.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +51,11 @@ class Project(Model):
     item_count: Mapped[int] = mapped_column(Integer, default=0)
     discussion_count: Mapped[int] = mapped_column(Integer, default=0)
     comment_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: A new random token whenever the project's moderation rules (watched words, limits…)
+    #: change; the per-process caches of them key on it (talk.services.project_rules).
+    rules_version: Mapped[str] = mapped_column(
+        String(16), default=lambda: secrets.token_hex(8), server_default=""
+    )
 
     boards: Mapped[list[Board]] = relationship(
         back_populates="project", order_by="Board.position, Board.id"

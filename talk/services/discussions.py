@@ -12,9 +12,8 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import inspect, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from talk import markdown, policy, rate_limits, signals
 from talk.clock import utcnow
@@ -32,7 +31,7 @@ from talk.models import (
     Tag,
     User,
 )
-from talk.services import mentions, tag_sync
+from talk.services import counting, mentions, tag_sync
 from talk.services.mentions import CommentLinks
 from talk.services.validation import clean_text
 
@@ -73,72 +72,6 @@ def get_comment(comment_id: int) -> Comment:
     if comment is None:
         raise NotFound(f"No comment {comment_id}.")
     return comment
-
-
-#: The order in which writers lock counter rows: the project, then the board, the item, the
-#: discussion and the user (several of one kind by id). See docs/decisions.md, "One lock order".
-COUNTER_LOCK_ORDER: tuple[type, ...] = (Project, Board, Item, Discussion, User)
-
-Bumps = dict[Any, dict[str, Any]]
-
-
-def _bump(bumps: Bumps, counted: Any, **changes: Any) -> None:
-    """Note counter deltas (``comment_count=1``) and times (``last_activity_at=now``) for
-    ``counted``; :func:`_apply` writes them."""
-    noted = bumps.setdefault(counted, {})
-    for name, value in changes.items():
-        noted[name] = noted.get(name, 0) + value if name.endswith("_count") else value
-
-
-def _apply(bumps: Bumps, *, guard: Discussion | None = None) -> None:
-    """Write noted counter changes, one ``UPDATE`` per row with SQL-side arithmetic (exact under
-    concurrent writers), the rows in :data:`COUNTER_LOCK_ORDER`. The order is explicit because
-    the ORM's flush order is not the same for every operation: a post and a hide that lock
-    the same project and user rows in opposite orders deadlock on PostgreSQL.
-
-    ``guard``: the discussion a new comment goes into. Its row, once locked here, must still be
-    where the writer counted it, open and not merged; a moderator who moved, merged or locked it
-    meanwhile (holding the row until they committed) makes this a 409, written nothing."""
-
-    def rank(counted: Any) -> tuple[int, int]:
-        return COUNTER_LOCK_ORDER.index(type(counted)), counted.id or 0
-
-    with db.session.no_autoflush:  # nothing else is written (or locked) in between
-        for counted in sorted(bumps, key=rank):
-            _write(counted, bumps[counted], guarded=counted is guard)
-
-
-#: What a writer adding a comment read of its discussion and must find unchanged
-#: (see :func:`_apply`).
-_GUARDED = ("board_id", "item_id", "locked_at", "merged_into_id")
-
-
-def _write(counted: Any, changes: dict[str, Any], *, guarded: bool = False) -> None:
-    if not inspect(counted).persistent:  # a pending row is inserted with its values
-        for name, value in changes.items():
-            is_count = name.endswith("_count")
-            setattr(counted, name, (getattr(counted, name) or 0) + value if is_count else value)
-        return
-    table = type(counted).__table__
-    values = {
-        name: table.c[name] + value if name.endswith("_count") else value
-        for name, value in changes.items()
-    }
-    checked = _GUARDED if guarded else ()
-    stored = db.session.execute(
-        update(table)
-        .where(table.c.id == counted.id)
-        .values(values)
-        .returning(*(table.c[name] for name in (*changes, *checked)))
-    ).one()
-    found = zip(checked, stored[len(changes) :], strict=True)
-    if any(getattr(counted, name) != value for name, value in found):
-        raise Conflict(
-            "A moderator moved, merged or locked this discussion while you wrote; "
-            "open it again to see where it is now (your text was not posted)."
-        )
-    for name, value in zip(changes, stored, strict=False):
-        set_committed_value(counted, name, value)
 
 
 def start_discussion(
@@ -183,11 +116,11 @@ def start_discussion(
     if held:
         _hold_comment(discussion, author, body, links, reply_to=None, now=now, reason=held)
         return discussion
-    bumps: Bumps = {}
-    count_discussion(discussion, +1, bumps)
+    bumps: counting.Bumps = {}
+    counting.count_discussion(discussion, +1, bumps)
     comment = _add_comment(discussion, author, body, links, bumps, now=now)
     db.session.flush()
-    changes = _sync_links(comment, links, visible=True, now=now)
+    changes = record_links(comment, links, visible=True, now=now, fresh=True)
     signals.discussion_created.send(
         discussion,
         comment=comment,
@@ -197,14 +130,6 @@ def start_discussion(
         **changes.as_kwargs(),
     )
     return discussion
-
-
-def count_discussion(discussion: Discussion, delta: int, bumps: Bumps) -> None:
-    """Note ``delta`` on the discussion counts of its board, project and item (a new one,
-    or a held one approved)."""
-    places = (discussion.board, discussion.project, discussion.item)
-    for counted in (place for place in places if place is not None):
-        _bump(bumps, counted, discussion_count=delta)
 
 
 def post_comment(
@@ -230,7 +155,7 @@ def post_comment(
         )
     comment = _add_comment(discussion, author, body, links, {}, reply_to=reply_to, now=now)
     db.session.flush()
-    changes = _sync_links(comment, links, visible=True, now=now)
+    changes = record_links(comment, links, visible=True, now=now, fresh=True)
     signals.comment_posted.send(comment, actor=author, **changes.as_kwargs())
     return comment
 
@@ -314,43 +239,18 @@ def _add_comment(
     author: User,
     body: str,
     links: CommentLinks,
-    bumps: Bumps,
+    bumps: counting.Bumps,
     *,
     now: Any,
     reply_to: Comment | None = None,
 ) -> Comment:
     with db.session.no_autoflush:  # the counters are written before the comment's insert
         comment = _new_comment(discussion, author, body, links, reply_to=reply_to, created_at=now)
-        _count(comment, +1, bumps, now=now)
-        _bump(bumps, discussion, last_comment_at=now)
-        _apply(bumps, guard=discussion)
+        counting.count_comment(comment, +1, bumps, now=now)
+        counting.bump(bumps, discussion, last_comment_at=now)
+        counting.apply(bumps, guard=discussion)
     db.session.add(comment)
     return comment
-
-
-def _count(comment: Comment, delta: int, bumps: Bumps | None = None, *, now: Any = None) -> None:
-    """Move every comment counter the comment is in by ``delta`` (and their activity times to
-    ``now``); written at once unless ``bumps`` collects more changes to write together."""
-    noted: Bumps = {} if bumps is None else bumps
-    discussion = comment.discussion
-    activity = {"last_activity_at": now} if now is not None else {}
-    _bump(noted, discussion, comment_count=delta)
-    _bump(noted, discussion.board, comment_count=delta, **activity)
-    _bump(noted, discussion.project, comment_count=delta)
-    if discussion.item is not None:
-        _bump(noted, discussion.item, comment_count=delta, **activity)
-    _bump(noted, comment.author, comment_count=delta)
-    if bumps is None:
-        _apply(noted)
-
-
-def _lock(comment: Comment) -> None:
-    """Re-read ``comment`` locked for this transaction (PostgreSQL), so two changes to it — an
-    edit and a hide, two moderators hiding — run one after the other, each seeing the other's.
-    The first lock of the global order; ``FOR NO KEY UPDATE``, so replies to the comment (whose
-    insert takes a key-share lock on it) are not blocked: with ``FOR UPDATE`` a hide waited for
-    a reply holding the counters the hide needed next, and they deadlocked."""
-    db.session.refresh(comment, with_for_update={"key_share": True})
 
 
 def edit_comment(editor: User, comment: Comment, body: str, *, note: str | None = None) -> Comment:
@@ -358,7 +258,7 @@ def edit_comment(editor: User, comment: Comment, body: str, *, note: str | None 
     moderator edits someone's comment (``comment.moderate``): the note is shown under it
     ("Edited by a moderator: …") and replaces any earlier moderator's note; it is required, so
     the edit is never silent. A moderator's edit that changes only the note is kept too."""
-    _lock(comment)
+    counting.lock_comment(comment)
     if note is None:
         policy.require(editor, "comment.edit", comment)
     else:
@@ -382,7 +282,7 @@ def edit_comment(editor: User, comment: Comment, body: str, *, note: str | None 
     if note is not None:
         comment.moderator_note = note
     db.session.flush()
-    changes = _sync_links(comment, links, visible=True, now=now)
+    changes = record_links(comment, links, visible=True, now=now)
     signals.comment_edited.send(
         comment,
         actor=editor,
@@ -408,13 +308,13 @@ def _refuse_held_edit(held: str | None) -> None:
 
 def delete_comment(actor: User, comment: Comment) -> Comment:
     """Soft-delete: the comment leaves every count and shows as deleted; its row remains."""
-    _lock(comment)
+    counting.lock_comment(comment)
     policy.require(actor, "comment.delete", comment)
     if comment.is_visible:  # a hidden comment left the counts already
-        _count(comment, -1)
+        counting.count_comment(comment, -1)
     comment.deleted_at = utcnow()
     db.session.flush()
-    _sync_links(comment, None, visible=False)
+    record_links(comment, None, visible=False)
     signals.comment_deleted.send(comment, actor=actor)
     return comment
 
@@ -423,13 +323,13 @@ def hide_comment(actor: User, comment: Comment, reason: str = "") -> Comment:
     """A moderator hides a comment: like a deletion it leaves every count, tag, mention and
     search result, but its row keeps the text for moderators, and :func:`unhide_comment` brings
     it back. (Reports, queues and the audit log of the moderation issue build on this.)"""
-    _lock(comment)
+    counting.lock_comment(comment)
     policy.require(actor, "comment.hide", comment)
     reason = clean_reason(reason)
     comment.hidden_at = utcnow()
     comment.hidden_by_id = actor.id
     comment.hidden_reason = reason
-    _count(comment, -1)
+    counting.count_comment(comment, -1)
     db.session.flush()
     sync_links(comment, visible=False)
     signals.comment_hidden.send(comment, actor=actor, reason=reason)
@@ -448,12 +348,12 @@ def clean_reason(reason: str | None) -> str:
 
 def unhide_comment(actor: User, comment: Comment) -> Comment:
     """Show a hidden comment again: counts, tags, mentions and search come back with it."""
-    _lock(comment)
+    counting.lock_comment(comment)
     policy.require(actor, "comment.unhide", comment)
     comment.hidden_at = None
     comment.hidden_by_id = None
     comment.hidden_reason = ""
-    _count(comment, 1)
+    counting.count_comment(comment, 1)
     db.session.flush()
     sync_links(comment, visible=True)
     signals.comment_unhidden.send(comment, actor=actor)
@@ -469,26 +369,28 @@ def sync_links(comment: Comment, *, visible: bool) -> None:
         links = mentions.comment_links(
             comment.author, comment.discussion, comment.body, editing=comment, check_limits=False
         )
-    _sync_links(comment, links, visible=visible)
+    record_links(comment, links, visible=visible)
 
 
-def _sync_links(
-    comment: Comment, links: CommentLinks | None, *, visible: bool, now: Any = None
+def record_links(
+    comment: Comment,
+    links: CommentLinks | None,
+    *,
+    visible: bool,
+    now: Any = None,
+    fresh: bool = False,
 ) -> CommentChanges:
+    """Record ``comment``'s tags and mentions as ``links`` resolved them (none when not
+    ``visible``), in its transaction after its flush; what changed, for its signal. ``fresh``:
+    the comment was inserted in this transaction (nothing recorded yet to read)."""
     added, removed = tag_sync.sync_comment(
-        comment, links.tag_names if links else (), visible=visible, now=now
+        comment, links.tag_names if links else (), visible=visible, now=now, fresh=fresh
     )
-    new_mentions = mentions.sync_comment(comment, links, visible=visible, now=now)
-    tag_ids = added + removed
-    by_id = (
-        {tag.id: tag for tag in db.session.scalars(select(Tag).where(Tag.id.in_(tag_ids)))}
-        if tag_ids
-        else {}
-    )
+    new_mentions = mentions.sync_comment(comment, links, visible=visible, now=now, fresh=fresh)
     user_ids = {target for kind, target in new_mentions if kind is MentionKind.USER}
     return CommentChanges(
-        tags_added=tuple(by_id[i] for i in added),
-        tags_removed=tuple(by_id[i] for i in removed),
+        tags_added=tuple(added),
+        tags_removed=tuple(removed),
         mentioned_users=tuple(
             sorted(
                 (u for u in (links.users.values() if links else ()) if u.id in user_ids),

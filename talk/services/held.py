@@ -27,24 +27,15 @@ from talk.extensions import db
 from talk.models import Comment, Discussion, Project
 from talk.pagination import Page, keyset_page
 from talk.policy import Actor
-from talk.services import mentions
-from talk.services.discussions import (
-    Bumps,
-    _apply,
-    _bump,
-    _count,
-    _lock,
-    _sync_links,
-    clean_reason,
-    count_discussion,
-)
+from talk.services import counting, discussions, mentions
+from talk.services.discussions import clean_reason
 
 
 def approve_comment(actor: Actor, comment: Comment) -> Comment:
     """Show a held comment: counted, tagged, searchable and notified from now, as if posted now
     (the discussion's activity moves to now; its place in the thread stays). The first comment
     of a held discussion approves the discussion with it (see the module's docstring)."""
-    _lock(comment)
+    counting.lock_comment(comment)
     policy.require(actor, "comment.approve", comment)
     discussion = comment.discussion
     opens = discussion.is_held
@@ -53,18 +44,18 @@ def approve_comment(actor: Actor, comment: Comment) -> Comment:
     comment.hidden_at = None
     comment.hidden_by_id = None
     comment.hidden_reason = ""
-    bumps: Bumps = {}
+    bumps: counting.Bumps = {}
     if opens:
         discussion.held_at = None
-        count_discussion(discussion, +1, bumps)
-    _count(comment, +1, bumps, now=now)
-    _bump(bumps, discussion, last_comment_at=now)
-    _apply(bumps)
+        counting.count_discussion(discussion, +1, bumps)
+    counting.count_comment(comment, +1, bumps, now=now)
+    counting.bump(bumps, discussion, last_comment_at=now)
+    counting.apply(bumps)
     db.session.flush()
     links = mentions.comment_links(
         comment.author, discussion, comment.body, editing=comment, check_limits=False
     )
-    changes = _sync_links(comment, links, visible=True, now=now)
+    changes = discussions.record_links(comment, links, visible=True, now=now)
     if opens:
         signals.discussion_created.send(
             discussion,
@@ -83,7 +74,7 @@ def approve_comment(actor: Actor, comment: Comment) -> Comment:
 def reject_comment(actor: Actor, comment: Comment, reason: str = "") -> Comment:
     """Keep a held comment from being shown: it becomes a comment hidden by ``actor`` with
     ``reason`` (its author sees the reason; a moderator may still show it again later)."""
-    _lock(comment)
+    counting.lock_comment(comment)
     policy.require(actor, "comment.approve", comment)
     reason = clean_reason(reason)
     comment.held_at = None

@@ -205,11 +205,29 @@ def sync_comment(
     *,
     visible: bool = True,
     now: datetime | None = None,
+    fresh: bool = False,
 ) -> set[Key]:
     """Make ``comment``'s recorded mentions those ``links`` resolved — none when it is not
     ``visible`` (deleted, or hidden by a moderator). Mentions that stay keep their time, so a
-    re-saved comment does not mention anyone anew. Returns what it newly recorded."""
+    re-saved comment does not mention anyone anew. Returns what it newly recorded. ``fresh``:
+    the comment was inserted in this transaction, so it has no mentions to read yet."""
     wanted = _wanted(comment, links) if visible and links and comment.is_visible else set()
+    existing = {} if fresh else _recorded(comment)
+    stale = [existing[key] for key in existing.keys() - wanted]
+    if stale:
+        db.session.execute(delete(Mention.__table__).where(Mention.__table__.c.id.in_(stale)))
+    new = wanted - existing.keys()
+    if new:
+        now = now or utcnow()
+        db.session.execute(
+            Mention.__table__.insert(),
+            [_row(comment, kind, target, now) for kind, target in sorted(new, key=str)],
+        )
+    return new
+
+
+def _recorded(comment: Comment) -> dict[Key, int]:
+    """The comment's recorded mentions: their ids by what they name."""
     existing: dict[Key, int] = {}
     for mention in db.session.execute(
         select(
@@ -222,17 +240,7 @@ def sync_comment(
             MentionKind.ITEM: mention.item_id,
         }[mention.kind]
         existing[(mention.kind, target)] = mention.id
-    stale = [existing[key] for key in existing.keys() - wanted]
-    if stale:
-        db.session.execute(delete(Mention.__table__).where(Mention.__table__.c.id.in_(stale)))
-    new = wanted - existing.keys()
-    if new:
-        now = now or utcnow()
-        db.session.execute(
-            Mention.__table__.insert(),
-            [_row(comment, kind, target, now) for kind, target in sorted(new, key=str)],
-        )
-    return new
+    return existing
 
 
 def _row(comment: Comment, kind: MentionKind, target: Any, now: datetime) -> dict[str, Any]:

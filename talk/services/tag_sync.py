@@ -5,12 +5,16 @@ in the comment's transaction, under the project's tag lock and in the one lock o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, select, text, update
+from sqlalchemy import Table, and_, bindparam, delete, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from talk.clock import utcnow
 from talk.extensions import db, upsert
@@ -27,23 +31,39 @@ from talk.models import (
 from talk.services.tags import counts_tags, fold, normalise
 
 
+def _count_column(table: Table) -> Any:
+    return table.c.uses if "uses" in table.c else table.c.use_count
+
+
+@cache
+def _adding(model: Any, key: tuple[str, ...], on_insert: tuple[str, ...], dialect: str) -> Any:
+    """The upsert :func:`_add` runs, built once per shape and dialect: building it (and its
+    cache key) on every call cost more than running it."""
+    table: Table = model.__table__
+    column = _count_column(table)
+    names = (*key, *on_insert, column.key)
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    statement = insert.values({name: bindparam(name) for name in names})
+    return statement.on_conflict_do_update(
+        index_elements=list(key), set_={column.key: column + statement.excluded[column.key]}
+    ).returning(column)
+
+
 def _add(model: Any, key: dict[str, Any], delta: int, **on_insert: Any) -> bool:
     """Add ``delta`` to the aggregate row ``key`` of ``model`` (creating it); True if the row is
     new. The row's count column is ``use_count`` (``uses`` for :class:`TagDay`)."""
     table: Table = model.__table__
-    column = table.c.uses if "uses" in table.c else table.c.use_count
-    statement = upsert(table).values(**key, **on_insert, **{column.key: delta})
-    statement = statement.on_conflict_do_update(
-        index_elements=list(key), set_={column.key: column + statement.excluded[column.key]}
-    ).returning(column)
-    stored: int = db.session.execute(statement).scalar_one()
+    dialect = db.session.get_bind().dialect.name
+    statement = _adding(model, tuple(key), tuple(on_insert), dialect)
+    values = {**key, **on_insert, _count_column(table).key: delta}
+    stored: int = db.session.execute(statement, values).scalar_one()
     return stored == delta
 
 
 def _subtract(model: Any, key: dict[str, Any], delta: int) -> bool:
     """Take ``delta`` from the aggregate row ``key``, deleting it at zero; True if deleted."""
     table: Table = model.__table__
-    column = table.c.uses if "uses" in table.c else table.c.use_count
+    column = _count_column(table)
     where = and_(*(table.c[name] == value for name, value in key.items()))
     remaining = db.session.execute(
         update(table).where(where).values({column: column - delta}).returning(column)
@@ -75,37 +95,54 @@ def lock_tags(project_id: int, *, exclusive: bool) -> None:
 
 
 def ensure_tags(project_id: int, names: Iterable[str], now: datetime) -> set[int]:
-    """Ids of the tags that ``names`` stand for in the project — a synonym stands for its
-    canonical tag — creating the missing ones. Call with the project's tag lock held."""
+    """Ids of the tags that ``names`` stand for in the project (see :func:`_ensure`)."""
+    return {tag_id for tag_id, _tag in _ensure(project_id, names, now)}
+
+
+def _ensure(project_id: int, names: Iterable[str], now: datetime) -> list[tuple[int, Tag | None]]:
+    """The ids of the tags that ``names`` stand for in the project — a synonym stands for its
+    canonical tag — creating the missing ones. Call with the project's tag lock held.
+
+    The tags are read first and only missing names inserted: most comments use tags that
+    exist, and an ``INSERT … ON CONFLICT DO NOTHING`` for each cost a statement (and on
+    PostgreSQL a sequence value) for nothing. Each id comes with its tag when it was read (not
+    when a synonym stands for it), so the comment's signal gets them without reading again."""
     names = sorted(set(names))
     if not names:
-        return set()
-    table: Table = Tag.__table__
-    rows = [
-        {
-            "project_id": project_id,
-            "name": name,
-            "created_at": now,
-            "last_used_at": now,
-            "use_count": 0,
-            "item_count": 0,
-            "discussion_count": 0,
-            "user_count": 0,
-            "description": "",
-            "revision": 0,
-            "folded": fold(name),
-        }
-        for name in names
-    ]
-    db.session.execute(
-        upsert(table).values(rows).on_conflict_do_nothing(index_elements=["project_id", "name"])
-    )
-    found = db.session.execute(
-        select(table.c.id, table.c.canonical_id).where(
-            table.c.project_id == project_id, table.c.name.in_(names)
+        return []
+    found = _tags_named(project_id, names)
+    missing = [name for name in names if name not in found]
+    if missing:
+        rows = [
+            {
+                "project_id": project_id,
+                "name": name,
+                "created_at": now,
+                "last_used_at": now,
+                "use_count": 0,
+                "item_count": 0,
+                "discussion_count": 0,
+                "user_count": 0,
+                "description": "",
+                "revision": 0,
+                "folded": fold(name),
+            }
+            for name in missing
+        ]
+        db.session.execute(
+            upsert(Tag.__table__)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["project_id", "name"])
         )
-    ).all()
-    return {row.canonical_id or row.id for row in found}
+        found.update(_tags_named(project_id, missing))
+    return [
+        (tag.canonical_id, None) if tag.canonical_id else (tag.id, tag) for tag in found.values()
+    ]
+
+
+def _tags_named(project_id: int, names: list[str]) -> dict[str, Tag]:
+    tags = db.session.scalars(select(Tag).where(Tag.project_id == project_id, Tag.name.in_(names)))
+    return {tag.name: tag for tag in tags}
 
 
 @dataclass(frozen=True)
@@ -116,30 +153,30 @@ class _Use:
 
 
 def sync_comment(
-    comment: Comment, names: Iterable[str], *, visible: bool = True, now: datetime | None = None
-) -> tuple[list[int], list[int]]:
+    comment: Comment,
+    names: Iterable[str],
+    *,
+    visible: bool = True,
+    now: datetime | None = None,
+    fresh: bool = False,
+) -> tuple[list[Tag], list[Tag]]:
     """Make ``comment``'s tag uses those of ``names`` (parsed from its body), or none at all when
     it is not ``visible`` (deleted, or hidden by a moderator), and keep every counter exact.
     Synonyms count as their canonical tag, so ``#eglise #église`` is one use of ``église``.
-    Returns the ids of the tags it added and removed (for the comment's signal).
+    Returns the tags it added and removed, by id (for the comment's signal).
 
-    Call it after the comment is flushed, in the transaction that changed it.
+    Call it after the comment is flushed, in the transaction that changed it. ``fresh``: the
+    comment was inserted in this transaction, so it has no uses to read yet.
     """
     discussion = comment.discussion
     now = now or utcnow()
     lock_tags(comment.project_id, exclusive=False)
-    wanted: set[int] = set()
+    ensured: list[tuple[int, Tag | None]] = []
     if visible and comment.is_visible and counts_tags(discussion.board):
         names = {n for n in (normalise(name) for name in names) if n}
-        wanted = ensure_tags(comment.project_id, names, now)
-    existing = {
-        row.tag_id: _Use(row.id, row.tag_id, row.created_at)
-        for row in db.session.execute(
-            select(TagUse.id, TagUse.tag_id, TagUse.created_at).where(
-                TagUse.comment_id == comment.id
-            )
-        )
-    }
+        ensured = _ensure(comment.project_id, names, now)
+    wanted = {tag_id for tag_id, _tag in ensured}
+    existing = {} if fresh else _uses(comment)
     removed = existing.keys() - wanted
     added = wanted - existing.keys()
     lock_tag_rows(removed | added)
@@ -148,7 +185,31 @@ def sync_comment(
             _detach(comment, discussion, existing[tag_id])
         else:
             _attach(comment, discussion, tag_id, now)
-    return sorted(added), sorted(removed)
+    read = {tag_id: tag for tag_id, tag in ensured if tag is not None}
+    tags = tags_by_id(sorted(added | removed), read)
+    return [tags[i] for i in sorted(added)], [tags[i] for i in sorted(removed)]
+
+
+def _uses(comment: Comment) -> dict[int, _Use]:
+    return {
+        row.tag_id: _Use(row.id, row.tag_id, row.created_at)
+        for row in db.session.execute(
+            select(TagUse.id, TagUse.tag_id, TagUse.created_at).where(
+                TagUse.comment_id == comment.id
+            )
+        )
+    }
+
+
+def tags_by_id(tag_ids: Sequence[int], read: Mapping[int, Tag]) -> dict[int, Tag]:
+    """The tags ``tag_ids``: those :func:`_ensure` ``read`` (their counters kept current by
+    :func:`_bump_tag`), the others read now."""
+    found = {tag_id: read[tag_id] for tag_id in tag_ids if tag_id in read}
+    missing = [tag_id for tag_id in tag_ids if tag_id not in found]
+    if missing:
+        stored = db.session.scalars(select(Tag).where(Tag.id.in_(missing)))
+        found.update((tag.id, tag) for tag in stored)
+    return found
 
 
 def tags_used_by(comment_ids: Sequence[int]) -> set[int]:
@@ -176,16 +237,20 @@ def lock_tag_rows(tag_ids: Iterable[int]) -> None:
         )
 
 
+_USE_INSERT = TagUse.__table__.insert()
+
+
 def _attach(comment: Comment, discussion: Discussion, tag_id: int, now: datetime) -> None:
     db.session.execute(
-        TagUse.__table__.insert().values(
-            tag_id=tag_id,
-            comment_id=comment.id,
-            discussion_id=discussion.id,
-            item_id=discussion.item_id,
-            user_id=comment.author_id,
-            created_at=now,
-        )
+        _USE_INSERT,
+        {
+            "tag_id": tag_id,
+            "comment_id": comment.id,
+            "discussion_id": discussion.id,
+            "item_id": discussion.item_id,
+            "user_id": comment.author_id,
+            "created_at": now,
+        },
     )
     new_item = discussion.item_id is not None and _add(
         ItemTag, {"item_id": discussion.item_id, "tag_id": tag_id}, 1, first_used_at=now
@@ -220,15 +285,37 @@ def _bump_tag(
     user: bool,
     last_used_at: datetime | None = None,
 ) -> None:
-    table: Table = Tag.__table__
-    values: dict[Any, Any] = {table.c.use_count: table.c.use_count + sign}
-    for changed, column in (
-        (item, "item_count"),
-        (discussion, "discussion_count"),
-        (user, "user_count"),
-    ):
-        if changed:
-            values[table.c[column]] = table.c[column] + sign
+    """Move a tag's counters; the new values go onto its object when the session holds it (the
+    comment's signal hands it on), so it never shows counts from before this change."""
+    counted = tuple(
+        name
+        for changed, name in (
+            (item, "item_count"),
+            (discussion, "discussion_count"),
+            (user, "user_count"),
+        )
+        if changed
+    )
+    statement, names = _bumping(counted, last_used_at is not None)
+    params: dict[str, Any] = {"tag_id": tag_id, "sign": sign}
     if last_used_at is not None:
-        values[table.c.last_used_at] = last_used_at
-    db.session.execute(update(table).where(table.c.id == tag_id).values(values))
+        params["last_used_at"] = last_used_at
+    stored = db.session.execute(statement, params).one()
+    tag = db.session.identity_map.get(identity_key(Tag, tag_id))
+    if tag is not None:
+        for name, value in zip(names, stored, strict=True):
+            set_committed_value(tag, name, value)
+
+
+@cache
+def _bumping(counted: tuple[str, ...], used: bool) -> tuple[Any, tuple[str, ...]]:
+    """The tag counters' ``UPDATE … RETURNING`` for :func:`_bump_tag`, built once per shape."""
+    table: Table = Tag.__table__
+    sign = bindparam("sign", type_=table.c.use_count.type)
+    values: dict[Any, Any] = {table.c.use_count: table.c.use_count + sign}
+    for name in counted:
+        values[table.c[name]] = table.c[name] + sign
+    if used:
+        values[table.c.last_used_at] = bindparam("last_used_at", type_=table.c.last_used_at.type)
+    statement = update(table).where(table.c.id == bindparam("tag_id")).values(values)
+    return statement.returning(*values), tuple(column.key for column in values)

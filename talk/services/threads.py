@@ -8,10 +8,10 @@ moderator's note is :func:`talk.services.discussions.edit_comment` with ``note``
 
 Lock order (docs/decisions.md, "One lock order"): the comments that change place first,
 ``FOR NO KEY UPDATE`` in id order; then the counter rows (projects → boards → items →
-discussions → users, by :func:`discussions._apply`); then the project's tag lock and the
+discussions → users, by :func:`counting.apply`); then the project's tag lock and the
 tag rows in id order. A reply racing a move, merge or lock waits on the counter rows the
 action holds, then finds its discussion changed: a 409, nothing written (the guard of
-``discussions._apply``).
+``counting.apply``).
 Comments a racing reply committed before the action held the discussion's row are found again
 once it is held, and counted (:func:`_settle`).
 """
@@ -29,8 +29,7 @@ from talk.errors import InvalidInput
 from talk.extensions import db
 from talk.limits import MAX_DISCUSSION_TITLE
 from talk.models import Board, Comment, Discussion, Item
-from talk.services import discussions, tag_sync
-from talk.services.discussions import Bumps, _apply, _bump
+from talk.services import counting, discussions, tag_sync
 from talk.services.validation import clean_text
 
 #: How many merges a redirect follows before giving up (a chain longer than this is a bug).
@@ -81,19 +80,21 @@ def _lock_comments(where: Any) -> list[Comment]:
     )
 
 
-def _count_moves(bumps: Bumps, places: Sequence[tuple[Any, Any]], visible: int) -> None:
+def _count_moves(bumps: counting.Bumps, places: Sequence[tuple[Any, Any]], visible: int) -> None:
     """Note ``visible`` comments leaving each old place (a discussion, board or item) of
     ``places`` for its new one; a place that stays keeps its count, and so do the project and
     the authors."""
     for old, new in places:
         if old is not new:
             if old is not None:
-                _bump(bumps, old, comment_count=-visible)
+                counting.bump(bumps, old, comment_count=-visible)
             if new is not None:
-                _bump(bumps, new, comment_count=visible)
+                counting.bump(bumps, new, comment_count=visible)
 
 
-def _settle(where: Any, moved: list[Comment], count: Callable[[int], Bumps]) -> list[Comment]:
+def _settle(
+    where: Any, moved: list[Comment], count: Callable[[int], counting.Bumps]
+) -> list[Comment]:
     """Once the counter rows are held, the comments matching ``where`` again: a reply committed
     between the first lock and the counters' is found now (no later one can be: it waits on a
     held row, then is refused by the guard), locked and counted with ``count(n)``."""
@@ -102,7 +103,7 @@ def _settle(where: Any, moved: list[Comment], count: Callable[[int], Bumps]) -> 
     late = [comment for comment in now_there if comment.id not in known]
     visible = sum(1 for comment in late if comment.is_visible)
     if visible:
-        _apply(count(visible))
+        counting.apply(count(visible))
     return now_there
 
 
@@ -168,8 +169,8 @@ def move_discussion(
     moved = _lock_comments(in_thread)
     places = ((from_board, to_board), (from_item, item))
 
-    def count(visible: int) -> Bumps:
-        bumps: Bumps = {}
+    def count(visible: int) -> counting.Bumps:
+        bumps: counting.Bumps = {}
         _count_moves(bumps, places, visible)
         return bumps
 
@@ -177,11 +178,15 @@ def move_discussion(
     for old, new in places:
         if old is not new:
             if old is not None:
-                _bump(bumps, old, discussion_count=-1)
+                counting.bump(bumps, old, discussion_count=-1)
             if new is not None:
-                _bump(bumps, new, discussion_count=1, **_later(new, discussion.last_comment_at))
-    _bump(bumps, discussion, comment_count=0)  # held, with the places, before anything moves
-    _apply(bumps)
+                counting.bump(
+                    bumps, new, discussion_count=1, **_later(new, discussion.last_comment_at)
+                )
+    counting.bump(
+        bumps, discussion, comment_count=0
+    )  # held, with the places, before anything moves
+    counting.apply(bumps)
     moved = _settle(in_thread, moved, count)
 
     def shift() -> None:
@@ -233,20 +238,20 @@ def merge_discussions(actor: Any, merged: Discussion, into: Discussion) -> Discu
 
     places = ((merged, into), (merged.board, into.board), (merged.item, into.item))
 
-    def count(visible: int) -> Bumps:
-        bumps: Bumps = {}
+    def count(visible: int) -> counting.Bumps:
+        bumps: counting.Bumps = {}
         _count_moves(bumps, places, visible)
         return bumps
 
     bumps = count(sum(1 for comment in moved if comment.is_visible))
     for gone in (merged.project, merged.board, merged.item):
         if gone is not None:
-            _bump(bumps, gone, discussion_count=-1)
+            counting.bump(bumps, gone, discussion_count=-1)
     for place in (into.board, into.item, into):
         if place is not None:
-            _bump(bumps, place, **_later(place, merged.last_comment_at))
-    _bump(bumps, merged, comment_count=0)
-    _apply(bumps)
+            counting.bump(bumps, place, **_later(place, merged.last_comment_at))
+    counting.bump(bumps, merged, comment_count=0)
+    counting.apply(bumps)
     moved = _settle(in_merged, moved, count)
     ids = [comment.id for comment in moved]
 
@@ -303,13 +308,13 @@ def split_comments(
         last_comment_at=max(comment.created_at for comment in moved),
         pinned=False,
     )
-    bumps: Bumps = {}
+    bumps: counting.Bumps = {}
     _count_moves(bumps, [(source, split)], sum(1 for comment in moved if comment.is_visible))
     for place in (source.project, source.board, source.item):
         if place is not None:
-            _bump(bumps, place, discussion_count=1)
+            counting.bump(bumps, place, discussion_count=1)
     with db.session.no_autoflush:
-        _apply(bumps)
+        counting.apply(bumps)
     db.session.add(split)
 
     def shift() -> None:
