@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email import policy as email_policy
+from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import parseaddr
 from typing import Literal, Protocol
@@ -192,7 +193,7 @@ class MailboxConnection:
             MailboxMessage(
                 outbox_id=envelope.outbox_id,
                 to_address=envelope.recipient,
-                subject=str(envelope.message["Subject"]),
+                subject=str(make_header(decode_header(envelope.message["Subject"]))),
                 raw=envelope.message.as_string(policy=SMTP_POLICY.clone(linesep="\n")),
                 received_at=utcnow(),
             )

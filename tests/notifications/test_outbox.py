@@ -302,11 +302,12 @@ def test_expired_leases_are_requeued_or_marked_uncertain(app, clock):
 
 def test_without_an_smtp_url_mail_goes_to_the_local_mailbox(app, client, make):
     admin = make.admin()
-    ids = queue(app)
+    ids = queue(app, subject="A reply to your comment — “Ŵyn”")
     assert drain(app).outcomes == {"sent": 1}
     with app.app_context():
         [kept] = db.session.scalars(select(MailboxMessage)).all()
         assert kept.outbox_id == ids[0]
+        assert kept.subject == "A reply to your comment — “Ŵyn”"  # decoded, as a reader sees it
         assert outbox.message_id(ids[0]) in kept.raw
         kept_id = kept.id
     from tests.conftest import login
