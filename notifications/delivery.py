@@ -21,12 +21,12 @@ import smtplib
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import ColumnElement, CursorResult, Executable, select, update
+from sqlalchemy import CursorResult, Executable, Update, bindparam, select, update
 
 from notifications import outbox
 from notifications.models import OutboxMessage
@@ -150,12 +150,28 @@ def claim(worker: str, limit: int) -> list[int]:
     return claimed
 
 
-def _mine(worker: str, outbox_id: int) -> tuple[ColumnElement[bool], ...]:
+@cache
+def _update_claimed(columns: tuple[str, ...]) -> Update:
+    """``UPDATE`` of ``columns`` (bound by name) of one row still claimed by a worker (bound
+    as ``row`` and ``worker``): built once per shape, since building the statement cost more
+    than running it, twice a message."""
+    table = OutboxMessage.__table__
     return (
-        OutboxMessage.id == outbox_id,
-        OutboxMessage.state == "sending",
-        OutboxMessage.claimed_by == worker,
+        update(table)
+        .where(
+            table.c.id == bindparam("row"),
+            table.c.state == "sending",
+            table.c.claimed_by == bindparam("worker"),
+        )
+        .values({column: bindparam(column) for column in columns})
     )
+
+
+def _set_claimed(worker: str, outbox_id: int, values: dict[str, object]) -> int:
+    """Set ``values`` on the row if ``worker`` still holds it; how many rows changed (0 or 1)."""
+    statement = _update_claimed(tuple(sorted(values)))
+    result = db.session.execute(statement, {**values, "row": outbox_id, "worker": worker})
+    return int(cast("CursorResult[Any]", result).rowcount)
 
 
 #: How long after its last renewal a lease is renewed again, before the next message.
@@ -176,8 +192,7 @@ class _Lease:
         """Commit that this message is about to reach the server (see the module's
         docstring), renewing the lease of the worker's claimed rows when it is due."""
         now = utcnow()
-        mine = update(OutboxMessage).where(*_mine(self.worker, outbox_id))
-        db.session.execute(mine.values(handed_at=now))
+        _set_claimed(self.worker, outbox_id, {"handed_at": now})
         if now - self.renewed_at >= RENEW_AFTER:
             db.session.execute(
                 update(OutboxMessage)
@@ -227,8 +242,7 @@ def record(
         }
     else:
         values |= {"state": "failed", "reason": "rejected"}
-    mine = update(OutboxMessage).where(*_mine(worker, outbox_id)).values(**values)
-    if not changed(mine.execution_options(synchronize_session=False)):
+    if not _set_claimed(worker, outbox_id, values):
         db.session.rollback()
         return "lost-lease"
     if outcome.kind == "rejected-recipient":
@@ -271,7 +285,8 @@ def _compose(ids: list[int]) -> list[Claimed]:
             )
             row.smtp_reply = f"could not be written as an email: {exc}"[:2000]
             continue
-        claimed.append(Claimed(Envelope(row.id, sender, row.to_address, email), row.attempts))
+        envelope = Envelope(row.id, sender, row.to_address, row.subject, email)
+        claimed.append(Claimed(envelope, row.attempts))
     db.session.commit()
     return claimed
 

@@ -13,9 +13,6 @@ import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from email import policy as email_policy
-from email.header import decode_header, make_header
-from email.message import Message
 from email.utils import parseaddr
 from typing import Literal, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -24,11 +21,6 @@ from flask import current_app
 
 from talk.clock import utcnow
 from talk.extensions import db
-
-#: How a message is written on the wire: the ``compat32`` rules the outbox composes with
-#: (:func:`notifications.outbox.compose`, which folds the headers that need it), with SMTP's
-#: CRLF line ends.
-SMTP_POLICY = email_policy.compat32.clone(linesep="\r\n", max_line_length=None)
 
 Kind = Literal["sent", "temporary", "permanent", "rejected-recipient", "uncertain"]
 
@@ -103,7 +95,8 @@ class Envelope:
     outbox_id: int
     sender: str
     recipient: str
-    message: Message
+    subject: str
+    message: bytes  # as it goes on the wire: CRLF line ends
 
 
 class Handover(Protocol):
@@ -144,7 +137,7 @@ class SmtpConnection:
         handing_over()
         try:
             # CRLF line ends (SMTP's); smtplib fixes them only in a str, not in bytes.
-            code, text = smtp.data(envelope.message.as_bytes(policy=SMTP_POLICY))
+            code, text = smtp.data(envelope.message)
         except smtplib.SMTPDataError as exc:  # DATA itself refused: no byte of it was sent
             smtp.rset()
             return _failure(exc.smtp_code, exc.smtp_error)
@@ -193,8 +186,8 @@ class MailboxConnection:
             MailboxMessage(
                 outbox_id=envelope.outbox_id,
                 to_address=envelope.recipient,
-                subject=str(make_header(decode_header(envelope.message["Subject"]))),
-                raw=envelope.message.as_string(policy=SMTP_POLICY.clone(linesep="\n")),
+                subject=envelope.subject,
+                raw=envelope.message.decode("ascii").replace("\r\n", "\n"),
                 received_at=utcnow(),
             )
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
-from email.message import Message
 
 import pytest
 from sqlalchemy import select
@@ -292,7 +291,7 @@ def test_expired_leases_are_requeued_or_marked_uncertain(app, clock):
         # The dead worker's late answer changes nothing: the row is no longer its own.
         from notifications.smtp import Envelope, Outcome
 
-        late = delivery.Claimed(Envelope(ids[1], "talk@localhost", "v@example.org", Message()), 0)
+        late = delivery.Claimed(Envelope(ids[1], "talk@localhost", "v@example.org", "", b""), 0)
         assert delivery.record("dead-worker", late, Outcome("sent", "250 ok")) == "lost-lease"
     assert [(r.state, r.reason) for r in rows(app)] == [
         ("sending", "lease-expired"),
