@@ -88,7 +88,9 @@ def quote(text: str) -> str:
 
 
 def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
+        r'name="csrf_token"[^>]* value="([^"]+)"', html
+    )  # a visitor's page has no meta tag now: the login form's field
     if not match:
         raise SystemExit("No CSRF token on the login page")
     return match.group(1)
@@ -173,6 +175,7 @@ def in_process_app(database_url: str, per_page: int, secret: str) -> Any:
             "SQLALCHEMY_DATABASE_URI": database_url,
             "TALK_PAGE_SIZE": per_page,
             "TALK_RATE_LIMITS": False,
+            "TALK_PAGE_CACHE": False,  # statements of a rendered page, not of a cache hit
             "SECRET_KEY": secret,
         }
     )
