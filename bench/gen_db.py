@@ -134,15 +134,3 @@ def reset_sequences(tables: Sequence[str]) -> None:
                     f"GREATEST((SELECT max(id) FROM {table}), 1))"
                 )
             )
-
-
-def maintain() -> None:
-    """What a deployment's routine maintenance does after a big load (statistics, FTS merge)."""
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("VACUUM ANALYZE"))
-    else:
-        with db.engine.begin() as connection:
-            for table in ("search_stemmed", "search_plain"):
-                connection.execute(text(f"INSERT INTO {table}({table}) VALUES ('optimize')"))
-            connection.execute(text("ANALYZE"))

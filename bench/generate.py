@@ -36,7 +36,7 @@ from typing import Any
 from flask import Flask
 from flask_migrate import upgrade
 from gen_check import check
-from gen_db import fresh_database, insert_rows, maintain, next_id, reset_sequences
+from gen_db import fresh_database, insert_rows, next_id, reset_sequences
 from gen_plan import Sizes, derive, moment, plan
 from gen_render import render_all, write_bodies
 from gen_text import Calibration, calibration_dir
@@ -49,6 +49,7 @@ from gen_write import (
     write_links,
     write_people,
 )
+from scale import maintain
 from sqlalchemy import func, select
 
 from talk import create_app, policy
