@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ColumnElement, ForeignKey, Index, Integer, String, Text, and_
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    and_,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from talk.extensions import Model
@@ -88,6 +98,17 @@ class Comment(Model):
         Index("ix_comments_discussion_id", "discussion_id", "id"),
         Index("ix_comments_project_id", "project_id", "id"),
         Index("ix_comments_author_id", "author_id", "id"),
+        # The held posts of a project (its queue, the moderators' count on every queue page):
+        # partial, since almost no comment is held, and a full scan of a big project's comments
+        # took 0.6 s at 1,000,000 (bench/RESULTS.md).
+        Index(
+            "ix_comments_held",
+            "project_id",
+            "held_at",
+            "id",
+            sqlite_where=text("held_at IS NOT NULL"),
+            postgresql_where=text("held_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
