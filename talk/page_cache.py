@@ -24,18 +24,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
-import os
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterable
 from contextvars import ContextVar
-from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from flask import Flask, Response, current_app, g, has_app_context, request, session
 from flask_login import current_user
@@ -46,6 +40,16 @@ from sqlalchemy.pool import Pool
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import TextClause
 from werkzeug.http import http_date, parse_date
+
+from talk.page_cache_stores import (
+    Backend,
+    BackendUnavailable,
+    Entry,
+    FileGeneration,
+    LocalBackend,
+    RedisBackend,
+    make_backend,
+)
 
 log = logging.getLogger(__name__)
 
@@ -111,181 +115,6 @@ STORABLE = "talk.page_cache.storable"
 WROTE = "talk_page_cache_wrote"
 
 _bump_after_commit: ContextVar[bool] = ContextVar("talk_page_cache_bump", default=False)
-
-
-class BackendUnavailable(Exception):
-    """The shared store (Redis) did not answer: serve uncached."""
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One stored page: the generation it was rendered at, when, and what to answer."""
-
-    generation: str
-    created: float
-    etag: str
-    status: str
-    headers: list[tuple[str, str]]
-    body: bytes
-
-    def encode(self) -> bytes:
-        meta = {
-            "generation": self.generation,
-            "created": self.created,
-            "etag": self.etag,
-            "status": self.status,
-            "headers": self.headers,
-        }
-        return json.dumps(meta).encode() + b"\n" + self.body
-
-    @classmethod
-    def decode(cls, raw: bytes) -> Entry:
-        """JSON, never pickle: a shared store must not be able to run code here."""
-        meta_raw, _, body = raw.partition(b"\n")
-        meta = json.loads(meta_raw)
-        return cls(
-            generation=str(meta["generation"]),
-            created=float(meta["created"]),
-            etag=str(meta["etag"]),
-            status=str(meta["status"]),
-            headers=[(str(n), str(v)) for n, v in meta["headers"]],
-            body=body,
-        )
-
-
-class Backend(Protocol):
-    def lookup(self, key: str) -> tuple[str, Entry | None]:
-        """The current generation and the entry stored under ``key`` (any generation)."""
-
-    def store(self, key: str, entry: Entry, ttl: int) -> None: ...
-
-    def bump(self) -> None:
-        """Move the generation: every page stored so far is stale."""
-
-
-class FileGeneration:
-    """The generation as a file every process of one machine sees: each bump appends a byte,
-    so the file's (inode, size) changes; a stat is all a request costs. Past ``limit`` bytes a
-    bump starts a fresh file (a new inode, so still a change)."""
-
-    def __init__(self, path: Path, limit: int = 1 << 20) -> None:
-        self.path = path
-        self.limit = limit
-        if not path.exists():
-            self._replace()
-
-    def read(self) -> str:
-        try:
-            stat = self.path.stat()
-        except FileNotFoundError:
-            self._replace()
-            stat = self.path.stat()
-        return f"{stat.st_ino}.{stat.st_size}.{stat.st_mtime_ns}"
-
-    def bump(self) -> None:
-        for _ in range(3):
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, b".")
-                written = os.fstat(fd)
-            finally:
-                os.close(fd)
-            try:
-                current = self.path.stat()
-            except FileNotFoundError:
-                continue
-            # Another process replaced the file between our open and write: bump the new one.
-            if current.st_ino == written.st_ino:
-                if written.st_size >= self.limit:
-                    self._replace()
-                return
-        self._replace()
-
-    def _replace(self) -> None:
-        fresh = self.path.with_name(f"{self.path.name}.{os.getpid()}.{threading.get_ident()}")
-        fresh.write_bytes(b".")
-        fresh.replace(self.path)
-
-
-class LocalBackend:
-    """Pages in this process's memory, least recently used dropped past ``max_bytes``."""
-
-    def __init__(self, generation: FileGeneration, max_bytes: int) -> None:
-        self.generation = generation
-        self.max_bytes = max_bytes
-        self._entries: OrderedDict[str, tuple[Entry, float]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def lookup(self, key: str) -> tuple[str, Entry | None]:
-        generation = self.generation.read()
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None:
-                return generation, None
-            entry, expires = found
-            if expires <= time.monotonic():
-                self._drop(key)
-                return generation, None
-            self._entries.move_to_end(key)
-            return generation, entry
-
-    def store(self, key: str, entry: Entry, ttl: int) -> None:
-        size = len(entry.body) + len(key)
-        if size > self.max_bytes:
-            return
-        with self._lock:
-            self._drop(key)
-            self._entries[key] = (entry, time.monotonic() + ttl)
-            self._bytes += size
-            while self._bytes > self.max_bytes:
-                self._drop(next(iter(self._entries)))
-
-    def bump(self) -> None:
-        self.generation.bump()
-
-    def _drop(self, key: str) -> None:
-        found = self._entries.pop(key, None)
-        if found is not None:
-            self._bytes -= len(found[0].body) + len(key)
-
-
-class RedisBackend:
-    """Pages and the generation in Redis, shared by every server; each lookup is one MGET."""
-
-    def __init__(self, url: str, prefix: str = "talk:page:") -> None:
-        import redis
-
-        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
-        self.client = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
-        self.PREFIX = prefix
-        self.GENERATION = prefix + "generation"
-
-    def lookup(self, key: str) -> tuple[str, Entry | None]:
-        try:
-            found: list[bytes | None] = self.client.mget(self.GENERATION, self.PREFIX + key)  # type: ignore[assignment]
-            generation, raw = found
-        except self._errors as error:
-            raise BackendUnavailable(str(error)) from error
-        entry = None
-        if raw is not None:
-            try:
-                entry = Entry.decode(raw)
-            except (ValueError, KeyError, TypeError):
-                entry = None
-        return (generation or b"0").decode(), entry
-
-    def store(self, key: str, entry: Entry, ttl: int) -> None:
-        try:
-            self.client.set(self.PREFIX + key, entry.encode(), ex=ttl)
-        except self._errors as error:
-            raise BackendUnavailable(str(error)) from error
-
-    def bump(self) -> None:
-        try:
-            self.client.incr(self.GENERATION)
-        except self._errors as error:
-            raise BackendUnavailable(str(error)) from error
 
 
 class PageCache:
@@ -521,14 +350,6 @@ def _after_commit() -> None:
 
 
 # --- the app -----------------------------------------------------------------------------------
-
-
-def make_backend(app: Flask) -> Backend:
-    url = app.config.get("TALK_PAGE_CACHE_URL")
-    if url:
-        return RedisBackend(url)
-    generation = FileGeneration(Path(app.instance_path) / "page-cache-generation")
-    return LocalBackend(generation, app.config["TALK_PAGE_CACHE_BYTES"])
 
 
 def init_app(app: Flask) -> None:
