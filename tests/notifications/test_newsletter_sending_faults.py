@@ -11,11 +11,12 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from notifications import consent, delivery, newsletter_sending, newsletters, outbox
+from notifications import delivery, newsletter_sending, newsletters, outbox
 from notifications.newsletter_models import Newsletter, NewsletterDelivery
 from talk.clock import utcnow
 from talk.extensions import db
 from talk.models import Project, User
+from tests.notifications.test_newsletter_sending import opted_in
 from tests.notifications.test_worker_faults import kill_worker_at, recover_later
 
 pytestmark = pytest.mark.commits
@@ -25,13 +26,9 @@ def scheduled_newsletter(app, make, readers):
     """A newsletter scheduled now to ``readers`` opted-in volunteers; returns its id."""
     project = make.project("herbarium")
     team = make.member(project, "team")
-    people = [make.user(f"reader{n}") for n in range(readers)]
+    opted_in(app, make, project, readers)
     with app.app_context():
         p = db.session.get(Project, project.id)
-        for person in people:
-            user = db.session.get(User, person.id)
-            user.email_verified_at = utcnow()
-            consent.opt_in(user, p, source="settings")
         letter = newsletters.create(db.session.get(User, team.id), p, subject="News", body="Hi")
         newsletters.schedule(db.session.get(User, team.id), letter, "now")
         db.session.commit()
