@@ -49,7 +49,7 @@ from gen_write import (
     write_links,
     write_people,
 )
-from scale import maintain
+from scale import COMMENT_COLUMNS, maintain
 from sqlalchemy import func, select
 
 from talk import create_app, policy
@@ -204,20 +204,7 @@ def generate(args: argparse.Namespace) -> dict[str, Any]:
                  pool[p.c_body[i]].body, pool[p.c_body[i]].html, moment(p.c_time[i]))
                 for i in range(len(p.c_disc))
             )  # fmt: skip
-            insert_rows(
-                "comments",
-                (
-                    "id",
-                    "project_id",
-                    "discussion_id",
-                    "author_id",
-                    "body",
-                    "body_html",
-                    "created_at",
-                ),
-                rows,
-                total=len(p.c_disc),
-            )
+            insert_rows("comments", COMMENT_COLUMNS, rows, total=len(p.c_disc))
         with phases("tags, mentions, follows"):
             derived = derive(
                 p, pool, project_id=project_id, first_comment=first_comment,
