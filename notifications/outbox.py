@@ -91,10 +91,7 @@ def enqueue(
     """
     mail = Mail(to_address, subject, text, category, html, user, dict(headers or {}))
     mail.check()
-    message = OutboxMessage(**_row(mail, utcnow()))
-    status = address_status(to_address)
-    if status is not None and status.state == "disabled":
-        message.state, message.reason = "skipped", "address-disabled"
+    message = OutboxMessage(**_row(mail, utcnow(), _disabled([mail])))
     db.session.add(message)
     db.session.flush()
     return message
@@ -108,8 +105,17 @@ def enqueue_many(mails: Sequence[Mail]) -> list[int]:
         mail.check()
     if not mails:
         return []
-    now = utcnow()
-    disabled = set(
+    now, disabled = utcnow(), _disabled(mails)
+    rows = [_row(mail, now, disabled) for mail in mails]
+    inserted = db.session.execute(
+        insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True), rows
+    )
+    return list(inserted.scalars())
+
+
+def _disabled(mails: Sequence[Mail]) -> set[str]:
+    """Which of the mails' addresses (normalised) are disabled: one query for them all."""
+    return set(
         db.session.scalars(
             select(MailAddress.address).where(
                 MailAddress.address.in_({normalise_address(m.to_address) for m in mails}),
@@ -117,17 +123,11 @@ def enqueue_many(mails: Sequence[Mail]) -> list[int]:
             )
         )
     )
-    rows = [_row(mail, now) for mail in mails]
-    for row in rows:
-        if normalise_address(str(row["to_address"])) in disabled:
-            row |= {"state": "skipped", "reason": "address-disabled"}
-    inserted = db.session.execute(
-        insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True), rows
-    )
-    return list(inserted.scalars())
 
 
-def _row(mail: Mail, now: datetime) -> dict[str, Any]:
+def _row(mail: Mail, now: datetime, disabled: set[str]) -> dict[str, Any]:
+    """The outbox row of ``mail``: queued, or skipped when its address is ``disabled``."""
+    skipped = normalise_address(mail.to_address) in disabled
     return {
         "to_address": mail.to_address.strip(),
         "user_id": getattr(mail.user, "id", None),
@@ -136,8 +136,8 @@ def _row(mail: Mail, now: datetime) -> dict[str, Any]:
         "text_body": mail.text,
         "html_body": mail.html,
         "headers": dict(mail.headers),
-        "state": "queued",
-        "reason": None,
+        "state": "skipped" if skipped else "queued",
+        "reason": "address-disabled" if skipped else None,
         "attempts": 0,
         "next_attempt_at": now,
         "created_at": now,
