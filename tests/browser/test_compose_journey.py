@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from talk.extensions import db
@@ -60,7 +61,7 @@ def test_reply_with_quote_by_keyboard_only_writes_after_the_quotation(app, page,
     page.get_by_text("Your reply was posted.").wait_for()
 
     reply = page.locator("article", has_text="that settles it")
-    assert reply.locator("blockquote").count() == 1
+    expect(reply.locator("blockquote")).to_have_count(1)
     assert "settles" not in reply.locator("blockquote").inner_text()
     assert (
         reply.locator("blockquote").get_by_role("link", name="wrote").get_attribute("href")
@@ -85,10 +86,10 @@ def test_preview_shows_the_rendered_comment_in_place(page, thread):
     preview.get_by_text("Sori").wait_for()
     assert page.url == url  # no reload: the text is still being written
     assert preview.locator("strong").inner_text() == "Sori"
-    assert preview.get_by_role("link", name="#fern").count() == 1
+    expect(preview.get_by_role("link", name="#fern")).to_have_count(1)
     assert "<script>" in preview.inner_text()  # shown as text, never run
     assert page.evaluate("window.bad") is None
-    assert page.get_by_role("status").filter(has_text="Preview shown").count() == 1
+    expect(page.get_by_role("status").filter(has_text="Preview shown")).to_have_count(1)
     assert box.input_value().startswith("**Sori**")
 
 

@@ -3,6 +3,7 @@ record", which unblurs it in place with scripts and by reloading without them, w
 of the content security policy (issue 10)."""
 
 import pytest
+from playwright.sync_api import expect
 
 from talk.extensions import db
 from talk.models import Item, Project, User
@@ -51,7 +52,7 @@ def test_show_the_record_unblurs_the_image_in_place(page, make):
     assert page.evaluate(BLURRED) == "none"
     assert page.url == url  # no reload
     page.reload()
-    assert page.locator(".content-warning-pending").count() == 0  # remembered (session)
+    expect(page.locator(".content-warning-pending")).to_have_count(0)  # remembered (session)
     assert problems == []
 
 
@@ -61,10 +62,10 @@ def test_without_javascript_the_button_reloads_the_page_unblurred(browser, live_
     page = context.new_page()
     try:
         page.goto(f"/projects/asylum/items/{row.external_id}")
-        assert page.locator(".content-warning-pending").count() == 1
+        expect(page.locator(".content-warning-pending")).to_have_count(1)
         page.get_by_role("button", name="Show the record").click()
         page.wait_for_load_state()
-        assert page.locator(".content-warning-pending").count() == 0
-        assert page.get_by_text("Content warning: Historic language").is_visible()
+        expect(page.locator(".content-warning-pending")).to_have_count(0)
+        expect(page.get_by_text("Content warning: Historic language")).to_be_visible()
     finally:
         context.close()

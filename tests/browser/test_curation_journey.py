@@ -5,6 +5,7 @@ its synonym, sees the item fold into it, verifies it there, and a search finds t
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
@@ -34,13 +35,13 @@ def test_expert_curates_a_tag_folds_a_variant_and_verifies_it(page, make):
     page.get_by_role("button", name="Add to the vocabulary").click()
 
     page.get_by_role("heading", level=1, name=re.compile("#église")).wait_for()
-    assert page.get_by_role("link", name="Wikidata Q16970").count() == 1
+    expect(page.get_by_role("link", name="Wikidata Q16970")).to_have_count(1)
     assert "1 use merged" in page.locator("main").inner_text()
 
     # The item now carries the curated tag; the curator verifies it there.
     page.get_by_role("link", name=item.title).first.click()
     tags = page.locator("section.tags")
-    assert tags.get_by_role("link", name="#église").count() == 1
+    expect(tags.get_by_role("link", name="#église")).to_have_count(1)
     tags.get_by_role("button", name="Verify #église").click()
     page.get_by_text("✓ Verified by Herbarium curator").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -4,6 +4,7 @@ follow, in a real browser on a phone-sized screen."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import TEST_PASSWORD
 
@@ -25,11 +26,11 @@ def test_follow_an_item_by_keyboard_and_see_it_on_the_follows_page(page, make):
     follow.focus()
     page.keyboard.press("Enter")
     page.get_by_text(f"You follow “{item.title}” now.").wait_for()
-    assert page.get_by_text("You follow this item.").is_visible()
+    expect(page.get_by_text("You follow this item.")).to_be_visible()
 
     page.get_by_role("link", name="Following").click()
     page.get_by_role("heading", level=1, name="What you follow").wait_for()
     listed = page.get_by_role("link", name=item.title)
     assert listed.get_attribute("href") == f"/projects/herbarium/items/{item.external_id}"
-    assert page.get_by_role("button", name=f"Unfollow {item.title}").is_visible()
+    expect(page.get_by_role("button", name=f"Unfollow {item.title}")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

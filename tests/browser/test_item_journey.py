@@ -8,6 +8,7 @@ import struct
 import zlib
 
 import pytest
+from playwright.sync_api import expect
 
 from talk.extensions import db
 from talk.models import Item
@@ -38,7 +39,7 @@ def test_a_volunteer_finds_an_item_by_its_identifier(page, make):
     page.get_by_role("heading", name=f"Item {wanted.external_id}").wait_for()
     assert f"q={wanted.external_id}" in page.url
     page.locator(".exact-match").get_by_role("link").click()
-    assert page.get_by_role("heading", level=1).inner_text() == wanted.title
+    expect(page.get_by_role("heading", level=1)).to_have_text(wanted.title)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
@@ -56,7 +57,7 @@ def test_the_item_image_zooms_by_keyboard(page, make):
     assert page.locator(".plain-image").is_hidden()
     canvas = page.get_by_role("application", name=re.compile("Zoomable image of"))
     assert canvas.get_attribute("aria-describedby") == "item-viewer-help"
-    assert page.locator("#item-viewer-help").is_visible()
+    expect(page.locator("#item-viewer-help")).to_be_visible()
     before = zoom(page)
     canvas.focus()
     # A tap zooms about 10% (OpenSeadragon animates it over a few frames; holding goes on).
@@ -75,7 +76,7 @@ def test_without_javascript_the_plain_image_is_shown(browser, live_server, make)
     page = context.new_page()
     page.goto(f"/projects/herbarium/items/{rows[0].external_id}")
     image = page.locator(".plain-image img")
-    assert image.is_visible()
+    expect(image).to_be_visible()
     assert image.get_attribute("src") == SHEET
     assert page.locator("#item-viewer").is_hidden()
     context.close()
@@ -93,7 +94,7 @@ def test_an_iiif_service_that_cannot_be_reached_falls_back_to_the_plain_image(pa
     assert viewer.get_attribute("data-iiif-info") == "http://127.0.0.1:9/iiif/sheet/info.json"
     # Neither the service nor the image opens: the viewer goes, the plain image stays.
     viewer.wait_for(state="hidden")
-    assert page.locator(".plain-image").is_visible()
+    expect(page.locator(".plain-image")).to_be_visible()
 
 
 def test_on_a_phone_the_title_comes_soon_after_the_header(page, make):
@@ -102,8 +103,8 @@ def test_on_a_phone_the_title_comes_soon_after_the_header(page, make):
     title = page.get_by_role("heading", level=1).bounding_box()
     assert title["y"] < 170, title  # ~250 px of breadcrumb and search before
     # The breadcrumb still leads up a level, and the search box keeps its name.
-    assert page.locator(".breadcrumbs").get_by_role("link", name="Items").is_visible()
-    assert page.get_by_role("searchbox", name="Search Herbarium").is_visible()
+    expect(page.locator(".breadcrumbs").get_by_role("link", name="Items")).to_be_visible()
+    expect(page.get_by_role("searchbox", name="Search Herbarium")).to_be_visible()
 
 
 def test_an_item_named_in_a_comment_shows_as_an_aligned_card(page, make):

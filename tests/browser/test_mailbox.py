@@ -4,6 +4,7 @@ its own styles, its scripts never run, and the page itself keeps to the site's p
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from notifications import delivery, outbox
 from talk.extensions import db
@@ -34,7 +35,7 @@ def test_the_mailbox_shows_the_html_part_sandboxed_and_the_text_part(app, make, 
     log_in(page, admin.username)
     page.goto("/admin/mailbox")
     page.get_by_role("heading", name="A reply to your comment").wait_for()
-    assert page.get_by_text("Someone replied.", exact=True).is_visible()
+    expect(page.get_by_text("Someone replied.", exact=True)).to_be_visible()
     frame = page.frame_locator("iframe.mail-html")
     lead = frame.locator("p.lead")
     lead.wait_for()

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
 import pytest
+from playwright.sync_api import expect
 
 from notifications import consent, delivery, newsletter_sending
 from notifications.models import OutboxMessage
@@ -67,7 +68,7 @@ def test_write_preview_test_schedule_and_find_it_in_the_archive(
     page.get_by_role("button", name="Preview").click()
     preview = page.get_by_role("region", name="Preview")
     preview.wait_for()
-    assert preview.locator("strong", has_text="finished").is_visible()
+    expect(preview.locator("strong", has_text="finished")).to_be_visible()
     assert "**finished**" in preview.locator("pre").inner_text()
 
     page.get_by_role("button", name="Send a test to myself").click()
@@ -90,7 +91,7 @@ def test_write_preview_test_schedule_and_find_it_in_the_archive(
 
     visitor = browser.new_page(base_url=live_server, viewport={"width": 390, "height": 844})
     visitor.goto("/projects/herbarium/updates")
-    assert visitor.get_by_text("No updates yet.").is_visible()
+    expect(visitor.get_by_text("No updates yet.")).to_be_visible()
     assert visitor.goto(f"/projects/herbarium/updates/{newsletter_id}").status == 404
 
     clock.advance(days=7)  # past 20 March, 09:30 UTC
@@ -99,7 +100,7 @@ def test_write_preview_test_schedule_and_find_it_in_the_archive(
     visitor.get_by_role("link", name="Project updates").click()
     visitor.get_by_role("link", name="1,000 sheets transcribed").click()
     visitor.get_by_role("heading", level=1, name="1,000 sheets transcribed").wait_for()
-    assert visitor.locator(".newsletter-body strong", has_text="finished").is_visible()
+    expect(visitor.locator(".newsletter-body strong", has_text="finished")).to_be_visible()
     assert fits(visitor)
     feed = visitor.request.get("/projects/herbarium/updates/feed.atom")
     titles = [e.text for e in ET.fromstring(feed.body()).iter("{http://www.w3.org/2005/Atom}title")]
@@ -109,7 +110,7 @@ def test_write_preview_test_schedule_and_find_it_in_the_archive(
     page.goto(f"/projects/herbarium/updates/{newsletter_id}")
     assert page.locator(".newsletter-state").inner_text() == "Sent"
     assert "to 1 person" in page.locator(".newsletter-status").inner_text()
-    assert page.get_by_role("heading", name="Delivery").is_visible()  # the engine's progress
+    expect(page.get_by_role("heading", name="Delivery")).to_be_visible()  # the engine's progress
     with app.app_context():
         mailed = db.session.scalars(
             db.select(OutboxMessage.to_address).where(OutboxMessage.category == "newsletter")

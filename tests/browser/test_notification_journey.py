@@ -10,6 +10,7 @@ test_a_daily_digest_comes_at_the_persons_hour_in_their_time_zone_grouped_and_unr
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from notifications import delivery, emails, inbox
 from tests.browser.test_tag_autocomplete import log_in
@@ -75,8 +76,8 @@ def test_a_mention_on_a_followed_item_reaches_the_inbox_the_mailbox_and_the_log(
     page.get_by_role("heading", level=1, name="Notifications").wait_for()
     page.get_by_role("link", name="Bo Tanist mentioned you in “Is this a fern?”").click()
     page.get_by_role("heading", name="Is this a fern?").wait_for()
-    assert page.get_by_role("link", name="Notifications", exact=True).is_visible()
-    assert page.locator("[data-unread]").count() == 0
+    expect(page.get_by_role("link", name="Notifications", exact=True)).to_be_visible()
+    expect(page.locator("[data-unread]")).to_have_count(0)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
     # The immediate email, in the mailbox; its unsubscribe link, opened without logging in.

@@ -60,9 +60,9 @@ def test_report_hide_and_outcome(page, make, live_server, browser):
     moderator.close()
 
     page.goto(f"/discussions/{thread.id}")
-    assert page.get_by_text("Hidden by a moderator: Spam.").is_visible()
+    expect(page.get_by_text("Hidden by a moderator: Spam.")).to_be_visible()
     page.goto("/my/reports")
-    assert page.get_by_text("A moderator took action").is_visible()
+    expect(page.get_by_text("A moderator took action")).to_be_visible()
 
 
 def _post(page, thread_id, body):
@@ -133,9 +133,9 @@ def test_issue_10_done_when_hide_suspend_appeal_audit_and_held_words(
     arthur.get_by_role("heading", level=1, name="Your standing in Herbarium").wait_for()
     assert arthur.get_by_text("Twice now").is_visible() and fits(arthur)
     arthur.goto(f"/discussions/{thread.id}")
-    assert arthur.get_by_text("A moderator hid your comment: Harassment or abuse").is_visible()
+    expect(arthur.get_by_text("A moderator hid your comment: Harassment or abuse")).to_be_visible()
     assert arthur.get_by_text(re.compile("You are suspended from Herbarium")).count()
-    assert arthur.get_by_label("Your reply").count() == 0  # no form to fill in vain
+    expect(arthur.get_by_label("Your reply")).to_have_count(0)  # no form to fill in vain
     arthur.goto("/projects/herbarium")
     arthur.get_by_role("link", name="See why, and appeal").click()
     arthur.get_by_label(re.compile("Appeal this suspension")).fill("I am sorry; it won't recur.")
@@ -151,6 +151,7 @@ def test_issue_10_done_when_hide_suspend_appeal_audit_and_held_words(
     moderator.get_by_text("I am sorry; it won't recur.").wait_for()
     moderator.goto("/projects/herbarium")
     moderator.get_by_role("link", name="Audit log").click()
+    moderator.get_by_role("heading", level=1, name="Audit log").wait_for()
     log = moderator.locator("table").inner_text()
     assert all(what in log for what in ("comment.hide", "user.suspend", "appeal.create"))
     assert "Unkind to a newcomer" in log and "Twice now" in log

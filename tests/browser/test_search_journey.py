@@ -4,6 +4,7 @@ of the text the comment shows (not its Markdown), and an exclusion that excludes
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
@@ -28,7 +29,7 @@ def test_volunteer_searches_and_sees_counted_plain_text_results(page, make):
 
     assert page.get_by_role("status").inner_text() == "2 results"
     results = page.locator("li.search-result")
-    assert results.count() == 2  # the thread once, though its title and two comments match
+    expect(results).to_have_count(2)  # the thread once, though its title and two comments match
     snippets = " ".join(page.locator(".search-result .snippet").all_inner_texts())
     # The thread's best comment (the phrase twice), as the page shows it.
     assert "Field Reading Date 1887 The ink is quite faded. Quite faded, really." in snippets
@@ -37,7 +38,7 @@ def test_volunteer_searches_and_sees_counted_plain_text_results(page, make):
 
     page.get_by_role("searchbox").fill('"quite faded" -ranunculus')
     page.get_by_role("button", name="Search").click()
-    assert page.get_by_role("status").inner_text() == "1 result"
+    expect(page.get_by_role("status")).to_have_text("1 result")
     link = page.locator("li.search-result a.title")
-    assert link.inner_text() == "Faded labels"
+    expect(link).to_have_text("Faded labels")
     assert link.get_attribute("href") == f"/comments/{thread.first_comment_id}"

@@ -6,6 +6,7 @@ import re
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
@@ -62,7 +63,7 @@ def test_volunteer_picks_a_suggested_tag_with_the_keyboard(page, thread):
     options = listbox.get_by_role("option")
     assert set(option_names(listbox)) == {"#église", "#églantier"}
     assert box.get_attribute("aria-expanded") == "true"
-    assert page.get_by_role("status").filter(has_text="2 suggestions").count() == 1
+    expect(page.get_by_role("status").filter(has_text="2 suggestions")).to_have_count(1)
     assert box.get_attribute("aria-activedescendant") is None  # nothing chosen yet
 
     # Down moves through the list (and wraps), Up goes back; the box stays focused throughout.
@@ -130,7 +131,7 @@ def test_volunteer_picks_a_suggested_tag_with_the_keyboard(page, thread):
     reply = page.locator("article", has_text="roses")
     tag = reply.get_by_role("link", name="#églantier")
     assert tag.get_attribute("href").endswith(f"/tags/{quote('églantier')}")
-    assert reply.get_by_role("link", name="#eglantine").count() == 2
+    expect(reply.get_by_role("link", name="#eglantine")).to_have_count(2)
 
 
 def test_no_suggestions_where_a_hash_starts_no_tag(page, thread):
@@ -155,7 +156,7 @@ def test_no_suggestions_where_a_hash_starts_no_tag(page, thread):
     assert listbox.is_hidden()
     box.press("End")
     page.keyboard.insert_text("`code` #égl")
-    assert listbox.is_visible()
+    expect(listbox).to_be_visible()
 
 
 def test_without_javascript_the_reply_box_is_a_plain_textarea(browser, live_server, thread):
@@ -165,11 +166,11 @@ def test_without_javascript_the_reply_box_is_a_plain_textarea(browser, live_serv
     page.goto(f"/discussions/{thread.id}")
     box = page.get_by_label("Your reply")
     assert box.get_attribute("role") is None
-    assert page.get_by_role("listbox").count() == 0
+    expect(page.get_by_role("listbox")).to_have_count(0)
     box.fill("Typed by hand: #églantier")
     page.get_by_role("button", name="Post reply").click()
     reply = page.locator("article", has_text="Typed by hand")
-    assert reply.get_by_role("link", name="#églantier").count() == 1
+    expect(reply.get_by_role("link", name="#églantier")).to_have_count(1)
     context.close()
 
 

@@ -4,6 +4,7 @@ an expert's reply — on a phone-sized screen, without any JavaScript of ours.""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
@@ -41,7 +42,7 @@ def test_volunteer_discusses_an_item_and_an_expert_replies(
     page.get_by_label("Your comment").fill("The **fronds** look like *Polypodium* to me.")
     page.get_by_role("button", name="Start the discussion").click()
     page.get_by_role("heading", name="Is this a fern?").wait_for()
-    assert page.locator("article strong", has_text="fronds").count() == 1
+    expect(page.locator("article strong", has_text="fronds")).to_have_count(1)
     discussion_url = page.url
 
     # The curator, in another browser session, replies to her comment.
