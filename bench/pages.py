@@ -217,6 +217,7 @@ def row_for(case: Case, connections: int, runs: list[dict[str, Any]], sql: int) 
         "p50_ms": median("p50_ms"),
         "p95_ms": median("p95_ms"),
         "p99_ms": median("p99_ms"),
+        "baseline_p99_ms": median("baseline_p99_ms"),
         "sql": sql,
         "rss_mb": max(run["rss_mb"] for run in runs),
         "baseline_rss_mb": max(run["baseline_rss_mb"] for run in runs),
@@ -295,6 +296,7 @@ def load_rounds(
                         "p50_ms": load.p50_ms,
                         "p95_ms": load.p95_ms,
                         "p99_ms": load.p99_ms,
+                        "baseline_p99_ms": base.p99_ms,
                         "non_2xx": load.non_2xx + base.non_2xx,
                         "errors": load.errors + base.errors,
                         "rss_mb": rss,
@@ -305,7 +307,8 @@ def load_rounds(
                 print(
                     f"  c={connections:<3} repeat {repeat}/{args.repeats}  {case.name:<20} "
                     f"{load.rps:8,.0f} req/s  baseline {base.rps:8,.0f}  {ratio:5.0%}  "
-                    f"p99 {load.p99_ms:6.1f} ms" + (f"  FAILED {failed}" if failed else ""),
+                    f"p99 {load.p99_ms:6.1f} ms (baseline {base.p99_ms:.1f})"
+                    + (f"  FAILED {failed}" if failed else ""),
                     flush=True,
                 )
         rows += [row_for(case, connections, runs[case.name], sql[case.name]) for case in cases]

@@ -77,6 +77,7 @@ COLUMNS = [
     ("p50 ms", "{p50_ms:.1f}", 7),
     ("p95 ms", "{p95_ms:.1f}", 7),
     ("p99 ms", "{p99_ms:.1f}", 7),
+    ("base p99", "{baseline_p99_ms:.1f}", 8),
     ("SQL/req", "{sql}", 7),
     ("RSS MB", "{rss_mb:.0f}", 7),
 ]
