@@ -71,7 +71,7 @@ _RANK = {kind: i for i, kind in enumerate(KINDS)}
 #: Every column a receiver may set: one statement for all of them, built once, so a post does
 #: not build an INSERT and its cache key anew (a fifth of a post's statement building).
 _EVENT_COLUMNS = ("kind", "actor_id", "project_id", "discussion_id", "comment_id", "item_id")
-_INSERT_EVENT = insert(NotificationEvent)
+_INSERT_EVENT = insert(NotificationEvent.__table__)  # Core: the ORM would make it a bulk insert
 
 
 def _record(kind: str, *, actor: Any, project_id: int, **values: Any) -> None:
