@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, g, has_app_context
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from moderation.sanction_models import REASON_LABELS, Appeal, Sanction
 from talk import policy
@@ -129,18 +129,18 @@ def active_sanctions(user: User) -> list[Sanction]:
     services drop the cache when they change one)."""
     cache: dict[int, list[Sanction]] = g.setdefault("_moderation_sanctions", {})
     if user.id not in cache:
-        now = utcnow()
-        cache[user.id] = list(
-            db.session.scalars(
-                select(Sanction).where(
-                    Sanction.user_id == user.id,
-                    Sanction.kind.in_(("mute", "suspend", "ban")),
-                    Sanction.lifted_at.is_(None),
-                    or_(Sanction.ends_at.is_(None), Sanction.ends_at > now),
-                )
-            )
-        )
+        found = db.session.scalars(_ACTIVE_SANCTIONS, {"user_id": user.id, "now": utcnow()})
+        cache[user.id] = list(found)
     return cache[user.id]
+
+
+#: Built once with bind parameters: every post runs it (issue 12, docs/performance-notes.md).
+_ACTIVE_SANCTIONS = select(Sanction).where(
+    Sanction.user_id == bindparam("user_id"),
+    Sanction.kind.in_(("mute", "suspend", "ban")),
+    Sanction.lifted_at.is_(None),
+    or_(Sanction.ends_at.is_(None), Sanction.ends_at > bindparam("now")),
+)
 
 
 def forget_sanctions() -> None:

@@ -21,11 +21,12 @@ Fan-out asks :func:`interested` and :func:`muted_by` (one indexed query each).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-from sqlalchemy import delete, exists, false, insert, literal, or_, select, union, update
+from sqlalchemy import bindparam, delete, exists, false, insert, literal, or_, select, union, update
 from sqlalchemy.orm import aliased, selectinload
 
 from notifications.follow_models import (
@@ -360,23 +361,31 @@ def follow_on_posting(user: Any, discussion: Discussion) -> None:
     post of theirs included: the unique index decides)."""
     if not is_person(user):
         return
+    statement = _follow_on_posting(db.session.get_bind().dialect.name)
+    db.session.execute(
+        statement, {"user_id": user.id, "created_at": utcnow(), "discussion_id": discussion.id}
+    )
+
+
+@functools.cache
+def _follow_on_posting(dialect: str) -> Any:
+    """The statement, built once per engine kind with bind parameters: every post runs it."""
     turned_off = exists().where(
-        NotificationPreference.user_id == user.id,
+        NotificationPreference.user_id == bindparam("user_id"),
         NotificationPreference.follow_on_posting == false(),
     )
     values = select(
-        literal(user.id),
+        bindparam("user_id", type_=Follow.user_id.type),
         literal("follow"),
         literal("posted"),
-        literal(utcnow(), Follow.created_at.type),
-        literal(discussion.id),
+        bindparam("created_at", type_=Follow.created_at.type),
+        bindparam("discussion_id", type_=Follow.discussion_id.type),
     ).where(~turned_off)
-    statement = (
-        upsert(Follow)
+    return (
+        upsert(Follow.__table__)  # a Core statement: the ORM would take the dict for rows
         .from_select(["user_id", "level", "origin", "created_at", "discussion_id"], values)
         .on_conflict_do_nothing()
     )
-    db.session.execute(statement)
 
 
 @signals.comment_posted.connect

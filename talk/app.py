@@ -19,7 +19,7 @@ from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from talk import config as talk_config
-from talk import page_cache, rate_limits, security
+from talk import page_cache, rate_limits, security, sqlite_writes
 from talk.extensions import csrf, db, init_limiter, login_manager, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -49,6 +49,13 @@ def is_sqlite_busy(error: BaseException) -> bool:
     return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
 
 
+def _raise_if_busy(error: BaseException) -> None:
+    """SQLite's write lock stayed taken: roll back and answer 503 with :data:`BUSY`."""
+    if is_sqlite_busy(error):
+        db.session.rollback()
+        raise ServiceUnavailable(BUSY, retry_after=1) from error
+
+
 def is_retryable(error: BaseException) -> bool:
     """Whether ``error`` is the database aborting the transaction so it can be run again."""
     return isinstance(error, DBAPIError) and (
@@ -69,14 +76,21 @@ class Talk(Flask):
     twice, which that rule forbids. Form, JSON and file data are read once and kept.
     """
 
+    def preprocess_request(self) -> Any:
+        """The before-request hooks read (the API's token, the session's user) and so, in a
+        writing request on SQLite, wait for the write lock first: busy there is a 503 too."""
+        try:
+            return super().preprocess_request()
+        except OperationalError as error:
+            _raise_if_busy(error)
+            raise
+
     def dispatch_request(self) -> Any:
         for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
             try:
                 return super().dispatch_request()
             except DBAPIError as error:
-                if is_sqlite_busy(error):
-                    db.session.rollback()
-                    raise ServiceUnavailable(BUSY, retry_after=1) from error
+                _raise_if_busy(error)
                 if attempt == TRANSACTION_ATTEMPTS or not is_retryable(error):
                     raise
                 db.session.rollback()
@@ -208,7 +222,7 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={sqlite_writes.BUSY_TIMEOUT_MS}")
         cursor.close()
 
 
@@ -243,7 +257,10 @@ def _sqlite_begin(connection: Any) -> None:
         writes = _writing.get() or (
             has_request_context() and request.method not in {"GET", "HEAD", "OPTIONS"}
         )
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+        if writes:
+            sqlite_writes.begin_immediate(connection)  # queued in this process first
+        else:
+            connection.exec_driver_sql("BEGIN")
 
 
 def _is_sqlite_dbapi(dbapi_connection: Any) -> bool:

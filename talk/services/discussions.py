@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
 from talk import markdown, policy, rate_limits, signals
@@ -174,13 +174,9 @@ def _refuse_duplicate(author: User, discussion: Discussion, body: str, now: Any)
     minutes = current_app.config["TALK_DUPLICATE_COMMENT_MINUTES"]
     if not minutes or discussion.id is None:
         return
+    since = now - timedelta(minutes=minutes)
     recent = db.session.scalars(
-        select(Comment.body).where(
-            Comment.discussion_id == discussion.id,
-            Comment.author_id == author.id,
-            Comment.deleted_at.is_(None),
-            Comment.created_at >= now - timedelta(minutes=minutes),
-        )
+        _RECENT_BODIES, {"discussion_id": discussion.id, "author_id": author.id, "since": since}
     )
     wanted = " ".join(body.split())
     if any(" ".join(earlier.split()) == wanted for earlier in recent):
@@ -189,6 +185,15 @@ def _refuse_duplicate(author: User, discussion: Discussion, body: str, now: Any)
             "ago, so it was not posted again.",
             {"body": ["The same as your last comment here; change it or wait a few minutes."]},
         )
+
+
+#: Built once with bind parameters: every post runs it (docs/performance-notes.md, "Posting").
+_RECENT_BODIES = select(Comment.body).where(
+    Comment.discussion_id == bindparam("discussion_id"),
+    Comment.author_id == bindparam("author_id"),
+    Comment.deleted_at.is_(None),
+    Comment.created_at >= bindparam("since"),
+)
 
 
 def _new_comment(
