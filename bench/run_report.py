@@ -130,6 +130,18 @@ def machine() -> dict[str, Any]:
     }
 
 
+def _workers_line(report: dict[str, Any] | None) -> list[str]:
+    """The ``talk worker``s that ran the site's jobs during the load, if any did."""
+    if not report or not report["count"]:
+        return []
+    return [
+        f"- Workers: `talk worker` × {report['count']} on the same database during the load "
+        f"(fan-out and emails of the posted comments); {report['running']} still running at "
+        f"the end, peak RSS {report['peak_rss_mb']} MB, {report['tracebacks']} tracebacks in "
+        "their logs."
+    ]
+
+
 def markdown_block(result: dict[str, Any]) -> str:
     m, s, data = result["machine"], result["settings"], result["data"]
     counts = ", ".join(f"{v:,} {k}" for k, v in data["counts"].items())
@@ -147,6 +159,7 @@ def markdown_block(result: dict[str, Any]) -> str:
         f"{s['threads']} threads each; the baselines under the same command line. "
         f"wrk {s['seconds']:g} s per run, {s['repeats']} repeats interleaved with the baseline "
         "(median shown); rate limits off (`TALK_RATE_LIMITS=0`).",
+        *_workers_line(s.get("job_workers")),
         f"- Command: `{s['command']}`",
         f"- Targets: {result['passed']} passed, {result['missed']} missed (at "
         f"{TARGET_CONNECTIONS} connections).",
