@@ -91,6 +91,8 @@ def main() -> None:
     try:
         while time.perf_counter() - started < args.seconds and worker.poll() is None:
             time.sleep(1)
+            if worker.poll() is not None:
+                break  # it exited: its log says why
             rss, peak = memory_mb(worker.pid)
             samples += 1
             if samples % 10 == 1 or count.value >= args.people:
