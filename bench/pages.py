@@ -15,14 +15,14 @@ What it does (docs/benchmarks.md has the detail):
    manifest a previous generation wrote (``--manifest``).
 2. Counts each case's SQL statements per request in-process (the app's test client on the same
    database).
-3. Starts ``talk serve`` (granian, 2 workers; two servers on PostgreSQL) and the baselines of
-   ``bench/baseline_app.py`` under the same granian command line, logs in through the login
-   page for the logged-in cases, and checks every case answers 2xx.
+3. Starts ``talk serve`` (granian, 2 workers; on PostgreSQL two servers and two ``talk
+   worker``s), the baselines of ``bench/baseline_app.py`` under the same granian command line,
+   logs in for the logged-in cases, and checks every case answers 2xx.
 4. At each ``--connections``, ``--repeats`` times: for each case, wrk on the baseline, then wrk
    on the case (``--seconds`` each); the median is reported, with p50/p95/p99, the ratio to the
    baseline, SQL per request, the servers' peak RSS, and the issue's targets (PASS/MISS).
-5. Runs the worker-job benchmarks (``bench/fanout.py``, ``digests.py``, ``newsletters.py``)
-   at the issue's sizes and keeps their output.
+5. Runs the job benchmarks (``bench/fanout.py``, ``digests.py``, ``newsletters.py``,
+   ``export.py``) at the issue's sizes and keeps their output.
 6. Writes ``--json`` and the block of ``--label`` in ``bench/RESULTS.md``.
 
 Exits 1 when any request failed (a socket error or an answer over 399) or a job failed; a
@@ -51,7 +51,17 @@ import baseline_app
 import run_cases
 import run_report
 from run_cases import Case
-from run_wrk import BENCH, BIN, Server, ensure_wrk, lua_script, run_wrk, start_server
+from run_wrk import (
+    BENCH,
+    BIN,
+    Server,
+    ensure_wrk,
+    lua_script,
+    run_wrk,
+    start_server,
+    start_workers,
+    worker_report,
+)
 
 ROOT = BENCH.parent
 QUICK_COMMENTS = 20_000
@@ -63,6 +73,7 @@ JOBS = {
     "fanout": ["fanout.py", "--followers", "10000", "--posts", "40"],
     "digests": ["digests.py", "--people", "50000", "--waiting", "3"],
     "newsletters": ["newsletters.py", "--people", "100000", "--send", "5000"],
+    "export": ["export.py"],  # reads the load's project (the run's manifest), writes nothing
 }
 
 
@@ -87,6 +98,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     load.add_argument("--repeats", type=int, default=3)
     load.add_argument("--cases", help="comma-separated case names (default: all)")
     load.add_argument("--servers", type=int, help="app servers (default: 1 on SQLite, 2 on PG)")
+    load.add_argument("--job-workers", type=int, help="talk workers meanwhile (0 SQLite, 2 PG)")
     jobs = parser.add_argument_group("worker jobs")
     jobs.add_argument("--jobs", default=",".join(JOBS), help="comma-separated, or none")
     jobs.add_argument(
@@ -115,6 +127,7 @@ def workdir() -> Path:
 
 def manifest_for(args: argparse.Namespace) -> dict[str, Any]:
     """The manifest given, or the one ``bench/generate.py`` writes for a fresh database."""
+    args.manifest_path = args.manifest
     if args.manifest is not None:
         manifest = json.loads(args.manifest.read_text())
         if args.database_url:
@@ -129,6 +142,7 @@ def manifest_for(args: argparse.Namespace) -> dict[str, Any]:
     command += ["--comments", str(args.comments)]
     print("Generating:", shlex.join(command), flush=True)
     subprocess.run(command, check=True)
+    args.manifest_path = path
     return dict(json.loads(path.read_text()))
 
 
@@ -315,7 +329,7 @@ def load_rounds(
     return rows
 
 
-def run_jobs(args: argparse.Namespace, env: dict[str, str]) -> dict[str, dict[str, Any]]:
+def run_jobs(args: argparse.Namespace, env: dict[str, str], url: str) -> dict[str, dict[str, Any]]:
     """The worker-job benchmarks as subprocesses, each on a database of its own."""
     names = [] if args.jobs.strip() == "none" else [n.strip() for n in args.jobs.split(",")]
     unknown = set(names) - set(JOBS)
@@ -326,8 +340,12 @@ def run_jobs(args: argparse.Namespace, env: dict[str, str]) -> dict[str, dict[st
     results = {}
     for name in names:
         script, *options = JOBS[name]
-        url = args.jobs_database_url or f"sqlite:///{workdir() / f'job-{name}.sqlite'}"
-        command = [sys.executable, str(BENCH / script), *options, "--database-url", url]
+        if name == "export":  # the load's own data, read only
+            options = [*options, "--manifest", str(args.manifest_path), "--database-url", url]
+        else:
+            own = args.jobs_database_url or f"sqlite:///{workdir() / f'job-{name}.sqlite'}"
+            options = [*options, "--database-url", own]
+        command = [sys.executable, str(BENCH / script), *options]
         print(f"\nWorker job {name}: {shlex.join(command)}", flush=True)
         started = time.monotonic()
         try:
@@ -371,6 +389,7 @@ def serve_and_load(
     """Start the servers, log in, check every case answers, run the load, stop the servers."""
     logs = Path(tempfile.mkdtemp(prefix="logs-", dir=workdir()))
     talk, bases = start_servers(args.servers, manifest["database_url"], env, logs)
+    workers = start_workers(args.job_workers, env, ROOT, logs)
     try:
         cookies = {
             who: run_cases.log_in(talk[0].url, manifest[who]["username"], manifest[who]["password"])
@@ -384,9 +403,11 @@ def serve_and_load(
                 case.headers["Cookie"] = cookies[case.who]
             for server in talk:
                 run_cases.check_answers(server.url, case)
-        return run_load(args, wrk, cases, sql, talk, bases)
+        rows = run_load(args, wrk, cases, sql, talk, bases)
+        args.worker_report = worker_report(workers)
+        return rows
     finally:
-        for server in [*talk, *bases]:
+        for server in [*talk, *bases, *workers]:
             server.stop()
         print(f"server logs: {logs}")
 
@@ -408,6 +429,7 @@ def summary(
         "settings": {
             "engine": manifest["engine"],
             "servers": args.servers,
+            "job_workers": args.worker_report,
             "workers": WORKERS,
             "threads": THREADS,
             "seconds": args.seconds,
@@ -430,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     url = manifest["database_url"]
     manifest["engine"] = "postgresql" if url.startswith("postgresql") else "sqlite"
     args.servers = args.servers or (2 if manifest["engine"] == "postgresql" else 1)
+    if args.job_workers is None:  # SQLite allows one worker: none, so as not to change its load
+        args.job_workers = 2 if manifest["engine"] == "postgresql" else 0
     per_page = int(manifest["hot_discussion"]["per_page"])
     secret = secrets.token_hex(32)
     env = {
@@ -458,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     for connections in args.connections:
         print(f"\n{manifest['engine']}, {connections} connections, {args.servers} server(s):")
         print(run_report.text_table([r for r in rows if r["connections"] == connections]))
-    jobs = run_jobs(args, env)
+    jobs = run_jobs(args, env, url)
     result = summary(args, argv, manifest, machine, rows, jobs)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))

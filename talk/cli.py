@@ -19,7 +19,7 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 from flask import Flask, current_app
@@ -363,6 +363,27 @@ def import_items_command(project_slug: str, csv_file: Path, skip_invalid: bool) 
     if report.skipped_lines:
         lines = ", ".join(str(line) for line in report.skipped_lines)
         click.echo(f"Skipped {len(report.skipped_lines)} rows with problems (lines {lines}).")
+
+
+@cli.command("export-comments")
+@click.argument("project_slug", metavar="PROJECT")
+@click.option(
+    "--output",
+    "-o",
+    default="-",
+    type=click.File("w", encoding="utf-8", lazy=True),
+    help="Where to write (default: standard output).",
+)
+@with_appcontext
+@operator_errors
+def export_comments_command(project_slug: str, output: TextIO) -> None:
+    """Write PROJECT's readable comments as the Zooniverse Talk export (a JSON array), read and
+    written a chunk at a time, so memory stays flat however many there are."""
+    from talk.services import comment_export, projects
+
+    project = projects.get_project(project_slug)
+    count = comment_export.write_json(comment_export.comment_records(project), output)
+    click.echo(f"Exported {count} comments of {project.slug}.", err=True)
 
 
 @cli.command("config-table")

@@ -41,6 +41,8 @@ def test_one_case_runs_against_its_baseline_and_reports_every_figure(tmp_path):
         "1",
         "--connections",
         "8",
+        "--job-workers",
+        "1",
         "--jobs",
         "none",
         "--results",
@@ -62,3 +64,30 @@ def test_one_case_runs_against_its_baseline_and_reports_every_figure(tmp_path):
     assert "<!-- pages.py:latest -->" in results
     assert "| thread first page |" in results
     assert results.rstrip().endswith("(None yet.)")
+    workers = json.loads(out.read_text())["settings"]["job_workers"]
+    assert (workers["count"], workers["running"], workers["tracebacks"]) == (1, 1, 0)
+    assert "- Workers: `talk worker` × 1 on the same database" in results
+
+
+BENCH_TEST = pytest.mark.skipif(
+    os.environ.get("TALK_BENCH_TEST") != "1", reason="generates data: set TALK_BENCH_TEST=1"
+)
+
+
+@pytest.mark.commits
+@BENCH_TEST
+def test_the_export_benchmark_reports_each_size_and_the_command(tmp_path):
+    url = f"sqlite:///{tmp_path / 'export.sqlite'}"
+    command = [sys.executable, str(BENCH / "export.py"), "--comments", "200"]
+    command += ["--database-url", url, "--rows", "50,100,1000"]
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "sqlite, export of 200 comments" in run.stdout
+    lines = [line for line in run.stdout.splitlines() if line.startswith("| ")]
+    assert [line.split(" | ")[0] for line in lines[2:]] == [
+        "| 50",
+        "| 100",
+        "| 200",
+        "| `talk export-comments` (all 200)",
+    ]
