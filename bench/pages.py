@@ -4,12 +4,8 @@ ratio to a bare Flask baseline served the same way in the same run. Figures, not
     .venv/bin/python bench/pages.py                      # 20,000 comments on SQLite (~35 min)
     .venv/bin/python bench/pages.py --seconds 3 --repeats 1 --connections 8 --jobs none
     .venv/bin/python bench/pages.py --full               # 1,000,000 comments
-    .venv/bin/python bench/pages.py --manifest /tmp/talk-bench/manifest.json --cases "tag page"
-    .venv/bin/python bench/pages.py --engine postgresql \\
-        --database-url postgresql://postgres@127.0.0.1:5432/talk_bench \\
-        --jobs-database-url postgresql://postgres@127.0.0.1:5432/talk_bench_jobs
 
-What it does (docs/benchmarks.md has the detail):
+docs/benchmarks.md has the other options (PostgreSQL, reusing data) and the detail:
 
 1. Builds the data with ``bench/generate.py`` (``--comments``, ``--full``), or reads the
    manifest a previous generation wrote (``--manifest``).
