@@ -172,7 +172,10 @@ def _update_claimed(columns: tuple[str, ...]) -> Update:
 def _set_claimed(worker: str, outbox_id: int, values: dict[str, object]) -> int:
     """Set ``values`` on the row if ``worker`` still holds it; how many rows changed (0 or 1)."""
     statement = _update_claimed(tuple(sorted(values)))
-    result = db.session.execute(statement, {**values, "row": outbox_id, "worker": worker})
+    # On the session's connection: a Core UPDATE of the table needs none of the ORM's path.
+    result = db.session.connection().execute(
+        statement, {**values, "row": outbox_id, "worker": worker}
+    )
     return int(cast("CursorResult[Any]", result).rowcount)
 
 
@@ -288,6 +291,7 @@ def _compose(ids: list[int]) -> list[Claimed]:
     """The claimed rows' messages, in one read (committed: no transaction is held while the
     server answers). A row that cannot be written as an email (an address stored before Talk
     refused non-ASCII mailboxes) fails alone, saying why, and never stops the others."""
+    known = {id(row) for row in db.session.identity_map.values()}  # the caller's, left alone
     rows = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
     ).all()
@@ -308,6 +312,9 @@ def _compose(ids: list[int]) -> list[Claimed]:
         envelope = Envelope(row.id, sender, row.to_address, row.subject, email)
         claimed.append(Claimed(envelope, row.attempts))
     db.session.commit()
+    for row in rows:  # read once: not expired again at each of the batch's commits
+        if id(row) not in known:
+            db.session.expunge(row)
     return claimed
 
 

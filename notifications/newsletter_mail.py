@@ -389,8 +389,8 @@ _FRAMES: weakref.WeakKeyDictionary[Newsletter, tuple[tuple[Any, ...], dict[Any, 
 
 def _frame(newsletter: Newsletter, *, test: bool, personal: bool, recipient: bool) -> _Frame:
     project = newsletter.project
-    key = (newsletter.subject, newsletter.body, newsletter.updated_at, request.host_url)
-    key += (project.slug, project.title)
+    key: tuple[Any, ...] = (newsletter.subject, newsletter.body, newsletter.updated_at)
+    key += (request.host_url, project.slug, project.title)
     kept = _FRAMES.get(newsletter)
     if kept is None or kept[0] != key:
         kept = (key, {})
