@@ -277,9 +277,7 @@ def main() -> None:
     ms = 1000 / n
     print(
         f"| CPU per message: Talk (move + drain) / the sink meanwhile | "
-        f"{figures['talk_cpu'] * ms:.2f} ms / {figures['sink_cpu_talk'] * ms:.2f} ms |"
-    )
-    print(
+        f"{figures['talk_cpu'] * ms:.2f} ms / {figures['sink_cpu_talk'] * ms:.2f} ms |\n"
         f"| CPU per message: `move` / `drain` | {figures['move_cpu'] * ms:.2f} ms / "
         f"{(figures['talk_cpu'] - figures['move_cpu']) * ms:.2f} ms |"
     )
