@@ -4,8 +4,9 @@ happened. ``docs/decisions.md`` ("Delivery") states the guarantee; in short:
 * a claim is committed before any message goes out (``sending``, ``claimed_by``,
   ``lease_until``); rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several
   workers never take the same row (SQLite has one worker, :mod:`notifications.worker`);
-* ``handed_at`` is committed after the server accepted the recipient and before the message is
-  sent; the outcome is committed after the server's answer;
+* ``handed_at`` is committed before a message may reach the server: the next message's with
+  the previous one's outcome (one commit a message), the first's after the server accepted its
+  recipient; the outcome is committed after the server's answer;
 * a row whose lease ran out is taken back by :func:`recover`: without ``handed_at`` nothing
   reached the server and it is queued again; with it, it may have been delivered, so it is
   marked ``uncertain`` for the site admins, never sent again.
@@ -40,9 +41,10 @@ FIRST_BACKOFF = timedelta(minutes=1)
 MAX_BACKOFF = timedelta(hours=6)
 
 #: Test hook: ``TALK_TEST_WORKER_PAUSE=<point>:<folder>`` makes the worker write
-#: ``<folder>/<point>`` on reaching ``claimed`` (rows claimed, nothing sent) or ``sent`` (the
-#: server accepted a message, nothing recorded) and then wait for ever, so that a test can kill
-#: it there with SIGKILL. Never set in production.
+#: ``<folder>/<point>`` on reaching ``claimed`` (rows claimed, nothing sent), ``sent`` (the
+#: server accepted a message, nothing recorded) or ``recorded`` (a message's outcome recorded,
+#: the next not sent yet) and then wait for ever, so that a test can kill it there with
+#: SIGKILL. Never set in production.
 PAUSE_ENV = "TALK_TEST_WORKER_PAUSE"
 
 
@@ -170,7 +172,10 @@ def _update_claimed(columns: tuple[str, ...]) -> Update:
 def _set_claimed(worker: str, outbox_id: int, values: dict[str, object]) -> int:
     """Set ``values`` on the row if ``worker`` still holds it; how many rows changed (0 or 1)."""
     statement = _update_claimed(tuple(sorted(values)))
-    result = db.session.execute(statement, {**values, "row": outbox_id, "worker": worker})
+    # On the session's connection: a Core UPDATE of the table needs none of the ORM's path.
+    result = db.session.connection().execute(
+        statement, {**values, "row": outbox_id, "worker": worker}
+    )
     return int(cast("CursorResult[Any]", result).rowcount)
 
 
@@ -179,18 +184,19 @@ RENEW_AFTER = timedelta(seconds=15)
 
 
 class _Lease:
-    """A worker's claim on its batch. Before each message it must still cover the longest
-    exchange (three SMTP timeouts: :func:`lease_length` keeps 30 s more); it is renewed only
-    once :data:`RENEW_AFTER` of that margin is used, so a message usually costs one ``UPDATE``
-    before it goes, not two."""
+    """A worker's claim on its batch, and which of its rows is marked handed over. Before each
+    message the lease must still cover the longest exchange (three SMTP timeouts:
+    :func:`lease_length` keeps 30 s more); it is renewed only once :data:`RENEW_AFTER` of that
+    margin is used, so a message usually costs no ``UPDATE`` of the batch."""
 
     def __init__(self, worker: str, claimed_at: datetime) -> None:
         self.worker = worker
         self.renewed_at = claimed_at
+        self.marked: int | None = None
 
-    def handing_over(self, outbox_id: int) -> None:
-        """Commit that this message is about to reach the server (see the module's
-        docstring), renewing the lease of the worker's claimed rows when it is due."""
+    def mark(self, outbox_id: int) -> None:
+        """Mark this row handed over (``handed_at``) in the current transaction, renewing the
+        lease of the worker's claimed rows when it is due; the caller commits."""
         now = utcnow()
         _set_claimed(self.worker, outbox_id, {"handed_at": now})
         if now - self.renewed_at >= RENEW_AFTER:
@@ -200,7 +206,14 @@ class _Lease:
                 .values(lease_until=now + lease_length())
             )
             self.renewed_at = now
-        db.session.commit()
+        self.marked = outbox_id
+
+    def handing_over(self, outbox_id: int) -> None:
+        """Commit that this message is about to reach the server (see the module's
+        docstring), unless that was committed already with the previous message's outcome."""
+        if self.marked != outbox_id:
+            self.mark(outbox_id)
+            db.session.commit()
 
 
 @dataclass(frozen=True)
@@ -213,11 +226,18 @@ class Claimed:
 
 
 def record(
-    worker: str, claimed: Claimed, outcome: Outcome, rng: random.Random | None = None
+    worker: str,
+    claimed: Claimed,
+    outcome: Outcome,
+    rng: random.Random | None = None,
+    *,
+    then: tuple[_Lease, int] | None = None,
 ) -> str:
     """Record one attempt's outcome (and commit); returns the row's new state. The ``UPDATE``
     is conditional on the row still being claimed by ``worker``: once its lease ran out the row
-    belongs to :func:`recover` (or another worker), and a late answer changes nothing."""
+    belongs to :func:`recover` (or another worker), and a late answer changes nothing.
+    ``then`` (the lease and the next row to send) marks that row handed over in the same
+    commit: one commit a message instead of two."""
     outbox_id = claimed.envelope.outbox_id
     now = utcnow()
     attempts = claimed.attempts + 1
@@ -248,6 +268,9 @@ def record(
     if outcome.kind == "rejected-recipient":
         refused = f"The mail server refused it: {outcome.reply}"
         outbox.disable_address(claimed.envelope.recipient, refused)
+    if then is not None:
+        lease, next_up = then
+        lease.mark(next_up)
     db.session.commit()
     return str(values["state"])
 
@@ -268,6 +291,7 @@ def _compose(ids: list[int]) -> list[Claimed]:
     """The claimed rows' messages, in one read (committed: no transaction is held while the
     server answers). A row that cannot be written as an email (an address stored before Talk
     refused non-ASCII mailboxes) fails alone, saying why, and never stops the others."""
+    known = {id(row) for row in db.session.identity_map.values()}  # the caller's, left alone
     rows = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
     ).all()
@@ -288,12 +312,16 @@ def _compose(ids: list[int]) -> list[Claimed]:
         envelope = Envelope(row.id, sender, row.to_address, row.subject, email)
         claimed.append(Claimed(envelope, row.attempts))
     db.session.commit()
+    for row in rows:  # read once: not expired again at each of the batch's commits
+        if id(row) not in known:
+            db.session.expunge(row)
     return claimed
 
 
 def drain(worker: str, *, limit: int = 50, rng: random.Random | None = None) -> DrainReport:
     """Send what is due: recover expired leases, claim a batch, send it over one connection.
-    Each message costs two commits: ``handed_at`` before it goes, its outcome after."""
+    Each message costs one commit: its outcome, with the next message's ``handed_at`` (so a
+    worker killed between two messages leaves that next one ``uncertain``, never more)."""
     recover()
     report = DrainReport()
     lease = _Lease(worker, utcnow())  # no later than the claim's own start
@@ -311,9 +339,16 @@ def drain(worker: str, *, limit: int = 50, rng: random.Random | None = None) -> 
                 envelope = pending[0].envelope
                 outcome = transport.send(envelope, partial(lease.handing_over, envelope.outbox_id))
                 _pause("sent")
-                report.count(record(worker, pending.pop(0), outcome, rng))
-                if outcome.kind == "uncertain":
-                    break  # the session is in an unknown state: reconnect next time
+                claimed = pending.pop(0)
+                go_on = outcome.kind != "uncertain"  # else the session is in an unknown state
+                then = None
+                if go_on and pending and transport.doubt:
+                    then = (lease, pending[0].envelope.outbox_id)
+                state = record(worker, claimed, outcome, rng, then=then)
+                _pause("recorded")
+                report.count(state)
+                if not go_on or state == "lost-lease":
+                    break  # reconnect next time; a lost lease's rows are recover()'s
     except (OSError, smtplib.SMTPException) as exc:
         # Connecting (or the session between messages) failed: nothing of these was handed
         # over, so each is a temporary failure, retried after its backoff.

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +37,7 @@ from email.utils import parseaddr
 from typing import Any
 
 from flask import current_app, has_request_context, render_template, request, url_for
+from markupsafe import Markup, escape
 from sqlalchemy import and_, distinct, func, or_, select
 from werkzeug.routing import BuildError
 
@@ -327,27 +329,108 @@ def sender_headers(project: Project) -> dict[str, str]:
 def render(newsletter: Newsletter, recipient: User | None = None) -> RenderedMail:
     """The email of ``newsletter`` for ``recipient`` (None: without a personal block or
     unsubscribe link, as the archive shows it)."""
-    return _render(newsletter, recipient, test=False)
+    with nullcontext() if has_request_context() else public_urls():
+        return _render(newsletter, recipient, test=False)
 
 
 def render_each(
     newsletter: Newsletter, people: Sequence[User]
-) -> Iterator[tuple[User, RenderedMail | None]]:
+) -> list[tuple[User, RenderedMail | None]]:
     """Each person's email, for a batch of recipients: their personal blocks counted together
-    (:func:`contributions`), the sender read once. None (logged) for a person whose email
-    could not be rendered: one bad email must not stop the newsletter."""
+    (:func:`contributions`), the sender read once, the links' request context made once. None
+    (logged) for a person whose email could not be rendered: one bad email must not stop the
+    newsletter."""
     counted = contributions(newsletter, [person.id for person in people])
     sender = sender_headers(newsletter.project)
-    for person in people:
-        try:
-            mail = _render(
-                newsletter, person, test=False, personal=counted[person.id], sender=sender
-            )
-        except Exception:
-            log.exception("newsletter %s: rendering for user %s failed", newsletter.id, person.id)
-            yield person, None
-        else:
-            yield person, mail
+    mails: list[tuple[User, RenderedMail | None]] = []
+    with nullcontext() if has_request_context() else public_urls():
+        for person in people:
+            try:
+                mail = _render(
+                    newsletter, person, test=False, personal=counted[person.id], sender=sender
+                )
+            except Exception:
+                log.exception(
+                    "newsletter %s: rendering for user %s failed", newsletter.id, person.id
+                )
+                mails.append((person, None))
+            else:
+                mails.append((person, mail))
+    return mails
+
+
+# A recipient's own parts, filled into the email rendered once per newsletter (:class:`_Frame`)
+# with plain string templates: every personal value escaped in HTML, left as it is in text.
+GREETING_HTML = "<p>Hello {name},</p>"
+SENTENCE_HTML = "\n          <p>{sentence}</p>"
+GREETING_TEXT = "\nHello {name},\n"
+SENTENCE_TEXT = "{sentence}\n"
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """A newsletter's email rendered once by its templates, with a slot (``personal``,
+    ``unsubscribe``) where each recipient's own part goes: Jinja once per newsletter, not twice
+    per person. ``html`` and ``text`` alternate literal text and slot names."""
+
+    html: tuple[str, ...]
+    text: tuple[str, ...]
+
+    @staticmethod
+    def fill(parts: tuple[str, ...], values: dict[str, str]) -> str:
+        return "".join(values[part] if odd % 2 else part for odd, part in enumerate(parts))
+
+
+# Kept on the newsletter object (as its body is), per variant, while what they show is unchanged.
+_FRAMES: weakref.WeakKeyDictionary[Newsletter, tuple[tuple[Any, ...], dict[Any, _Frame]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _frame(newsletter: Newsletter, *, test: bool, personal: bool, recipient: bool) -> _Frame:
+    project = newsletter.project
+    key: tuple[Any, ...] = (newsletter.subject, newsletter.body, newsletter.updated_at)
+    key += (request.host_url, project.slug, project.title)
+    kept = _FRAMES.get(newsletter)
+    if kept is None or kept[0] != key:
+        kept = (key, {})
+        _FRAMES[newsletter] = kept
+    variant = (test, personal, recipient)
+    if variant not in kept[1]:
+        kept[1][variant] = _render_frame(
+            newsletter, test=test, personal=personal, recipient=recipient
+        )
+    return kept[1][variant]
+
+
+def _render_frame(newsletter: Newsletter, *, test: bool, personal: bool, recipient: bool) -> _Frame:
+    """The templates rendered with a marker in each slot (NUL-delimited and random, so no text
+    of the newsletter can be taken for one), then cut at the markers."""
+    token = secrets.token_hex(8)
+
+    def slot(name: str) -> Markup:
+        return Markup(f"\x00{token}-{name}\x00")  # noqa: S704 - a marker, replaced below
+
+    project = newsletter.project
+    subject = (TEST_PREFIX if test else "") + newsletter.subject
+    context: dict[str, Any] = {
+        "subject": subject,
+        "project": project,
+        "project_url": url_for("projects.home", slug=project.slug, _external=True),
+        "view_url": view_url(newsletter),
+        "body": _external_body(newsletter),
+        "markdown": newsletter.body,
+        "personal": slot("personal") if personal else None,
+        "test": test,
+        "unsubscribe_url": slot("unsubscribe") if recipient else None,
+    }
+    if recipient:
+        context["settings_url"] = url_for("email_settings.page", _external=True)
+    marker = re.compile(f"\x00{token}-([a-z]+)\x00")
+    return _Frame(
+        html=tuple(marker.split(render_template("newsletters/email.html", **context))),
+        text=tuple(marker.split(render_template("newsletters/email.txt", **context))),
+    )
 
 
 def _render(
@@ -358,38 +441,37 @@ def _render(
     personal: Contribution | None = None,
     sender: dict[str, str] | None = None,
 ) -> RenderedMail:
+    """One email, in a request context (links are absolute): the newsletter's frame with the
+    recipient's own parts filled in."""
     project = newsletter.project
-    with nullcontext() if has_request_context() else public_urls():
-        body = _external_body(newsletter)
-        if recipient is None or not newsletter.personal:
-            personal = None
-        elif personal is None:
-            personal = contribution(newsletter, recipient)
-        subject = (TEST_PREFIX if test else "") + newsletter.subject
-        headers = dict(sender or sender_headers(project))
-        context: dict[str, Any] = {
-            "subject": subject,
-            "project": project,
-            "project_url": url_for("projects.home", slug=project.slug, _external=True),
-            "view_url": view_url(newsletter),
-            "body": body,
-            "markdown": newsletter.body,
-            "recipient": recipient,
-            "personal": personal,
-            "test": test,
-            "unsubscribe_url": None,
-        }
-        if recipient is not None:
-            context["unsubscribe_url"] = unsubscribe.newsletter_unsubscribe_url(recipient, project)
-            context["settings_url"] = url_for("email_settings.page", _external=True)
-            headers.update(unsubscribe.newsletter_unsubscribe_headers(recipient, project))
-        headers["List-Id"] = f"<{project.slug}.updates.{outbox.mail_domain()}>"
-        return RenderedMail(
-            subject=subject,
-            text=render_template("newsletters/email.txt", **context),
-            html=render_template("newsletters/email.html", **context),
-            headers=headers,
-        )
+    if recipient is None or not newsletter.personal:
+        personal = None
+    elif personal is None:
+        personal = contribution(newsletter, recipient)
+    frame = _frame(
+        newsletter, test=test, personal=personal is not None, recipient=recipient is not None
+    )
+    headers = dict(sender or sender_headers(project))
+    html: dict[str, str] = {}
+    text: dict[str, str] = {}
+    if recipient is not None and personal is not None:
+        name, sentence = recipient.display_name, personal.sentence()
+        html["personal"] = GREETING_HTML.format(name=escape(name))
+        text["personal"] = GREETING_TEXT.format(name=name)
+        if sentence:
+            html["personal"] += SENTENCE_HTML.format(sentence=escape(sentence))
+            text["personal"] += SENTENCE_TEXT.format(sentence=sentence)
+    if recipient is not None:
+        link = unsubscribe.newsletter_unsubscribe_url(recipient, project)
+        html["unsubscribe"], text["unsubscribe"] = str(escape(link)), link
+        headers.update(unsubscribe.list_unsubscribe(link))
+    headers["List-Id"] = f"<{project.slug}.updates.{outbox.mail_domain()}>"
+    return RenderedMail(
+        subject=(TEST_PREFIX if test else "") + newsletter.subject,
+        text=_Frame.fill(frame.text, text),
+        html=_Frame.fill(frame.html, html),
+        headers=headers,
+    )
 
 
 def send_test(actor: Any, newsletter: Newsletter) -> None:
@@ -403,7 +485,8 @@ def send_test(actor: Any, newsletter: Newsletter) -> None:
             {"email": ["Not confirmed."]},
         )
     rate_limits.hit("newsletter_test", actor)
-    mail = _render(newsletter, actor, test=True)
+    with nullcontext() if has_request_context() else public_urls():
+        mail = _render(newsletter, actor, test=True)
     outbox.enqueue(
         to_address=actor.email,
         subject=mail.subject,

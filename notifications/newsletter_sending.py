@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy import Select, and_, case, exists, func, insert, literal, or_, select, update
 
 from notifications import consent, newsletter_mail, newsletter_segments, outbox
 from notifications.delivery import changed
@@ -209,7 +209,7 @@ def _move_batch(newsletter: Newsletter, batch: list[tuple[int, int]], now: datet
             newsletter, [people[id_] for _, id_ in batch if id_ in mailable and id_ in people]
         )
     )
-    outcomes: dict[int, dict[str, Any]] = {}
+    outcomes: dict[int, dict[str, Any]] = {}  # the skipped and failed
     sending: list[tuple[int, outbox.Mail]] = []
     for delivery_id, user_id in batch:
         user = people.get(user_id)
@@ -229,24 +229,41 @@ def _move_batch(newsletter: Newsletter, batch: list[tuple[int, int]], now: datet
             )
             sending.append((delivery_id, mail))
     ids = outbox.enqueue_many([mail for _, mail in sending])
-    for (delivery_id, _), outbox_id in zip(sending, ids, strict=True):
-        outcomes[delivery_id] = {"state": "sending", "reason": None, "outbox_id": outbox_id}
+    handed = dict(zip((delivery_id for delivery_id, _ in sending), ids, strict=True))
+    unmoved = (NewsletterDelivery.state == "queued", NewsletterDelivery.outbox_id.is_(None))
+    # The handed-over ones in one UPDATE (each its own outbox row, by a CASE on the id); the
+    # few skipped or failed one by one.
+    if handed and changed(
+        update(NewsletterDelivery)
+        .where(NewsletterDelivery.id.in_(handed), *unmoved)
+        .values(
+            state="sending",
+            reason=None,
+            outbox_id=case(handed, value=NewsletterDelivery.id),
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    ) != len(handed):
+        _moved_by_another(newsletter)
+        return None
     for delivery_id, values in outcomes.items():
         if not changed(
             update(NewsletterDelivery)
-            .where(
-                NewsletterDelivery.id == delivery_id,
-                NewsletterDelivery.state == "queued",
-                NewsletterDelivery.outbox_id.is_(None),
-            )
+            .where(NewsletterDelivery.id == delivery_id, *unmoved)
             .values(**values, updated_at=now)
             .execution_options(synchronize_session=False)
         ):
-            log.warning("newsletter %s: delivery %s moved by another", newsletter.id, delivery_id)
-            db.session.rollback()
+            _moved_by_another(newsletter)
             return None
     db.session.commit()
     return len(sending)
+
+
+def _moved_by_another(newsletter: Newsletter) -> None:
+    """Some delivery of the batch was no longer queued without an outbox row: roll the whole
+    batch back, outbox rows and all (it never happens while one mover runs at a time)."""
+    log.warning("newsletter %s: a delivery of the batch was moved by another", newsletter.id)
+    db.session.rollback()
 
 
 # --- outcomes -------------------------------------------------------------------------------

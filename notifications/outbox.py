@@ -11,12 +11,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.header import Header
 from email.utils import format_datetime, formataddr, getaddresses, parseaddr
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
@@ -152,13 +154,20 @@ def message_id(outbox_id: int) -> str:
     return f"<outbox-{outbox_id}.{signature[:16]}@{mail_domain()}>"
 
 
+@lru_cache(maxsize=16)
+def _bare_address(raw: str) -> str:
+    """The address in a setting such as ``Talk <talk@example.org>`` (parsed once, not at every
+    message)."""
+    return parseaddr(raw)[1]
+
+
 def mail_domain() -> str:
-    return parseaddr(current_app.config["TALK_MAIL_FROM"])[1].rpartition("@")[2]
+    return _bare_address(current_app.config["TALK_MAIL_FROM"]).rpartition("@")[2]
 
 
 def sender_address() -> str:
     """The envelope sender (``MAIL FROM``): the bare address of ``TALK_MAIL_FROM``."""
-    return parseaddr(current_app.config["TALK_MAIL_FROM"])[1]
+    return _bare_address(current_app.config["TALK_MAIL_FROM"])
 
 
 #: Headers holding addresses: only their display names are encoded (RFC 2047), never the
@@ -166,12 +175,25 @@ def sender_address() -> str:
 ADDRESS_HEADERS = frozenset({"from", "to", "cc", "reply-to"})
 
 
+#: A bare ASCII address (dot-atoms), which an address header writes as it is.
+_PLAIN_ADDRESS = re.compile(
+    r"[A-Za-z0-9_+=-]+(?:\.[A-Za-z0-9_+=-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+)
+
+
+@lru_cache(maxsize=256)
+def _address_header(value: str) -> str:
+    """An address header's value with its display names encoded (the project's ``From`` is the
+    same in every message of a newsletter: parsed once)."""
+    return ", ".join(formataddr(pair, charset="utf-8") for pair in getaddresses([value]))
+
+
 def _header(name: str, value: str) -> str:
     """A header's value as written: ASCII as it is (a long unsubscribe URL stays on its line);
     other text as RFC 2047 encoded words, folded; in an address header the names only. Line
     breaks in a value cannot start a header of their own."""
     if name.lower() in ADDRESS_HEADERS:
-        return ", ".join(formataddr(pair, charset="utf-8") for pair in getaddresses([value]))
+        return value if _PLAIN_ADDRESS.fullmatch(value) else _address_header(value)
     if value.isascii():
         return " ".join(value.splitlines())
     return Header(value, "utf-8", header_name=name).encode(linesep="\r\n")

@@ -101,7 +101,11 @@ class Envelope:
 
 class Handover(Protocol):
     """Sends one message; calls ``handing_over()`` just before the step after which the
-    message may have been delivered, and reports the :class:`Outcome`."""
+    message may have been delivered, and reports the :class:`Outcome`. ``doubt``: whether a
+    message can be delivered without its outcome being recorded (the worker then marks each
+    message handed over before it goes)."""
+
+    doubt: bool
 
     def send(self, envelope: Envelope, handing_over: Callable[[], None]) -> Outcome: ...
 
@@ -117,6 +121,8 @@ def _failure(code: int, text: bytes | str) -> Outcome:
 
 class SmtpConnection:
     """One open SMTP session; messages go through it one after the other."""
+
+    doubt = True
 
     def __init__(self, smtp: smtplib.SMTP) -> None:
         self.smtp = smtp
@@ -177,6 +183,8 @@ def smtp_connection(config: SmtpConfig, timeout: float) -> Iterator[SmtpConnecti
 class MailboxConnection:
     """Delivers into the ``mailbox_messages`` table, in the transaction that records the
     outcome: nothing can be lost or doubled between the two."""
+
+    doubt = False
 
     def send(self, envelope: Envelope, handing_over: Callable[[], None]) -> Outcome:
         from notifications.models import MailboxMessage

@@ -93,10 +93,13 @@ def unsubscribe_headers(
     """The RFC 8058 headers for an email about ``categories`` (in ``project``) to ``user``,
     for :func:`notifications.outbox.enqueue` (``headers=``). Needs a request context or
     ``SERVER_NAME`` (the URL is absolute)."""
-    return {
-        "List-Unsubscribe": f"<{unsubscribe_url(user, categories, project)}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
+    return list_unsubscribe(unsubscribe_url(user, categories, project))
+
+
+def list_unsubscribe(url: str) -> dict[str, str]:
+    """The RFC 8058 headers for an unsubscribe link already made (a newsletter makes each
+    person's once, for its body and its headers)."""
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 @dataclass(frozen=True)

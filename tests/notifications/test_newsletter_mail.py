@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from notifications import consent, delivery, newsletter_mail, newsletters, unsubscribe
+from notifications.emails import public_urls
 from notifications.models import OutboxMessage
 from notifications.newsletter_models import Newsletter
 from talk.clock import utcnow
@@ -194,6 +195,40 @@ def test_what_a_composer_or_a_display_name_writes_never_runs(app, make, letter):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in mail.html  # the subject, as text
     assert "&lt;b onmouseover=" in mail.html  # the display name, as text
     assert mail.subject == f"News {XSS}"  # a header is text: one line, no markup meaning
+
+
+def test_a_batch_renders_the_templates_once_and_escapes_each_name_in_html_only(app, make, letter):
+    """The worker's batch: Jinja renders the newsletter once (HTML and text), each person's
+    greeting and unsubscribe link are filled in as strings: escaped in HTML, raw in text."""
+    from flask import template_rendered
+
+    eve = make.user("eve", display_name="Eve <script>alert(1)</script> & Co")
+    rendered: list[str] = []
+
+    def seen(_app: Any, template: Any, context: Any, **_: Any) -> None:
+        rendered.append(template.name)
+
+    with app.app_context():
+        people = [_user(eve), _user(letter.volunteer)]
+        template_rendered.connect(seen, app)
+        try:
+            mails = newsletter_mail.render_each(_letter(letter), people)
+        finally:
+            template_rendered.disconnect(seen, app)
+        project = _letter(letter).project
+        with public_urls():
+            links = [unsubscribe.newsletter_unsubscribe_url(p, project) for p in people]
+    assert sorted(rendered) == ["newsletters/email.html", "newsletters/email.txt"]
+    (_, eves), (_, vals) = mails
+    assert eves is not None and vals is not None
+    assert "Hello Eve &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co," in eves.html
+    assert "<script>" not in eves.html
+    assert "Hello Eve <script>alert(1)</script> & Co," in eves.text
+    assert "Hello Val Volunteer," in vals.html and "Eve" not in vals.html + vals.text
+    for mail, link in zip((eves, vals), links, strict=True):
+        assert f"<{link}>" == mail.headers["List-Unsubscribe"]
+        assert f"{link}\n" in mail.text and f'href="{link}"' in mail.html
+    assert links[0] != links[1]
 
 
 def test_personal_block_counts_what_the_person_did_since_the_last_update(app, make, letter, clock):

@@ -9,9 +9,10 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from notifications import delivery, newsletter_sending, newsletters, outbox
+from notifications.models import OutboxMessage
 from notifications.newsletter_models import Newsletter, NewsletterDelivery
 from talk.clock import utcnow
 from talk.extensions import db
@@ -110,3 +111,35 @@ def test_two_workers_on_postgresql_never_send_one_delivery_twice(app, make, smtp
     assert len(received) == len(set(received)) == 200
     assert sorted(received) == sorted(expected)
     assert sum(moved.values()) == 200 and all(moved.get(f"w{n}") for n in range(2))
+
+
+def test_a_batch_with_a_delivery_moved_by_another_is_rolled_back_whole(app, make, monkeypatch):
+    """The batch's deliveries take their outbox rows in one conditional UPDATE: should any of
+    them no longer be queued without one, nothing of the batch stays, outbox rows included."""
+    letter_id = scheduled_newsletter(app, make, 3)
+    queue_them = outbox.enqueue_many
+
+    def and_another_mover(mails):
+        ids = queue_them(mails)
+        first = db.session.scalar(
+            select(func.min(NewsletterDelivery.id)).where(
+                NewsletterDelivery.newsletter_id == letter_id
+            )
+        )
+        db.session.execute(
+            update(NewsletterDelivery).where(NewsletterDelivery.id == first).values(state="skipped")
+        )
+        return ids
+
+    with app.app_context():
+        newsletter = db.session.get(Newsletter, letter_id)
+        assert newsletter_sending.start(newsletter, utcnow()) == 3
+        monkeypatch.setattr(outbox, "enqueue_many", and_another_mover)
+        assert newsletter_sending.move(newsletter, None) == 0
+        rows = db.session.scalars(
+            select(NewsletterDelivery).where(NewsletterDelivery.newsletter_id == letter_id)
+        ).all()
+        assert [(r.state, r.outbox_id) for r in rows] == [("queued", None)] * 3
+        assert not db.session.scalar(select(func.count()).select_from(OutboxMessage))
+        monkeypatch.undo()
+        assert newsletter_sending.move(newsletter, None) == 3

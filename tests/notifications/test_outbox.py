@@ -271,6 +271,25 @@ def test_no_answer_after_the_message_makes_it_uncertain_never_resent(app, smtp, 
     assert_each_once(smtp, ids, app)
 
 
+def test_a_batch_costs_one_commit_a_message(app, smtp):
+    """Each message's outcome is committed with the next message's handed_at: besides the
+    batch's own commits (recover, claim, compose, the first message's mark), one a message."""
+    from sqlalchemy import event
+
+    ids = queue(app, 5)
+    commits: list[int] = []
+    with app.app_context():
+        listener = lambda _session: commits.append(1)  # noqa: E731
+        event.listen(db.session, "after_commit", listener)
+        try:
+            report = delivery.drain(W, rng=random.Random(1))
+        finally:
+            event.remove(db.session, "after_commit", listener)
+    assert report.outcomes == {"sent": 5}
+    assert len(commits) == 4 + len(ids)
+    assert_each_once(smtp, ids, app)
+
+
 def test_backoff_doubles_with_jitter_up_to_a_ceiling():
     rng = random.Random(7)
     for attempts, ceiling in [(1, 60), (2, 120), (3, 240), (20, 6 * 3600)]:

@@ -123,6 +123,21 @@ def test_a_worker_killed_between_sending_and_recording_sends_nothing_twice(
     assert sorted(smtp.handler.message_ids()) == expected_ids(app, ids)
 
 
+def test_a_worker_killed_between_two_messages_leaves_only_the_next_one_uncertain(
+    app, smtp, clock, database_uri, tmp_path
+):
+    """A message's outcome is committed together with the next message's ``handed_at`` (one
+    commit a message): killed right after, that next one never reached the server but cannot
+    be told from one that did, so it is uncertain, not resent; the ones after it are sent."""
+    ids = queue(app, 3)
+    kill_worker_at(app, "recorded", database_uri, smtp, tmp_path)
+    assert len(smtp.received) == 1
+    assert states(app) == [("sent", None), ("sending", None), ("sending", None)]
+    recover_later(app, clock)
+    assert states(app) == [("sent", None), ("uncertain", "worker-died"), ("sent", None)]
+    assert sorted(smtp.handler.message_ids()) == expected_ids(app, [ids[0], ids[2]])
+
+
 def test_two_workers_drain_two_thousand_messages_on_postgresql_sending_each_once(app, smtp):
     """About 25 s on this machine: 2,000 real SMTP transactions and three commits for each,
     the load at which two workers' claims would collide if they could."""
