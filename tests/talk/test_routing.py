@@ -28,7 +28,7 @@ def test_id_url_is_url_for(app: Flask):
     ]
     with app.test_request_context("/"):
         for endpoint, name, value, values in cases:
-            expected = url_for(endpoint, **{name: value}, **values)
+            expected = url_for(endpoint, **values, **{name: value})
             assert routing.id_url(endpoint, name, value, **values) == expected
             assert routing.id_url(endpoint, name, value, **values) == expected  # kept pattern
     server_name = app.config.get("SERVER_NAME")
