@@ -17,6 +17,7 @@ from talk import policy
 from talk.errors import InvalidInput, NotAuthenticated, NotFound, TalkError
 from talk.extensions import db
 from talk.models import Comment, Discussion, Project, User
+from talk.routing import id_url
 from talk.services import projects
 from talk.web import slots
 from talk.web.common import ResponseLike, add_error_handlers, cursor_arg, int_arg, page_size, viewer
@@ -239,7 +240,8 @@ def _report_link(target_type: str, target_id: int, label: str, *, item: bool) ->
     if not (getattr(current_user, "is_authenticated", False)) or policy.is_operator(current_user):
         return ""
     link = Markup(_REPORT_LINK).format(  # noqa: S704 (a constant; format escapes the values)
-        href=url_for("cases.report", target_type=target_type, target_id=target_id), label=label
+        href=id_url("cases.report", "target_id", target_id, target_type=target_type),
+        label=label,
     )
     around = "<li>{}</li>" if item else '<p class="report-link">{}</p>'
     return Markup(around).format(link)  # noqa: S704 (constants; format escapes the values)

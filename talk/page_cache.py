@@ -1,10 +1,11 @@
 """Whole-page cache for anonymous visitors, and conditional requests (docs/page-cache.md).
 
 A page is kept whole when a visitor with no login, no session and no API token asked for it, the
-view is one of :data:`CACHEABLE_ENDPOINTS`, the answer is a 200 HTML page that embeds no CSRF token
-and sets no cookie. The next such request for the same URL is answered from the cache, before
-Flask runs, as long as the site's *generation* has not moved and the entry is younger than
-``TALK_PAGE_CACHE_SECONDS`` (pages say "3 minutes ago").
+view is one of :data:`CACHEABLE_ENDPOINTS` (or :data:`CACHEABLE_API_ENDPOINTS`), the answer is a
+200 HTML page (JSON for the API) that embeds no CSRF token and sets no cookie. The next such
+request for the same URL is answered from the cache, before Flask runs, as long as the site's
+*generation* has not moved and the entry is younger than ``TALK_PAGE_CACHE_SECONDS`` (pages say
+"3 minutes ago").
 
 The generation moves on every write to a table pages are drawn from: an engine listener notices
 each INSERT, UPDATE or DELETE (the ORM's flushes, bulk updates, counters) except on
@@ -74,6 +75,32 @@ CACHEABLE_ENDPOINTS = frozenset(
         "users.profile",
         "newsletters.archive",
         "newsletters.show",
+    }
+)
+
+#: Public read endpoints of the JSON API that may be cached for anonymous callers (no token, no
+#: session cookie), as JSON. They answer the same to every such caller: no rate-limit, CORS,
+#: ``Link`` or ETag headers of their own, and what the caller may read is decided by the policy
+#: for "anonymous", the same for all. Lists page by ``cursor`` in the query string (the key).
+CACHEABLE_API_ENDPOINTS = frozenset(
+    {
+        "api_projects.ProjectList",
+        "api_projects.ProjectDetail",
+        "api_boards.ProjectBoards",
+        "api_boards.BoardDetail",
+        "api_boards.BoardDiscussions",
+        "api_items.ProjectItems",
+        "api_items.ItemDetail",
+        "api_items.ItemDiscussions",
+        "api_discussions.DiscussionDetail",
+        "api_discussions.DiscussionComments",
+        "api_discussions.CommentDetail",
+        "api_tags.TagList",
+        "api_tags.TagDetail",
+        "api_tags.ItemTags",
+        "api_tag_groups.TagGroupList",
+        "api_tag_groups.TagGroupDetail",
+        "api_tag_groups.TagGroupItems",
     }
 )
 
@@ -262,15 +289,21 @@ class PageCache:
         return since is not None and int(entry.created) <= since.timestamp()
 
 
+def _cacheable_kind(endpoint: str | None, mimetype: str | None) -> bool:
+    """An opted-in page answering HTML, or an opted-in API endpoint answering JSON."""
+    if endpoint in CACHEABLE_ENDPOINTS:
+        return mimetype == "text/html"
+    return endpoint in CACHEABLE_API_ENDPOINTS and mimetype == "application/json"
+
+
 def _mark_storable(response: Response) -> Response:
-    """Tell the middleware this answer may be kept: an opted-in view's 200 HTML page, for a
-    visitor nobody knows, that read or wrote no session state and embeds no CSRF token (the
-    middleware still refuses any answer that sets a cookie)."""
+    """Tell the middleware this answer may be kept: an opted-in view's 200 HTML page (or API
+    endpoint's JSON), for a visitor nobody knows, that read or wrote no session state and embeds
+    no CSRF token (the middleware still refuses any answer that sets a cookie)."""
     if (
         request.environ.get(PENDING)
-        and request.endpoint in CACHEABLE_ENDPOINTS
         and response.status_code == 200
-        and response.mimetype == "text/html"
+        and _cacheable_kind(request.endpoint, response.mimetype)
         and not response.is_streamed
         and not current_user.is_authenticated
         and current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token") not in g
@@ -364,6 +397,7 @@ def init_app(app: Flask) -> None:
 
 
 __all__ = [
+    "CACHEABLE_API_ENDPOINTS",
     "CACHEABLE_ENDPOINTS",
     "PRIVATE_TABLES",
     "Entry",

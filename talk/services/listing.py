@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, true
-from sqlalchemy.orm import InstrumentedAttribute, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, joinedload, selectinload
 
 from talk import policy
 from talk.errors import InvalidInput
@@ -81,8 +81,8 @@ def discussion_comments(
         select(Comment)
         .where(Comment.discussion_id == discussion.id, _shown(discussion, viewer))
         .options(
-            selectinload(Comment.author),
-            selectinload(Comment.reply_to).selectinload(Comment.author),
+            joinedload(Comment.author, innerjoin=True),
+            selectinload(Comment.reply_to).joinedload(Comment.author, innerjoin=True),
         )
     )
     return keyset_page(query, [Comment.id], cursor=cursor, limit=limit)

@@ -59,7 +59,9 @@ ANONYMOUS = {
     "items board": 6,
     "items": 3,
     "item": 10,
-    "discussion": 7,  # was 9: the discussion is read with its project, board and item at once
+    # was 9: the discussion is read with its project, board and item at once; then 7: the
+    # comments are read with their authors (joined), and the comments they answer with theirs
+    "discussion": 5,
     "comments": 7,
     "profile": 7,
     "index": 3,
@@ -70,7 +72,7 @@ LOGGED_IN = {
     "items board": 11,
     "items": 5,
     "item": 16,
-    "discussion": 14,
+    "discussion": 12,
     "comments": 10,
     "profile": 11,
     "index": 5,
