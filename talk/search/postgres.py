@@ -117,19 +117,25 @@ class PostgresSearch:
             or_(doc.c.item_id.is_(None), doc.c.item_id.not_in(excluded("item"))),
         ]
 
-    def hits(self, where: Where) -> Select[Any]:
-        """Every readable, filtered document that matches: ``doc_id``, ``score`` and what
-        groups it into a result (``kind``, ``source_id``, ``discussion_id``)."""
+    def hits(self, where: Where, *, newest: int, ceiling: int | None = None) -> Select[Any]:
+        """The ``newest`` readable, filtered documents that match (of id at most ``ceiling``),
+        newest first: ``doc_id``, ``score`` and what groups it into a result (``kind``,
+        ``source_id``, ``discussion_id``).
+
+        ``ORDER BY id DESC LIMIT n`` lets the planner walk the primary key backwards and
+        recheck the ``tsquery`` on each row when the words are common (it stops after ``n``),
+        or read the GIN index's few matches when they are rare. ``ts_rank_cd`` is computed
+        outside the limit, for those ``n`` rows only.
+        """
         branches = []
         for i, (language, q) in enumerate(self.queries.items()):
             doc = _documents(i)
             matches = doc.c.tsv.op("@@", is_comparison=True)(q.c.q)
-            branches.append(
+            below = [] if ceiling is None else [doc.c.id <= ceiling]
+            window = (
                 select(
                     doc.c.id.label("doc_id"),
-                    # float8: the cursor's copy of the score must compare equal to it, and a
-                    # float4 read back into Python as its shortest decimal text would not.
-                    cast(func.ts_rank_cd(doc.c.tsv, q.c.q, NORMALISATION), Double).label("score"),
+                    doc.c.tsv,
                     doc.c.kind,
                     doc.c.source_id,
                     doc.c.discussion_id,
@@ -137,11 +143,31 @@ class PostgresSearch:
                 .select_from(q.join(doc, matches))
                 .where(
                     doc.c.language == language,
+                    *below,
                     *where(doc),
                     *self._not_in_excluded_context(i, q, doc),
                 )
+                .order_by(doc.c.id.desc())
+                .limit(newest)
+                .subquery(f"w{i}")
             )
-        return branches[0] if len(branches) == 1 else union_all(*branches)  # type: ignore[return-value]
+            branches.append(
+                select(
+                    window.c.doc_id,
+                    # float8: the cursor's copy of the score must compare equal to it, and a
+                    # float4 read back into Python as its shortest decimal text would not.
+                    cast(func.ts_rank_cd(window.c.tsv, q.c.q, NORMALISATION), Double).label(
+                        "score"
+                    ),
+                    window.c.kind,
+                    window.c.source_id,
+                    window.c.discussion_id,
+                ).select_from(window.join(q, literal(True)))
+            )
+        if len(branches) == 1:
+            return branches[0]
+        both = union_all(*branches).subquery("both")
+        return select(both).order_by(both.c.doc_id.desc()).limit(newest)
 
     def marked(self, doc: Any) -> ColumnElement[str]:
         """``doc``'s title and body, every match between markers (computed for the page's rows

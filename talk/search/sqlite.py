@@ -82,13 +82,19 @@ class SqliteSearch:
             or_(doc.c.item_id.is_(None), doc.c.item_id.not_in(excluded("item"))),
         ]
 
-    def hits(self, where: Where) -> Select[Any]:
-        """Every readable, filtered document that matches: ``doc_id``, ``score`` and what
-        groups it into a result (``kind``, ``source_id``, ``discussion_id``)."""
+    def hits(self, where: Where, *, newest: int, ceiling: int | None = None) -> Select[Any]:
+        """The ``newest`` readable, filtered documents that match (of id at most ``ceiling``),
+        newest first: ``doc_id``, ``score`` and what groups it into a result (``kind``,
+        ``source_id``, ``discussion_id``).
+
+        FTS5 walks its doclists in rowid order, so ``ORDER BY rowid DESC LIMIT n`` stops after
+        the first ``n`` that pass the filters, and ``bm25()`` is computed for those rows only.
+        """
         branches = []
         for fts in self.tables:
             doc = _DOCUMENTS[fts.name]
             score = -func.bm25(literal_column(fts.name), TITLE_WEIGHT, BODY_WEIGHT)
+            below = [] if ceiling is None else [fts.c.rowid <= ceiling]
             branches.append(
                 select(
                     doc.c.id.label("doc_id"),
@@ -98,9 +104,21 @@ class SqliteSearch:
                     doc.c.discussion_id,
                 )
                 .select_from(fts.join(doc, doc.c.id == fts.c.rowid))
-                .where(self._matches(fts), *where(doc), *self._not_in_excluded_context(fts, doc))
+                .where(
+                    self._matches(fts),
+                    *below,
+                    *where(doc),
+                    *self._not_in_excluded_context(fts, doc),
+                )
+                .order_by(fts.c.rowid.desc())
+                .limit(newest)
             )
-        return branches[0] if len(branches) == 1 else union_all(*branches)  # type: ignore[return-value]
+        if len(branches) == 1:
+            return branches[0]
+        # SQLite takes no LIMIT inside a compound select: each branch is a subquery.
+        parts = [select(branch.subquery(f"b{i}")) for i, branch in enumerate(branches)]
+        both = union_all(*parts).subquery("both")
+        return select(both).order_by(both.c.doc_id.desc()).limit(newest)
 
     def marked(self, doc: Any) -> ColumnElement[str]:
         """``doc``'s title and body (a row of the final page), every match between markers.
