@@ -339,7 +339,9 @@ def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: in
     ceiling = after[2] if after is not None else None
     hits = _newest(
         engine.hits(
-            lambda doc: conditions(viewer, filters, doc), newest=window + 1, ceiling=ceiling
+            lambda doc, doc_id: conditions(viewer, filters, doc, doc_id),
+            newest=window + 1,
+            ceiling=ceiling,
         ),
         window,
     )

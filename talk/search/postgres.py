@@ -43,7 +43,8 @@ from talk.search.snippets import START, STOP
 NORMALISATION = 0
 HEADLINE_OPTIONS = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
 
-Where = Callable[[Any], list[ColumnElement[bool]]]
+#: The search's conditions on a document alias, testing its id on the second argument.
+Where = Callable[[Any, Any], list[ColumnElement[bool]]]
 
 # Built once (constructing an alias and its column proxies is not free); one per language branch.
 _DOCUMENTS = [schema.documents.alias(f"d{i}") for i in range(4)]
@@ -144,7 +145,7 @@ class PostgresSearch:
                 .where(
                     doc.c.language == language,
                     *below,
-                    *where(doc),
+                    *where(doc, doc.c.id),
                     *self._not_in_excluded_context(i, q, doc),
                 )
                 .order_by(doc.c.id.desc())
