@@ -32,11 +32,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--manifest", required=True)
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--window", type=int, help="TALK_SEARCH_RANK_WINDOW (default: its own)")
     args = parser.parse_args()
     manifest = json.loads(Path(args.manifest).read_text())
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": manifest["database_url"], "TALK_PAGE_CACHE": False}
-    )
+    config = {"SQLALCHEMY_DATABASE_URI": manifest["database_url"], "TALK_PAGE_CACHE": False}
+    if args.window:
+        config["TALK_SEARCH_RANK_WINDOW"] = args.window
+    app = create_app(config)
     words, phrase, tag = (manifest["search"][k] for k in ("words", "phrase", "tag"))
     project = manifest["project"]
     cases = {
@@ -45,7 +47,8 @@ def main() -> None:
         "two words + tag": {"q": words, "project": project, "tag": tag},
     }
     client = app.test_client()
-    print(f"load average {os.getloadavg()[0]:.2f}; {args.runs} runs a case")
+    window = app.config.get("TALK_SEARCH_RANK_WINDOW")
+    print(f"load average {os.getloadavg()[0]:.2f}; {args.runs} runs a case; window {window}")
     for name, params in cases.items():
         url = "/search?" + urlencode(params)
         response = client.get(url)

@@ -26,6 +26,8 @@ from sqlalchemy import (
     ColumnElement,
     Double,
     Select,
+    Text,
+    bindparam,
     case,
     cast,
     func,
@@ -34,7 +36,9 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import TSQUERY
 
+from talk.extensions import db
 from talk.search import schema
 from talk.search.query import SearchQuery, Term
 from talk.search.snippets import START, STOP
@@ -87,6 +91,14 @@ class PostgresSearch:
 
     def __init__(self, query: SearchQuery, languages: Sequence[str]) -> None:
         self.excluding = bool(query.excluded)
+        # The query as a tsquery value, parsed once by a query of its own: the match compares
+        # the documents with this value, so the planner estimates how many match from the
+        # column's statistics (a CTE's value it cannot see) and walks the primary key newest
+        # first when the words are common, or reads the GIN index when they are rare.
+        self.values = {
+            language: db.session.scalar(select(cast(tsquery(query, language), Text)))
+            for language in sorted(set(languages))
+        }
         self.queries: dict[str, CTE] = {
             language: select(
                 func.talk_search_config(language).label("config"),
@@ -131,7 +143,8 @@ class PostgresSearch:
         branches = []
         for i, (language, q) in enumerate(self.queries.items()):
             doc = _documents(i)
-            matches = doc.c.tsv.op("@@", is_comparison=True)(q.c.q)
+            value = cast(bindparam(None, self.values[language], Text), TSQUERY)
+            matches = doc.c.tsv.op("@@", is_comparison=True)(value)
             below = [] if ceiling is None else [doc.c.id <= ceiling]
             window = (
                 select(
