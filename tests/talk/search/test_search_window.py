@@ -102,3 +102,23 @@ def test_the_results_page_says_when_a_search_was_narrowed(app, client, maples):
     assert "More than 3 matches" in page
     assert "the best of the 3 newest" in page
     assert "5 results" not in page
+
+
+def test_a_common_word_is_ranked_in_its_newest_window_whatever_the_filters(app, make, find):
+    """Many matches (on PostgreSQL the window's id range is then guessed from their density):
+    the newest are ranked, and a filter that leaves out the newest still finds the older."""
+    project = make.project("herbarium")
+    alice, bob = make.user("alice"), make.user("bob")
+    threads = [
+        make.discussion(project, bob if i < 3 else alice, title=f"Sheet {i}", body=f"Birch {i}.")
+        for i in range(24)
+    ]
+    app.config["TALK_SEARCH_RANK_WINDOW"] = 2
+    found = find("birch")
+    assert found.narrowed_to == 2
+    assert set(found.pairs) == {("comment", t.first_comment_id) for t in threads[-2:]}
+    by_bob = find("birch", author="bob")
+    assert by_bob.narrowed_to == 2
+    assert set(by_bob.pairs) == {("comment", t.first_comment_id) for t in threads[1:3]}
+    app.config["TALK_SEARCH_RANK_WINDOW"] = 3
+    assert find("birch", author="bob").narrowed_to is None
