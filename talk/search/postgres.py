@@ -43,9 +43,6 @@ from talk.search import schema
 from talk.search.query import SearchQuery, Term
 from talk.search.snippets import START, STOP
 
-#: How many more ids than matches the window's id range is guessed to need (see ``_floor``).
-SPARSENESS = 4
-
 #: ts_rank_cd normalisation: 0 = none (cover density already rewards close matches).
 NORMALISATION = 0
 HEADLINE_OPTIONS = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
@@ -133,56 +130,6 @@ class PostgresSearch:
             or_(doc.c.item_id.is_(None), doc.c.item_id.not_in(excluded("item"))),
         ]
 
-    def _matches(self, doc: Any, language: str) -> ColumnElement[bool]:
-        value = cast(bindparam(None, self.values[language], Text), TSQUERY)
-        return doc.c.tsv.op("@@", is_comparison=True)(value)
-
-    def _floor(self, where: Where, newest: int, ceiling: int | None) -> int | None:
-        """An id below which the ``newest`` matches need not be looked for, or None.
-
-        When the words are common the GIN index's bitmap holds a large share of the index, and
-        reading each match's row to filter and order them costs what ranking them all did. So
-        the words' matches are counted (the GIN index alone, no row read where the visibility
-        map allows), the ids to cover ``newest`` of them at that density are guessed
-        (``SPARSENESS`` times more), and one bounded query checks the guess with every filter;
-        the window's query then intersects the bitmap with that primary-key range and reads
-        about ``newest`` rows. A guess that falls short (a filter leaves out most recent
-        matches) gives None: the window reads every match, as before.
-        """
-        d = _documents(0)
-        matched, top = db.session.execute(
-            select(
-                select(func.count())
-                .where(or_(*(self._matches(d, language) for language in self.values)))
-                .scalar_subquery(),
-                select(func.max(d.c.id)).scalar_subquery(),
-            )
-        ).one()
-        if ceiling is not None and top is not None:
-            top = min(top, ceiling)
-        if not top or matched <= newest * SPARSENESS:
-            return None
-        floor = int(top - newest * SPARSENESS * top / matched)
-        if floor <= 0:
-            return None
-        enough = 0
-        for i, language in enumerate(self.values):
-            doc = _documents(i)
-            some = (
-                select(doc.c.id)
-                .where(
-                    self._matches(doc, language),
-                    doc.c.language == language,
-                    doc.c.id > floor,
-                    doc.c.id <= top,
-                    *where(doc, doc.c.id),
-                )
-                .limit(newest)
-                .subquery()
-            )
-            enough += db.session.scalar(select(func.count()).select_from(some)) or 0
-        return floor if enough >= newest else None
-
     def hits(self, where: Where, *, newest: int, ceiling: int | None = None) -> Select[Any]:
         """The ``newest`` readable, filtered documents that match (of id at most ``ceiling``),
         newest first: ``doc_id``, ``score`` and what groups it into a result (``kind``,
@@ -193,14 +140,12 @@ class PostgresSearch:
         or read the GIN index's few matches when they are rare. ``ts_rank_cd`` is computed
         outside the limit, for those ``n`` rows only.
         """
-        floor = self._floor(where, newest, ceiling)
         branches = []
         for i, (language, q) in enumerate(self.queries.items()):
             doc = _documents(i)
-            matches = self._matches(doc, language)
+            value = cast(bindparam(None, self.values[language], Text), TSQUERY)
+            matches = doc.c.tsv.op("@@", is_comparison=True)(value)
             below = [] if ceiling is None else [doc.c.id <= ceiling]
-            if floor is not None:
-                below.append(doc.c.id > floor)
             window = (
                 select(
                     doc.c.id.label("doc_id"),

@@ -105,8 +105,8 @@ def test_the_results_page_says_when_a_search_was_narrowed(app, client, maples):
 
 
 def test_a_common_word_is_ranked_in_its_newest_window_whatever_the_filters(app, make, find):
-    """Many matches (on PostgreSQL the window's id range is then guessed from their density):
-    the newest are ranked, and a filter that leaves out the newest still finds the older."""
+    """Many matches: the newest are ranked, and a filter that leaves out the newest still
+    finds the older."""
     project = make.project("herbarium")
     alice, bob = make.user("alice"), make.user("bob")
     threads = [
