@@ -208,6 +208,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Rows per page in web lists and the default `limit` of API lists.",
     ),
     Setting(
+        "TALK_SEARCH_RANK_WINDOW",
+        "TALK_SEARCH_RANK_WINDOW",
+        2000,
+        positive_int,
+        "A search ranks only the newest this many matches (found newest first through the index, "
+        "so a search costs the same however many documents match); results say when a search "
+        "was narrowed this way. See docs/search.md.",
+    ),
+    Setting(
         "TALK_MAX_COMMENT_LENGTH",
         "TALK_MAX_COMMENT_LENGTH",
         20_000,

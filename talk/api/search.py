@@ -102,7 +102,17 @@ class SearchPageSchema(schemas.page_schema("SearchPage", SearchResultSchema)):  
         allow_none=True,
         metadata={
             "description": "How many results this search has on all its pages (exact); null "
-            "on a page past the end."
+            "on a page past the end. When `narrowed_to` is set, the results among the ranked "
+            "matches only: the search has more."
+        },
+    )
+    narrowed_to = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Set when more documents matched than a search ranks "
+            "(`TALK_SEARCH_RANK_WINDOW`): only the newest this many matches were ranked, so "
+            "older ones are not among the results; add words or filters to narrow the search. "
+            "Null when every match was ranked."
         },
     )
 
@@ -128,4 +138,9 @@ class Search(MethodView):
         found = search.search(
             auth.viewer(), request, cursor=args.get("cursor"), limit=base.page_limit(args)
         )
-        return {"data": found.rows, "next_cursor": found.next_cursor, "total": found.total}
+        return {
+            "data": found.rows,
+            "next_cursor": found.next_cursor,
+            "total": found.total,
+            "narrowed_to": found.narrowed_to,
+        }

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    or_,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -22,6 +23,9 @@ from talk.limits import MAX_DISCUSSION_TITLE, MAX_HIDE_REASON, MAX_MODERATOR_NOT
 from talk.models._types import UTCDateTime
 from talk.models.accounts import User
 from talk.models.projects import Board, Item, Project
+
+#: :meth:`Discussion.unlisted`, as the partial index on it says it.
+UNLISTED = "merged_into_id IS NOT NULL OR held_at IS NOT NULL"
 
 
 class Discussion(Model):
@@ -39,6 +43,14 @@ class Discussion(Model):
         Index("ix_discussions_board_activity", "board_id", "pinned", "last_comment_at", "id"),
         Index("ix_discussions_item_activity", "item_id", "pinned", "last_comment_at", "id"),
         Index("ix_discussions_project_activity", "project_id", "last_comment_at", "id"),
+        # The few unlisted ones (every search leaves out what is in them): partial, as
+        # :meth:`Discussion.unlisted` writes its condition, so SQLite's planner can use it.
+        Index(
+            "ix_discussions_unlisted",
+            "id",
+            sqlite_where=text(UNLISTED),
+            postgresql_where=text(UNLISTED),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,6 +100,12 @@ class Discussion(Model):
         """SQL: the discussions lists, counters and search show (neither merged away nor
         held). Every query over discussions for others to see applies this, not its parts."""
         return and_(cls.merged_into_id.is_(None), cls.held_at.is_(None))
+
+    @classmethod
+    def unlisted(cls) -> ColumnElement[bool]:
+        """SQL: not :meth:`listed`, written as the partial index ``ix_discussions_unlisted``
+        is, so finding the few unlisted discussions reads that index, not every discussion."""
+        return or_(cls.merged_into_id.is_not(None), cls.held_at.is_not(None))
 
 
 class Comment(Model):

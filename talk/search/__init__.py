@@ -8,12 +8,21 @@ for one page of ranked, highlighted results. The index itself is kept by databas
 
 One result per thing. A discussion's title and its comments are one result (ranked by the
 best of them, shown by the best-matching comment, else by the title); items and tags are their
-own. The page's one query groups them with window functions and counts them all (``total``).
+own. The page's one query groups them with window functions and counts them (``total``).
+
+The ranking window. A search ranks only the newest ``TALK_SEARCH_RANK_WINDOW`` matching
+documents (default 2,000): each engine finds them newest first through its index and stops there,
+so a search costs the same whether a word matches ten documents or half a million (a herbarium's
+"leaf"). When more match, :attr:`Results.narrowed_to` says so and ``total`` counts the results
+among the ranked ones only; pages say "the best of the 2,000 newest matches". docs/search.md
+has the why and the measurements.
 
 Ranking and pages. Results are ordered by score (higher is better: ``-bm25()`` on SQLite,
 ``ts_rank_cd()`` on PostgreSQL), ties by document id, newest first. A page cursor carries the
 last row's ``(score, id)`` — keyset pagination, so page N costs what page 1 costs — plus a
-fingerprint of the query and filters, so a cursor cannot be replayed against another search.
+fingerprint of the query and filters, so a cursor cannot be replayed against another search, and
+the newest document id of page 1's window, so later pages rank the same window even when new
+matches are written meanwhile.
 Page N never repeats nor skips a result of the same search while the index is unchanged. On
 PostgreSQL ``ts_rank_cd`` depends on the document alone, so writes elsewhere do not move
 anything across a page boundary either; on SQLite ``bm25()`` uses collection statistics, so a
@@ -137,8 +146,12 @@ class Results:
     board: Board | None = None
     filters: Filters = field(default_factory=Filters)
     #: How many results the search has on all its pages (exact: counted by the page's own
-    #: query); None for a page past the end, which has no row to carry it.
+    #: query); None for a page past the end, which has no row to carry it. When
+    #: ``narrowed_to`` is set, only the results among the ranked matches (so: at least).
     total: int | None = None
+    #: The ranking window (``TALK_SEARCH_RANK_WINDOW``) when more documents matched than it
+    #: holds, so only the newest that many were ranked; None when every match was ranked.
+    narrowed_to: int | None = None
 
 
 def parse_day(value: str | None, name: str) -> date | None:
@@ -244,18 +257,19 @@ def _languages(project: Project | None) -> list[str]:
 # --------------------------------------------------------------------------- cursors
 
 
-def _encode_cursor(score: float, doc_id: int, fingerprint: str) -> str:
-    raw = json.dumps([score, doc_id, fingerprint], separators=(",", ":")).encode()
+def _encode_cursor(score: float, doc_id: int, fingerprint: str, ceiling: int) -> str:
+    raw = json.dumps([score, doc_id, fingerprint, ceiling], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, fingerprint: str) -> tuple[float, int]:
+def _decode_cursor(cursor: str, fingerprint: str) -> tuple[float, int, int]:
+    """``(score, doc_id)`` of the last row shown, and the newest document id of the window."""
     problem = InvalidInput(
         "The page cursor is not valid.", {"cursor": ["Not a cursor of this search."]}
     )
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        score, doc_id, mark = json.loads(raw)
+        score, doc_id, mark, ceiling = json.loads(raw)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise problem from None
     if (
@@ -265,10 +279,13 @@ def _decode_cursor(cursor: str, fingerprint: str) -> tuple[float, int]:
         or not isinstance(doc_id, int)
         or isinstance(doc_id, bool)
         or not 0 < doc_id <= MAX_ID
+        or not isinstance(ceiling, int)
+        or isinstance(ceiling, bool)
+        or not 0 < ceiling <= MAX_ID
         or mark != fingerprint
     ):
         raise problem
-    return float(score), doc_id
+    return float(score), doc_id, ceiling
 
 
 # --------------------------------------------------------------------------- searching
@@ -318,11 +335,20 @@ def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: in
     after = _decode_cursor(cursor, fingerprint) if cursor else None
 
     engine = _engine(query, _languages(project))
-    hits = engine.hits(lambda doc: conditions(viewer, filters, doc)).subquery("hits")
+    window = int(current_app.config["TALK_SEARCH_RANK_WINDOW"])
+    ceiling = after[2] if after is not None else None
+    hits = _newest(
+        engine.hits(
+            lambda doc, doc_id: conditions(viewer, filters, doc, doc_id),
+            newest=window + 1,
+            ceiling=ceiling,
+        ),
+        window,
+    )
     best = _one_per_thing(hits)
-    ranked = select(best.c.doc_id, best.c.score, best.c.total)
+    ranked = select(best.c.doc_id, best.c.score, best.c.total, best.c.matched, best.c.ceiling)
     if after is not None:
-        score, doc_id = after
+        score, doc_id, _ = after
         ranked = ranked.where(
             or_(best.c.score < score, and_(best.c.score == score, best.c.doc_id < doc_id))
         )
@@ -335,6 +361,8 @@ def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: in
             page.c.score,
             page.c.doc_id,
             page.c.total,
+            page.c.matched,
+            page.c.ceiling,
             doc.c.kind,
             doc.c.source_id,
             doc.c.created_at,
@@ -374,19 +402,47 @@ def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: in
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = _encode_cursor(float(rows[-1][0]), rows[-1][1], fingerprint)
+        next_cursor = _encode_cursor(float(rows[-1][0]), rows[-1][1], fingerprint, rows[0][4])
     if rows:
         total: int | None = int(rows[0][2])
     else:
         total = None if after is not None else 0
+    narrowed = bool(rows) and int(rows[0][3]) > window
     return Results(
-        [_result(row) for row in rows],
+        [_result(row[:3] + row[5:]) for row in rows],
         next_cursor,
         query,
         project=project,
         board=board,
         filters=filters,
         total=total,
+        narrowed_to=window if narrowed else None,
+    )
+
+
+def _newest(hits: Any, window: int) -> Any:
+    """The ``window`` newest of ``hits`` (which holds at most one more), each with how many
+    there were (``matched``: more than ``window`` means the search was narrowed) and the
+    newest id (``ceiling``, which the next pages' cursors carry)."""
+    found = hits.subquery("found")
+    numbered = select(
+        found,
+        func.row_number().over(order_by=found.c.doc_id.desc()).label("newness"),
+        func.count().over().label("matched"),
+        func.max(found.c.doc_id).over().label("ceiling"),
+    ).subquery("numbered")
+    return (
+        select(
+            numbered.c.doc_id,
+            numbered.c.score,
+            numbered.c.kind,
+            numbered.c.source_id,
+            numbered.c.discussion_id,
+            numbered.c.matched,
+            numbered.c.ceiling,
+        )
+        .where(numbered.c.newness <= window)
+        .subquery("hits")
     )
 
 
@@ -403,13 +459,21 @@ def _one_per_thing(hits: Any) -> Any:
     order = (comment_first, hits.c.score.desc(), hits.c.doc_id.desc())
     grouped = select(
         hits.c.doc_id,
+        hits.c.matched,
+        hits.c.ceiling,
         func.max(hits.c.score)
         .over(partition_by=partition, order_by=order, rows=(None, None))
         .label("score"),
         func.row_number().over(partition_by=partition, order_by=order).label("pick"),
     ).subquery("grouped")
     return (
-        select(grouped.c.doc_id, grouped.c.score, func.count().over().label("total"))
+        select(
+            grouped.c.doc_id,
+            grouped.c.score,
+            func.count().over().label("total"),
+            grouped.c.matched,
+            grouped.c.ceiling,
+        )
         .where(grouped.c.pick == 1)
         .subquery("best")
     )

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, not_, or_, select
+from sqlalchemy import ColumnElement, or_, select, union_all
 from sqlalchemy.sql.selectable import NamedFromClause
 
 from talk import policy
 from talk.models import Board, Discussion
 from talk.models.tags import DiscussionTag, ItemTag, TagUse
+from talk.search import schema
 
 KINDS = ("comment", "discussion", "item", "tag")
 
@@ -44,8 +45,14 @@ class Filters:
         )
 
 
-def conditions(viewer: Any, filters: Filters, doc: NamedFromClause) -> list[ColumnElement[bool]]:
+def conditions(
+    viewer: Any, filters: Filters, doc: NamedFromClause, doc_id: ColumnElement[int] | None = None
+) -> list[ColumnElement[bool]]:
     """``doc`` is readable by ``viewer`` and passes ``filters``.
+
+    ``doc_id`` is what the tag filter tests the document's id on (default ``doc.id``): SQLite
+    passes its FTS5 rowid, so a match without the tag is left out before its document row is
+    read — with a common word, most matches are.
 
     Readable: items and tags belong to no board and are public like their pages; comments and
     discussions only on boards :func:`talk.policy.readable_boards_filter` lets the viewer read.
@@ -56,7 +63,7 @@ def conditions(viewer: Any, filters: Filters, doc: NamedFromClause) -> list[Colu
     boards = policy.readable_board_ids(viewer)
     if filters.project_id is not None:
         boards = boards.where(Board.project_id == filters.project_id)
-    unlisted = select(Discussion.id).where(not_(Discussion.listed()))
+    unlisted = select(Discussion.id).where(Discussion.unlisted())
     found: list[ColumnElement[bool]] = [
         or_(c.board_id.is_(None), c.board_id.in_(boards)),
         # A discussion merged into another is a redirect, and a held one waits for a
@@ -78,24 +85,22 @@ def conditions(viewer: Any, filters: Filters, doc: NamedFromClause) -> list[Colu
     if filters.before is not None:
         found.append(c.created_at < filters.before)
     if filters.tag_id is not None:
-        tag = filters.tag_id
-        found.append(
-            or_(
-                and_(
-                    c.kind == "comment",
-                    c.source_id.in_(select(TagUse.comment_id).where(TagUse.tag_id == tag)),
-                ),
-                and_(
-                    c.kind == "discussion",
-                    c.source_id.in_(
-                        select(DiscussionTag.discussion_id).where(DiscussionTag.tag_id == tag)
-                    ),
-                ),
-                and_(
-                    c.kind == "item",
-                    c.source_id.in_(select(ItemTag.item_id).where(ItemTag.tag_id == tag)),
-                ),
-                and_(c.kind == "tag", c.source_id == tag),
-            )
-        )
+        found.append((c.id if doc_id is None else doc_id).in_(tagged_documents(filters.tag_id)))
     return found
+
+
+def tagged_documents(tag: int) -> Any:
+    """The ids of the documents of what carries ``tag``: its comments (through their uses),
+    discussions and items, and the tag itself. Read through the indexes on the uses and on
+    ``search_documents (kind, source_id)``, however many documents match the words."""
+    d = schema.documents.alias("tagged")
+
+    def of(kind: str, ids: Any) -> Any:
+        return select(d.c.id).where(d.c.kind == kind, d.c.source_id.in_(ids))
+
+    return union_all(
+        of("comment", select(TagUse.comment_id).where(TagUse.tag_id == tag)),
+        of("discussion", select(DiscussionTag.discussion_id).where(DiscussionTag.tag_id == tag)),
+        of("item", select(ItemTag.item_id).where(ItemTag.tag_id == tag)),
+        select(d.c.id).where(d.c.kind == "tag", d.c.source_id == tag),
+    )

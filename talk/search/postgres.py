@@ -26,6 +26,8 @@ from sqlalchemy import (
     ColumnElement,
     Double,
     Select,
+    Text,
+    bindparam,
     case,
     cast,
     func,
@@ -34,7 +36,9 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import TSQUERY
 
+from talk.extensions import db
 from talk.search import schema
 from talk.search.query import SearchQuery, Term
 from talk.search.snippets import START, STOP
@@ -43,7 +47,8 @@ from talk.search.snippets import START, STOP
 NORMALISATION = 0
 HEADLINE_OPTIONS = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
 
-Where = Callable[[Any], list[ColumnElement[bool]]]
+#: The search's conditions on a document alias, testing its id on the second argument.
+Where = Callable[[Any, Any], list[ColumnElement[bool]]]
 
 # Built once (constructing an alias and its column proxies is not free); one per language branch.
 _DOCUMENTS = [schema.documents.alias(f"d{i}") for i in range(4)]
@@ -86,6 +91,14 @@ class PostgresSearch:
 
     def __init__(self, query: SearchQuery, languages: Sequence[str]) -> None:
         self.excluding = bool(query.excluded)
+        # The query as a tsquery value, parsed once by a query of its own: the match compares
+        # the documents with this value, so the planner estimates how many match from the
+        # column's statistics (a CTE's value it cannot see) and walks the primary key newest
+        # first when the words are common, or reads the GIN index when they are rare.
+        self.values = {
+            language: db.session.scalar(select(cast(tsquery(query, language), Text)))
+            for language in sorted(set(languages))
+        }
         self.queries: dict[str, CTE] = {
             language: select(
                 func.talk_search_config(language).label("config"),
@@ -117,19 +130,26 @@ class PostgresSearch:
             or_(doc.c.item_id.is_(None), doc.c.item_id.not_in(excluded("item"))),
         ]
 
-    def hits(self, where: Where) -> Select[Any]:
-        """Every readable, filtered document that matches: ``doc_id``, ``score`` and what
-        groups it into a result (``kind``, ``source_id``, ``discussion_id``)."""
+    def hits(self, where: Where, *, newest: int, ceiling: int | None = None) -> Select[Any]:
+        """The ``newest`` readable, filtered documents that match (of id at most ``ceiling``),
+        newest first: ``doc_id``, ``score`` and what groups it into a result (``kind``,
+        ``source_id``, ``discussion_id``).
+
+        ``ORDER BY id DESC LIMIT n`` lets the planner walk the primary key backwards and
+        recheck the ``tsquery`` on each row when the words are common (it stops after ``n``),
+        or read the GIN index's few matches when they are rare. ``ts_rank_cd`` is computed
+        outside the limit, for those ``n`` rows only.
+        """
         branches = []
         for i, (language, q) in enumerate(self.queries.items()):
             doc = _documents(i)
-            matches = doc.c.tsv.op("@@", is_comparison=True)(q.c.q)
-            branches.append(
+            value = cast(bindparam(None, self.values[language], Text), TSQUERY)
+            matches = doc.c.tsv.op("@@", is_comparison=True)(value)
+            below = [] if ceiling is None else [doc.c.id <= ceiling]
+            window = (
                 select(
                     doc.c.id.label("doc_id"),
-                    # float8: the cursor's copy of the score must compare equal to it, and a
-                    # float4 read back into Python as its shortest decimal text would not.
-                    cast(func.ts_rank_cd(doc.c.tsv, q.c.q, NORMALISATION), Double).label("score"),
+                    doc.c.tsv,
                     doc.c.kind,
                     doc.c.source_id,
                     doc.c.discussion_id,
@@ -137,11 +157,31 @@ class PostgresSearch:
                 .select_from(q.join(doc, matches))
                 .where(
                     doc.c.language == language,
-                    *where(doc),
+                    *below,
+                    *where(doc, doc.c.id),
                     *self._not_in_excluded_context(i, q, doc),
                 )
+                .order_by(doc.c.id.desc())
+                .limit(newest)
+                .subquery(f"w{i}")
             )
-        return branches[0] if len(branches) == 1 else union_all(*branches)  # type: ignore[return-value]
+            branches.append(
+                select(
+                    window.c.doc_id,
+                    # float8: the cursor's copy of the score must compare equal to it, and a
+                    # float4 read back into Python as its shortest decimal text would not.
+                    cast(func.ts_rank_cd(window.c.tsv, q.c.q, NORMALISATION), Double).label(
+                        "score"
+                    ),
+                    window.c.kind,
+                    window.c.source_id,
+                    window.c.discussion_id,
+                ).select_from(window.join(q, literal(True)))
+            )
+        if len(branches) == 1:
+            return branches[0]
+        both = union_all(*branches).subquery("both")
+        return select(both).order_by(both.c.doc_id.desc()).limit(newest)
 
     def marked(self, doc: Any) -> ColumnElement[str]:
         """``doc``'s title and body, every match between markers (computed for the page's rows

@@ -35,7 +35,8 @@ from talk.search.snippets import START, STOP
 TITLE_WEIGHT = 4.0
 BODY_WEIGHT = 1.0
 
-Where = Callable[[Any], list[ColumnElement[bool]]]
+#: The search's conditions on a document alias, testing its id on the second argument.
+Where = Callable[[Any, Any], list[ColumnElement[bool]]]
 
 # Built once: constructing an alias (and its column proxies) costs more than running a search on
 # a small project.
@@ -82,13 +83,19 @@ class SqliteSearch:
             or_(doc.c.item_id.is_(None), doc.c.item_id.not_in(excluded("item"))),
         ]
 
-    def hits(self, where: Where) -> Select[Any]:
-        """Every readable, filtered document that matches: ``doc_id``, ``score`` and what
-        groups it into a result (``kind``, ``source_id``, ``discussion_id``)."""
+    def hits(self, where: Where, *, newest: int, ceiling: int | None = None) -> Select[Any]:
+        """The ``newest`` readable, filtered documents that match (of id at most ``ceiling``),
+        newest first: ``doc_id``, ``score`` and what groups it into a result (``kind``,
+        ``source_id``, ``discussion_id``).
+
+        FTS5 walks its doclists in rowid order, so ``ORDER BY rowid DESC LIMIT n`` stops after
+        the first ``n`` that pass the filters, and ``bm25()`` is computed for those rows only.
+        """
         branches = []
         for fts in self.tables:
             doc = _DOCUMENTS[fts.name]
             score = -func.bm25(literal_column(fts.name), TITLE_WEIGHT, BODY_WEIGHT)
+            below = [] if ceiling is None else [fts.c.rowid <= ceiling]
             branches.append(
                 select(
                     doc.c.id.label("doc_id"),
@@ -98,9 +105,23 @@ class SqliteSearch:
                     doc.c.discussion_id,
                 )
                 .select_from(fts.join(doc, doc.c.id == fts.c.rowid))
-                .where(self._matches(fts), *where(doc), *self._not_in_excluded_context(fts, doc))
+                .where(
+                    self._matches(fts),
+                    *below,
+                    # "+ 0": tested on each match in rowid order, never a list of rowids to
+                    # look up one by one (SQLite's choice otherwise, many times slower).
+                    *where(doc, fts.c.rowid + 0),
+                    *self._not_in_excluded_context(fts, doc),
+                )
+                .order_by(fts.c.rowid.desc())
+                .limit(newest)
             )
-        return branches[0] if len(branches) == 1 else union_all(*branches)  # type: ignore[return-value]
+        if len(branches) == 1:
+            return branches[0]
+        # SQLite takes no LIMIT inside a compound select: each branch is a subquery.
+        parts = [select(branch.subquery(f"b{i}")) for i, branch in enumerate(branches)]
+        both = union_all(*parts).subquery("both")
+        return select(both).order_by(both.c.doc_id.desc()).limit(newest)
 
     def marked(self, doc: Any) -> ColumnElement[str]:
         """``doc``'s title and body (a row of the final page), every match between markers.

@@ -17,7 +17,8 @@ from talk.extensions import db
 def find(app: Flask) -> Callable[..., Any]:
     """``find(q, viewer=None, cursor=None, limit=50, **filters)``: the search service's page,
     as ``(kind, id)`` pairs in rank order plus the results, cursor and count (``.pairs``,
-    ``.rows``, ``.next_cursor``, ``.total``). ``viewer`` is a user snapshot (None: anonymous)."""
+    ``.rows``, ``.next_cursor``, ``.total``, ``.narrowed_to``). ``viewer`` is a user snapshot
+    (None: anonymous)."""
 
     def run(
         q: str,
@@ -43,6 +44,7 @@ def find(app: Flask) -> Callable[..., Any]:
             urls=urls,
             next_cursor=found.next_cursor,
             total=found.total,
+            narrowed_to=found.narrowed_to,
         )
 
     return run

@@ -25,7 +25,8 @@ def test_results_have_the_documented_shape(client, corpus):
     response = client.get(f"{API}?q=oak&project=herbarium")
     assert response.status_code == 200
     body = response.get_json()
-    assert set(body) == {"data", "next_cursor", "total"} and body["next_cursor"] is None
+    assert set(body) == {"data", "next_cursor", "total", "narrowed_to"}
+    assert body["next_cursor"] is None and body["narrowed_to"] is None
     # One result per thread: its title and first comment both say "oak".
     assert len(body["data"]) == 2 and body["total"] == 2
     for result in body["data"]:
@@ -149,6 +150,7 @@ def test_private_boards_are_searched_only_by_who_may_read_them(
             "data": [],
             "next_cursor": None,
             "total": 0,
+            "narrowed_to": None,
         }
         board = client.get(f"{API}?q=zebra&board={room.id}", headers=headers)
         assert_error(board, 404, "not_found")
@@ -186,4 +188,4 @@ def test_the_openapi_document_describes_search(client):
     result = spec["components"]["schemas"]["SearchResult"]["properties"]
     assert set(result) >= {"kind", "id", "title", "snippet_html", "url", "project", "score"}
     page = spec["components"]["schemas"]["SearchPage"]["properties"]
-    assert set(page) == {"data", "next_cursor", "total"}
+    assert set(page) == {"data", "next_cursor", "total", "narrowed_to"}
