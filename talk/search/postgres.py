@@ -63,27 +63,16 @@ def _contexts(i: int) -> Any:
     return _CONTEXTS[i] if i < len(_CONTEXTS) else schema.documents.alias(f"x{i}")
 
 
-#: A phrase search first takes this many times the window of the newest documents having the
-#: phrase's words anywhere, then checks the phrase on those only (see ``PostgresSearch.hits``).
-PHRASE_CANDIDATES = 4
-
-
-def _term(config: Any, term: Term, *, loose: bool = False) -> Any:
-    make = func.phraseto_tsquery if term.phrase and not loose else func.plainto_tsquery
+def _term(config: Any, term: Term) -> Any:
+    make = func.phraseto_tsquery if term.phrase else func.plainto_tsquery
     return make(config, term.text)
 
 
-def tsquery(query: SearchQuery, language: str, *, loose: bool = False) -> Any:
-    """The query as a ``tsquery`` expression in ``language``'s configuration.
-
-    ``loose``: each phrase the query looks for as its words in any order and place (``&``),
-    which GIN answers exactly, without reading each candidate's positions; excluded phrases stay
-    phrases, so the loose query matches every document the query does, and more.
-    """
+def tsquery(query: SearchQuery, language: str) -> Any:
+    """The query as a ``tsquery`` expression in ``language``'s configuration."""
     config = func.talk_search_config(language)
     groups = [
-        reduce(func.tsquery_or, [_term(config, term, loose=loose) for term in group])
-        for group in query.groups
+        reduce(func.tsquery_or, [_term(config, term) for term in group]) for group in query.groups
     ]
     found = reduce(func.tsquery_and, groups)
     for term in query.excluded:
@@ -102,22 +91,14 @@ class PostgresSearch:
 
     def __init__(self, query: SearchQuery, languages: Sequence[str]) -> None:
         self.excluding = bool(query.excluded)
-        self.phrase = any(term.phrase for group in query.groups for term in group)
         # The query as a tsquery value, parsed once by a query of its own: the match compares
         # the documents with this value, so the planner estimates how many match from the
         # column's statistics (a CTE's value it cannot see) and walks the primary key newest
         # first when the words are common, or reads the GIN index when they are rare.
-        self.values: dict[str, str] = {}
-        #: A phrase search's query with its phrases as their words anywhere (``tsquery(loose)``).
-        self.loose: dict[str, str] = {}
-        for language in sorted(set(languages)):
-            exact, loose = db.session.execute(
-                select(
-                    cast(tsquery(query, language), Text),
-                    cast(tsquery(query, language, loose=self.phrase), Text),
-                )
-            ).one()
-            self.values[language], self.loose[language] = exact, loose
+        self.values = {
+            language: db.session.scalar(select(cast(tsquery(query, language), Text)))
+            for language in sorted(set(languages))
+        }
         self.queries: dict[str, CTE] = {
             language: select(
                 func.talk_search_config(language).label("config"),
@@ -149,64 +130,6 @@ class PostgresSearch:
             or_(doc.c.item_id.is_(None), doc.c.item_id.not_in(excluded("item"))),
         ]
 
-    def _window(
-        self, i: int, language: str, q: CTE, where: Where, *, newest: int, ceiling: int | None
-    ) -> Any:
-        """The ``newest`` matches in ``language`` (``doc_id``, ``tsv`` and the grouping columns).
-
-        A phrase is checked on candidates only: the ``PHRASE_CANDIDATES`` × ``newest`` newest
-        documents with the phrase's words anywhere (GIN finds those exactly, with no position
-        to read), newest first. Should they hold fewer than ``newest`` phrases while older
-        candidates remain, the search goes on below the oldest candidate (a ``LIMIT`` that is 0
-        otherwise, so PostgreSQL never starts it): the window is the same as checking every
-        document.
-        """
-        doc = _documents(i)
-
-        def newest_matching(value: str, limit: Any, *extra: ColumnElement[bool]) -> Select[Any]:
-            matches = doc.c.tsv.op("@@", is_comparison=True)(
-                cast(bindparam(None, value, Text), TSQUERY)
-            )
-            below = [] if ceiling is None else [doc.c.id <= ceiling]
-            return (
-                select(
-                    doc.c.id.label("doc_id"),
-                    doc.c.tsv,
-                    doc.c.kind,
-                    doc.c.source_id,
-                    doc.c.discussion_id,
-                )
-                .select_from(q.join(doc, matches))
-                .where(
-                    doc.c.language == language,
-                    *below,
-                    *extra,
-                    *where(doc, doc.c.id),
-                    *self._not_in_excluded_context(i, q, doc),
-                )
-                .order_by(doc.c.id.desc())
-                .limit(limit)
-            )
-
-        if not self.phrase:
-            return newest_matching(self.values[language], newest).subquery(f"w{i}")
-        size = newest * PHRASE_CANDIDATES
-        candidates = newest_matching(self.loose[language], size).cte(f"candidates{i}")
-        exact = candidates.c.tsv.op("@@", is_comparison=True)(
-            cast(bindparam(None, self.values[language], Text), TSQUERY)
-        )
-        checked = (
-            select(candidates).where(exact).order_by(candidates.c.doc_id.desc()).limit(newest)
-        ).cte(f"checked{i}")
-        count = select(func.count()).select_from(candidates).scalar_subquery()
-        rest = case(
-            (count == size, newest - select(func.count()).select_from(checked).scalar_subquery()),
-            else_=0,
-        )
-        oldest = select(func.min(candidates.c.doc_id)).scalar_subquery()
-        older = newest_matching(self.values[language], rest, doc.c.id < oldest)
-        return union_all(select(checked), older).subquery(f"w{i}")
-
     def hits(self, where: Where, *, newest: int, ceiling: int | None = None) -> Select[Any]:
         """The ``newest`` readable, filtered documents that match (of id at most ``ceiling``),
         newest first: ``doc_id``, ``score`` and what groups it into a result (``kind``,
@@ -219,7 +142,29 @@ class PostgresSearch:
         """
         branches = []
         for i, (language, q) in enumerate(self.queries.items()):
-            window = self._window(i, language, q, where, newest=newest, ceiling=ceiling)
+            doc = _documents(i)
+            value = cast(bindparam(None, self.values[language], Text), TSQUERY)
+            matches = doc.c.tsv.op("@@", is_comparison=True)(value)
+            below = [] if ceiling is None else [doc.c.id <= ceiling]
+            window = (
+                select(
+                    doc.c.id.label("doc_id"),
+                    doc.c.tsv,
+                    doc.c.kind,
+                    doc.c.source_id,
+                    doc.c.discussion_id,
+                )
+                .select_from(q.join(doc, matches))
+                .where(
+                    doc.c.language == language,
+                    *below,
+                    *where(doc, doc.c.id),
+                    *self._not_in_excluded_context(i, q, doc),
+                )
+                .order_by(doc.c.id.desc())
+                .limit(newest)
+                .subquery(f"w{i}")
+            )
             branches.append(
                 select(
                     window.c.doc_id,

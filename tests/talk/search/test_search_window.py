@@ -122,28 +122,3 @@ def test_a_common_word_is_ranked_in_its_newest_window_whatever_the_filters(app, 
     assert set(by_bob.pairs) == {("comment", t.first_comment_id) for t in threads[1:3]}
     app.config["TALK_SEARCH_RANK_WINDOW"] = 3
     assert find("birch", author="bob").narrowed_to is None
-
-
-def test_a_phrase_is_found_in_its_newest_window_behind_many_newer_documents_with_its_words(
-    app, make, find
-):
-    """PostgreSQL checks a phrase on the newest documents with its words first: older phrases
-    behind more of those than it checks are still found, and the window is still the newest
-    phrases."""
-    project = make.project("herbarium")
-    alice = make.user("alice")
-    phrases = [
-        make.discussion(project, alice, title=f"Old {i}", body=f"A red maple, sheet {i}.")
-        for i in range(3)
-    ]
-    for i in range(12):  # more than the candidates a window of 1 or 2 checks (4 times the window)
-        make.discussion(project, alice, title=f"New {i}", body=f"A maple leaf, red ink, {i}.")
-    app.config["TALK_SEARCH_RANK_WINDOW"] = 1
-    narrowed = find('"red maple"')
-    assert narrowed.narrowed_to == 1
-    assert narrowed.pairs == [("comment", phrases[-1].first_comment_id)]
-    app.config["TALK_SEARCH_RANK_WINDOW"] = 3
-    every = find('"red maple"')
-    assert every.narrowed_to is None
-    assert set(every.pairs) == {("comment", t.first_comment_id) for t in phrases}
-    assert len(find("red maple").pairs) == 3  # the words alone: the newest 3 of 15
