@@ -264,14 +264,13 @@ def load_rounds(
     """Baseline, case, baseline, case…: every case ``--repeats`` times at each connection
     count; the medians."""
     write_case = Case("write baseline", run_cases.POST, "/write", post_template='{"body": "%d-%d"}')
-    for server in [*talk, *bases]:  # warm up: first requests import and connect
+    # Warm up: the first requests import and connect, and each page's first render in each
+    # process (templates compiled, the page cache filled) is a one-off, not the steady state.
+    warmups = [([server.url + "/"], {}) for server in [*talk, *bases]]
+    warmups += [([s.url + c.path for s in talk], c.headers) for c in cases if not c.post_template]
+    for urls, headers in warmups:
         run_wrk(
-            wrk,
-            [server.url + "/"],
-            connections=8,
-            seconds=1,
-            headers={},
-            script=lua_script(scripts, None),
+            wrk, urls, connections=8, seconds=1, headers=headers, script=lua_script(scripts, None)
         )
     rows = []
     for connections in args.connections:
