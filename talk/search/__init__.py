@@ -36,27 +36,21 @@ public, like their pages. Deleted comments and tags nobody uses have no document
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from flask import current_app, url_for
 from markupsafe import Markup
 from sqlalchemy import and_, case, func, literal, or_, select
 
-from talk import policy
-from talk.errors import InvalidInput, NotFound
+from talk.errors import InvalidInput
 from talk.extensions import db
-from talk.limits import MAX_ID
 from talk.models import Board, Comment, Discussion, Item, Project, User
-from talk.search import schema
+from talk.search import cursors, schema, scope
 from talk.search.filters import KINDS, Filters, conditions
-from talk.search.languages import DEFAULT_LANGUAGE, project_language
 from talk.search.query import SearchQuery, parse
+from talk.search.scope import parse_day, search_scope
 from talk.search.snippets import matched_words, to_html
 from talk.services import accounts
 from talk.text import plain_text
@@ -154,140 +148,6 @@ class Results:
     narrowed_to: int | None = None
 
 
-def parse_day(value: str | None, name: str) -> date | None:
-    """A ``YYYY-MM-DD`` query argument (blank: none); anything else is a clear 422."""
-    if not value:
-        return None
-    try:
-        if len(value) != 10:
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(
-            f"{name} must be a date written YYYY-MM-DD.", {name: ["Not a date like 2026-03-14."]}
-        ) from None
-
-
-# --------------------------------------------------------------------------- resolving
-
-
-def _project(slug: str) -> Project:
-    project = db.session.scalar(select(Project).where(Project.slug == slug))
-    if project is None:
-        raise NotFound(f"No project {slug!r}.")
-    return project
-
-
-def search_scope(slug: str) -> Project:
-    """The project a search form is for (404 when there is none)."""
-    return _project(slug)
-
-
-def _board(viewer: Any, board_id: int, project: Project | None) -> Board:
-    board = db.session.get(Board, board_id) if 0 < board_id <= MAX_ID else None
-    if (
-        board is None
-        or (project is not None and board.project_id != project.id)
-        or not policy.may(viewer, "board.read", board)
-    ):
-        where = f" in project {project.slug!r}" if project is not None else ""
-        raise NotFound(f"No board {board_id}{where}.")
-    return board
-
-
-def _item(project: Project | None, external_id: str) -> Item:
-    if project is None:
-        raise InvalidInput(
-            "Searching one item needs its project.", {"project": ["Required with item."]}
-        )
-    item = db.session.scalar(
-        select(Item).where(Item.project_id == project.id, Item.external_id == external_id)
-    )
-    if item is None:
-        raise NotFound(f"No item {external_id!r} in project {project.slug!r}.")
-    return item
-
-
-def _tag_id(project: Project | None, name: str) -> int:
-    if project is None:
-        raise InvalidInput(
-            "Searching one tag needs its project.", {"project": ["Required with tag."]}
-        )
-    from talk.services import tags
-
-    return tags.get_tag(project, name.strip().lstrip("#")).id
-
-
-def _period(
-    date_from: date | None, date_to: date | None
-) -> tuple[datetime | None, datetime | None]:
-    if date_from and date_to and date_from > date_to:
-        raise InvalidInput(
-            "The search period ends before it starts.", {"to": ["Must not be before 'from'."]}
-        )
-    since = datetime.combine(date_from, time(), UTC) if date_from else None
-    # The end of the day ``to`` is the start of the next; the calendar's last day has no next,
-    # so ``to`` that day bounds nothing: no upper bound, not an overflow.
-    before = _start_of_next_day(date_to) if date_to else None
-    return since, before
-
-
-def _start_of_next_day(day: date) -> datetime | None:
-    if day == date.max:
-        return None
-    return datetime.combine(day + timedelta(days=1), time(), UTC)
-
-
-def _check_text(value: str | None, name: str) -> str | None:
-    if value is None or not value.strip():
-        return None
-    if "\x00" in value or len(value) > 300:
-        raise InvalidInput(f"{name} is not valid.", {name: ["Too long or contains a NUL byte."]})
-    return value.strip()
-
-
-def _languages(project: Project | None) -> list[str]:
-    """The search languages of the projects searched: one, or every one in use."""
-    if project is not None:
-        return [project_language(project.settings)]
-    settings = db.session.scalars(select(Project.settings))
-    return sorted({project_language(s) for s in settings}) or [DEFAULT_LANGUAGE]
-
-
-# --------------------------------------------------------------------------- cursors
-
-
-def _encode_cursor(score: float, doc_id: int, fingerprint: str, ceiling: int) -> str:
-    raw = json.dumps([score, doc_id, fingerprint, ceiling], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, fingerprint: str) -> tuple[float, int, int]:
-    """``(score, doc_id)`` of the last row shown, and the newest document id of the window."""
-    problem = InvalidInput(
-        "The page cursor is not valid.", {"cursor": ["Not a cursor of this search."]}
-    )
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        score, doc_id, mark, ceiling = json.loads(raw)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise problem from None
-    if (
-        not isinstance(score, int | float)
-        or isinstance(score, bool)
-        or not math.isfinite(score)
-        or not isinstance(doc_id, int)
-        or isinstance(doc_id, bool)
-        or not 0 < doc_id <= MAX_ID
-        or not isinstance(ceiling, int)
-        or isinstance(ceiling, bool)
-        or not 0 < ceiling <= MAX_ID
-        or mark != fingerprint
-    ):
-        raise problem
-    return float(score), doc_id, ceiling
-
-
 # --------------------------------------------------------------------------- searching
 
 
@@ -313,28 +173,28 @@ def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: in
         raise InvalidInput(
             "Unknown kind of result.", {"kind": [f"Use one of: {', '.join(KINDS)}."]}
         )
-    project = _project(request.project) if request.project else None
-    board = _board(viewer, request.board, project) if request.board is not None else None
+    project = search_scope(request.project) if request.project else None
+    board = scope.board(viewer, request.board, project) if request.board is not None else None
     if board is not None and project is None:
         project = board.project
-    item_name = _check_text(request.item, "item")
-    author_name = _check_text(request.author, "author")
-    tag_name = _check_text(request.tag, "tag")
-    since, before = _period(request.date_from, request.date_to)
+    item_name = scope.check_text(request.item, "item")
+    author_name = scope.check_text(request.author, "author")
+    tag_name = scope.check_text(request.tag, "tag")
+    since, before = scope.period(request.date_from, request.date_to)
     filters = Filters(
         project_id=project.id if project else None,
         board_id=board.id if board else None,
-        item_id=_item(project, item_name).id if item_name else None,
+        item_id=scope.item(project, item_name).id if item_name else None,
         author_id=accounts.get_user(author_name).id if author_name else None,
-        tag_id=_tag_id(project, tag_name) if tag_name else None,
+        tag_id=scope.tag_id(project, tag_name) if tag_name else None,
         kind=request.kind,
         since=since,
         before=before,
     )
     fingerprint = query.fingerprint(*filters.key())
-    after = _decode_cursor(cursor, fingerprint) if cursor else None
+    after = cursors.decode(cursor, fingerprint) if cursor else None
 
-    engine = _engine(query, _languages(project))
+    engine = _engine(query, scope.languages(project))
     window = int(current_app.config["TALK_SEARCH_RANK_WINDOW"])
     ceiling = after[2] if after is not None else None
     hits = _newest(
@@ -402,7 +262,7 @@ def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: in
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = _encode_cursor(float(rows[-1][0]), rows[-1][1], fingerprint, rows[0][4])
+        next_cursor = cursors.encode(float(rows[-1][0]), rows[-1][1], fingerprint, rows[0][4])
     if rows:
         total: int | None = int(rows[0][2])
     else:

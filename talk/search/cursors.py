@@ -1,0 +1,45 @@
+"""A search's page cursor: the last row's ``(score, id)``, the fingerprint of the query and
+filters it belongs to, and the newest document id of page 1's ranking window (see
+:mod:`talk.search`). Opaque to callers; one that was altered or belongs to another search is
+a 422."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+
+from talk.errors import InvalidInput
+from talk.limits import MAX_ID
+
+
+def encode(score: float, doc_id: int, fingerprint: str, ceiling: int) -> str:
+    raw = json.dumps([score, doc_id, fingerprint, ceiling], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode(cursor: str, fingerprint: str) -> tuple[float, int, int]:
+    """``(score, doc_id)`` of the last row shown, and the newest document id of the window."""
+    problem = InvalidInput(
+        "The page cursor is not valid.", {"cursor": ["Not a cursor of this search."]}
+    )
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        score, doc_id, mark, ceiling = json.loads(raw)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise problem from None
+    if (
+        not isinstance(score, int | float)
+        or isinstance(score, bool)
+        or not math.isfinite(score)
+        or not _is_id(doc_id)
+        or not _is_id(ceiling)
+        or mark != fingerprint
+    ):
+        raise problem
+    return float(score), doc_id, ceiling
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
