@@ -32,7 +32,6 @@ import json
 import os
 import secrets
 import shlex
-import shutil
 import statistics
 import subprocess
 import sys
@@ -237,21 +236,6 @@ def row_for(case: Case, connections: int, runs: list[dict[str, Any]], sql: int) 
     }
 
 
-def run_load(
-    args: argparse.Namespace,
-    wrk: str,
-    cases: list[Case],
-    sql: dict[str, int],
-    talk: list[Server],
-    bases: list[Server],
-) -> list[dict[str, Any]]:
-    scripts = Path(tempfile.mkdtemp(prefix="lua-", dir=workdir()))
-    try:
-        return load_rounds(args, wrk, cases, sql, talk, bases, scripts)
-    finally:
-        shutil.rmtree(scripts, ignore_errors=True)
-
-
 def load_rounds(
     args: argparse.Namespace,
     wrk: str,
@@ -398,7 +382,8 @@ def serve_and_load(
                 case.headers["Cookie"] = cookies[case.who]
             for server in talk:
                 run_cases.check_answers(server.url, case)
-        rows = run_load(args, wrk, cases, sql, talk, bases)
+        with tempfile.TemporaryDirectory(prefix="lua-", dir=workdir()) as scripts:
+            rows = load_rounds(args, wrk, cases, sql, talk, bases, Path(scripts))
         args.worker_report = worker_report(workers)
         return rows
     finally:
