@@ -491,6 +491,15 @@ def count_queries() -> Any:
     return counting
 
 
+def sqlite_plan(question: str, reason: str = "the plan asserted is SQLite's") -> str:
+    """SQLite's plan for ``question`` (in an app context), its steps joined by " | "; skips the
+    test on another engine, for ``reason``."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip(reason)
+    plan = db.session.execute(text(f"EXPLAIN QUERY PLAN {question}")).all()
+    return " | ".join(row[-1] for row in plan)
+
+
 def snapshot(obj: Any) -> SimpleNamespace:
     """The column values of an ORM object, usable after its session has gone."""
     return SimpleNamespace(**{c.key: getattr(obj, c.key) for c in obj.__mapper__.column_attrs})

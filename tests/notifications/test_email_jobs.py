@@ -10,14 +10,13 @@ from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event, select
-from sqlalchemy import text as sql
 
 from notifications import digests, email_waits, emails, inbox, preferences
 from notifications.inbox_models import Notification
 from notifications.models import OutboxMessage
 from talk.extensions import db
 from talk.models import User
-from tests.conftest import login
+from tests.conftest import login, sqlite_plan
 from tests.notifications.test_digests import _quiet_world  # noqa: F401 (the same world)
 from tests.notifications.test_emails import choose, run_jobs, skipped_reasons
 from tests.talk.web.pages import text
@@ -306,11 +305,6 @@ def test_the_jobs_questions_read_their_partial_indexes(app, world, where, index)
     """SQLite's plan for each job's question (as ``email_waits`` asks it) names its partial
     index, so a run's cost follows what it may act on, not every undecided row."""
     with app.app_context():
-        if db.engine.dialect.name != "sqlite":
-            pytest.skip("the plan asserted is SQLite's")
-        plan = db.session.execute(
-            sql(f"EXPLAIN QUERY PLAN SELECT DISTINCT user_id FROM notifications WHERE {where}")
-        ).all()
-        details = " | ".join(row[-1] for row in plan)
+        details = sqlite_plan(f"SELECT DISTINCT user_id FROM notifications WHERE {where}")
         assert index in details
         assert re.search(r"SCAN notifications(?! USING)", details) is None  # no table scan

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from notifications import follows
 from notifications.follow_models import Follow, UserMute
@@ -12,6 +12,7 @@ from talk.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied
 from talk.extensions import db
 from talk.models import Board, Discussion, Item, Project, Tag, User
 from talk.services import curation, tags
+from tests.conftest import sqlite_plan
 
 
 def _user(snap):
@@ -190,15 +191,11 @@ def test_fan_out_asks_one_question_and_the_most_specific_follow_decides(
 def test_the_fan_out_question_uses_the_per_kind_indexes(app, world):
     """On SQLite each OR term reads its own index (a MULTI-INDEX OR), never the whole table."""
     with app.app_context():
-        if db.engine.dialect.name != "sqlite":
-            pytest.skip("the plan asserted is SQLite's; PostgreSQL ORs bitmap index scans")
-        plan = db.session.execute(
-            text(
-                "EXPLAIN QUERY PLAN SELECT user_id FROM follows WHERE discussion_id = 1 "
-                "OR item_id = 2 OR board_id = 3 OR project_id = 4 OR tag_id IN (5, 6)"
-            )
-        ).all()
-        details = " | ".join(row[-1] for row in plan)
+        details = sqlite_plan(
+            "SELECT user_id FROM follows WHERE discussion_id = 1 "
+            "OR item_id = 2 OR board_id = 3 OR project_id = 4 OR tag_id IN (5, 6)",
+            "the plan asserted is SQLite's; PostgreSQL ORs bitmap index scans",
+        )
         assert "MULTI-INDEX OR" in details
         assert "SCAN follows" not in details
         for kind in ("discussion", "item", "board", "project", "tag"):
