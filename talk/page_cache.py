@@ -68,6 +68,7 @@ CACHEABLE_ENDPOINTS = frozenset(
         "projects.item",
         "projects.comments",
         "discussions.show",
+        "search.results",
         "tags.index",
         "tags.show",
         "tag_groups.index",
@@ -101,6 +102,7 @@ CACHEABLE_API_ENDPOINTS = frozenset(
         "api_tag_groups.TagGroupList",
         "api_tag_groups.TagGroupDetail",
         "api_tag_groups.TagGroupItems",
+        "api_search.Search",
     }
 )
 

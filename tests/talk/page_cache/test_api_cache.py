@@ -72,7 +72,7 @@ def test_a_refused_or_missing_read_is_not_stored(visitor, place):
 
 
 def test_an_endpoint_not_listed_is_never_cached(count_queries, visitor, place):
-    url = f"{API}/search?q=words"
+    url = f"{API}/projects/herbarium/content-warnings"
     assert visitor().get(url).status_code == 200
     assert not _get(count_queries, visitor(), url)[0]
 

@@ -36,6 +36,8 @@ def test_only_the_newest_matches_are_ranked(app, find, maples):
     assert everything.total == 5
     assert everything.pairs[0] == ("comment", threads[0].first_comment_id)  # the best match
 
+    # A setting changed under a running server (the page cache would answer as before).
+    app.config["TALK_PAGE_CACHE"] = False
     app.config["TALK_SEARCH_RANK_WINDOW"] = 3
     narrowed = find("maple")
     assert narrowed.narrowed_to == 3
@@ -65,6 +67,8 @@ def all_pages(find, q, cursor=None, between=None):
 
 def test_pages_of_a_narrowed_search_stay_in_its_window(app, make, find, maples):
     project, alice, threads = maples
+    # A setting changed under a running server (the page cache would answer as before).
+    app.config["TALK_PAGE_CACHE"] = False
     app.config["TALK_SEARCH_RANK_WINDOW"] = 3
     window = {("comment", t.first_comment_id) for t in threads[2:]}
     seen = all_pages(find, "maple")
@@ -86,6 +90,8 @@ def test_the_api_says_when_a_search_was_narrowed(app, client, maples):
     body = client.get(f"{API}?q=maple").get_json()
     assert body["narrowed_to"] is None
     assert body["total"] == 5
+    # A setting changed under a running server (the page cache would answer as before).
+    app.config["TALK_PAGE_CACHE"] = False
     app.config["TALK_SEARCH_RANK_WINDOW"] = 2
     body = client.get(f"{API}?q=maple").get_json()
     assert body["narrowed_to"] == 2
@@ -97,6 +103,8 @@ def test_the_results_page_says_when_a_search_was_narrowed(app, client, maples):
     page = text(client.get("/search?q=maple&project=herbarium"))
     assert "5 results" in page
     assert "newest" not in page
+    # A setting changed under a running server (the page cache would answer as before).
+    app.config["TALK_PAGE_CACHE"] = False
     app.config["TALK_SEARCH_RANK_WINDOW"] = 3
     page = text(client.get("/search?q=maple&project=herbarium"))
     assert "More than 3 matches" in page
@@ -113,6 +121,8 @@ def test_a_common_word_is_ranked_in_its_newest_window_whatever_the_filters(app, 
         make.discussion(project, bob if i < 3 else alice, title=f"Sheet {i}", body=f"Birch {i}.")
         for i in range(24)
     ]
+    # A setting changed under a running server (the page cache would answer as before).
+    app.config["TALK_PAGE_CACHE"] = False
     app.config["TALK_SEARCH_RANK_WINDOW"] = 2
     found = find("birch")
     assert found.narrowed_to == 2
@@ -120,5 +130,7 @@ def test_a_common_word_is_ranked_in_its_newest_window_whatever_the_filters(app, 
     by_bob = find("birch", author="bob")
     assert by_bob.narrowed_to == 2
     assert set(by_bob.pairs) == {("comment", t.first_comment_id) for t in threads[1:3]}
+    # A setting changed under a running server (the page cache would answer as before).
+    app.config["TALK_PAGE_CACHE"] = False
     app.config["TALK_SEARCH_RANK_WINDOW"] = 3
     assert find("birch", author="bob").narrowed_to is None
