@@ -204,7 +204,7 @@ def measure(
         connections=connections,
         seconds=seconds,
         headers=case.headers if case else {},
-        script=lua_script(scripts, post),
+        script=lua_script(scripts, post, vary_url=bool(case and case.uncached)),
     )
     return load, sum(server.peak_memory_mb() for server in servers)
 

@@ -74,7 +74,7 @@ def verdicts(row: dict[str, Any]) -> str:
 
 
 COLUMNS = [
-    ("case", "{case}", 20),
+    ("case", "{case}", 27),
     ("req/s", "{rps:,.0f}", 8),
     ("base req/s", "{baseline_rps:,.0f}", 10),
     ("ratio", "{ratio:.1%}", 6),

@@ -50,6 +50,23 @@ request = function()
 end
 """
 
+#: For an uncached case: each request a URL of its own (``bench=<thread's random>-<count>``
+#: added to the query string, which the page ignores but the page cache keys on), so the cache
+#: never answers and the figures are the page's own cost under load.
+VARY_SCRIPT = """
+local count = 0
+local salt = 0
+init = function(args)
+  math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "1", 16) % 100000)
+  salt = math.random(1, 1000000000)
+end
+request = function()
+  count = count + 1
+  local sep = wrk.path:find("?", 1, true) and "&" or "?"
+  return wrk.format(nil, wrk.path .. sep .. "bench=" .. salt .. "-" .. count)
+end
+"""
+
 
 def ensure_wrk() -> str:
     """The path of ``wrk``; installed from Debian's packages when missing and we are root."""
@@ -198,11 +215,14 @@ class Load:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def lua_script(directory: Path, post_template: str | None) -> Path:
-    """A wrk script: the ``done`` hook, and for a POST case the per-request bodies."""
+def lua_script(directory: Path, post_template: str | None, *, vary_url: bool = False) -> Path:
+    """A wrk script: the ``done`` hook, and for a POST case the per-request bodies, for an
+    uncached case the per-request URLs."""
     script = DONE_HOOK
     if post_template is not None:
         script = POST_SCRIPT % json.dumps(post_template) + script
+    elif vary_url:
+        script = VARY_SCRIPT + script
     handle, path = tempfile.mkstemp(suffix=".lua", dir=directory)
     os.close(handle)
     Path(path).write_text(script)
