@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, union_all
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.sql.selectable import NamedFromClause
 
 from talk import policy
 from talk.models import Board, Discussion
-from talk.models.tags import DiscussionTag, ItemTag, TagUse
 from talk.search import schema
 
 KINDS = ("comment", "discussion", "item", "tag")
@@ -91,16 +90,7 @@ def conditions(
 
 def tagged_documents(tag: int) -> Any:
     """The ids of the documents of what carries ``tag``: its comments (through their uses),
-    discussions and items, and the tag itself. Read through the indexes on the uses and on
-    ``search_documents (kind, source_id)``, however many documents match the words."""
-    d = schema.documents.alias("tagged")
-
-    def of(kind: str, ids: Any) -> Any:
-        return select(d.c.id).where(d.c.kind == kind, d.c.source_id.in_(ids))
-
-    return union_all(
-        of("comment", select(TagUse.comment_id).where(TagUse.tag_id == tag)),
-        of("discussion", select(DiscussionTag.discussion_id).where(DiscussionTag.tag_id == tag)),
-        of("item", select(ItemTag.item_id).where(ItemTag.tag_id == tag)),
-        select(d.c.id).where(d.c.kind == "tag", d.c.source_id == tag),
-    )
+    discussions and items, and the tag itself. One range scan of ``search_document_tags``,
+    which triggers keep (migration ``0033_talk_search_document_tags``), however many there are."""
+    pairs = schema.document_tags
+    return select(pairs.c.document_id).where(pairs.c.tag_id == tag)

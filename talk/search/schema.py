@@ -35,6 +35,16 @@ documents = Table(
     Column("tsv", TSVECTOR),
 )
 
+#: For each document, the tags its source carries (a comment's hashtags, a discussion's, an
+#: item's) and a tag's own document under its id: the tag filter's one range scan. Kept by the
+#: triggers of migration ``0033_talk_search_document_tags``.
+document_tags = Table(
+    "search_document_tags",
+    metadata,
+    Column("tag_id", Integer, primary_key=True),
+    Column("document_id", Integer, primary_key=True),
+)
+
 #: SQLite: the FTS5 table holding the documents of projects searched in English (porter
 #: stemming) and the one holding every other language (no stemming). Both fold diacritics.
 STEMMED = table("search_stemmed", column("rowid", Integer))
@@ -43,7 +53,7 @@ STEMMED_LANGUAGE = "english"
 
 _FTS_SHADOWS = ("", "_data", "_idx", "_docsize", "_config", "_content")
 SEARCH_TABLES = frozenset(
-    {"search_documents"}
+    {"search_documents", "search_document_tags"}
     | {f"{fts.name}{suffix}" for fts in (STEMMED, PLAIN) for suffix in _FTS_SHADOWS}
 )
 
