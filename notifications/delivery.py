@@ -50,6 +50,10 @@ MAX_BACKOFF = timedelta(hours=6)
 #: SIGKILL. Never set in production.
 PAUSE_ENV = "TALK_TEST_WORKER_PAUSE"
 
+#: The outbox's table: its statements are run as the table's (Core), not through the ORM's
+#: UPDATE path, which cost more than the statements (``bench/newsletters.py``).
+_TABLE = OutboxMessage.__table__
+
 
 @dataclass
 class DrainReport:
@@ -96,21 +100,19 @@ def changed(statement: Executable) -> int:
 def recover(now: datetime | None = None) -> tuple[int, int]:
     """Take back the rows of workers whose lease ran out (they died, or hung): queued again
     when nothing reached the server, ``uncertain`` when it may have. Returns (requeued,
-    uncertain); commits."""
+    uncertain); commits (which expires whatever the session held of these rows)."""
     now = now or utcnow()
-    expired = (
-        OutboxMessage.state == "sending",
-        OutboxMessage.lease_until < now,
-    )
+    expired = (_TABLE.c.state == "sending", _TABLE.c.lease_until < now)
+    taken_back = {"claimed_by": None, "lease_until": None}
     requeued = changed(
-        update(OutboxMessage)
-        .where(*expired, OutboxMessage.handed_at.is_(None))
-        .values(state="queued", reason="lease-expired", claimed_by=None, lease_until=None)
+        update(_TABLE)
+        .where(*expired, _TABLE.c.handed_at.is_(None))
+        .values(state="queued", reason="lease-expired", **taken_back)
     )
     uncertain = changed(
-        update(OutboxMessage)
-        .where(*expired, OutboxMessage.handed_at.is_not(None))
-        .values(state="uncertain", reason="worker-died", claimed_by=None, lease_until=None)
+        update(_TABLE)
+        .where(*expired, _TABLE.c.handed_at.is_not(None))
+        .values(state="uncertain", reason="worker-died", **taken_back)
     )
     db.session.commit()
     return requeued, uncertain
@@ -133,53 +135,57 @@ def claim(worker: str, limit: int) -> list[int]:
     if not candidates:
         db.session.commit()
         return []
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(candidates), OutboxMessage.state == "queued")
+    claimed = db.session.scalars(
+        update(_TABLE)
+        .where(_TABLE.c.id.in_(candidates), _TABLE.c.state == "queued")
         .values(
             state="sending",
             claimed_by=worker,
             lease_until=now + lease_length(),
             handed_at=None,
         )
-    )
-    claimed = list(
-        db.session.scalars(
-            select(OutboxMessage.id)
-            .where(OutboxMessage.id.in_(candidates), OutboxMessage.claimed_by == worker)
-            .where(OutboxMessage.state == "sending")
-            .order_by(OutboxMessage.id)
-        )
-    )
+        .returning(_TABLE.c.id)
+    ).all()
     db.session.commit()
-    return claimed
+    return sorted(claimed)
 
 
 #: How long after its last renewal a lease is renewed again, before the next message.
 RENEW_AFTER = timedelta(seconds=15)
 
-_TABLE = OutboxMessage.__table__
-
 
 @cache
-def _update_sql(dialect: Dialect, columns: tuple[str, ...], one_row: bool) -> _Sql:
-    """``UPDATE`` of ``columns`` of the rows a worker still holds (one row, bound as ``row``,
-    or all of them), as the driver's own SQL with the columns' bind processors: built once per
-    shape, run straight on the DBAPI cursor (SQLAlchemy's statement path cost several times
-    the statement, twice a message)."""
+def _update_sql(dialect: Dialect, columns: tuple[str, ...], rows: str) -> _Sql:
+    """``UPDATE`` of ``columns`` of rows a worker still holds (bound as ``worker``): ``one``
+    (bound as ``row``), ``all`` of them, or ``one-then-next``: ``row``'s columns and the
+    ``handed_at`` of the next row to send (``then``, ``then_handed_at``) in one statement. As
+    the driver's own SQL with the columns' bind processors: built once per shape, run straight
+    on the DBAPI cursor (SQLAlchemy's statement path cost several times the statement)."""
 
     def bound(name: str) -> str:
         return f":{name}" if dialect.paramstyle in ("named", "qmark") else f"%({name})s"
 
-    sets = ", ".join(f"{column} = {bound(column)}" for column in columns)
-    which = f"id = {bound('row')} AND " if one_row else ""
+    if rows == "one-then-next":
+        row_is = f"id = {bound('row')}"
+        sets = [
+            f"{c} = CASE WHEN {row_is} THEN {bound(c)} ELSE {c} END"
+            for c in columns
+            if c != "handed_at"
+        ]
+        kept = bound("handed_at") if "handed_at" in columns else "handed_at"
+        marked = f"CASE WHEN id = {bound('then')} THEN {bound('then_handed_at')} ELSE {kept} END"
+        sets.append(f"handed_at = {marked}")
+        which = f"id IN ({bound('row')}, {bound('then')}) AND "
+    else:
+        sets = [f"{column} = {bound(column)}" for column in columns]
+        which = f"id = {bound('row')} AND " if rows == "one" else ""
     where = f"{which}state = 'sending' AND claimed_by = {bound('worker')}"
-    sql = f"UPDATE {_TABLE.name} SET {sets} WHERE {where}"  # noqa: S608 - names ours, values bound
+    sql = f"UPDATE {_TABLE.name} SET {', '.join(sets)} WHERE {where}"  # noqa: S608 - names ours
     processors: dict[str, Callable[[Any], Any]] = {}
-    for column in columns:
+    for column in (*columns, "handed_at"):
         processor = _TABLE.c[column].type.bind_processor(dialect)
         if processor is not None:
-            processors[column] = processor
+            processors[column] = processors[f"then_{column}"] = processor
     return _Sql(sql, processors)
 
 
@@ -253,27 +259,35 @@ class Ledger:
         self._begin()
         self._connection.execute(statement)
 
-    def _update(self, values: dict[str, object], row: int | None) -> int:
-        """Set ``values`` on ``row`` (None: all the worker's rows) while the worker holds it;
+    def _update(self, values: dict[str, object], row: int | None, then: int | None = None) -> int:
+        """Set ``values`` on ``row`` (None: all the worker's rows) while the worker holds it,
+        and with ``then`` mark that row handed over (``then_handed_at``) in the same statement;
         how many rows changed."""
         self._begin()
-        sql = _update_sql(self._connection.dialect, tuple(sorted(values)), row is not None)
-        params = {
-            name: sql.processors[name](value) if name in sql.processors else value
-            for name, value in values.items()
-        }
-        params |= {"row": row, "worker": self.worker}
+        rows = "all" if row is None else "one" if then is None else "one-then-next"
+        sql = _update_sql(self._connection.dialect, tuple(sorted(values)), rows)
+        params: dict[str, object] = {"row": row, "worker": self.worker, "then": then}
+        if then is not None:
+            params["then_handed_at"] = utcnow()
+        params |= values
+        for name, process in sql.processors.items():
+            if params.get(name) is not None:
+                params[name] = process(params[name])
         self._cursor.execute(sql.text, params)
         return int(self._cursor.rowcount)
+
+    def _renew(self, now: datetime) -> None:
+        """Renew the lease of the worker's claimed rows once :data:`RENEW_AFTER` is used."""
+        if now - self.renewed_at >= RENEW_AFTER:
+            self._update({"lease_until": now + lease_length()}, None)
+            self.renewed_at = now
 
     def mark(self, outbox_id: int) -> None:
         """Mark this row handed over (``handed_at``) in the current write, renewing the lease
         of the worker's claimed rows when it is due; the caller commits."""
         now = utcnow()
         self._update({"handed_at": now}, outbox_id)
-        if now - self.renewed_at >= RENEW_AFTER:
-            self._update({"lease_until": now + lease_length()}, None)
-            self.renewed_at = now
+        self._renew(now)
         self.marked = outbox_id
 
     def handing_over(self, outbox_id: int) -> None:
@@ -297,11 +311,18 @@ class Ledger:
         count). ``then`` (the next row to send) is marked handed over in the same commit: one
         commit a message instead of two."""
         values = _outcome_values(claimed, outcome, rng)
-        if not self._update(values, claimed.envelope.outbox_id):
-            self.rollback()
-            return "lost-lease"
-        if then is not None:
-            self.mark(then)
+        row = claimed.envelope.outbox_id
+        if then is not None and self._update(values, row, then) == 2:
+            self._renew(utcnow())
+            self.marked = then
+        else:
+            if then is not None:  # one of the two is no longer the worker's: which one?
+                self.rollback()
+            if not self._update(values, row):
+                self.rollback()
+                return "lost-lease"
+            if then is not None:
+                self.mark(then)
         self.commit()
         if outcome.kind == "rejected-recipient":  # after the outcome: see "Delivery"
             refused = f"The mail server refused it: {outcome.reply}"

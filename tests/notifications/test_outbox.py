@@ -326,6 +326,35 @@ def test_expired_leases_are_requeued_or_marked_uncertain(app, clock):
     ]
 
 
+def test_an_outcome_and_the_next_mark_apply_only_to_rows_the_worker_still_holds(app, clock):
+    """The outcome of one message and the next one's handed_at are one statement: when either
+    row is no longer the worker's, neither is written that way; the outcome still lands alone
+    if its own row is held, and nothing at all if it is not (its lease was lost)."""
+    from notifications.smtp import Envelope, Outcome
+
+    def claimed(outbox_id):
+        return delivery.Claimed(Envelope(outbox_id, "t@localhost", "v@example.org", "", b""), 0)
+
+    ids = queue(app, 4)
+    with app.app_context():
+        assert delivery.claim(W, 10) == ids
+        db.session.get(OutboxMessage, ids[1]).claimed_by = "another"  # no longer W's
+        db.session.get(OutboxMessage, ids[2]).claimed_by = "another"
+        db.session.commit()
+        with delivery.Ledger(W, clock.now) as ledger:
+            assert ledger.record(claimed(ids[0]), Outcome("sent", "250"), then=ids[1]) == "sent"
+            assert ledger.record(claimed(ids[2]), Outcome("sent", "250"), then=ids[3]) == (
+                "lost-lease"
+            )
+    found = rows(app)
+    assert [(r.state, r.handed_at is not None) for r in found] == [
+        ("sent", False),
+        ("sending", False),  # the next one, not W's: not marked by W
+        ("sending", False),  # the lost one: no outcome
+        ("sending", False),  # and the next of the lost one: not marked either
+    ]
+
+
 def test_without_an_smtp_url_mail_goes_to_the_local_mailbox(app, client, make):
     admin = make.admin()
     ids = queue(app, subject="A reply to your comment — “Ŵyn”")
