@@ -202,7 +202,7 @@ class Ledger:
     Each write is a short transaction of its own on one connection held for the batch (on
     SQLite first in this process's queue of writers, and out of it again at each commit), its
     statements run straight on the DBAPI cursor: the session's and SQLAlchemy's statement
-    machinery cost several times the two small ``UPDATE``s a message needs
+    machinery cost several times the one small ``UPDATE`` a message needs
     (``bench/newsletters.py``). Inside an outer transaction (a test's) it takes savepoints on
     that connection, as the session does. Every ``UPDATE`` is conditional on the row still
     being claimed by the worker. Before each message the lease must still cover the longest
