@@ -134,7 +134,7 @@ def sink(port: int, count: Any, ready: Any) -> None:
 
 
 def commit_ms(app: Flask, rounds: int = 50) -> float:
-    """What one small committed UPDATE costs here (the outbox commits twice a message)."""
+    """What one small committed UPDATE costs here (the outbox commits once a message)."""
     with app.app_context(), writing():
         db.session.add(WorkerLease(name="bench-commit"))
         db.session.commit()

@@ -20,6 +20,7 @@ import os
 import random
 import smtplib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache, partial
@@ -27,11 +28,13 @@ from pathlib import Path
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import CursorResult, Executable, Update, bindparam, select, update
+from sqlalchemy import Connection, CursorResult, Dialect, Engine, Executable, select, update
+from sqlalchemy.engine import Transaction
 
 from notifications import outbox
 from notifications.models import OutboxMessage
 from notifications.smtp import Envelope, Outcome, open_transport
+from talk import sqlite_writes
 from talk.clock import utcnow
 from talk.extensions import db
 
@@ -46,6 +49,10 @@ MAX_BACKOFF = timedelta(hours=6)
 #: the next not sent yet) and then wait for ever, so that a test can kill it there with
 #: SIGKILL. Never set in production.
 PAUSE_ENV = "TALK_TEST_WORKER_PAUSE"
+
+#: The outbox's table: its statements are run as the table's (Core), not through the ORM's
+#: UPDATE path, which cost more than the statements (``bench/newsletters.py``).
+_TABLE = OutboxMessage.__table__
 
 
 @dataclass
@@ -93,21 +100,19 @@ def changed(statement: Executable) -> int:
 def recover(now: datetime | None = None) -> tuple[int, int]:
     """Take back the rows of workers whose lease ran out (they died, or hung): queued again
     when nothing reached the server, ``uncertain`` when it may have. Returns (requeued,
-    uncertain); commits."""
+    uncertain); commits (which expires whatever the session held of these rows)."""
     now = now or utcnow()
-    expired = (
-        OutboxMessage.state == "sending",
-        OutboxMessage.lease_until < now,
-    )
+    expired = (_TABLE.c.state == "sending", _TABLE.c.lease_until < now)
+    taken_back = {"claimed_by": None, "lease_until": None}
     requeued = changed(
-        update(OutboxMessage)
-        .where(*expired, OutboxMessage.handed_at.is_(None))
-        .values(state="queued", reason="lease-expired", claimed_by=None, lease_until=None)
+        update(_TABLE)
+        .where(*expired, _TABLE.c.handed_at.is_(None))
+        .values(state="queued", reason="lease-expired", **taken_back)
     )
     uncertain = changed(
-        update(OutboxMessage)
-        .where(*expired, OutboxMessage.handed_at.is_not(None))
-        .values(state="uncertain", reason="worker-died", claimed_by=None, lease_until=None)
+        update(_TABLE)
+        .where(*expired, _TABLE.c.handed_at.is_not(None))
+        .values(state="uncertain", reason="worker-died", **taken_back)
     )
     db.session.commit()
     return requeued, uncertain
@@ -130,82 +135,159 @@ def claim(worker: str, limit: int) -> list[int]:
     if not candidates:
         db.session.commit()
         return []
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(candidates), OutboxMessage.state == "queued")
+    claimed = db.session.scalars(
+        update(_TABLE)
+        .where(_TABLE.c.id.in_(candidates), _TABLE.c.state == "queued")
         .values(
             state="sending",
             claimed_by=worker,
             lease_until=now + lease_length(),
             handed_at=None,
         )
-    )
-    claimed = list(
-        db.session.scalars(
-            select(OutboxMessage.id)
-            .where(OutboxMessage.id.in_(candidates), OutboxMessage.claimed_by == worker)
-            .where(OutboxMessage.state == "sending")
-            .order_by(OutboxMessage.id)
-        )
-    )
+        .returning(_TABLE.c.id)
+    ).all()
     db.session.commit()
-    return claimed
-
-
-@cache
-def _update_claimed(columns: tuple[str, ...]) -> Update:
-    """``UPDATE`` of ``columns`` (bound by name) of one row still claimed by a worker (bound
-    as ``row`` and ``worker``): built once per shape, since building the statement cost more
-    than running it, twice a message."""
-    table = OutboxMessage.__table__
-    return (
-        update(table)
-        .where(
-            table.c.id == bindparam("row"),
-            table.c.state == "sending",
-            table.c.claimed_by == bindparam("worker"),
-        )
-        .values({column: bindparam(column) for column in columns})
-    )
-
-
-def _set_claimed(worker: str, outbox_id: int, values: dict[str, object]) -> int:
-    """Set ``values`` on the row if ``worker`` still holds it; how many rows changed (0 or 1)."""
-    statement = _update_claimed(tuple(sorted(values)))
-    # On the session's connection: a Core UPDATE of the table needs none of the ORM's path.
-    result = db.session.connection().execute(
-        statement, {**values, "row": outbox_id, "worker": worker}
-    )
-    return int(cast("CursorResult[Any]", result).rowcount)
+    return sorted(claimed)
 
 
 #: How long after its last renewal a lease is renewed again, before the next message.
 RENEW_AFTER = timedelta(seconds=15)
 
 
-class _Lease:
-    """A worker's claim on its batch, and which of its rows is marked handed over. Before each
-    message the lease must still cover the longest exchange (three SMTP timeouts:
-    :func:`lease_length` keeps 30 s more); it is renewed only once :data:`RENEW_AFTER` of that
-    margin is used, so a message usually costs no ``UPDATE`` of the batch."""
+@cache
+def _update_sql(dialect: Dialect, columns: tuple[str, ...], rows: str) -> _Sql:
+    """``UPDATE`` of ``columns`` of rows a worker still holds (bound as ``worker``): ``one``
+    (bound as ``row``), ``all`` of them, or ``one-then-next``: ``row``'s columns and the
+    ``handed_at`` of the next row to send (``then``, ``then_handed_at``) in one statement. As
+    the driver's own SQL with the columns' bind processors: built once per shape, run straight
+    on the DBAPI cursor (SQLAlchemy's statement path cost several times the statement)."""
+
+    def bound(name: str) -> str:
+        return f":{name}" if dialect.paramstyle in ("named", "qmark") else f"%({name})s"
+
+    if rows == "one-then-next":
+        row_is = f"id = {bound('row')}"
+        sets = [
+            f"{c} = CASE WHEN {row_is} THEN {bound(c)} ELSE {c} END"
+            for c in columns
+            if c != "handed_at"
+        ]
+        kept = bound("handed_at") if "handed_at" in columns else "handed_at"
+        marked = f"CASE WHEN id = {bound('then')} THEN {bound('then_handed_at')} ELSE {kept} END"
+        sets.append(f"handed_at = {marked}")
+        which = f"id IN ({bound('row')}, {bound('then')}) AND "
+    else:
+        sets = [f"{column} = {bound(column)}" for column in columns]
+        which = f"id = {bound('row')} AND " if rows == "one" else ""
+    where = f"{which}state = 'sending' AND claimed_by = {bound('worker')}"
+    sql = f"UPDATE {_TABLE.name} SET {', '.join(sets)} WHERE {where}"  # noqa: S608 - names ours
+    processors: dict[str, Callable[[Any], Any]] = {}
+    for column in (*columns, "handed_at"):
+        processor = _TABLE.c[column].type.bind_processor(dialect)
+        if processor is not None:
+            processors[column] = processors[f"then_{column}"] = processor
+    return _Sql(sql, processors)
+
+
+@dataclass(frozen=True)
+class _Sql:
+    text: str
+    processors: dict[str, Callable[[Any], Any]]
+
+
+class Ledger:
+    """What a worker writes about its claimed batch while it sends it: ``handed_at`` before a
+    message may reach the server, each outcome after, and its lease renewed.
+
+    Each write is a short transaction of its own on one connection held for the batch (on
+    SQLite first in this process's queue of writers, and out of it again at each commit), its
+    statements run straight on the DBAPI cursor: the session's and SQLAlchemy's statement
+    machinery cost several times the one small ``UPDATE`` a message needs
+    (``bench/newsletters.py``). Inside an outer transaction (a test's) it takes savepoints on
+    that connection, as the session does. Every ``UPDATE`` is conditional on the row still
+    being claimed by the worker. Before each message the lease must still cover the longest
+    exchange (three SMTP timeouts: :func:`lease_length` keeps 30 s more); it is renewed only
+    once :data:`RENEW_AFTER` of that margin is used."""
 
     def __init__(self, worker: str, claimed_at: datetime) -> None:
         self.worker = worker
         self.renewed_at = claimed_at
         self.marked: int | None = None
+        bind = db.session.get_bind()
+        self._own = isinstance(bind, Engine)
+        self._connection: Connection = bind.connect() if isinstance(bind, Engine) else bind
+        self._transaction: Transaction | None = None
+        self._cursor: Any = None
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.rollback()
+        finally:
+            if self._own:
+                self._connection.close()
+
+    def _begin(self) -> None:
+        if self._transaction is None:
+            connection = self._connection
+            nested = connection.in_transaction()
+            self._transaction = connection.begin_nested() if nested else connection.begin()
+            self._cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+    def _end(self, transaction: Transaction, commit: bool) -> None:
+        self._transaction = self._cursor = None
+        if commit:
+            transaction.commit()
+        else:
+            transaction.rollback()
+        if self._own:
+            sqlite_writes.leave_queue(self._connection)
+
+    def commit(self) -> None:
+        if self._transaction is not None:
+            self._end(self._transaction, commit=True)
+
+    def rollback(self) -> None:
+        if self._transaction is not None:
+            self._end(self._transaction, commit=False)
+
+    def execute(self, statement: Executable) -> None:
+        """Run a statement in the current write (the mailbox's delivery: one transaction with
+        its outcome)."""
+        self._begin()
+        self._connection.execute(statement)
+
+    def _update(self, values: dict[str, object], row: int | None, then: int | None = None) -> int:
+        """Set ``values`` on ``row`` (None: all the worker's rows) while the worker holds it,
+        and with ``then`` mark that row handed over (``then_handed_at``) in the same statement;
+        how many rows changed."""
+        self._begin()
+        rows = "all" if row is None else "one" if then is None else "one-then-next"
+        sql = _update_sql(self._connection.dialect, tuple(sorted(values)), rows)
+        params: dict[str, object] = {"row": row, "worker": self.worker, "then": then}
+        if then is not None:
+            params["then_handed_at"] = utcnow()
+        params |= values
+        for name, process in sql.processors.items():
+            if params.get(name) is not None:
+                params[name] = process(params[name])
+        self._cursor.execute(sql.text, params)
+        return int(self._cursor.rowcount)
+
+    def _renew(self, now: datetime) -> None:
+        """Renew the lease of the worker's claimed rows once :data:`RENEW_AFTER` is used."""
+        if now - self.renewed_at >= RENEW_AFTER:
+            self._update({"lease_until": now + lease_length()}, None)
+            self.renewed_at = now
 
     def mark(self, outbox_id: int) -> None:
-        """Mark this row handed over (``handed_at``) in the current transaction, renewing the
-        lease of the worker's claimed rows when it is due; the caller commits."""
+        """Mark this row handed over (``handed_at``) in the current write, renewing the lease
+        of the worker's claimed rows when it is due; the caller commits."""
         now = utcnow()
-        _set_claimed(self.worker, outbox_id, {"handed_at": now})
-        if now - self.renewed_at >= RENEW_AFTER:
-            db.session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.state == "sending", OutboxMessage.claimed_by == self.worker)
-                .values(lease_until=now + lease_length())
-            )
-            self.renewed_at = now
+        self._update({"handed_at": now}, outbox_id)
+        self._renew(now)
         self.marked = outbox_id
 
     def handing_over(self, outbox_id: int) -> None:
@@ -213,7 +295,40 @@ class _Lease:
         docstring), unless that was committed already with the previous message's outcome."""
         if self.marked != outbox_id:
             self.mark(outbox_id)
+            self.commit()
+
+    def record(
+        self,
+        claimed: Claimed,
+        outcome: Outcome,
+        rng: random.Random | None = None,
+        *,
+        then: int | None = None,
+    ) -> str:
+        """Record one attempt's outcome (and commit); returns the row's new state, or
+        ``lost-lease``, changing nothing, once the row is no longer the worker's (its lease
+        ran out: the row is :func:`recover`'s or another worker's, and a late answer must not
+        count). ``then`` (the next row to send) is marked handed over in the same commit: one
+        commit a message instead of two."""
+        values = _outcome_values(claimed, outcome, rng)
+        row = claimed.envelope.outbox_id
+        if then is not None and self._update(values, row, then) == 2:
+            self._renew(utcnow())
+            self.marked = then
+        else:
+            if then is not None:  # one of the two is no longer the worker's: which one?
+                self.rollback()
+            if not self._update(values, row):
+                self.rollback()
+                return "lost-lease"
+            if then is not None:
+                self.mark(then)
+        self.commit()
+        if outcome.kind == "rejected-recipient":  # after the outcome: see "Delivery"
+            refused = f"The mail server refused it: {outcome.reply}"
+            outbox.disable_address(claimed.envelope.recipient, refused)
             db.session.commit()
+        return str(values["state"])
 
 
 @dataclass(frozen=True)
@@ -225,20 +340,12 @@ class Claimed:
     attempts: int
 
 
-def record(
-    worker: str,
-    claimed: Claimed,
-    outcome: Outcome,
-    rng: random.Random | None = None,
-    *,
-    then: tuple[_Lease, int] | None = None,
-) -> str:
-    """Record one attempt's outcome (and commit); returns the row's new state. The ``UPDATE``
-    is conditional on the row still being claimed by ``worker``: once its lease ran out the row
-    belongs to :func:`recover` (or another worker), and a late answer changes nothing.
-    ``then`` (the lease and the next row to send) marks that row handed over in the same
-    commit: one commit a message instead of two."""
-    outbox_id = claimed.envelope.outbox_id
+def _outcome_values(
+    claimed: Claimed, outcome: Outcome, rng: random.Random | None
+) -> dict[str, object]:
+    """What an attempt's outcome makes of its row: sent; failed (refused, or the last
+    attempt); uncertain (no answer after the message was handed over); or queued again after
+    its backoff (a temporary failure), not handed over."""
     now = utcnow()
     attempts = claimed.attempts + 1
     values: dict[str, object] = {
@@ -262,17 +369,7 @@ def record(
         }
     else:
         values |= {"state": "failed", "reason": "rejected"}
-    if not _set_claimed(worker, outbox_id, values):
-        db.session.rollback()
-        return "lost-lease"
-    if outcome.kind == "rejected-recipient":
-        refused = f"The mail server refused it: {outcome.reply}"
-        outbox.disable_address(claimed.envelope.recipient, refused)
-    if then is not None:
-        lease, next_up = then
-        lease.mark(next_up)
-    db.session.commit()
-    return str(values["state"])
+    return values
 
 
 def _release(worker: str, ids: list[int]) -> None:
@@ -287,13 +384,25 @@ def _release(worker: str, ids: list[int]) -> None:
         db.session.commit()
 
 
+#: What composing a message reads of its row (no ORM object: read once, never written back).
+_COMPOSED = (
+    OutboxMessage.id,
+    OutboxMessage.to_address,
+    OutboxMessage.subject,
+    OutboxMessage.text_body,
+    OutboxMessage.html_body,
+    OutboxMessage.headers,
+    OutboxMessage.created_at,
+    OutboxMessage.attempts,
+)
+
+
 def _compose(ids: list[int]) -> list[Claimed]:
     """The claimed rows' messages, in one read (committed: no transaction is held while the
     server answers). A row that cannot be written as an email (an address stored before Talk
     refused non-ASCII mailboxes) fails alone, saying why, and never stops the others."""
-    known = {id(row) for row in db.session.identity_map.values()}  # the caller's, left alone
-    rows = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+    rows = db.session.execute(
+        select(*_COMPOSED).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
     ).all()
     sender = outbox.sender_address()
     claimed = []
@@ -301,20 +410,21 @@ def _compose(ids: list[int]) -> list[Claimed]:
         try:
             email = outbox.compose(row)
         except (ValueError, LookupError) as exc:  # UnicodeError is a ValueError
-            row.state, row.reason, row.claimed_by, row.lease_until = (
-                "failed",
-                "unsendable",
-                None,
-                None,
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
+                .values(
+                    state="failed",
+                    reason="unsendable",
+                    claimed_by=None,
+                    lease_until=None,
+                    smtp_reply=f"could not be written as an email: {exc}"[:2000],
+                )
             )
-            row.smtp_reply = f"could not be written as an email: {exc}"[:2000]
             continue
         envelope = Envelope(row.id, sender, row.to_address, row.subject, email)
         claimed.append(Claimed(envelope, row.attempts))
     db.session.commit()
-    for row in rows:  # read once: not expired again at each of the batch's commits
-        if id(row) not in known:
-            db.session.expunge(row)
     return claimed
 
 
@@ -324,7 +434,7 @@ def drain(worker: str, *, limit: int = 50, rng: random.Random | None = None) -> 
     worker killed between two messages leaves that next one ``uncertain``, never more)."""
     recover()
     report = DrainReport()
-    lease = _Lease(worker, utcnow())  # no later than the claim's own start
+    claimed_at = utcnow()  # no later than the claim's own start
     ids = claim(worker, limit)
     report.claimed = len(ids)
     if not ids:
@@ -333,29 +443,32 @@ def drain(worker: str, *, limit: int = 50, rng: random.Random | None = None) -> 
     pending = _compose(ids)
     for _ in range(len(ids) - len(pending)):
         report.count("failed")  # could not be written as an email (_compose says why)
-    try:
-        with open_transport() as transport:
-            while pending:
-                envelope = pending[0].envelope
-                outcome = transport.send(envelope, partial(lease.handing_over, envelope.outbox_id))
-                _pause("sent")
-                claimed = pending.pop(0)
-                go_on = outcome.kind != "uncertain"  # else the session is in an unknown state
-                then = None
-                if go_on and pending and transport.doubt:
-                    then = (lease, pending[0].envelope.outbox_id)
-                state = record(worker, claimed, outcome, rng, then=then)
-                _pause("recorded")
-                report.count(state)
-                if not go_on or state == "lost-lease":
-                    break  # reconnect next time; a lost lease's rows are recover()'s
-    except (OSError, smtplib.SMTPException) as exc:
-        # Connecting (or the session between messages) failed: nothing of these was handed
-        # over, so each is a temporary failure, retried after its backoff.
-        reply = f"could not talk to the mail server: {exc}"[:2000]
-        db.session.rollback()
-        for untried in pending:
-            report.count(record(worker, untried, Outcome("temporary", reply), rng))
-        pending = []
+    with Ledger(worker, claimed_at) as ledger:
+        try:
+            with open_transport(ledger.execute) as transport:
+                while pending:
+                    envelope = pending[0].envelope
+                    outcome = transport.send(
+                        envelope, partial(ledger.handing_over, envelope.outbox_id)
+                    )
+                    _pause("sent")
+                    claimed = pending.pop(0)
+                    go_on = outcome.kind != "uncertain"  # else the session is in an unknown state
+                    then = None
+                    if go_on and pending and transport.doubt:
+                        then = pending[0].envelope.outbox_id
+                    state = ledger.record(claimed, outcome, rng, then=then)
+                    _pause("recorded")
+                    report.count(state)
+                    if not go_on or state == "lost-lease":
+                        break  # reconnect next time; a lost lease's rows are recover()'s
+        except (OSError, smtplib.SMTPException) as exc:
+            # Connecting (or the session between messages) failed: nothing of these was
+            # handed over, so each is a temporary failure, retried after its backoff.
+            reply = f"could not talk to the mail server: {exc}"[:2000]
+            ledger.rollback()
+            for untried in pending:
+                report.count(ledger.record(untried, Outcome("temporary", reply), rng))
+            pending = []
     _release(worker, [untried.envelope.outbox_id for untried in pending])
     return report

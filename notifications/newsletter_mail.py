@@ -28,12 +28,13 @@ import logging
 import re
 import secrets
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
 from email.utils import parseaddr
+from functools import partial
 from typing import Any
 
 from flask import current_app, has_request_context, render_template, request, url_for
@@ -344,11 +345,11 @@ def render_each(
     sender = sender_headers(newsletter.project)
     mails: list[tuple[User, RenderedMail | None]] = []
     with nullcontext() if has_request_context() else public_urls():
+        links = unsubscribe.newsletter_unsubscribe_links(newsletter.project)
+        each = partial(_render, newsletter, test=False, sender=sender, links=links)
         for person in people:
             try:
-                mail = _render(
-                    newsletter, person, test=False, personal=counted[person.id], sender=sender
-                )
+                mail = each(person, personal=counted[person.id])
             except Exception:
                 log.exception(
                     "newsletter %s: rendering for user %s failed", newsletter.id, person.id
@@ -440,6 +441,7 @@ def _render(
     test: bool,
     personal: Contribution | None = None,
     sender: dict[str, str] | None = None,
+    links: Callable[[User], str] | None = None,
 ) -> RenderedMail:
     """One email, in a request context (links are absolute): the newsletter's frame with the
     recipient's own parts filled in."""
@@ -462,7 +464,7 @@ def _render(
             html["personal"] += SENTENCE_HTML.format(sentence=escape(sentence))
             text["personal"] += SENTENCE_TEXT.format(sentence=sentence)
     if recipient is not None:
-        link = unsubscribe.newsletter_unsubscribe_url(recipient, project)
+        link = (links or unsubscribe.newsletter_unsubscribe_links(project))(recipient)
         html["unsubscribe"], text["unsubscribe"] = str(escape(link)), link
         headers.update(unsubscribe.list_unsubscribe(link))
     headers["List-Id"] = f"<{project.slug}.updates.{outbox.mail_domain()}>"

@@ -144,10 +144,15 @@ def start_due(now: datetime) -> int:
 def _mailable(newsletter: Newsletter, user_ids: list[int], now: datetime) -> set[int]:
     """Which of ``user_ids`` may still get the project's updates now: the base audience (every
     segment's), not the segment again: the segment was fixed at the start."""
-    base = newsletter_segments.audience(newsletter.project, {"kind": "everyone"}, now)
-    # Narrowed on users' primary key: as a subquery, SQLite evaluated the whole audience for
-    # every batch (29 ms a delivery at 100,000 people; see "Measured").
-    return set(db.session.scalars(base.where(User.id.in_(user_ids))))
+    # Narrowed to the batch (users' primary key and their consents): as a subquery, SQLite
+    # evaluated the whole audience for every batch (29 ms a delivery at 100,000 people), and
+    # with only the users narrowed it still listed every opted-in person (35 µs a delivery).
+    everyone = {"kind": "everyone"}
+    return set(
+        db.session.scalars(
+            newsletter_segments.audience(newsletter.project, everyone, now, among=user_ids)
+        )
+    )
 
 
 def _skip_reason(newsletter: Newsletter, user: User | None) -> str:

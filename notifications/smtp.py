@@ -8,6 +8,7 @@ failure to retry or give up, an interruption after it leaves the message ``uncer
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from collections.abc import Callable, Iterator
@@ -18,9 +19,9 @@ from typing import Literal, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
+from sqlalchemy import Executable, insert
 
 from talk.clock import utcnow
-from talk.extensions import db
 
 Kind = Literal["sent", "temporary", "permanent", "rejected-recipient", "uncertain"]
 
@@ -119,6 +120,13 @@ def _failure(code: int, text: bytes | str) -> Outcome:
     return Outcome("permanent" if code >= 500 else "temporary", _reply(code, text))
 
 
+#: A bare ASCII address (dot-atoms): written as it is in a header and in ``MAIL FROM`` /
+#: ``RCPT TO``, nothing to quote.
+PLAIN_ADDRESS = re.compile(
+    r"[A-Za-z0-9_+=-]+(?:\.[A-Za-z0-9_+=-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+)
+
+
 class SmtpConnection:
     """One open SMTP session; messages go through it one after the other."""
 
@@ -127,13 +135,24 @@ class SmtpConnection:
     def __init__(self, smtp: smtplib.SMTP) -> None:
         self.smtp = smtp
 
+    def _command(self, verb: str, address: str) -> tuple[int, bytes]:
+        """``MAIL FROM`` or ``RCPT TO``: a plain address as it is (smtplib parses every address
+        again with the ``email`` package, most of its work a message); any other through
+        smtplib's own quoting."""
+        if PLAIN_ADDRESS.fullmatch(address):
+            keyword = "FROM" if verb == "mail" else "TO"
+            return self.smtp.docmd(verb, f"{keyword}:<{address}>")
+        if verb == "mail":
+            return self.smtp.mail(address)
+        return self.smtp.rcpt(address)
+
     def send(self, envelope: Envelope, handing_over: Callable[[], None]) -> Outcome:
         smtp = self.smtp
-        code, text = smtp.mail(envelope.sender)
+        code, text = self._command("mail", envelope.sender)
         if code != 250:
             smtp.rset()
             return _failure(code, text)
-        code, text = smtp.rcpt(envelope.recipient)
+        code, text = self._command("rcpt", envelope.recipient)
         if code not in (250, 251):
             smtp.rset()
             outcome = _failure(code, text)
@@ -182,16 +201,20 @@ def smtp_connection(config: SmtpConfig, timeout: float) -> Iterator[SmtpConnecti
 
 class MailboxConnection:
     """Delivers into the ``mailbox_messages`` table, in the transaction that records the
-    outcome: nothing can be lost or doubled between the two."""
+    outcome (``write`` runs a statement in it): nothing can be lost or doubled between the
+    two."""
 
     doubt = False
+
+    def __init__(self, write: Callable[[Executable], None]) -> None:
+        self.write = write
 
     def send(self, envelope: Envelope, handing_over: Callable[[], None]) -> Outcome:
         from notifications.models import MailboxMessage
 
         del handing_over  # one transaction: there is no moment of doubt
-        db.session.add(
-            MailboxMessage(
+        self.write(
+            insert(MailboxMessage).values(
                 outbox_id=envelope.outbox_id,
                 to_address=envelope.recipient,
                 subject=envelope.subject,
@@ -203,11 +226,12 @@ class MailboxConnection:
 
 
 @contextmanager
-def open_transport() -> Iterator[Handover]:
-    """The configured transport: SMTP when ``TALK_SMTP_URL`` is set, else the local mailbox."""
+def open_transport(write: Callable[[Executable], None]) -> Iterator[Handover]:
+    """The configured transport: SMTP when ``TALK_SMTP_URL`` is set, else the local mailbox
+    (which delivers with ``write``, in the transaction of the outcome)."""
     url = current_app.config.get("TALK_SMTP_URL")
     if not url:
-        yield MailboxConnection()
+        yield MailboxConnection(write)
         return
     with smtp_connection(parse_smtp_url(url), current_app.config["TALK_SMTP_TIMEOUT"]) as conn:
         yield conn

@@ -23,7 +23,7 @@ transactional, and no preference stops it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +69,7 @@ def token_for(user: User, categories: Categories, project: Project | None = None
     if NEWSLETTER in categories:
         if list(categories) != [NEWSLETTER] or project is None:
             raise ValueError("a newsletter's unsubscribe names its project and nothing else")
-        return str(_serializer().dumps({"u": user.id, "c": [NEWSLETTER], "p": project.id}))
+        return _newsletter_token(_serializer(), user, project)
     for category in categories:
         preferences.check_category(category)
     if not categories:
@@ -116,9 +116,22 @@ class Subscription:
         return self.categories == (NEWSLETTER,)
 
 
+def _newsletter_token(serializer: URLSafeSerializer, user: User, project: Project) -> str:
+    return str(serializer.dumps({"u": user.id, "c": [NEWSLETTER], "p": project.id}))
+
+
 def newsletter_unsubscribe_url(user: User, project: Project) -> str:
     """The one-click link that stops ``project``'s updates to ``user`` (absolute)."""
-    return unsubscribe_url(user, NEWSLETTER, project)
+    return newsletter_unsubscribe_links(project)(user)
+
+
+def newsletter_unsubscribe_links(project: Project) -> Callable[[User], str]:
+    """:func:`newsletter_unsubscribe_url` for many people (a newsletter's batch): the
+    serializer and the address around the token made once, not once a person."""
+    serializer = _serializer()
+    marker = "token"  # the URL's last segment: the token, URL-safe as it is
+    head, _, tail = url_for("unsubscribe.confirm", token=marker, _external=True).rpartition(marker)
+    return lambda user: f"{head}{_newsletter_token(serializer, user, project)}{tail}"
 
 
 def newsletter_unsubscribe_headers(user: User, project: Project) -> dict[str, str]:

@@ -22,6 +22,7 @@ import os
 import sqlite3
 import threading
 import time
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event
@@ -41,8 +42,15 @@ _locks: dict[str, threading.Lock] = {}
 _locks_lock = threading.Lock()
 
 
+@lru_cache(maxsize=64)
+def _real_path(database: str) -> str:
+    """The file a database path names (resolved once: it was two ``lstat`` calls a component
+    at every write transaction)."""
+    return os.path.realpath(database)
+
+
 def _queue_for(database: str) -> threading.Lock:
-    path = os.path.realpath(database)
+    path = _real_path(database)
     with _locks_lock:
         return _locks.setdefault(path, threading.Lock())
 
@@ -87,6 +95,15 @@ def _take_sqlite_lock(connection: Connection, deadline: float) -> None:
             time.sleep(RETRY_SECONDS)
     finally:
         dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+def leave_queue(connection: Connection) -> None:
+    """The write transaction of a connection kept out of the pool has ended (committed or
+    rolled back): the next writer in this process goes, as returning it to the pool would
+    (the outbox drain keeps one for a batch: ``notifications.delivery.Ledger``)."""
+    queue = connection.connection.info.pop(_HELD, None)
+    if queue is not None:
+        queue.release()
 
 
 @event.listens_for(Pool, "checkin")

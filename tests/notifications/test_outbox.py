@@ -273,18 +273,25 @@ def test_no_answer_after_the_message_makes_it_uncertain_never_resent(app, smtp, 
 
 def test_a_batch_costs_one_commit_a_message(app, smtp):
     """Each message's outcome is committed with the next message's handed_at: besides the
-    batch's own commits (recover, claim, compose, the first message's mark), one a message."""
+    batch's own commits (recover, claim, compose, the first message's mark), one a message.
+    Counted on the engine: the drain writes its messages' outcomes on a connection of its own
+    (inside the test's transaction a commit is a savepoint released)."""
     from sqlalchemy import event
 
     ids = queue(app, 5)
-    commits: list[int] = []
+    commits: list[str] = []
     with app.app_context():
-        listener = lambda _session: commits.append(1)  # noqa: E731
-        event.listen(db.session, "after_commit", listener)
+        listeners = {
+            name: lambda *_args, name=name: commits.append(name)
+            for name in ("commit", "release_savepoint")
+        }
+        for name, listener in listeners.items():
+            event.listen(db.engine, name, listener)
         try:
             report = delivery.drain(W, rng=random.Random(1))
         finally:
-            event.remove(db.session, "after_commit", listener)
+            for name, listener in listeners.items():
+                event.remove(db.engine, name, listener)
     assert report.outcomes == {"sent": 5}
     assert len(commits) == 4 + len(ids)
     assert_each_once(smtp, ids, app)
@@ -311,10 +318,40 @@ def test_expired_leases_are_requeued_or_marked_uncertain(app, clock):
         from notifications.smtp import Envelope, Outcome
 
         late = delivery.Claimed(Envelope(ids[1], "talk@localhost", "v@example.org", "", b""), 0)
-        assert delivery.record("dead-worker", late, Outcome("sent", "250 ok")) == "lost-lease"
+        with delivery.Ledger("dead-worker", clock.now) as ledger:
+            assert ledger.record(late, Outcome("sent", "250 ok")) == "lost-lease"
     assert [(r.state, r.reason) for r in rows(app)] == [
         ("sending", "lease-expired"),
         ("uncertain", "worker-died"),
+    ]
+
+
+def test_an_outcome_and_the_next_mark_apply_only_to_rows_the_worker_still_holds(app, clock):
+    """The outcome of one message and the next one's handed_at are one statement: when either
+    row is no longer the worker's, neither is written that way; the outcome still lands alone
+    if its own row is held, and nothing at all if it is not (its lease was lost)."""
+    from notifications.smtp import Envelope, Outcome
+
+    def claimed(outbox_id):
+        return delivery.Claimed(Envelope(outbox_id, "t@localhost", "v@example.org", "", b""), 0)
+
+    ids = queue(app, 4)
+    with app.app_context():
+        assert delivery.claim(W, 10) == ids
+        db.session.get(OutboxMessage, ids[1]).claimed_by = "another"  # no longer W's
+        db.session.get(OutboxMessage, ids[2]).claimed_by = "another"
+        db.session.commit()
+        with delivery.Ledger(W, clock.now) as ledger:
+            assert ledger.record(claimed(ids[0]), Outcome("sent", "250"), then=ids[1]) == "sent"
+            assert ledger.record(claimed(ids[2]), Outcome("sent", "250"), then=ids[3]) == (
+                "lost-lease"
+            )
+    found = rows(app)
+    assert [(r.state, r.handed_at is not None) for r in found] == [
+        ("sent", False),
+        ("sending", False),  # the next one, not W's: not marked by W
+        ("sending", False),  # the lost one: no outcome
+        ("sending", False),  # and the next of the lost one: not marked either
     ]
 
 
@@ -437,17 +474,18 @@ def test_a_lease_is_renewed_before_a_message_only_once_its_margin_is_used(app, c
     message."""
     ids = queue(app, 3)
     with app.app_context():
-        lease = delivery._Lease(W, clock.now)
         assert delivery.claim(W, 10) == ids
         first_end = clock.now + delivery.lease_length()
-        lease.handing_over(ids[0])
-        clock.advance(seconds=delivery.RENEW_AFTER.total_seconds() - 1)
-        lease.handing_over(ids[1])
-        assert {row.lease_until for row in rows(app)} == {first_end}
-        clock.advance(seconds=1)
-        lease.handing_over(ids[2])
-        assert {row.lease_until for row in rows(app)} == {clock.now + delivery.lease_length()}
-        assert all(row.handed_at is not None for row in rows(app))
+        with delivery.Ledger(W, clock.now) as lease:
+            lease.handing_over(ids[0])
+            clock.advance(seconds=delivery.RENEW_AFTER.total_seconds() - 1)
+            lease.handing_over(ids[1])
+            assert {row.lease_until for row in rows(app)} == {first_end}
+            clock.advance(seconds=1)
+            lease.handing_over(ids[2])
+            now_end = clock.now + delivery.lease_length()
+            assert {row.lease_until for row in rows(app)} == {now_end}
+            assert all(row.handed_at is not None for row in rows(app))
 
 
 def test_many_emails_queue_at_once_in_order_and_a_disabled_address_gets_none(app):
