@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import logging
 import time
 from collections.abc import Callable, Iterable
 from http.cookies import CookieError, SimpleCookie
@@ -47,12 +46,11 @@ from talk.page_cache_stores import (
     FileGeneration,
     LocalBackend,
     RedisBackend,
+    bump_or_flag,
     make_backend,
     make_personal_backend,
 )
 from talk.page_cache_writes import EXTENSION, PRIVATE_TABLES
-
-log = logging.getLogger(__name__)
 
 #: Public read-only pages that may be cached for anonymous visitors. A view not listed here is
 #: never cached, whatever it answers; add one only if its page depends on nothing but the URL,
@@ -140,13 +138,7 @@ class PageCache:
     # --- the generation ----------------------------------------------------------------------
 
     def bump(self) -> None:
-        try:
-            self.backend.bump()
-            self.unsynced = False
-        except BackendUnavailable as error:
-            if not self.unsynced:
-                log.warning("page cache: generation not moved (%s); serving uncached", error)
-            self.unsynced = True
+        self.unsynced = bump_or_flag(self.backend, "generation", self.unsynced)
 
     # --- requests ------------------------------------------------------------------------------
 
@@ -160,47 +152,43 @@ class PageCache:
             if environ.get("HTTP_AUTHORIZATION") or not self.config["TALK_PAGE_CACHE_PERSONAL"]:
                 return self.wsgi_app(environ, start_response)
             return self._personal(environ, start_response)
-        if self.unsynced:
-            self.bump()
-            if self.unsynced:
-                return self.wsgi_app(environ, start_response)
-        key = self._key(environ)
-        try:
-            generation, entry = self.backend.lookup(key)
-        except BackendUnavailable:
-            return self.wsgi_app(environ, start_response)
-        if entry is not None and self._current(entry, generation, self.ttl):
-            return self._answer(environ, start_response, entry)
-        if environ["REQUEST_METHOD"] != "GET":
-            return self.wsgi_app(environ, start_response)
-        environ[PENDING] = ANONYMOUS
-
-        def store(entry: Entry) -> None:
-            with contextlib.suppress(BackendUnavailable):
-                self.backend.store(key, entry, self.ttl)
-
-        return self._render(environ, start_response, generation, store)
+        return self._serve(environ, start_response, self, self._key(environ), ANONYMOUS)
 
     def _personal(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         """A logged-in request: its page for these very credentials, or rendered and kept."""
-        pages = self.personal
-        key = pages.key(environ, self._url(environ))
+        key = self.personal.key(environ, self._url(environ))
         if key is None:
             return self.wsgi_app(environ, start_response)
-        if pages.unsynced:
-            pages.bump()
-            if pages.unsynced:
+        return self._serve(environ, start_response, self.personal, key, PERSONAL)
+
+    def _serve(
+        self,
+        environ: dict[str, Any],
+        start_response: Any,
+        shelf: PageCache | PersonalPages,
+        key: str,
+        kind: str,
+    ) -> Iterable[bytes]:
+        """Answer from ``shelf`` (the visitors' pages, or the logged-in ones) if it holds a
+        current page under ``key``; else render, and let ``shelf`` keep a ``kind`` page."""
+        if shelf.unsynced:
+            shelf.bump()
+            if shelf.unsynced:
                 return self.wsgi_app(environ, start_response)
         try:
-            generation, entry = pages.backend.lookup(key)
+            generation, entry = shelf.backend.lookup(key)
         except BackendUnavailable:
             return self.wsgi_app(environ, start_response)
-        if entry is not None and self._current(entry, generation, pages.ttl):
+        if entry is not None and self._current(entry, generation, shelf.ttl):
             return self._answer(environ, start_response, entry)
         if environ["REQUEST_METHOD"] != "GET":
             return self.wsgi_app(environ, start_response)
-        environ[PENDING] = PERSONAL
-        return self._render(environ, start_response, generation, lambda e: pages.store(key, e))
+        environ[PENDING] = kind
+        return self._render(environ, start_response, generation, lambda e: shelf.store(key, e))
+
+    def store(self, key: str, entry: Entry) -> None:
+        with contextlib.suppress(BackendUnavailable):
+            self.backend.store(key, entry, self.ttl)
 
     def _current(self, entry: Entry, generation: str, ttl: int) -> bool:
         """``entry`` was rendered at ``generation``, at most ``ttl`` seconds ago."""

@@ -21,16 +21,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import logging
 import re
 from typing import Any
 
 from flask import Flask, Response, has_request_context, request, session
 from werkzeug.http import parse_cookie
 
-from talk.page_cache_stores import BackendUnavailable, Entry, LocalBackend
-
-log = logging.getLogger(__name__)
+from talk.page_cache_stores import BackendUnavailable, Entry, LocalBackend, bump_or_flag
 
 #: Logged-in pages that may be kept per login. Each was checked: a GET of it writes nothing once
 #: the viewer has read what it marks read (a thread's page reads its notifications only when
@@ -73,13 +70,7 @@ class PersonalPages:
         self.unsynced = False
 
     def bump(self) -> None:
-        try:
-            self.backend.bump()
-            self.unsynced = False
-        except BackendUnavailable as error:
-            if not self.unsynced:
-                log.warning("page cache: private generation not moved (%s)", error)
-            self.unsynced = True
+        self.unsynced = bump_or_flag(self.backend, "private generation", self.unsynced)
 
     def key(self, environ: dict[str, Any], url: str) -> str | None:
         """The key of ``url`` for these credentials; None when the request names no login or

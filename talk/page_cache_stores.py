@@ -5,6 +5,7 @@ shares; or Redis, shared by several servers."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Protocol
 
 from flask import Flask
+
+log = logging.getLogger(__name__)
 
 
 class BackendUnavailable(Exception):
@@ -73,6 +76,19 @@ class Backend(Protocol):
 
     def bump(self) -> None:
         """Move the generation: every page stored so far is stale."""
+
+
+def bump_or_flag(backend: Backend, what: str, was_unsynced: bool) -> bool:
+    """Move ``backend``'s generation; whether it failed (the caller then serves and stores
+    nothing until a bump succeeds: another process may have pages from before this write).
+    A failure is logged once, not at every write."""
+    try:
+        backend.bump()
+    except BackendUnavailable as error:
+        if not was_unsynced:
+            log.warning("page cache: %s not moved (%s); serving uncached", what, error)
+        return True
+    return False
 
 
 class FileGeneration:
