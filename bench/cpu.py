@@ -7,7 +7,9 @@ baseline: what a request costs Talk's Python, unaffected by other work on a shar
 Each case runs through the app's test client (WSGI, so the page cache's middleware too): a few
 warm-up requests, then ``--rounds`` rounds of ``--requests``; the figure is the lowest round's
 mean of ``time.process_time()`` per request (the least disturbed). ``--cache`` turns the page
-cache on (its generation file in a temporary instance folder), so anonymous cases are hits.
+cache on (its generation file in a temporary instance folder), so anonymous cases are hits, and
+so are logged-in ones (kept per login); ``--miss`` moves the private generation before each
+request, so logged-in pages are rendered and stored each time (a miss's whole cost).
 ``--profile`` prints a pyinstrument profile of each case instead (pyinstrument must be installed).
 """
 
@@ -35,6 +37,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--cache", action="store_true", help="page cache on")
+    parser.add_argument("--miss", action="store_true", help="logged-in pages never kept")
     parser.add_argument("--profile", action="store_true", help="pyinstrument, one case each")
     return parser.parse_args(argv)
 
@@ -54,8 +57,11 @@ def talk_app(manifest: dict[str, Any], cache: bool, instance: str) -> Any:
     )
 
 
-def requester(app: Any, case: run_cases.Case, manifest: dict[str, Any]) -> Callable[[], int]:
-    """One request of ``case`` as its caller (logged in through the login form if need be)."""
+def requester(
+    app: Any, case: run_cases.Case, manifest: dict[str, Any], miss: bool = False
+) -> Callable[[], int]:
+    """One request of ``case`` as its caller (logged in through the login form if need be);
+    ``miss``: after moving the private generation, as any write would."""
     client = app.test_client()
     headers: dict[str, str] = {}
     if case.who in ("user", "moderator"):
@@ -68,7 +74,11 @@ def requester(app: Any, case: run_cases.Case, manifest: dict[str, Any]) -> Calla
     elif case.who == "token":
         headers["Authorization"] = f"Bearer {manifest['user']['token']}"
 
+    cache = app.extensions.get("talk_page_cache")
+
     def once() -> int:
+        if miss and cache is not None:
+            cache.personal.bump()
         return client.get(case.path, headers=headers).status_code
 
     return once
@@ -101,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         base = cpu_ms(lambda: bare.get("/").status_code, args.requests * 10, args.rounds)
         print(f"{'bare Flask':<22} {base:8.3f} ms")
         for case in cases:
-            once = requester(app, case, manifest)
+            once = requester(app, case, manifest, args.miss)
             if args.profile:
                 from pyinstrument import Profiler
 

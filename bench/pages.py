@@ -380,6 +380,7 @@ def serve_and_load(
                 case.headers["Authorization"] = f"Bearer {manifest['user']['token']}"
             elif case.who:
                 case.headers["Cookie"] = cookies[case.who]
+                case.headers["User-Agent"] = run_cases.USER_AGENT
             for server in talk:
                 run_cases.check_answers(server.url, case)
         with tempfile.TemporaryDirectory(prefix="lua-", dir=workdir()) as scripts:

@@ -104,11 +104,18 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+#: The ``User-Agent`` of the logging in and of every logged-in request (give it to wrk with the
+#: cookie): Flask-Login's session protection compares it with the login's, and a browser that
+#: changed would get a new cookie on every request (wrk keeps sending the old one).
+USER_AGENT = "talk-bench"
+
+
 def log_in(base_url: str, username: str, password: str) -> str:
-    """Log in on the live server as a browser does (login page, CSRF token, form); the
-    ``Cookie`` header that carries the session."""
+    """Log in on the live server as a browser does (login page, CSRF token, form), as
+    :data:`USER_AGENT`; the ``Cookie`` header that carries the session."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     with opener.open(f"{base_url}/login") as page:
         token = csrf_token(page.read().decode())
     form = urllib.parse.urlencode({"login": username, "password": password, "csrf_token": token})

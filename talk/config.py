@@ -272,6 +272,31 @@ SETTINGS: tuple[Setting, ...] = (
         "unused with `TALK_PAGE_CACHE_URL`.",
     ),
     Setting(
+        "TALK_PAGE_CACHE_PERSONAL",
+        "TALK_PAGE_CACHE_PERSONAL",
+        True,
+        boolean,
+        "Also keep a logged-in person's notifications, moderation queue and thread pages, for "
+        "requests with the very same login cookies, client address and browser, until anything "
+        'at all is written to the database (docs/page-cache.md, "Logged-in pages"). Off: '
+        "every logged-in page is rendered.",
+    ),
+    Setting(
+        "TALK_PAGE_CACHE_PERSONAL_SECONDS",
+        "TALK_PAGE_CACHE_PERSONAL_SECONDS",
+        10,
+        positive_int,
+        "Longest time a logged-in page is served from the cache.",
+    ),
+    Setting(
+        "TALK_PAGE_CACHE_PERSONAL_BYTES",
+        "TALK_PAGE_CACHE_PERSONAL_BYTES",
+        16 * 1024 * 1024,
+        positive_int,
+        "Memory each process gives logged-in pages, apart from visitors' pages (least recently "
+        "used go first); kept in each process even with `TALK_PAGE_CACHE_URL`.",
+    ),
+    Setting(
         "TALK_PAGE_CACHE_URL",
         "TALK_PAGE_CACHE_URL",
         None,

@@ -7,12 +7,15 @@ request for the same URL is answered from the cache, before Flask runs, as long 
 *generation* has not moved and the entry is younger than ``TALK_PAGE_CACHE_SECONDS`` (pages say
 "3 minutes ago").
 
-The generation moves on every write to a table pages are drawn from: an engine listener notices
-each INSERT, UPDATE or DELETE (the ORM's flushes, bulk updates, counters) except on
-:data:`PRIVATE_TABLES`, bumps the generation at once, and again after the transaction commits or
-rolls back. A page read at generation *g* is stored under *g*; a reader that started before a
-commit's last bump therefore stores a page nobody will read, and one that starts after it sees
-the commit. So a hide, a delete or an edit is never followed by the page from before it.
+The generation moves on every write to a table pages are drawn from (:mod:`talk.page_cache_writes`
+notices each INSERT, UPDATE or DELETE except on :data:`PRIVATE_TABLES`), at once and again after
+the transaction commits or rolls back. A page read at generation *g* is stored under *g*; a
+reader that started before a commit's last bump therefore stores a page nobody will read, and one
+that starts after it sees the commit. So a hide, a delete or an edit is never followed by the
+page from before it.
+
+Logged-in pages of a few views are kept too, per login, under a private generation that moves on
+every write of any kind (:mod:`talk.page_cache_personal`).
 
 Backends: in each process's memory (a bounded LRU) with the generation in a file in the instance
 folder, so every worker of one ``talk serve`` sees each other's writes; or Redis
@@ -25,23 +28,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import logging
 import time
-from collections.abc import Iterable
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
-from flask import Flask, Response, current_app, g, has_app_context, request, session
+from flask import Flask, Response, current_app, g, request, session
 from flask_login import current_user
-from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session
-from sqlalchemy.pool import Pool
-from sqlalchemy.sql.dml import UpdateBase
-from sqlalchemy.sql.elements import TextClause
 from werkzeug.http import http_date, parse_date
 
+from talk import page_cache_personal as personal
+from talk.page_cache_personal import PERSONAL_ENDPOINTS, PersonalPages
 from talk.page_cache_stores import (
     Backend,
     BackendUnavailable,
@@ -49,12 +46,11 @@ from talk.page_cache_stores import (
     FileGeneration,
     LocalBackend,
     RedisBackend,
+    bump_or_flag,
     make_backend,
+    make_personal_backend,
 )
-
-log = logging.getLogger(__name__)
-
-EXTENSION = "talk_page_cache"
+from talk.page_cache_writes import EXTENSION, PRIVATE_TABLES
 
 #: Public read-only pages that may be cached for anonymous visitors. A view not listed here is
 #: never cached, whatever it answers; add one only if its page depends on nothing but the URL,
@@ -106,54 +102,30 @@ CACHEABLE_API_ENDPOINTS = frozenset(
     }
 )
 
-#: Tables whose rows no anonymous page shows: writes to them (a login's token, a notification,
-#: an email queued, a visitor's acknowledgement) do not move the generation. Every other table
-#: does, including tables added later: forgetting one here costs hits, never correctness.
-PRIVATE_TABLES = frozenset(
-    {
-        "api_tokens",
-        "content_warning_acknowledgements",
-        "digests",
-        "email_preferences",
-        "email_switches",
-        "mail_addresses",
-        "mailbox_messages",
-        "moderation_notes",
-        "moderation_reports",
-        "newsletter_consent_events",
-        "newsletter_consents",
-        "newsletter_deliveries",
-        "notification_events",
-        "notification_preferences",
-        "notifications",
-        "outbox_messages",
-        "pending_registrations",
-        "user_blocks",
-        "user_mutes",
-        "worker_leases",
-    }
-)
-
 #: Response headers kept with a page (the security headers are added outside, on every answer).
 KEPT_HEADERS = frozenset({"content-type", "content-length", "content-language", "vary"})
 
-#: Set by the middleware on a request it may cache; read by :func:`_mark_storable`.
+#: Set by the middleware on a request it may cache (to ANONYMOUS or PERSONAL); read by
+#: :func:`_mark_storable`.
 PENDING = "talk.page_cache.pending"
 STORABLE = "talk.page_cache.storable"
-#: Connection flag: this transaction wrote rows pages show (see :func:`_statement_changes_pages`).
-WROTE = "talk_page_cache_wrote"
-
-_bump_after_commit: ContextVar[bool] = ContextVar("talk_page_cache_bump", default=False)
+ANONYMOUS = "anonymous"
+PERSONAL = "personal"
 
 
 class PageCache:
-    """WSGI middleware answering anonymous GET/HEAD requests from the cache, and the
-    generation's owner (:meth:`bump`)."""
+    """WSGI middleware answering anonymous GET/HEAD requests from the cache, and logged-in ones
+    from :attr:`personal`; the generation's owner (:meth:`bump`)."""
 
-    def __init__(self, wsgi_app: Any, backend: Backend, ttl: int, app: Flask) -> None:
+    def __init__(
+        self, wsgi_app: Any, backend: Backend, ttl: int, app: Flask, pages: PersonalPages
+    ) -> None:
         self.wsgi_app = wsgi_app
         self.backend = backend
         self.ttl = ttl
+        #: Logged-in pages; its private generation moves even while ``TALK_PAGE_CACHE_PERSONAL``
+        #: is off here, for the processes where it is on.
+        self.personal = pages
         self.session_cookie = app.config.get("SESSION_COOKIE_NAME", "session")
         self.remember_cookie = app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
         self.config = app.config
@@ -168,42 +140,61 @@ class PageCache:
     # --- the generation ----------------------------------------------------------------------
 
     def bump(self) -> None:
-        try:
-            self.backend.bump()
-            self.unsynced = False
-        except BackendUnavailable as error:
-            if not self.unsynced:
-                log.warning("page cache: generation not moved (%s); serving uncached", error)
-            self.unsynced = True
+        self.unsynced = bump_or_flag(self.backend, "generation", self.unsynced)
 
     # --- requests ------------------------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         if (
             environ.get("REQUEST_METHOD") not in ("GET", "HEAD")
-            or not self._anonymous(environ)
             or not self.config["TALK_PAGE_CACHE"]  # turned off since start-up (a test)
         ):
             return self.wsgi_app(environ, start_response)
-        if self.unsynced:
-            self.bump()
-            if self.unsynced:
+        if not self._anonymous(environ):
+            if environ.get("HTTP_AUTHORIZATION") or not self.config["TALK_PAGE_CACHE_PERSONAL"]:
                 return self.wsgi_app(environ, start_response)
-        key = self._key(environ)
+            return self._personal(environ, start_response)
+        return self._serve(environ, start_response, self, self._key(environ), ANONYMOUS)
+
+    def _personal(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        """A logged-in request: its page for these very credentials, or rendered and kept."""
+        key = self.personal.key(environ, self._url(environ))
+        if key is None:
+            return self.wsgi_app(environ, start_response)
+        return self._serve(environ, start_response, self.personal, key, PERSONAL)
+
+    def _serve(
+        self,
+        environ: dict[str, Any],
+        start_response: Any,
+        shelf: PageCache | PersonalPages,
+        key: str,
+        kind: str,
+    ) -> Iterable[bytes]:
+        """Answer from ``shelf`` (the visitors' pages, or the logged-in ones) if it holds a
+        current page under ``key``; else render, and let ``shelf`` keep a ``kind`` page."""
+        if shelf.unsynced:
+            shelf.bump()
+            if shelf.unsynced:
+                return self.wsgi_app(environ, start_response)
         try:
-            generation, entry = self.backend.lookup(key)
+            generation, entry = shelf.backend.lookup(key)
         except BackendUnavailable:
             return self.wsgi_app(environ, start_response)
-        if (
-            entry is not None
-            and entry.generation == generation
-            and entry.created <= self.now() < entry.created + self.ttl
-        ):
+        if entry is not None and self._current(entry, generation, shelf.ttl):
             return self._answer(environ, start_response, entry)
         if environ["REQUEST_METHOD"] != "GET":
             return self.wsgi_app(environ, start_response)
-        environ[PENDING] = True
-        return self._render(environ, start_response, key, generation)
+        environ[PENDING] = kind
+        return self._render(environ, start_response, generation, lambda e: shelf.store(key, e))
+
+    def store(self, key: str, entry: Entry) -> None:
+        with contextlib.suppress(BackendUnavailable):
+            self.backend.store(key, entry, self.ttl)
+
+    def _current(self, entry: Entry, generation: str, ttl: int) -> bool:
+        """``entry`` was rendered at ``generation``, at most ``ttl`` seconds ago."""
+        return entry.generation == generation and entry.created <= self.now() < entry.created + ttl
 
     def _anonymous(self, environ: dict[str, Any]) -> bool:
         """No login, no session state, no API token: the page is the one everybody gets."""
@@ -219,18 +210,27 @@ class PageCache:
         return self.session_cookie not in cookies and self.remember_cookie not in cookies
 
     @staticmethod
-    def _key(environ: dict[str, Any]) -> str:
-        url = "{}://{}{}{}?{}".format(
+    def _url(environ: dict[str, Any]) -> str:
+        """The URL as the client asked for it: scheme, host, path and query string."""
+        return "{}://{}{}{}?{}".format(
             environ.get("wsgi.url_scheme", "http"),
             environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""),
             environ.get("SCRIPT_NAME", ""),
             environ.get("PATH_INFO", ""),
             environ.get("QUERY_STRING", ""),
         )
-        return hashlib.blake2b(url.encode("utf-8", "surrogateescape"), digest_size=20).hexdigest()
+
+    @classmethod
+    def _key(cls, environ: dict[str, Any]) -> str:
+        url = cls._url(environ).encode("utf-8", "surrogateescape")
+        return hashlib.blake2b(url, digest_size=20).hexdigest()
 
     def _render(
-        self, environ: dict[str, Any], start_response: Any, key: str, generation: str
+        self,
+        environ: dict[str, Any],
+        start_response: Any,
+        generation: str,
+        store: Callable[[Entry], None],
     ) -> Iterable[bytes]:
         captured: dict[str, Any] = {}
         returned = False
@@ -263,8 +263,7 @@ class PageCache:
             headers=[(n, v) for n, v in headers if n.lower() in KEPT_HEADERS],
             body=body,
         )
-        with contextlib.suppress(BackendUnavailable):
-            self.backend.store(key, entry, self.ttl)
+        store(entry)
         return self._answer(environ, start_response, entry)
 
     def _answer(self, environ: dict[str, Any], start_response: Any, entry: Entry) -> list[bytes]:
@@ -301,9 +300,16 @@ def _cacheable_kind(endpoint: str | None, mimetype: str | None) -> bool:
 def _mark_storable(response: Response) -> Response:
     """Tell the middleware this answer may be kept: an opted-in view's 200 HTML page (or API
     endpoint's JSON), for a visitor nobody knows, that read or wrote no session state and embeds
-    no CSRF token (the middleware still refuses any answer that sets a cookie)."""
+    no CSRF token; or a logged-in page :func:`personal.storable` accepts (the middleware still
+    refuses any answer that sets a cookie). Registered first, so it runs after every other
+    ``after_request`` hook, the commit and whatever they write included."""
+    pending = request.environ.get(PENDING)
+    if pending == PERSONAL:
+        if personal.storable(response):
+            request.environ[STORABLE] = True
+        return response
     if (
-        request.environ.get(PENDING)
+        pending == ANONYMOUS
         and response.status_code == 200
         and _cacheable_kind(request.endpoint, response.mimetype)
         and not response.is_streamed
@@ -317,73 +323,6 @@ def _mark_storable(response: Response) -> Response:
     return response
 
 
-# --- noticing writes ---------------------------------------------------------------------------
-
-
-def _statement_changes_pages(statement: Any) -> bool:
-    if isinstance(statement, UpdateBase):
-        table = getattr(statement, "table", None)
-        return getattr(table, "name", None) not in PRIVATE_TABLES
-    if isinstance(statement, TextClause):
-        verb = statement.text.lstrip().split(None, 1)[:1]
-        return bool(verb) and verb[0].lower() in {"insert", "update", "delete", "replace", "merge"}
-    return False
-
-
-def _current_cache() -> PageCache | None:
-    if not has_app_context():
-        return None
-    return current_app.extensions.get(EXTENSION)
-
-
-def _bump() -> None:
-    cache = _current_cache()
-    if cache is not None:
-        cache.bump()
-
-
-@event.listens_for(Engine, "after_execute")
-def _noticed_write(conn: Connection, statement: Any, *args: Any) -> None:
-    """The first write of a transaction to a table pages show moves the generation at once."""
-    if conn.info.get(WROTE) or not _statement_changes_pages(statement):
-        return
-    conn.info[WROTE] = True
-    _bump()
-
-
-@event.listens_for(Engine, "commit")
-@event.listens_for(Engine, "release_savepoint")
-def _committing(conn: Connection, *args: Any) -> None:
-    """Called before the commit reaches the database: bump once more after it (below)."""
-    if conn.info.pop(WROTE, False):
-        _bump_after_commit.set(True)
-
-
-@event.listens_for(Engine, "rollback")
-@event.listens_for(Engine, "rollback_savepoint")
-def _rolling_back(conn: Connection, *args: Any) -> None:
-    """The rows written go back: pages rendered meanwhile (in this transaction) are stale."""
-    if conn.info.pop(WROTE, False):
-        _bump()
-
-
-@event.listens_for(Session, "after_commit")
-def _session_committed(session: Session) -> None:
-    _after_commit()
-
-
-@event.listens_for(Pool, "checkin")
-def _connection_returned(*args: Any) -> None:
-    """A connection used outside a session (``engine.begin()``) is returned after its commit."""
-    _after_commit()
-
-
-def _after_commit() -> None:
-    if _bump_after_commit.get():
-        _bump_after_commit.set(False)
-        _bump()
-
-
 # --- the app -----------------------------------------------------------------------------------
 
 
@@ -392,7 +331,10 @@ def init_app(app: Flask) -> None:
     the host and scheme the client asked for); nothing when ``TALK_PAGE_CACHE`` is off."""
     if not app.config["TALK_PAGE_CACHE"]:
         return
-    cache = PageCache(app.wsgi_app, make_backend(app), app.config["TALK_PAGE_CACHE_SECONDS"], app)
+    backend = make_backend(app)
+    ttl = app.config["TALK_PAGE_CACHE_PERSONAL_SECONDS"]
+    pages = PersonalPages(make_personal_backend(app, backend), ttl, app)
+    cache = PageCache(app.wsgi_app, backend, app.config["TALK_PAGE_CACHE_SECONDS"], app, pages)
     app.extensions[EXTENSION] = cache
     app.wsgi_app = cache  # type: ignore[method-assign]
     app.after_request(_mark_storable)
@@ -401,11 +343,13 @@ def init_app(app: Flask) -> None:
 __all__ = [
     "CACHEABLE_API_ENDPOINTS",
     "CACHEABLE_ENDPOINTS",
+    "PERSONAL_ENDPOINTS",
     "PRIVATE_TABLES",
     "Entry",
     "FileGeneration",
     "LocalBackend",
     "PageCache",
+    "PersonalPages",
     "RedisBackend",
     "init_app",
 ]

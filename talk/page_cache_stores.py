@@ -5,6 +5,7 @@ shares; or Redis, shared by several servers."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Protocol
 
 from flask import Flask
+
+log = logging.getLogger(__name__)
 
 
 class BackendUnavailable(Exception):
@@ -56,6 +59,15 @@ class Entry:
         )
 
 
+class Generation(Protocol):
+    """A counter every process sharing the cache sees move: :meth:`read` is what a lookup
+    costs, :meth:`bump` what a write does."""
+
+    def read(self) -> str: ...
+
+    def bump(self) -> None: ...
+
+
 class Backend(Protocol):
     def lookup(self, key: str) -> tuple[str, Entry | None]:
         """The current generation and the entry stored under ``key`` (any generation)."""
@@ -64,6 +76,19 @@ class Backend(Protocol):
 
     def bump(self) -> None:
         """Move the generation: every page stored so far is stale."""
+
+
+def bump_or_flag(backend: Backend, what: str, was_unsynced: bool) -> bool:
+    """Move ``backend``'s generation; whether it failed (the caller then serves and stores
+    nothing until a bump succeeds: another process may have pages from before this write).
+    A failure is logged once, not at every write."""
+    try:
+        backend.bump()
+    except BackendUnavailable as error:
+        if not was_unsynced:
+            log.warning("page cache: %s not moved (%s); serving uncached", what, error)
+        return True
+    return False
 
 
 class FileGeneration:
@@ -113,7 +138,7 @@ class FileGeneration:
 class LocalBackend:
     """Pages in this process's memory, least recently used dropped past ``max_bytes``."""
 
-    def __init__(self, generation: FileGeneration, max_bytes: int) -> None:
+    def __init__(self, generation: Generation, max_bytes: int) -> None:
         self.generation = generation
         self.max_bytes = max_bytes
         self._entries: OrderedDict[str, tuple[Entry, float]] = OrderedDict()
@@ -189,6 +214,43 @@ class RedisBackend:
             self.client.incr(self.GENERATION)
         except self._errors as error:
             raise BackendUnavailable(str(error)) from error
+
+
+class RedisGeneration:
+    """A generation kept in Redis (one ``GET`` a read, one ``INCR`` a bump), beside pages kept
+    in each process (:func:`make_personal_backend`)."""
+
+    def __init__(self, backend: RedisBackend, key: str) -> None:
+        self.client = backend.client
+        self.key = backend.PREFIX + key
+        self._errors = backend._errors
+
+    def read(self) -> str:
+        try:
+            found: bytes | None = self.client.get(self.key)  # type: ignore[assignment]
+        except self._errors as error:
+            raise BackendUnavailable(str(error)) from error
+        return (found or b"0").decode()
+
+    def bump(self) -> None:
+        try:
+            self.client.incr(self.key)
+        except self._errors as error:
+            raise BackendUnavailable(str(error)) from error
+
+
+def make_personal_backend(app: Flask, pages: Backend) -> LocalBackend:
+    """Logged-in pages (:mod:`talk.page_cache_personal`) are kept in each process's memory, in
+    an LRU of their own (``TALK_PAGE_CACHE_PERSONAL_BYTES``), so they never take room from the
+    visitors' pages, in Redis or here; their *private* generation is shared like the visitors'
+    one: in Redis beside ``pages`` when that is Redis, else a second file in the instance
+    folder."""
+    generation: Generation
+    if isinstance(pages, RedisBackend):
+        generation = RedisGeneration(pages, "private-generation")
+    else:
+        generation = FileGeneration(Path(app.instance_path) / "page-cache-private-generation")
+    return LocalBackend(generation, app.config["TALK_PAGE_CACHE_PERSONAL_BYTES"])
 
 
 def make_backend(app: Flask) -> Backend:

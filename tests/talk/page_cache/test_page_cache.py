@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from talk import page_cache
+from talk import page_cache_writes
 from tests.conftest import csrf_token, login
 from tests.talk.web.pages import submit, text
 
@@ -272,7 +272,7 @@ def test_which_statements_move_the_generation():
 
     from talk.models import Comment, User
 
-    changes = page_cache._statement_changes_pages
+    changes = page_cache_writes._statement_changes_pages
     assert changes(update(Comment).values(body="x"))
     assert changes(insert(User.__table__))
     assert changes(delete(Comment))

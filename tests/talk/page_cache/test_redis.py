@@ -8,6 +8,7 @@ import os
 import pytest
 
 from talk.page_cache import RedisBackend
+from talk.page_cache_stores import RedisGeneration, make_personal_backend
 from tests.conftest import login
 from tests.talk.web.pages import submit, text
 
@@ -81,3 +82,49 @@ def test_redis_down_serves_every_page_uncached(count_queries, visitor, place, ca
         cache.backend = original
         cache.bump()
     assert not cache.unsynced
+
+
+@pytest.fixture
+def redis_personal(app, cache, redis_backend):
+    """Logged-in pages kept in this process, their private generation in Redis."""
+    original = cache.personal.backend
+    cache.personal.backend = make_personal_backend(app, redis_backend)
+    yield cache.personal.backend
+    cache.personal.backend = original
+
+
+def _logged_in(visitor, username):
+    client = visitor()
+    login(client, username)
+    for _ in range(2):  # the first view shows the "Logged in" flash: not kept
+        client.get("/notifications")
+    return client
+
+
+def test_a_logged_in_page_is_kept_and_a_write_on_another_server_drops_it(
+    app, count_queries, visitor, place, redis_backend, redis_personal
+):
+    ann = _logged_in(visitor, "ann")
+    assert _queries(count_queries, ann, "/notifications")[0] == 0
+    # Another server's write moves the private generation they share in Redis.
+    RedisGeneration(RedisBackend(URL, prefix=redis_backend.PREFIX), "private-generation").bump()
+    assert _queries(count_queries, ann, "/notifications")[0] > 0
+    assert _queries(count_queries, ann, "/notifications")[0] == 0
+    mod = visitor()
+    login(mod, "mod")
+    assert submit(mod, place.url, f"/comments/{place.reply.id}/hide").status_code == 302
+    assert _queries(count_queries, ann, "/notifications")[0] > 0
+
+
+def test_redis_down_serves_logged_in_pages_uncached(app, count_queries, visitor, place, cache):
+    original = cache.personal.backend
+    cache.personal.backend = make_personal_backend(app, RedisBackend("redis://127.0.0.1:1/0"))
+    try:
+        ann = _logged_in(visitor, "ann")
+        for _ in range(2):
+            count, html = _queries(count_queries, ann, place.url)
+            assert count > 0 and "First words" in html
+    finally:
+        cache.personal.backend = original
+        cache.personal.bump()
+    assert not cache.personal.unsynced

@@ -1,0 +1,158 @@
+"""Noticing writes, for the page cache's two generations (docs/page-cache.md).
+
+One place for the whole code base: engine listeners see every statement, whichever service,
+command or worker sent it. The visitors' generation moves on an INSERT, UPDATE or DELETE of a
+table pages show (not :data:`PRIVATE_TABLES`); the private one, which logged-in pages are kept
+under, on any statement that may change a row. Each moves at the first such write of a
+transaction, at once, and again after the transaction commits (``Session.after_commit``, or the
+connection's return to the pool for work outside a session) or at once when it rolls back: a
+page read at generation *g* is stored under *g*, so a reader that started before a commit's last
+bump stores a page nobody will read, and one that starts after it sees the commit.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import TextClause
+
+from talk import page_cache_personal as personal
+
+if TYPE_CHECKING:
+    from talk.page_cache import PageCache
+
+EXTENSION = "talk_page_cache"
+
+#: Tables whose rows no anonymous page shows: writes to them (a login's token, a notification,
+#: an email queued, a visitor's acknowledgement) do not move the generation. Every other table
+#: does, including tables added later: forgetting one here costs hits, never correctness.
+PRIVATE_TABLES = frozenset(
+    {
+        "api_tokens",
+        "content_warning_acknowledgements",
+        "digests",
+        "email_preferences",
+        "email_switches",
+        "mail_addresses",
+        "mailbox_messages",
+        "moderation_notes",
+        "moderation_reports",
+        "newsletter_consent_events",
+        "newsletter_consents",
+        "newsletter_deliveries",
+        "notification_events",
+        "notification_preferences",
+        "notifications",
+        "outbox_messages",
+        "pending_registrations",
+        "user_blocks",
+        "user_mutes",
+        "worker_leases",
+    }
+)
+
+#: Connection flags: this transaction wrote rows pages show (see
+#: :func:`_statement_changes_pages`); it wrote any row at all (the private generation's).
+WROTE = "talk_page_cache_wrote"
+WROTE_ANY = "talk_page_cache_wrote_any"
+
+_bump_after_commit: ContextVar[bool] = ContextVar("talk_page_cache_bump", default=False)
+_bump_private_after_commit: ContextVar[bool] = ContextVar("talk_private_bump", default=False)
+
+
+def _statement_changes_pages(statement: Any) -> bool:
+    if isinstance(statement, UpdateBase):
+        table = getattr(statement, "table", None)
+        return getattr(table, "name", None) not in PRIVATE_TABLES
+    if isinstance(statement, TextClause):
+        verb = statement.text.lstrip().split(None, 1)[:1]
+        return bool(verb) and verb[0].lower() in {"insert", "update", "delete", "replace", "merge"}
+    return False
+
+
+def _current_cache() -> PageCache | None:
+    if not has_app_context():
+        return None
+    cache: PageCache | None = current_app.extensions.get(EXTENSION)
+    return cache
+
+
+def _bump() -> None:
+    cache = _current_cache()
+    if cache is not None:
+        cache.bump()
+
+
+def _bump_private() -> None:
+    cache = _current_cache()
+    if cache is not None:
+        cache.personal.bump()
+
+
+@event.listens_for(Engine, "after_execute")
+def _noticed_write(conn: Connection, statement: Any, *args: Any) -> None:
+    """The first write of a transaction to a table pages show moves the generation at once."""
+    if conn.info.get(WROTE) or not _statement_changes_pages(statement):
+        return
+    conn.info[WROTE] = True
+    _bump()
+
+
+@event.listens_for(Engine, "after_cursor_execute")
+def _noticed_any_write(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
+    """Any statement that may change a row, whatever its table or origin (ORM, ``text()``,
+    driver SQL): its request's page is not kept, and the first of a transaction moves the
+    private generation at once (logged-in pages show private tables too)."""
+    if not personal.is_write(statement):
+        return
+    personal.note_write()
+    if not conn.info.get(WROTE_ANY):
+        conn.info[WROTE_ANY] = True
+        _bump_private()
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "release_savepoint")
+def _committing(conn: Connection, *args: Any) -> None:
+    """Called before the commit reaches the database: bump once more after it (below)."""
+    if conn.info.pop(WROTE, False):
+        _bump_after_commit.set(True)
+    if conn.info.pop(WROTE_ANY, False):
+        _bump_private_after_commit.set(True)
+
+
+@event.listens_for(Engine, "rollback")
+@event.listens_for(Engine, "rollback_savepoint")
+def _rolling_back(conn: Connection, *args: Any) -> None:
+    """The rows written go back: pages rendered meanwhile (in this transaction) are stale."""
+    if conn.info.pop(WROTE, False):
+        _bump()
+    if conn.info.pop(WROTE_ANY, False):
+        _bump_private()
+
+
+@event.listens_for(Session, "after_commit")
+def _session_committed(session: Session) -> None:
+    _after_commit()
+
+
+@event.listens_for(Pool, "checkin")
+def _connection_returned(*args: Any) -> None:
+    """A connection used outside a session (``engine.begin()``) is returned after its commit."""
+    _after_commit()
+
+
+def _after_commit() -> None:
+    if _bump_after_commit.get():
+        _bump_after_commit.set(False)
+        _bump()
+    if _bump_private_after_commit.get():
+        _bump_private_after_commit.set(False)
+        _bump_private()
