@@ -34,7 +34,7 @@ from sqlalchemy.engine import Transaction
 from notifications import outbox
 from notifications.models import OutboxMessage
 from notifications.smtp import Envelope, Outcome, open_transport
-from talk import sqlite_writes
+from talk import page_cache_writes, sqlite_writes
 from talk.clock import utcnow
 from talk.extensions import db
 
@@ -240,6 +240,7 @@ class Ledger:
         self._transaction = self._cursor = None
         if commit:
             transaction.commit()
+            page_cache_writes.after_commit()
         else:
             transaction.rollback()
         if self._own:
@@ -274,6 +275,7 @@ class Ledger:
             if params.get(name) is not None:
                 params[name] = process(params[name])
         self._cursor.execute(sql.text, params)
+        page_cache_writes.wrote_directly(self._connection)
         return int(self._cursor.rowcount)
 
     def _renew(self, now: datetime) -> None:

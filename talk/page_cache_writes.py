@@ -110,8 +110,14 @@ def _noticed_any_write(conn: Connection, cursor: Any, statement: str, *args: Any
     """Any statement that may change a row, whatever its table or origin (ORM, ``text()``,
     driver SQL): its request's page is not kept, and the first of a transaction moves the
     private generation at once (logged-in pages show private tables too)."""
-    if not personal.is_write(statement):
-        return
+    if personal.is_write(statement):
+        wrote_directly(conn)
+
+
+def wrote_directly(conn: Connection) -> None:
+    """``conn`` wrote a row: what :func:`_noticed_any_write` does, for code that writes on the
+    DBAPI cursor past SQLAlchemy's events (the outbox's ``Ledger``; its tables are private, so
+    only the private generation moves)."""
     personal.note_write()
     if not conn.info.get(WROTE_ANY):
         conn.info[WROTE_ANY] = True
@@ -146,6 +152,12 @@ def _session_committed(session: Session) -> None:
 @event.listens_for(Pool, "checkin")
 def _connection_returned(*args: Any) -> None:
     """A connection used outside a session (``engine.begin()``) is returned after its commit."""
+    _after_commit()
+
+
+def after_commit() -> None:
+    """The second bump of a commit, for a connection that stays checked out after it (the
+    ``Ledger``'s, held for a batch): the pool's check-in would be too late."""
     _after_commit()
 
 

@@ -525,3 +525,19 @@ def test_an_address_no_email_can_carry_fails_alone_and_the_rest_go(app, smtp):
     assert "could not be written as an email" in found[bad].smtp_reply
     assert found[good].state == "sent"
     assert_each_once(smtp, [good], app)
+
+
+def test_the_ledgers_own_writes_move_the_private_generation(app, clock):
+    """The Ledger writes on the DBAPI cursor, past SQLAlchemy's events; logged-in pages kept
+    by the page cache must still count its writes (the private generation moves on any)."""
+    from talk.page_cache_writes import EXTENSION
+
+    ids = queue(app, 2)
+    with app.app_context():
+        generation = app.extensions[EXTENSION].personal.backend.generation
+        assert delivery.claim(W, 10) == ids
+        db.session.commit()
+        before = generation.read()
+        with delivery.Ledger(W, clock.now) as ledger:
+            ledger.handing_over(ids[0])
+            assert generation.read() != before
