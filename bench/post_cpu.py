@@ -8,8 +8,9 @@ It builds :mod:`write_path`'s project (200 people, 40 discussions) on a fresh da
 posts through the app's test client as ``wrk`` does through ``talk serve``: the JSON API, a
 bearer token, a comment with a hashtag and a mention, a new text each time, into the 40
 discussions in turn. The figure is the lowest round's mean ``time.process_time()`` per post
-(the least disturbed); beside it, the write baseline's view (one ``INSERT`` in one transaction,
-:func:`write_path.baseline_app`) measured the same way in the same process, and the ratio.
+(the least disturbed: :func:`cpu.cpu_ms`, after its 3 warm-up posts); beside it, the write
+baseline's view (one ``INSERT`` in one transaction, :func:`write_path.baseline_app`) measured
+the same way in the same process, and the ratio.
 To compare two versions, run it from each checkout in turn (``PYTHONPATH`` at the other's
 tree), alternating.
 """
@@ -21,12 +22,11 @@ import itertools
 import os
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import cpu
 import scale
 import write_path
 from sqlalchemy import event
@@ -35,16 +35,6 @@ from talk import policy
 from talk.extensions import db
 from talk.models import User
 from talk.services import tokens
-
-
-def best_ms(once: Callable[[], None], count: int, rounds: int) -> float:
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.process_time()
-        for _ in range(count):
-            once()
-        best = min(best, (time.process_time() - start) / count)
-    return best * 1000
 
 
 def main() -> int:
@@ -71,13 +61,14 @@ def main() -> int:
         nonlocal statements
         statements += 1
 
-    def post() -> None:
+    def post() -> int:
         n = next(numbers)
         text = f"Reply {n} #ward{n % 200} @person{(n * 7) % 200} is this the same hand as before?"
         path = f"/api/v1/discussions/{threads[n % len(threads)]}/comments"
         answer = client.post(path, json={"body": text}, headers=headers)
         if answer.status_code != 201:
             raise SystemExit(f"answered {answer.status_code}: {answer.get_data(as_text=True)}")
+        return answer.status_code
 
     for _ in range(200):  # warm up: templates, caches, every discussion and tag once
         post()
@@ -92,14 +83,14 @@ def main() -> int:
     with app.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute", counted)
-    talk_ms = best_ms(post, args.posts, args.rounds)
+    talk_ms = cpu.cpu_ms(post, args.posts, args.rounds)
     event.remove(engine, "before_cursor_execute", counted)
-    per_post = statements / (args.posts * args.rounds)
+    per_post = statements / (args.posts * args.rounds + 3)  # cpu_ms warms up with 3
     os.environ["TALK_DATABASE_URL"] = url
     bare = write_path.baseline_app().test_client()
     bodies = itertools.count()
-    base_ms = best_ms(
-        lambda: bare.post("/write", data={"body": f"row {next(bodies)}"}) and None,
+    base_ms = cpu.cpu_ms(
+        lambda: bare.post("/write", data={"body": f"row {next(bodies)}"}).status_code,
         args.posts,
         args.rounds,
     )
