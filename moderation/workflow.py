@@ -143,8 +143,13 @@ def mark_answered(actor: Actor, request: WorkflowRequest) -> WorkflowRequest:
 
 
 def _answer(comment: Comment, actor: Any) -> None:
-    """A staff or expert comment answers what others asked earlier in its discussion."""
-    if not is_staff(actor, comment.discussion.project):
+    """A staff or expert comment answers what others asked earlier in its discussion.
+
+    A project without workflow flags has no requests to answer (a request names its flag, and
+    removing a flag removes its requests: ``ON DELETE CASCADE``), so the cached flags spare
+    every staff post in such a project the read."""
+    project = comment.discussion.project
+    if not is_staff(actor, project) or not _project_flags(project):
         return
     open_requests = db.session.scalars(
         select(WorkflowRequest).where(
@@ -174,13 +179,15 @@ def _flags(project_id: int) -> Mapping[str, int]:
     return MappingProxyType(dict(rows.all()))
 
 
+def _project_flags(project: Project) -> Mapping[str, int]:
+    return project_rules.cached("workflow_flags", project, lambda: _flags(project.id))
+
+
 def _ask(comment: Comment, actor: Any, tags_added: tuple[Tag, ...]) -> None:
     if not tags_added:
         return
     discussion = comment.discussion
-    flags = project_rules.cached(
-        "workflow_flags", discussion.project, lambda: _flags(discussion.project_id)
-    )
+    flags = _project_flags(discussion.project)
     chosen = [(flags[t.name], t.name) for t in tags_added if t.name in flags]
     if not chosen:
         return

@@ -25,6 +25,7 @@ Every link the writer made gets ``rel="nofollow ugc noopener"``; hashtag links g
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from html import escape
@@ -417,9 +418,27 @@ _cleaner = bleach.Cleaner(
 )
 
 
+#: The text parsed last in this thread and its tokens (:func:`_parsed`).
+_last_parsed = threading.local()
+
+
+def _parsed(markdown: str) -> list[Token]:
+    """``markdown``'s tokens, parsed once for the several readers of one text: a post's content
+    checks (:mod:`talk.passages`, the group mentions) and its links each read the same body,
+    which was parsed three times (docs/performance-notes.md, "Posting"). The readers only read
+    the tokens; rendering parses afresh (its rules write into the tokens)."""
+    if getattr(_last_parsed, "text", None) == markdown:
+        tokens: list[Token] = _last_parsed.tokens
+        return tokens
+    tokens = _md.parse(markdown)
+    _last_parsed.text, _last_parsed.tokens = markdown, tokens
+    return tokens
+
+
 def block_tokens(markdown: str) -> list[Token]:
-    """The block tokens of ``markdown`` as Talk's parser reads it (for :mod:`talk.passages`)."""
-    return _md.parse(markdown)
+    """The block tokens of ``markdown`` as Talk's parser reads it (for :mod:`talk.passages`),
+    shared with other readers of the same text: do not change them."""
+    return _parsed(markdown)
 
 
 def parse(markdown: str) -> Found:
@@ -428,7 +447,7 @@ def parse(markdown: str) -> Found:
     own: dict[str, dict[str, None]] = {kind: {} for kind in _MARKUP_TOKENS}
     quoted: dict[str, dict[str, None]] = {kind: {} for kind in _MARKUP_TOKENS}
     depth = 0
-    for block in _md.parse(markdown):
+    for block in _parsed(markdown):
         depth += {"blockquote_open": 1, "blockquote_close": -1}.get(block.type, 0)
         for token in block.children or ():
             if token.type in _MARKUP_TOKENS:

@@ -57,6 +57,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from talk import create_app
 from talk.app import database_url
 from talk.extensions import db
+from talk.search import schema as search_schema
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 TEST_PASSWORD = "correct horse battery"
@@ -164,6 +165,9 @@ def _empty_tables() -> None:
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
+            # The search index's tables are outside db.metadata, and TRUNCATE fires none of
+            # the row triggers that keep them (on SQLite each DELETE below does).
+            tables += [t.name for t in search_schema.metadata.sorted_tables]
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             for table in tables:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import selectinload
 
 from talk import markdown, policy
@@ -120,7 +120,7 @@ def comment_links(
     quoted = sorted(set(found.quoted.mentions))[:MAX_USER_MENTIONS] if found.quoted else []
     usernames = sorted(set(found.mentions))[:MAX_USER_MENTIONS] + quoted
     if usernames:
-        for user in db.session.scalars(select(User).where(User.username_key.in_(usernames))):
+        for user in db.session.scalars(_USERS_NAMED, {"keys": usernames}):
             if policy.may(user, "discussion.read", discussion):
                 links.users[user.username_key] = user
     refs = sorted(set(found.item_refs))[:MAX_ITEM_REFS]
@@ -132,6 +132,10 @@ def comment_links(
             )
         }
     return links
+
+
+#: Built once with a bind parameter: every comment mentioning someone runs it.
+_USERS_NAMED = select(User).where(User.username_key.in_(bindparam("keys", expanding=True)))
 
 
 def people_named(links: CommentLinks, author: User, *, before: str | None = None) -> int:

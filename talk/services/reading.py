@@ -52,19 +52,19 @@ def discussion(viewer: Any, discussion_id: int, *, conceal: bool = True) -> Disc
     """Discussion ``discussion_id``, if ``viewer`` may read it: read with its project, board
     and item in one query, since the read check and every page showing it need all three."""
     missing = f"No discussion {discussion_id}."
-    found = db.session.get(
-        Discussion,
-        discussion_id,
-        options=[
-            joinedload(Discussion.project),
-            joinedload(Discussion.board),
-            joinedload(Discussion.item),
-        ],
-    )
+    found = db.session.get(Discussion, discussion_id, options=_WITH_PLACES)
     if found is None:
         raise NotFound(missing)
     _check(viewer, "discussion.read", found, conceal=conceal, missing=missing)
     return found
+
+
+#: Built once: every request naming a discussion loads it so (a post included).
+_WITH_PLACES = (
+    joinedload(Discussion.project),
+    joinedload(Discussion.board),
+    joinedload(Discussion.item),
+)
 
 
 def comment(viewer: Any, comment_id: int, *, conceal: bool = True) -> Comment:

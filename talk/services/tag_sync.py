@@ -141,8 +141,14 @@ def _ensure(project_id: int, names: Iterable[str], now: datetime) -> list[tuple[
 
 
 def _tags_named(project_id: int, names: list[str]) -> dict[str, Tag]:
-    tags = db.session.scalars(select(Tag).where(Tag.project_id == project_id, Tag.name.in_(names)))
+    tags = db.session.scalars(_TAGS_NAMED, {"project_id": project_id, "names": names})
     return {tag.name: tag for tag in tags}
+
+
+#: Built once with bind parameters: every comment with a hashtag runs it.
+_TAGS_NAMED = select(Tag).where(
+    Tag.project_id == bindparam("project_id"), Tag.name.in_(bindparam("names", expanding=True))
+)
 
 
 @dataclass(frozen=True)
