@@ -47,7 +47,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from talk.errors import InvalidInput
 from talk.extensions import db
 from talk.models import Board, Comment, Discussion, Item, Project, User
-from talk.search import cursors, schema, scope
+from talk.search import cursors, floors, schema, scope
 from talk.search.filters import KINDS, Filters, conditions
 from talk.search.query import SearchQuery, parse
 from talk.search.scope import parse_day, search_scope
@@ -197,11 +197,82 @@ def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: in
     engine = _engine(query, scope.languages(project))
     window = int(current_app.config["TALK_SEARCH_RANK_WINDOW"])
     ceiling = after[2] if after is not None else None
+    rows = _newest_first(engine, viewer, filters, window, ceiling, after, limit)
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = cursors.encode(float(rows[-1][0]), rows[-1][1], fingerprint, rows[0][4])
+    if rows:
+        total: int | None = int(rows[0][2])
+    else:
+        total = None if after is not None else 0
+    narrowed = bool(rows) and int(rows[0][3]) > window
+    return Results(
+        [_result(row[:3] + row[5:]) for row in rows],
+        next_cursor,
+        query,
+        project=project,
+        board=board,
+        filters=filters,
+        total=total,
+        narrowed_to=window if narrowed else None,
+    )
+
+
+def _newest_first(
+    engine: Any,
+    viewer: Any,
+    filters: Filters,
+    window: int,
+    ceiling: int | None,
+    after: tuple[float, int, int] | None,
+    limit: int,
+) -> list[Any]:
+    """The page's rows, asking first among the newest documents only (ids above a floor).
+
+    When that range holds more than ``window`` matches, the newest ``window`` overall are all
+    in it, so the answer is the one a search of every document gives; otherwise the floor is
+    lowered (from how many the range held) and the page asked again, the last time with no
+    floor. On PostgreSQL this reads the heap pages of the newest matches only, not of every
+    match (docs/search.md, "Fourth round"). FTS5 already walks its matches newest first, so
+    SQLite asks once unless ``TALK_SEARCH_NEWEST_SPAN`` says otherwise.
+    """
+    factor = current_app.config.get("TALK_SEARCH_NEWEST_SPAN")
+    if factor is None:
+        factor = engine.newest_span
+    floor = None
+    top = ceiling
+    if factor:
+        if top is None:
+            top = db.session.scalar(select(func.max(schema.documents.c.id)))
+        floor = floors.first(top, factor * (window + 1))
+    while True:
+        statement = _page(engine, viewer, filters, window, ceiling, floor, after, limit)
+        rows = list(db.session.execute(statement).all())
+        found = int(rows[0][3]) if rows else 0
+        if floor is None or found > window:
+            return rows
+        floor = floors.lower(top or 0, floor, found, window)
+
+
+def _page(
+    engine: Any,
+    viewer: Any,
+    filters: Filters,
+    window: int,
+    ceiling: int | None,
+    floor: int | None,
+    after: tuple[float, int, int] | None,
+    limit: int,
+) -> Any:
+    """The statement of one page: the window of matches (of id above ``floor``, at most
+    ``ceiling``), one row per result, ranked, after the cursor, with what the page shows."""
     hits = _newest(
         engine.hits(
             lambda doc, doc_id: conditions(viewer, filters, doc, doc_id),
             newest=window + 1,
             ceiling=ceiling,
+            floor=floor,
         ),
         window,
     )
@@ -216,7 +287,7 @@ def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: in
         ranked.order_by(best.c.score.desc(), best.c.doc_id.desc()).limit(limit + 1).subquery("page")
     )
     doc = _DOCUMENT
-    statement = (
+    return (
         select(
             page.c.score,
             page.c.doc_id,
@@ -257,26 +328,6 @@ def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: in
             ),
         )
         .order_by(page.c.score.desc(), page.c.doc_id.desc())
-    )
-    rows = db.session.execute(statement).all()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = cursors.encode(float(rows[-1][0]), rows[-1][1], fingerprint, rows[0][4])
-    if rows:
-        total: int | None = int(rows[0][2])
-    else:
-        total = None if after is not None else 0
-    narrowed = bool(rows) and int(rows[0][3]) > window
-    return Results(
-        [_result(row[:3] + row[5:]) for row in rows],
-        next_cursor,
-        query,
-        project=project,
-        board=board,
-        filters=filters,
-        total=total,
-        narrowed_to=window if narrowed else None,
     )
 
 
