@@ -44,15 +44,20 @@ def _body(k: int) -> str:
 
 
 def every_page(find, q, **filters):
-    """Every page of ``q``, two results at a time: the pairs, and the first page's counts."""
+    """Every page of ``q``, two results at a time: the pairs with their highlighted snippets,
+    and the first page's counts."""
     first = find(q, limit=2, **filters)
-    seen, cursor = list(first.pairs), first.next_cursor
+    seen, cursor = _shown(first), first.next_cursor
     while cursor:
         page = find(q, limit=2, cursor=cursor, **filters)
         assert (page.narrowed_to, page.total) == (first.narrowed_to, first.total)
-        seen.extend(page.pairs)
+        seen.extend(_shown(page))
         cursor = page.next_cursor
     return seen, first.narrowed_to, first.total
+
+
+def _shown(page):
+    return [(pair, str(row.snippet_html)) for pair, row in zip(page.pairs, page.rows, strict=True)]
 
 
 @contextmanager
