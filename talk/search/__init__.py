@@ -235,14 +235,16 @@ def _newest_first(
     lowered (from how many the range held) and the page asked again, the last time with no
     floor. On PostgreSQL this reads the heap pages of the newest matches only, not of every
     match (docs/search.md, "Fourth round"). FTS5 already walks its matches newest first, so
-    SQLite asks once unless ``TALK_SEARCH_NEWEST_SPAN`` says otherwise.
+    SQLite asks once unless ``TALK_SEARCH_NEWEST_SPAN`` says otherwise, and so does a search
+    with a selective filter (:attr:`Filters.selective`: measured, a tag's first step only added
+    to the full one).
     """
     factor = current_app.config.get("TALK_SEARCH_NEWEST_SPAN")
     if factor is None:
         factor = engine.newest_span
     floor = None
     top = ceiling
-    if factor:
+    if factor and not filters.selective:
         if top is None:
             top = db.session.scalar(select(func.max(schema.documents.c.id)))
         floor = floors.first(top, factor * (window + 1))

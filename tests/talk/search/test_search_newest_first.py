@@ -83,7 +83,7 @@ def test_newest_first_finds_what_one_search_finds(app, find, grove, window):
     app.config["TALK_PAGE_CACHE"] = False  # settings changed under a running server
     app.config["TALK_SEARCH_RANK_WINDOW"] = window
     for q in QUERIES:
-        for filters in ({}, {"author": "bob"}):
+        for filters in ({}, {"kind": "comment"}, {"author": "bob"}):
             app.config["TALK_SEARCH_NEWEST_SPAN"] = 0
             expected = every_page(find, q, project="herbarium", **filters)
             assert expected[0], (q, filters)  # every query finds something
@@ -105,6 +105,11 @@ def test_a_common_word_stops_at_the_first_step_and_a_rare_one_widens(app, find, 
         rare = find("rowan")
     assert len(statements) > 1  # the newest ids hold no "rowan": asked again, wider
     assert rare.total == 1 and rare.narrowed_to is None
+
+    with counted(app) as statements:
+        by_bob = find("rowan", author="bob")  # a selective filter: every document at once
+    assert len(statements) == 1
+    assert by_bob.total == 1
 
     app.config["TALK_SEARCH_NEWEST_SPAN"] = 0
     with counted(app) as statements:
