@@ -197,11 +197,13 @@ def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: in
     engine = _engine(query, scope.languages(project))
     window = int(current_app.config["TALK_SEARCH_RANK_WINDOW"])
     ceiling = after[2] if after is not None else None
-    rows = _newest_first(engine, viewer, filters, window, ceiling, after, limit)
+    rows, floor = _newest_first(engine, viewer, filters, window, ceiling, after, limit)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = cursors.encode(float(rows[-1][0]), rows[-1][1], fingerprint, rows[0][4])
+        next_cursor = cursors.encode(
+            float(rows[-1][0]), rows[-1][1], fingerprint, rows[0][4], floor
+        )
     if rows:
         total: int | None = int(rows[0][2])
     else:
@@ -225,10 +227,12 @@ def _newest_first(
     filters: Filters,
     window: int,
     ceiling: int | None,
-    after: tuple[float, int, int] | None,
+    after: tuple[float, int, int, int | None] | None,
     limit: int,
-) -> list[Any]:
-    """The page's rows, asking first among the newest documents only (ids above a floor).
+) -> tuple[list[Any], int | None]:
+    """The page's rows, asking first among the newest documents only (ids above a floor), and
+    the floor that answered (None: every document), which the next page's cursor carries so
+    that page starts there.
 
     When that range holds more than ``window`` matches, the newest ``window`` overall are all
     in it, so the answer is the one a search of every document gives; otherwise the floor is
@@ -244,7 +248,10 @@ def _newest_first(
         factor = engine.newest_span
     floor = None
     top = ceiling
-    if factor and not filters.selective:
+    hint = after[3] if after is not None else None
+    if hint is not None:
+        floor = hint or None  # page 1 settled on it (0: no floor)
+    elif factor and not filters.selective:
         if top is None:
             top = db.session.scalar(select(func.max(schema.documents.c.id)))
         floor = floors.first(top, factor * (window + 1))
@@ -253,7 +260,7 @@ def _newest_first(
         rows = list(db.session.execute(statement).all())
         found = int(rows[0][3]) if rows else 0
         if floor is None or found > window:
-            return rows
+            return rows, floor
         floor = floors.lower(top or 0, floor, found, window)
 
 
@@ -264,7 +271,7 @@ def _page(
     window: int,
     ceiling: int | None,
     floor: int | None,
-    after: tuple[float, int, int] | None,
+    after: tuple[float, int, int, int | None] | None,
     limit: int,
 ) -> Any:
     """The statement of one page: the window of matches (of id above ``floor``, at most
@@ -281,7 +288,7 @@ def _page(
     best = _one_per_thing(hits)
     ranked = select(best.c.doc_id, best.c.score, best.c.total, best.c.matched, best.c.ceiling)
     if after is not None:
-        score, doc_id, _ = after
+        score, doc_id, _, _ = after
         ranked = ranked.where(
             or_(best.c.score < score, and_(best.c.score == score, best.c.doc_id < doc_id))
         )

@@ -5,6 +5,8 @@ on every page; and it does take the steps it claims (a rare word widens, a commo
 
 from __future__ import annotations
 
+import base64
+import json
 from contextlib import contextmanager
 
 import pytest
@@ -12,6 +14,7 @@ from sqlalchemy import event
 
 from talk.extensions import db
 from talk.search import floors
+from tests.talk.api.conftest import assert_error
 
 QUERIES = ["birch", "oak", "rowan", '"silver birch"', "birch -oak", "oak OR rowan"]
 
@@ -134,3 +137,49 @@ def test_the_floor_widens_until_every_document_is_asked():
         steps += 1
     assert steps <= 4
     assert floors.first(10, 10) is None and floors.first(None, 5) is None
+
+
+def _recode(cursor: str, change) -> str:
+    fields = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    raw = json.dumps(change(fields), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def test_later_pages_start_from_the_floor_page_one_settled_on(app, find, grove):
+    app.config["TALK_PAGE_CACHE"] = False
+    app.config["TALK_SEARCH_RANK_WINDOW"] = 7
+    app.config["TALK_SEARCH_NEWEST_SPAN"] = 1  # the newest 8 ids first: too few
+    with counted(app) as statements:
+        first = find("birch", limit=1)
+    assert len(statements) > 1 and first.narrowed_to == 7
+    with counted(app) as statements:
+        second = find("birch", limit=1, cursor=first.next_cursor)
+    assert len(statements) == 1  # the cursor's floor: no steps again
+    floor = json.loads(base64.urlsafe_b64decode(first.next_cursor + "==="))[4]
+    assert floor > 0
+
+    # A cursor without a floor (made before they were carried), or with a floor too high
+    # (altered), gives the same page: the steps are taken again from where it says.
+    for change in (lambda f: f[:4], lambda f: [*f[:4], f[3] - 1], lambda f: [*f[:4], 0]):
+        again = find("birch", limit=1, cursor=_recode(first.next_cursor, change))
+        assert (again.pairs, again.next_cursor is None) == (second.pairs, False)
+        assert again.narrowed_to == 7
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda f: [*f[:4], -1],
+        lambda f: [*f[:4], f[3]],  # not below the ceiling
+        lambda f: [*f[:4], "1"],
+        lambda f: [*f[:4], True],
+        lambda f: [*f, 1],
+    ],
+)
+def test_a_cursor_with_a_bad_floor_is_refused(app, client, grove, change):
+    app.config["TALK_PAGE_CACHE"] = False
+    app.config["TALK_SEARCH_RANK_WINDOW"] = 3
+    first = client.get("/api/v1/search", query_string={"q": "oak", "limit": 1}).get_json()
+    cursor = _recode(first["next_cursor"], change)
+    response = client.get("/api/v1/search", query_string={"q": "oak", "cursor": cursor})
+    assert_error(response, 422, "invalid", "cursor")
