@@ -2,9 +2,12 @@
 manifest's two words, phrase, and two words with its tag filter, through the search page.
 
     .venv/bin/python bench/search_window.py --manifest /tmp/big.json --runs 50
+    .venv/bin/python bench/search_window.py --manifest /tmp/big.json --spans 0,32
 
 Each case is requested ``--runs`` times through ``app.test_client()`` (page cache off) after one
-warm-up; p50/p95 of wall time and of this process's CPU time (on SQLite the engine runs in this
+warm-up; with ``--spans``, once for each ``TALK_SEARCH_NEWEST_SPAN`` in turn each run
+(interleaved, so the baseline — 0, one search of every document — is measured under the same
+load); p50/p95 of wall time and of this process's CPU time (on SQLite the engine runs in this
 process, so CPU time is the search's cost even on a busy machine; on PostgreSQL it leaves out
 the server's work, so read wall time there, with the load average printed). docs/search.md has
 the figures.
@@ -33,6 +36,9 @@ def main() -> None:
     parser.add_argument("--manifest", required=True)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--window", type=int, help="TALK_SEARCH_RANK_WINDOW (default: its own)")
+    parser.add_argument(
+        "--spans", help="TALK_SEARCH_NEWEST_SPAN values to interleave, e.g. 0,32 (default: its own)"
+    )
     args = parser.parse_args()
     manifest = json.loads(Path(args.manifest).read_text())
     config = {"SQLALCHEMY_DATABASE_URI": manifest["database_url"], "TALK_PAGE_CACHE": False}
@@ -49,23 +55,31 @@ def main() -> None:
     client = app.test_client()
     window = app.config.get("TALK_SEARCH_RANK_WINDOW")
     print(f"load average {os.getloadavg()[0]:.2f}; {args.runs} runs a case; window {window}")
+    spans: list[int | None] = [int(v) for v in args.spans.split(",")] if args.spans else [None]
     for name, params in cases.items():
         url = "/search?" + urlencode(params)
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-        walls, cpus = [], []
+        times: dict[int | None, tuple[list[float], list[float]]] = {}
+        for span in spans:
+            app.config["TALK_SEARCH_NEWEST_SPAN"] = span
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            times[span] = ([], [])
         for _ in range(args.runs):
-            wall, cpu = time.perf_counter(), time.process_time()
-            client.get(url)
-            cpus.append(time.process_time() - cpu)
-            walls.append(time.perf_counter() - wall)
-        ms = {k: [v * 1000 for v in vals] for k, vals in (("wall", walls), ("cpu", cpus))}
-        print(
-            f"{name:16} wall p50 {statistics.median(ms['wall']):7.1f} ms "
-            f"p95 {percentile(ms['wall'], 0.95):7.1f} ms | "
-            f"cpu p50 {statistics.median(ms['cpu']):7.1f} ms "
-            f"p95 {percentile(ms['cpu'], 0.95):7.1f} ms"
-        )
+            for span in spans:
+                app.config["TALK_SEARCH_NEWEST_SPAN"] = span
+                wall, cpu = time.perf_counter(), time.process_time()
+                client.get(url)
+                times[span][1].append(time.process_time() - cpu)
+                times[span][0].append(time.perf_counter() - wall)
+        for span, (walls, cpus) in times.items():
+            ms = {k: [v * 1000 for v in vals] for k, vals in (("wall", walls), ("cpu", cpus))}
+            label = name if span is None else f"{name} [span {span}]"
+            print(
+                f"{label:26} wall p50 {statistics.median(ms['wall']):7.1f} ms "
+                f"p95 {percentile(ms['wall'], 0.95):7.1f} ms | "
+                f"cpu p50 {statistics.median(ms['cpu']):7.1f} ms "
+                f"p95 {percentile(ms['cpu'], 0.95):7.1f} ms"
+            )
     print(f"load average {os.getloadavg()[0]:.2f}")
 
 

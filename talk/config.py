@@ -217,6 +217,16 @@ SETTINGS: tuple[Setting, ...] = (
         "was narrowed this way. See docs/search.md.",
     ),
     Setting(
+        "TALK_SEARCH_NEWEST_SPAN",
+        "TALK_SEARCH_NEWEST_SPAN",
+        None,
+        non_negative_int,
+        "A search first asks only the newest this many times (ranking window + 1) documents, "
+        "and widens only when they hold too few matches: the same results, fewer rows read. "
+        "0 asks every document at once. Unset: 32 on PostgreSQL, 0 on SQLite (FTS5 already "
+        "walks its matches newest first). See docs/search.md.",
+    ),
+    Setting(
         "TALK_MAX_COMMENT_LENGTH",
         "TALK_MAX_COMMENT_LENGTH",
         20_000,

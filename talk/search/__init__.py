@@ -47,7 +47,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from talk.errors import InvalidInput
 from talk.extensions import db
 from talk.models import Board, Comment, Discussion, Item, Project, User
-from talk.search import cursors, schema, scope
+from talk.search import cursors, floors, schema, scope
 from talk.search.filters import KINDS, Filters, conditions
 from talk.search.query import SearchQuery, parse
 from talk.search.scope import parse_day, search_scope
@@ -197,18 +197,98 @@ def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: in
     engine = _engine(query, scope.languages(project))
     window = int(current_app.config["TALK_SEARCH_RANK_WINDOW"])
     ceiling = after[2] if after is not None else None
+    rows, floor = _newest_first(engine, viewer, filters, window, ceiling, after, limit)
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = cursors.encode(
+            float(rows[-1][0]), rows[-1][1], fingerprint, rows[0][4], floor
+        )
+    if rows:
+        total: int | None = int(rows[0][2])
+    else:
+        total = None if after is not None else 0
+    narrowed = bool(rows) and int(rows[0][3]) > window
+    return Results(
+        [_result(row[:3] + row[5:]) for row in rows],
+        next_cursor,
+        query,
+        project=project,
+        board=board,
+        filters=filters,
+        total=total,
+        narrowed_to=window if narrowed else None,
+    )
+
+
+def _newest_first(
+    engine: Any,
+    viewer: Any,
+    filters: Filters,
+    window: int,
+    ceiling: int | None,
+    after: tuple[float, int, int, int | None] | None,
+    limit: int,
+) -> tuple[list[Any], int | None]:
+    """The page's rows, asking first among the newest documents only (ids above a floor), and
+    the floor that answered (None: every document), which the next page's cursor carries so
+    that page starts there.
+
+    When that range holds more than ``window`` matches, the newest ``window`` overall are all
+    in it, so the answer is the one a search of every document gives; otherwise the floor is
+    lowered (from how many the range held) and the page asked again, the last time with no
+    floor. On PostgreSQL this reads the heap pages of the newest matches only, not of every
+    match (docs/search.md, "Fourth round"). FTS5 already walks its matches newest first, so
+    SQLite asks once unless ``TALK_SEARCH_NEWEST_SPAN`` says otherwise, and so does a search
+    with a selective filter (:attr:`Filters.selective`: measured, a tag's first step only added
+    to the full one).
+    """
+    factor = current_app.config.get("TALK_SEARCH_NEWEST_SPAN")
+    if factor is None:
+        factor = engine.newest_span
+    floor = None
+    top = ceiling
+    hint = after[3] if after is not None else None
+    if hint is not None:
+        floor = hint or None  # page 1 settled on it (0: no floor)
+    elif factor and not filters.selective:
+        if top is None:
+            top = db.session.scalar(select(func.max(schema.documents.c.id)))
+        floor = floors.first(top, factor * (window + 1))
+    while True:
+        statement = _page(engine, viewer, filters, window, ceiling, floor, after, limit)
+        rows = list(db.session.execute(statement).all())
+        found = int(rows[0][3]) if rows else 0
+        if floor is None or found > window:
+            return rows, floor
+        floor = floors.lower(top or 0, floor, found, window)
+
+
+def _page(
+    engine: Any,
+    viewer: Any,
+    filters: Filters,
+    window: int,
+    ceiling: int | None,
+    floor: int | None,
+    after: tuple[float, int, int, int | None] | None,
+    limit: int,
+) -> Any:
+    """The statement of one page: the window of matches (of id above ``floor``, at most
+    ``ceiling``), one row per result, ranked, after the cursor, with what the page shows."""
     hits = _newest(
         engine.hits(
             lambda doc, doc_id: conditions(viewer, filters, doc, doc_id),
             newest=window + 1,
             ceiling=ceiling,
+            floor=floor,
         ),
         window,
     )
     best = _one_per_thing(hits)
     ranked = select(best.c.doc_id, best.c.score, best.c.total, best.c.matched, best.c.ceiling)
     if after is not None:
-        score, doc_id, _ = after
+        score, doc_id, _, _ = after
         ranked = ranked.where(
             or_(best.c.score < score, and_(best.c.score == score, best.c.doc_id < doc_id))
         )
@@ -216,7 +296,12 @@ def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: in
         ranked.order_by(best.c.score.desc(), best.c.doc_id.desc()).limit(limit + 1).subquery("page")
     )
     doc = _DOCUMENT
-    statement = (
+    marked = engine.marked(doc)
+    if floor is not None:
+        # A step that finds too few is asked again: its rows are never shown, so CASE (which
+        # PostgreSQL evaluates lazily) skips their highlighting (ts_headline costs ~1 ms a row).
+        marked = case((page.c.matched > window, marked), else_=literal(""))
+    return (
         select(
             page.c.score,
             page.c.doc_id,
@@ -238,7 +323,7 @@ def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: in
             User.username,
             User.display_name,
             Comment.body_html,
-            engine.marked(doc).label("marked"),
+            marked.label("marked"),
         )
         .select_from(page)
         .join(doc, doc.c.id == page.c.doc_id)
@@ -257,26 +342,6 @@ def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: in
             ),
         )
         .order_by(page.c.score.desc(), page.c.doc_id.desc())
-    )
-    rows = db.session.execute(statement).all()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = cursors.encode(float(rows[-1][0]), rows[-1][1], fingerprint, rows[0][4])
-    if rows:
-        total: int | None = int(rows[0][2])
-    else:
-        total = None if after is not None else 0
-    narrowed = bool(rows) and int(rows[0][3]) > window
-    return Results(
-        [_result(row[:3] + row[5:]) for row in rows],
-        next_cursor,
-        query,
-        project=project,
-        board=board,
-        filters=filters,
-        total=total,
-        narrowed_to=window if narrowed else None,
     )
 
 

@@ -31,6 +31,13 @@ class Filters:
     since: datetime | None = None
     before: datetime | None = None
 
+    @property
+    def selective(self) -> bool:
+        """A filter that keeps few documents, or only old ones (a tag, an author, an item, an
+        end date): the newest ids seldom hold a full ranking window of such matches, so
+        asking them first (``TALK_SEARCH_NEWEST_SPAN``) would mostly add a step."""
+        return any(v is not None for v in (self.item_id, self.author_id, self.tag_id, self.before))
+
     def key(self) -> tuple[Any, ...]:
         return (
             self.project_id,

@@ -89,6 +89,11 @@ def excluded_tsquery(query: SearchQuery, language: str) -> Any:
 class PostgresSearch:
     """One search: ``hits()`` ranks the matching documents, ``marked()`` highlights one."""
 
+    #: GIN gives every match in no order: reading each match's row is the cost, so
+    #: asking the newest ids first bounds it (talk.search._newest_first): the default of
+    #: ``TALK_SEARCH_NEWEST_SPAN``.
+    newest_span = 32
+
     def __init__(self, query: SearchQuery, languages: Sequence[str]) -> None:
         self.excluding = bool(query.excluded)
         # The query as a tsquery value, parsed once by a query of its own: the match compares
@@ -130,10 +135,12 @@ class PostgresSearch:
             or_(doc.c.item_id.is_(None), doc.c.item_id.not_in(excluded("item"))),
         ]
 
-    def hits(self, where: Where, *, newest: int, ceiling: int | None = None) -> Select[Any]:
-        """The ``newest`` readable, filtered documents that match (of id at most ``ceiling``),
-        newest first: ``doc_id``, ``score`` and what groups it into a result (``kind``,
-        ``source_id``, ``discussion_id``).
+    def hits(
+        self, where: Where, *, newest: int, ceiling: int | None = None, floor: int | None = None
+    ) -> Select[Any]:
+        """The ``newest`` readable, filtered documents that match (of id above ``floor`` and
+        at most ``ceiling``), newest first: ``doc_id``, ``score`` and what groups it into a
+        result (``kind``, ``source_id``, ``discussion_id``).
 
         ``ORDER BY id DESC LIMIT n`` lets the planner walk the primary key backwards and
         recheck the ``tsquery`` on each row when the words are common (it stops after ``n``),
@@ -146,6 +153,7 @@ class PostgresSearch:
             value = cast(bindparam(None, self.values[language], Text), TSQUERY)
             matches = doc.c.tsv.op("@@", is_comparison=True)(value)
             below = [] if ceiling is None else [doc.c.id <= ceiling]
+            above = [] if floor is None else [doc.c.id > floor]
             window = (
                 select(
                     doc.c.id.label("doc_id"),
@@ -158,6 +166,7 @@ class PostgresSearch:
                 .where(
                     doc.c.language == language,
                     *below,
+                    *above,
                     *where(doc, doc.c.id),
                     *self._not_in_excluded_context(i, q, doc),
                 )

@@ -51,6 +51,10 @@ _CONTEXTS = {
 class SqliteSearch:
     """One search: ``hits()`` ranks the matching documents, ``marked()`` highlights one."""
 
+    #: FTS5 already walks its matches newest first and stops: one step is enough (the default
+    #: of ``TALK_SEARCH_NEWEST_SPAN``).
+    newest_span = 0
+
     def __init__(self, query: SearchQuery, languages: Sequence[str]) -> None:
         self.match = query.fts5()
         self.excluded = query.fts5_excluded()
@@ -83,10 +87,12 @@ class SqliteSearch:
             or_(doc.c.item_id.is_(None), doc.c.item_id.not_in(excluded("item"))),
         ]
 
-    def hits(self, where: Where, *, newest: int, ceiling: int | None = None) -> Select[Any]:
-        """The ``newest`` readable, filtered documents that match (of id at most ``ceiling``),
-        newest first: ``doc_id``, ``score`` and what groups it into a result (``kind``,
-        ``source_id``, ``discussion_id``).
+    def hits(
+        self, where: Where, *, newest: int, ceiling: int | None = None, floor: int | None = None
+    ) -> Select[Any]:
+        """The ``newest`` readable, filtered documents that match (of id above ``floor`` and
+        at most ``ceiling``), newest first: ``doc_id``, ``score`` and what groups it into a
+        result (``kind``, ``source_id``, ``discussion_id``).
 
         FTS5 walks its doclists in rowid order, so ``ORDER BY rowid DESC LIMIT n`` stops after
         the first ``n`` that pass the filters, and ``bm25()`` is computed for those rows only.
@@ -96,6 +102,7 @@ class SqliteSearch:
             doc = _DOCUMENTS[fts.name]
             score = -func.bm25(literal_column(fts.name), TITLE_WEIGHT, BODY_WEIGHT)
             below = [] if ceiling is None else [fts.c.rowid <= ceiling]
+            above = [] if floor is None else [fts.c.rowid > floor]
             branches.append(
                 select(
                     doc.c.id.label("doc_id"),
@@ -108,6 +115,7 @@ class SqliteSearch:
                 .where(
                     self._matches(fts),
                     *below,
+                    *above,
                     # "+ 0": tested on each match in rowid order, never a list of rowids to
                     # look up one by one (SQLite's choice otherwise, many times slower).
                     *where(doc, fts.c.rowid + 0),
