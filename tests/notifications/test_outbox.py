@@ -304,57 +304,6 @@ def test_backoff_doubles_with_jitter_up_to_a_ceiling():
         assert ceiling / 2 <= wait <= ceiling
 
 
-def test_expired_leases_are_requeued_or_marked_uncertain(app, clock):
-    ids = queue(app, 2)
-    with app.app_context():
-        assert delivery.claim("dead-worker", 10) == ids
-        db.session.get(OutboxMessage, ids[1]).handed_at = clock.now
-        db.session.commit()
-        assert delivery.recover() == (0, 0)  # the lease still runs
-        clock.advance(seconds=3 * app.config["TALK_SMTP_TIMEOUT"] + 31)
-        assert delivery.recover() == (1, 1)
-        assert delivery.claim("other", 10) == ids[:1]
-        # The dead worker's late answer changes nothing: the row is no longer its own.
-        from notifications.smtp import Envelope, Outcome
-
-        late = delivery.Claimed(Envelope(ids[1], "talk@localhost", "v@example.org", "", b""), 0)
-        with delivery.Ledger("dead-worker", clock.now) as ledger:
-            assert ledger.record(late, Outcome("sent", "250 ok")) == "lost-lease"
-    assert [(r.state, r.reason) for r in rows(app)] == [
-        ("sending", "lease-expired"),
-        ("uncertain", "worker-died"),
-    ]
-
-
-def test_an_outcome_and_the_next_mark_apply_only_to_rows_the_worker_still_holds(app, clock):
-    """The outcome of one message and the next one's handed_at are one statement: when either
-    row is no longer the worker's, neither is written that way; the outcome still lands alone
-    if its own row is held, and nothing at all if it is not (its lease was lost)."""
-    from notifications.smtp import Envelope, Outcome
-
-    def claimed(outbox_id):
-        return delivery.Claimed(Envelope(outbox_id, "t@localhost", "v@example.org", "", b""), 0)
-
-    ids = queue(app, 4)
-    with app.app_context():
-        assert delivery.claim(W, 10) == ids
-        db.session.get(OutboxMessage, ids[1]).claimed_by = "another"  # no longer W's
-        db.session.get(OutboxMessage, ids[2]).claimed_by = "another"
-        db.session.commit()
-        with delivery.Ledger(W, clock.now) as ledger:
-            assert ledger.record(claimed(ids[0]), Outcome("sent", "250"), then=ids[1]) == "sent"
-            assert ledger.record(claimed(ids[2]), Outcome("sent", "250"), then=ids[3]) == (
-                "lost-lease"
-            )
-    found = rows(app)
-    assert [(r.state, r.handed_at is not None) for r in found] == [
-        ("sent", False),
-        ("sending", False),  # the next one, not W's: not marked by W
-        ("sending", False),  # the lost one: no outcome
-        ("sending", False),  # and the next of the lost one: not marked either
-    ]
-
-
 def test_without_an_smtp_url_mail_goes_to_the_local_mailbox(app, client, make):
     admin = make.admin()
     ids = queue(app, subject="A reply to your comment — “Ŵyn”")
@@ -468,26 +417,6 @@ def test_smtp_urls_say_where_and_how():
     assert parse_smtp_url("smtps://mail.x.org").port == 465
 
 
-def test_a_lease_is_renewed_before_a_message_only_once_its_margin_is_used(app, clock):
-    """Before each message the claim must still outlast one whole exchange (three timeouts);
-    renewing it costs an UPDATE of the batch, so it is renewed every RENEW_AFTER, not per
-    message."""
-    ids = queue(app, 3)
-    with app.app_context():
-        assert delivery.claim(W, 10) == ids
-        first_end = clock.now + delivery.lease_length()
-        with delivery.Ledger(W, clock.now) as lease:
-            lease.handing_over(ids[0])
-            clock.advance(seconds=delivery.RENEW_AFTER.total_seconds() - 1)
-            lease.handing_over(ids[1])
-            assert {row.lease_until for row in rows(app)} == {first_end}
-            clock.advance(seconds=1)
-            lease.handing_over(ids[2])
-            now_end = clock.now + delivery.lease_length()
-            assert {row.lease_until for row in rows(app)} == {now_end}
-            assert all(row.handed_at is not None for row in rows(app))
-
-
 def test_many_emails_queue_at_once_in_order_and_a_disabled_address_gets_none(app):
     mails = [
         outbox.Mail(f"v{n}@example.org", f"Update {n}", "Hello.\n", "newsletter") for n in range(3)
@@ -525,19 +454,3 @@ def test_an_address_no_email_can_carry_fails_alone_and_the_rest_go(app, smtp):
     assert "could not be written as an email" in found[bad].smtp_reply
     assert found[good].state == "sent"
     assert_each_once(smtp, [good], app)
-
-
-def test_the_ledgers_own_writes_move_the_private_generation(app, clock):
-    """The Ledger writes on the DBAPI cursor, past SQLAlchemy's events; logged-in pages kept
-    by the page cache must still count its writes (the private generation moves on any)."""
-    from talk.page_cache_writes import EXTENSION
-
-    ids = queue(app, 2)
-    with app.app_context():
-        generation = app.extensions[EXTENSION].personal.backend.generation
-        assert delivery.claim(W, 10) == ids
-        db.session.commit()
-        before = generation.read()
-        with delivery.Ledger(W, clock.now) as ledger:
-            ledger.handing_over(ids[0])
-            assert generation.read() != before
