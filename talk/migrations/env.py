@@ -119,6 +119,11 @@ def run_migrations_online():
                         raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
         finally:
             if sqlite:  # the connection goes back to the pool: never with foreign keys off
+                # SQLite ignores the pragma inside a transaction, and the key check above
+                # began one (SQLite's DDL is not transactional to Alembic: each migration
+                # committed its own); without this the pooled connection kept them off.
+                if connection.in_transaction():
+                    connection.rollback()
                 connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
 
 

@@ -85,6 +85,9 @@ def test_downgrade_to_before_curation_and_back_keeps_every_row(app, make):
         ).all()
         db.session.remove()
         upgrade()
+        if db.engine.dialect.name == "sqlite":  # the migrations' connection is back in the pool
+            with db.engine.connect() as connection:
+                assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert after_downgrade == [2, 3]
         assert sorted(tuple(row) for row in tag_documents) == [
             ("fern", ""),
