@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import threading
 import time
 from collections.abc import Callable, Iterable
 from http.cookies import CookieError, SimpleCookie
@@ -40,6 +41,7 @@ from werkzeug.http import http_date, parse_date
 from talk import page_cache_personal as personal
 from talk.page_cache_personal import PERSONAL_ENDPOINTS, PersonalPages
 from talk.page_cache_stores import (
+    KEPT_FOR,
     Backend,
     BackendUnavailable,
     Entry,
@@ -131,6 +133,10 @@ class PageCache:
         self.config = app.config
         #: A bump that failed: no page is served or stored here until one succeeds.
         self.unsynced = False
+        #: Keys whose page outlived its time to live, no write since, and is being rendered
+        #: again by a request of this process: the others meanwhile get the page (:meth:`_serve`).
+        self._refreshing: set[str] = set()
+        self._refreshing_lock = threading.Lock()
 
     def now(self) -> float:
         """Talk's clock (``TALK_CLOCK``, injected by tests), as a timestamp."""
@@ -181,16 +187,41 @@ class PageCache:
             generation, entry = shelf.backend.lookup(key)
         except BackendUnavailable:
             return self.wsgi_app(environ, start_response)
-        if entry is not None and self._current(entry, generation, shelf.ttl):
-            return self._answer(environ, start_response, entry)
-        if environ["REQUEST_METHOD"] != "GET":
-            return self.wsgi_app(environ, start_response)
-        environ[PENDING] = kind
-        return self._render(environ, start_response, generation, lambda e: shelf.store(key, e))
+        refreshing = False
+        if entry is not None and entry.generation == generation:
+            age = self.now() - entry.created
+            if 0 <= age < shelf.ttl:
+                return self._answer(environ, start_response, entry)
+            if 0 <= age < KEPT_FOR * shelf.ttl:
+                # Nothing was written since it was rendered, only its "… ago" is older: while
+                # one request renders it again, the others get it rather than all rendering it
+                # at once (eight connections re-rendering an expired search page put 1% of a
+                # benchmark's requests over 100 ms: bench/RESULTS.md).
+                refreshing = self._claim(key)
+                if not refreshing:
+                    return self._answer(environ, start_response, entry)
+        try:
+            if environ["REQUEST_METHOD"] != "GET":
+                return self.wsgi_app(environ, start_response)
+            environ[PENDING] = kind
+            return self._render(environ, start_response, generation, lambda e: shelf.store(key, e))
+        finally:
+            if refreshing:
+                with self._refreshing_lock:
+                    self._refreshing.discard(key)
+
+    def _claim(self, key: str) -> bool:
+        """Whether this request is the one to render ``key`` again (no other of this process
+        is)."""
+        with self._refreshing_lock:
+            if key in self._refreshing:
+                return False
+            self._refreshing.add(key)
+            return True
 
     def store(self, key: str, entry: Entry) -> None:
         with contextlib.suppress(BackendUnavailable):
-            self.backend.store(key, entry, self.ttl)
+            self.backend.store(key, entry, KEPT_FOR * self.ttl)
 
     def _current(self, entry: Entry, generation: str, ttl: int) -> bool:
         """``entry`` was rendered at ``generation``, at most ``ttl`` seconds ago."""

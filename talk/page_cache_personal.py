@@ -27,7 +27,13 @@ from typing import Any
 from flask import Flask, Response, has_request_context, request, session
 from werkzeug.http import parse_cookie
 
-from talk.page_cache_stores import BackendUnavailable, Entry, LocalBackend, bump_or_flag
+from talk.page_cache_stores import (
+    KEPT_FOR,
+    BackendUnavailable,
+    Entry,
+    LocalBackend,
+    bump_or_flag,
+)
 
 #: Logged-in pages that may be kept per login. Each was checked: a GET of it writes nothing once
 #: the viewer has read what it marks read (a thread's page reads its notifications only when
@@ -98,7 +104,7 @@ class PersonalPages:
         stale at once) or the generation cannot be read."""
         with contextlib.suppress(BackendUnavailable):
             if not self.unsynced and self.backend.generation.read() == entry.generation:
-                self.backend.store(key, entry, self.ttl)
+                self.backend.store(key, entry, KEPT_FOR * self.ttl)
 
 
 def storable(response: Response) -> bool:

@@ -19,6 +19,12 @@ from flask import Flask
 log = logging.getLogger(__name__)
 
 
+#: How many times its time to live an entry is kept: past the time to live it is served only
+#: while a request of the same process renders it again, and only if nothing was written since
+#: (``PageCache._serve``).
+KEPT_FOR = 2
+
+
 class BackendUnavailable(Exception):
     """The shared store (Redis) did not answer: serve uncached."""
 

@@ -81,6 +81,39 @@ def test_an_entry_older_than_the_time_to_live_is_rendered_again(
     assert not _is_hit(count_queries, visitor(), place.url)[0]
 
 
+def test_an_expired_page_is_served_only_while_this_process_renders_it_again(
+    count_queries, visitor, place, clock, app: Flask
+):
+    """Past its time to live, with nothing written since, a page goes to the requests that come
+    while another request of the process renders it again (no stampede of renders); never
+    once something was written, nor past twice its time to live."""
+    from flask.testing import EnvironBuilder
+
+    from talk.page_cache_writes import EXTENSION
+
+    cache = app.extensions[EXTENSION]
+    key = cache._key(EnvironBuilder(app, path=place.url).get_environ())  # the client's
+    ttl = app.config["TALK_PAGE_CACHE_SECONDS"]
+    visitor().get(place.url)
+    clock.advance(seconds=ttl + 1)
+    assert cache._claim(key)  # another request is rendering it again
+    assert _is_hit(count_queries, visitor(), place.url)[0]
+    clock.advance(seconds=ttl)  # twice the time to live: rendered, claim or not
+    assert not _is_hit(count_queries, visitor(), place.url)[0]
+    cache._refreshing.discard(key)
+
+    clock.advance(seconds=ttl + 1)  # the page stored just now has expired in turn
+    assert cache._claim(key)
+    with app.app_context():
+        page_cache_writes._bump()  # a write: the expired page is not served, even meanwhile
+    assert not _is_hit(count_queries, visitor(), place.url)[0]
+    cache._refreshing.discard(key)
+    clock.advance(seconds=ttl + 1)
+    assert not _is_hit(count_queries, visitor(), place.url)[0]  # nobody rendering: this one does
+    assert _is_hit(count_queries, visitor(), place.url)[0]
+    assert not cache._refreshing  # the claim is given back
+
+
 def test_an_entry_from_a_later_moment_is_not_used(count_queries, visitor, place, clock):
     """Talk's clock is the cache's: one set back (tests inject it) never serves the future."""
     visitor().get(place.url)
