@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 
 #: How many times its time to live an entry is kept: past the time to live it is served only
 #: while a request of the same process renders it again, and only if nothing was written since
-#: (``PageCache._serve``).
-KEPT_FOR = 2
+#: (``PageCache._serve``). Ten: a page asked for every minute or two still never has every
+#: connection render it at once; its "… ago" is at most that much older, for those few requests.
+KEPT_FOR = 10
 
 
 class BackendUnavailable(Exception):
