@@ -223,10 +223,6 @@ class PageCache:
         with contextlib.suppress(BackendUnavailable):
             self.backend.store(key, entry, KEPT_FOR * self.ttl)
 
-    def _current(self, entry: Entry, generation: str, ttl: int) -> bool:
-        """``entry`` was rendered at ``generation``, at most ``ttl`` seconds ago."""
-        return entry.generation == generation and entry.created <= self.now() < entry.created + ttl
-
     def _anonymous(self, environ: dict[str, Any]) -> bool:
         """No login, no session state, no API token: the page is the one everybody gets."""
         if environ.get("HTTP_AUTHORIZATION"):

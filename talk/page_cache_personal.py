@@ -41,7 +41,7 @@ from talk.page_cache_stores import (
 #: and the time. Add a view only after checking the same.
 PERSONAL_ENDPOINTS = frozenset({"inbox.page", "cases.queue", "discussions.show"})
 
-#: Request flag: a statement that writes ran during this request (see :func:`note_statement`).
+#: Request flag: a statement that writes ran during this request (see :func:`note_write`).
 WROTE_HERE = "talk.page_cache.wrote"
 
 #: Statements that change no row: everything else counts as a write (a new kind of statement

@@ -194,11 +194,11 @@ class RedisBackend:
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         self.client = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
         self.PREFIX = prefix
-        self.GENERATION = prefix + "generation"
+        self.generation = RedisGeneration(self, "generation")
 
     def lookup(self, key: str) -> tuple[str, Entry | None]:
         try:
-            found: list[bytes | None] = self.client.mget(self.GENERATION, self.PREFIX + key)  # type: ignore[assignment]
+            found: list[bytes | None] = self.client.mget(self.generation.key, self.PREFIX + key)  # type: ignore[assignment]
             generation, raw = found
         except self._errors as error:
             raise BackendUnavailable(str(error)) from error
@@ -217,15 +217,13 @@ class RedisBackend:
             raise BackendUnavailable(str(error)) from error
 
     def bump(self) -> None:
-        try:
-            self.client.incr(self.GENERATION)
-        except self._errors as error:
-            raise BackendUnavailable(str(error)) from error
+        self.generation.bump()
 
 
 class RedisGeneration:
-    """A generation kept in Redis (one ``GET`` a read, one ``INCR`` a bump), beside pages kept
-    in each process (:func:`make_personal_backend`)."""
+    """A generation kept in Redis (one ``GET`` a read, one ``INCR`` a bump): the visitors' pages'
+    (:class:`RedisBackend` reads it with each page, in one ``MGET``), and the logged-in pages'
+    private one beside pages kept in each process (:func:`make_personal_backend`)."""
 
     def __init__(self, backend: RedisBackend, key: str) -> None:
         self.client = backend.client
