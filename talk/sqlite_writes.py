@@ -101,15 +101,19 @@ def leave_queue(connection: Connection) -> None:
     """The write transaction of a connection kept out of the pool has ended (committed or
     rolled back): the next writer in this process goes, as returning it to the pool would
     (the outbox drain keeps one for a batch: ``notifications.delivery.Ledger``)."""
-    queue = connection.connection.info.pop(_HELD, None)
-    if queue is not None:
-        queue.release()
+    _release(connection.connection.info)
 
 
 @event.listens_for(Pool, "checkin")
 def _leave_queue(dbapi_connection: Any, connection_record: Any) -> None:
     """The connection's transaction has ended (the pool rolls back what was left open): the
     next writer in this process goes."""
-    queue = connection_record.info.pop(_HELD, None) if connection_record is not None else None
+    if connection_record is not None:
+        _release(connection_record.info)
+
+
+def _release(info: dict[Any, Any]) -> None:
+    """Let the next writer go if this connection held the process's queue."""
+    queue = info.pop(_HELD, None)
     if queue is not None:
         queue.release()
