@@ -252,11 +252,19 @@ def _add_comment(
 ) -> Comment:
     with db.session.no_autoflush:  # the counters are written before the comment's insert
         comment = _new_comment(discussion, author, body, links, reply_to=reply_to, created_at=now)
-        counting.count_comment(comment, +1, bumps, now=now)
-        counting.bump(bumps, discussion, last_comment_at=now)
-        counting.apply(bumps, guard=discussion)
+        _count_posted(comment, discussion, bumps, now)
     db.session.add(comment)
     return comment
+
+
+def _count_posted(
+    comment: Comment, discussion: Discussion, bumps: counting.Bumps, now: Any
+) -> None:
+    """Write the counters a posted comment moves (with ``bumps`` already gathered), before its
+    row is inserted."""
+    counting.count_comment(comment, +1, bumps, now=now)
+    counting.bump(bumps, discussion, last_comment_at=now)
+    counting.apply(bumps, guard=discussion)
 
 
 def _insert_comment(
@@ -291,10 +299,7 @@ def _insert_comment(
     comment = Comment(**values)
     for name, value in (("discussion", discussion), ("author", author), ("reply_to", reply_to)):
         set_committed_value(comment, name, value)
-    bumps: counting.Bumps = {}
-    counting.count_comment(comment, +1, bumps, now=now)
-    counting.bump(bumps, discussion, last_comment_at=now)
-    counting.apply(bumps, guard=discussion)  # the counters are written before the insert
+    _count_posted(comment, discussion, {}, now)
     comment.id = db.session.execute(_COMMENT_INSERT, values).scalar_one()
     # A rolled-back attempt (a retried deadlock victim, a savepoint) leaves its comment in the
     # session, where a flushed one would have gone with the rollback; SQLite reuses its id.
