@@ -67,7 +67,7 @@ def test_the_item_image_zooms_by_keyboard(page, make):
         page.wait_for_function(f"() => {ZOOM} > {start * 1.08}")
     page.keyboard.press("w")  # and W A S D (or the arrows) move it
     page.keyboard.press("0")
-    page.wait_for_function(f"Math.abs({ZOOM} - {before}) < {before * 0.01}")
+    page.wait_for_function(f"() => Math.abs({ZOOM} - {before}) < {before * 0.01}")
 
 
 def test_without_javascript_the_plain_image_is_shown(browser, live_server, make):
