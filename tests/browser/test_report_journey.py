@@ -23,6 +23,8 @@ def log_in(page, username):
 
 
 def fits(page):
+    """No sideways scrolling, measured once the page (its stylesheet included) has loaded."""
+    page.wait_for_load_state("load")
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
