@@ -26,7 +26,6 @@ that process until a bump succeeds again.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import threading
 import time
@@ -114,6 +113,21 @@ STORABLE = "talk.page_cache.storable"
 ANONYMOUS = "anonymous"
 PERSONAL = "personal"
 
+#: Longest a request waits for another request of its process rendering the same page (then it
+#: renders it itself): a render that hangs (a locked database) must not hold every reader.
+WAIT_SECONDS = 5.0
+
+
+class Render:
+    """A page one request of this process is rendering, for those that ask for it meanwhile:
+    :attr:`done` is set once it is over, with :attr:`entry` the page if it was kept."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.entry: Entry | None = None
+        #: How many requests came to wait for it (the tests watch it).
+        self.waiting = 0
+
 
 class PageCache:
     """WSGI middleware answering anonymous GET/HEAD requests from the cache, and logged-in ones
@@ -133,10 +147,12 @@ class PageCache:
         self.config = app.config
         #: A bump that failed: no page is served or stored here until one succeeds.
         self.unsynced = False
-        #: Keys whose page outlived its time to live, no write since, and is being rendered
-        #: again by a request of this process: the others meanwhile get the page (:meth:`_serve`).
-        self._refreshing: set[str] = set()
-        self._refreshing_lock = threading.Lock()
+        #: Pages being rendered by a request of this process, by (kind, key, generation read):
+        #: others asking for one meanwhile wait for it, or get its expired page (:meth:`_serve`).
+        self._renders: dict[tuple[str, str, str], Render] = {}
+        self._renders_changed = threading.Condition()
+        #: Longest wait for another request's render before rendering oneself.
+        self.wait_seconds = WAIT_SECONDS
 
     def now(self) -> float:
         """Talk's clock (``TALK_CLOCK``, injected by tests), as a timestamp."""
@@ -187,41 +203,90 @@ class PageCache:
             generation, entry = shelf.backend.lookup(key)
         except BackendUnavailable:
             return self.wsgi_app(environ, start_response)
-        refreshing = False
+        stale = None
         if entry is not None and entry.generation == generation:
             age = self.now() - entry.created
             if 0 <= age < shelf.ttl:
                 return self._answer(environ, start_response, entry)
             if 0 <= age < KEPT_FOR * shelf.ttl:
+                stale = entry
+        return self._render_once(environ, start_response, shelf, key, kind, generation, stale)
+
+    def _render_once(
+        self,
+        environ: dict[str, Any],
+        start_response: Any,
+        shelf: PageCache | PersonalPages,
+        key: str,
+        kind: str,
+        generation: str,
+        stale: Entry | None,
+    ) -> Iterable[bytes]:
+        """Render the page read at ``generation``, unless another request of this process is
+        rendering it: then answer ``stale`` (an expired page of that generation) at once, or
+        wait for that render's page."""
+        flight = (kind, key, generation)
+        with self._renders_changed:
+            render = self._renders.get(flight)
+            leading = render is None and environ["REQUEST_METHOD"] == "GET"
+            if leading:
+                render = self._renders[flight] = Render()
+            elif render is not None and stale is None:
+                render.waiting += 1
+                self._renders_changed.notify_all()
+        if render is None:  # a HEAD nobody is rendering: not kept
+            return self.wsgi_app(environ, start_response)
+        if not leading:
+            if stale is not None:
                 # Nothing was written since it was rendered, only its "… ago" is older: while
                 # one request renders it again, the others get it rather than all rendering it
                 # at once (eight connections re-rendering an expired search page put 1% of a
                 # benchmark's requests over 100 ms: bench/RESULTS.md).
-                refreshing = self._claim(key)
-                if not refreshing:
-                    return self._answer(environ, start_response, entry)
+                return self._answer(environ, start_response, stale)
+            # Written since, or never kept: the page this request would render is the one
+            # being rendered (same key, same generation read), so wait for it rather than
+            # render it too (eight connections rendering the tag search after a post:
+            # docs/page-cache.md, "No stampede").
+            if render.done.wait(self.wait_seconds) and render.entry is not None:
+                return self._answer(environ, start_response, render.entry)
+            return self._render_alone(environ, start_response, shelf, key, generation, kind)
+
+        def keep(entry: Entry) -> None:
+            if shelf.store(key, entry):
+                render.entry = entry  # only a page the shelf kept: a hit would have given it
+
         try:
-            if environ["REQUEST_METHOD"] != "GET":
-                return self.wsgi_app(environ, start_response)
             environ[PENDING] = kind
-            return self._render(environ, start_response, generation, lambda e: shelf.store(key, e))
+            return self._render(environ, start_response, generation, keep)
         finally:
-            if refreshing:
-                with self._refreshing_lock:
-                    self._refreshing.discard(key)
+            with self._renders_changed:
+                del self._renders[flight]
+                self._renders_changed.notify_all()
+            render.done.set()
 
-    def _claim(self, key: str) -> bool:
-        """Whether this request is the one to render ``key`` again (no other of this process
-        is)."""
-        with self._refreshing_lock:
-            if key in self._refreshing:
-                return False
-            self._refreshing.add(key)
-            return True
+    def _render_alone(
+        self,
+        environ: dict[str, Any],
+        start_response: Any,
+        shelf: PageCache | PersonalPages,
+        key: str,
+        generation: str,
+        kind: str,
+    ) -> Iterable[bytes]:
+        """Render, and let ``shelf`` keep the page, without waiting for or being waited on by
+        anybody (the render waited for failed, was not kept, or took too long)."""
+        if environ["REQUEST_METHOD"] != "GET":
+            return self.wsgi_app(environ, start_response)
+        environ[PENDING] = kind
+        return self._render(environ, start_response, generation, lambda e: shelf.store(key, e))
 
-    def store(self, key: str, entry: Entry) -> None:
-        with contextlib.suppress(BackendUnavailable):
+    def store(self, key: str, entry: Entry) -> bool:
+        """Keep ``entry``; whether it was (the shared store may not answer)."""
+        try:
             self.backend.store(key, entry, KEPT_FOR * self.ttl)
+        except BackendUnavailable:
+            return False
+        return True
 
     def _anonymous(self, environ: dict[str, Any]) -> bool:
         """No login, no session state, no API token: the page is the one everybody gets."""
@@ -257,7 +322,7 @@ class PageCache:
         environ: dict[str, Any],
         start_response: Any,
         generation: str,
-        store: Callable[[Entry], None],
+        store: Callable[[Entry], object],
     ) -> Iterable[bytes]:
         captured: dict[str, Any] = {}
         returned = False

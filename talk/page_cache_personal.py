@@ -99,12 +99,14 @@ class PersonalPages:
         raw = json.dumps(parts).encode()
         return hashlib.blake2b(raw, digest_size=20, person=b"talk-personal").hexdigest()
 
-    def store(self, key: str, entry: Entry) -> None:
+    def store(self, key: str, entry: Entry) -> bool:
         """Keep ``entry`` unless something was written since its render began (it would be
-        stale at once) or the generation cannot be read."""
+        stale at once) or the generation cannot be read; whether it was kept."""
         with contextlib.suppress(BackendUnavailable):
             if not self.unsynced and self.backend.generation.read() == entry.generation:
                 self.backend.store(key, entry, KEPT_FOR * self.ttl)
+                return True
+        return False
 
 
 def storable(response: Response) -> bool:
