@@ -207,6 +207,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+#: Page cache of each SQLite connection, in KiB (a negative ``cache_size``): grown as used.
+SQLITE_CACHE_KIB = 16 * 1024
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """WAL for concurrent readers (synced at checkpoints, not at each commit: docs/decisions.md
@@ -215,6 +219,11 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     pysqlite also stops managing transactions itself (it would only BEGIN at the first
     INSERT/UPDATE, so a SAVEPOINT issued first would commit on release); ``_sqlite_begin`` emits
     BEGIN instead, so every request or command is one transaction on SQLite as on PostgreSQL.
+
+    Each connection keeps up to ``SQLITE_CACHE_KIB`` of pages (SQLite's default: 2 MiB): a
+    search reads the rows of its 2,000 newest matches, and the newest rows are every search's,
+    so with the default each read them again from the OS (~2–3 ms of system CPU a search at
+    1M comments; docs/search.md, "Fifth round").
     """
     if _is_sqlite_dbapi(dbapi_connection):
         dbapi_connection.isolation_level = None
@@ -223,6 +232,7 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={sqlite_writes.BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
 

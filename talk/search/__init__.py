@@ -276,7 +276,8 @@ def _page(
 ) -> Any:
     """The statement of one page: the window of matches (of id above ``floor``, at most
     ``ceiling``), one row per result, ranked, after the cursor, with what the page shows."""
-    hits = _newest(
+    newest = getattr(engine, "newest", _newest)  # an engine may number its window its own way
+    hits = newest(
         engine.hits(
             lambda doc, doc_id: conditions(viewer, filters, doc, doc_id),
             newest=window + 1,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from talk.app import writing
+from talk.app import SQLITE_CACHE_KIB, writing
 from talk.extensions import db
 
 
@@ -37,3 +37,15 @@ def test_sqlite_connections_log_ahead_and_sync_at_checkpoints(app):
         with db.engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_sqlite_connections_keep_more_pages_than_sqlites_default(app):
+    """16 MiB, not 2: a search's newest matches are read again by every search
+    (docs/search.md, "Fifth round")."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("a SQLite setting")
+        with db.engine.connect() as connection:
+            cache_size = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    assert cache_size == -SQLITE_CACHE_KIB
+    assert SQLITE_CACHE_KIB * 1024 > 2 * 2**20  # more than SQLite's default (2 MiB)
