@@ -177,12 +177,11 @@ class Ledger:
         self._connection: Connection = bind.connect() if isinstance(bind, Engine) else bind
         self._transaction: Transaction | None = None
         self._cursor: Any = None
-        # PostgreSQL: a message's outcome and the next one's handed_at are one statement that
-        # commits on its own (autocommit), not BEGIN, UPDATE and COMMIT: three round trips and
-        # SQLAlchemy's transaction events, most of the drain's CPU time a message there.
-        self._alone: Any = None
-        if self._own and self._connection.dialect.name == "postgresql":
-            self._alone = self._connection.connection.driver_connection
+        # A message's outcome and the next one's handed_at are one statement that commits on
+        # its own (autocommit), not BEGIN, UPDATE and COMMIT: SQLAlchemy's transaction events,
+        # on SQLite the lock's PRAGMAs, on PostgreSQL three round trips; most of the drain's
+        # CPU time a message. Not inside an outer transaction (a test's): savepoints there.
+        self._alone: Any = self._connection.connection.driver_connection if self._own else None
 
     def __enter__(self) -> Ledger:
         return self
@@ -262,17 +261,24 @@ class Ledger:
     def _both_or_neither(
         self, values: dict[str, object], row: int, then: int, handed_at: datetime
     ) -> bool:
-        """PostgreSQL, no write open: ``row``'s outcome and ``then``'s ``handed_at`` as one
-        statement committed on its own; whether it changed both (else it changed neither)."""
+        """No write open: ``row``'s outcome and ``then``'s ``handed_at`` as one statement
+        committed on its own; whether it changed both (else it changed neither). On SQLite
+        first in this process's queue of writers, as a write transaction would be."""
         sql = update_sql(self._connection.dialect, tuple(sorted(values)), "both-or-neither")
+        params = self._params(sql, values, row, then, handed_at)
         connection = self._alone
-        connection.autocommit = True
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql.text, self._params(sql, values, row, then, handed_at))
+        if self._connection.dialect.name == "sqlite":  # no BEGIN: autocommit already
+            with sqlite_writes.first_in_line(self._connection):
+                cursor = connection.execute(sql.text, params)
                 both: bool = cursor.rowcount == 2
-        finally:
-            connection.autocommit = False
+        else:
+            connection.autocommit = True
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(sql.text, params)
+                    both = cursor.rowcount == 2
+            finally:
+                connection.autocommit = False
         if both:
             page_cache_writes.committed_directly()
         return both

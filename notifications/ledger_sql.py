@@ -21,8 +21,8 @@ def update_sql(dialect: Dialect, columns: tuple[str, ...], rows: str) -> Sql:
     """``UPDATE`` of ``columns`` of rows a worker still holds (bound as ``worker``): ``one``
     (bound as ``row``), ``all`` of them, or ``one-then-next``: ``row``'s columns and the
     ``handed_at`` of the next row to send (``then``, ``then_handed_at``) in one statement;
-    ``both-or-neither`` (PostgreSQL) is that statement changing the two rows only if both are
-    still the worker's (it locks and counts them first), so that it can commit on its own. As
+    ``both-or-neither`` is that statement changing the two rows only if both are still the
+    worker's (it counts them first; PostgreSQL locks them), so that it can commit on its own. As
     the driver's own SQL with the columns' bind processors: built once per shape, run straight
     on the DBAPI cursor (SQLAlchemy's statement path cost several times the statement)."""
 
@@ -45,13 +45,17 @@ def update_sql(dialect: Dialect, columns: tuple[str, ...], rows: str) -> Sql:
         which = f"id = {bound('row')} AND " if rows == "one" else ""
     where = f"{which}state = 'sending' AND claimed_by = {bound('worker')}"
     table = _TABLE.name
-    if rows == "both-or-neither":  # the rows locked (re-read if changed meanwhile) and counted
+    sets_sql = ", ".join(sets)
+    if rows == "both-or-neither" and dialect.name == "postgresql":
+        # The two rows locked (re-read if changed meanwhile), counted, then updated.
         held = f"SELECT id FROM {table} WHERE {where} FOR UPDATE"  # noqa: S608 - names ours
         where = "id IN (SELECT id FROM held) AND (SELECT count(*) FROM held) = 2"
-        sets_sql = ", ".join(sets)
         sql = f"WITH held AS ({held}) UPDATE {table} SET {sets_sql} WHERE {where}"  # noqa: S608
+    elif rows == "both-or-neither":  # SQLite: one writer; sqlite3 counts no WITH … UPDATE
+        counted = f"(SELECT count(*) FROM {table} WHERE {where}) = 2"  # noqa: S608 - names ours
+        sql = f"UPDATE {table} SET {sets_sql} WHERE {where} AND {counted}"  # noqa: S608
     else:
-        sql = f"UPDATE {table} SET {', '.join(sets)} WHERE {where}"  # noqa: S608 - names ours
+        sql = f"UPDATE {table} SET {sets_sql} WHERE {where}"  # noqa: S608 - names ours
     processors: dict[str, Callable[[Any], Any]] = {}
     for column in (*columns, "handed_at"):
         processor = _TABLE.c[column].type.bind_processor(dialect)
