@@ -5,8 +5,9 @@ happened. ``docs/decisions.md`` ("Delivery") states the guarantee; in short:
   ``lease_until``); rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several
   workers never take the same row (SQLite has one worker, :mod:`notifications.worker`);
 * ``handed_at`` is committed before a message may reach the server: the next message's with
-  the previous one's outcome (one commit a message), the first's after the server accepted its
-  recipient; the outcome is committed after the server's answer;
+  the previous one's outcome (one commit a message, one statement committed on its own), the
+  first's after the server accepted its recipient (and, pipelined, ``DATA``); the outcome is
+  committed after the server's answer;
 * a row whose lease ran out is taken back by :func:`recover`: without ``handed_at`` nothing
   reached the server and it is queued again; with it, it may have been delivered, so it is
   marked ``uncertain`` for the site admins, never sent again.
