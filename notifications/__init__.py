@@ -87,7 +87,7 @@ SETTINGS: Sequence[Setting] = (
     Setting(
         "TALK_OUTBOX_BATCH",
         "TALK_OUTBOX_BATCH",
-        50,
+        200,
         positive_int,
         "Messages a worker claims and sends per run (over one SMTP connection).",
     ),

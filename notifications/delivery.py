@@ -5,8 +5,9 @@ happened. ``docs/decisions.md`` ("Delivery") states the guarantee; in short:
   ``lease_until``); rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several
   workers never take the same row (SQLite has one worker, :mod:`notifications.worker`);
 * ``handed_at`` is committed before a message may reach the server: the next message's with
-  the previous one's outcome (one commit a message), the first's after the server accepted its
-  recipient; the outcome is committed after the server's answer;
+  the previous one's outcome (one commit a message, one statement committed on its own), the
+  first's after the server accepted its recipient (and, pipelined, ``DATA``); the outcome is
+  committed after the server's answer;
 * a row whose lease ran out is taken back by :func:`recover`: without ``handed_at`` nothing
   reached the server and it is queued again; with it, it may have been delivered, so it is
   marked ``uncertain`` for the site admins, never sent again.
@@ -20,18 +21,18 @@ import os
 import random
 import smtplib
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Connection, CursorResult, Dialect, Engine, Executable, select, update
+from sqlalchemy import Connection, CursorResult, Engine, Executable, select, update
 from sqlalchemy.engine import Transaction
 
 from notifications import outbox
+from notifications.ledger_sql import Sql, update_sql
 from notifications.models import OutboxMessage
 from notifications.smtp import Envelope, Outcome, open_transport
 from talk import page_cache_writes, sqlite_writes
@@ -154,47 +155,6 @@ def claim(worker: str, limit: int) -> list[int]:
 RENEW_AFTER = timedelta(seconds=15)
 
 
-@cache
-def _update_sql(dialect: Dialect, columns: tuple[str, ...], rows: str) -> _Sql:
-    """``UPDATE`` of ``columns`` of rows a worker still holds (bound as ``worker``): ``one``
-    (bound as ``row``), ``all`` of them, or ``one-then-next``: ``row``'s columns and the
-    ``handed_at`` of the next row to send (``then``, ``then_handed_at``) in one statement. As
-    the driver's own SQL with the columns' bind processors: built once per shape, run straight
-    on the DBAPI cursor (SQLAlchemy's statement path cost several times the statement)."""
-
-    def bound(name: str) -> str:
-        return f":{name}" if dialect.paramstyle in ("named", "qmark") else f"%({name})s"
-
-    if rows == "one-then-next":
-        row_is = f"id = {bound('row')}"
-        sets = [
-            f"{c} = CASE WHEN {row_is} THEN {bound(c)} ELSE {c} END"
-            for c in columns
-            if c != "handed_at"
-        ]
-        kept = bound("handed_at") if "handed_at" in columns else "handed_at"
-        marked = f"CASE WHEN id = {bound('then')} THEN {bound('then_handed_at')} ELSE {kept} END"
-        sets.append(f"handed_at = {marked}")
-        which = f"id IN ({bound('row')}, {bound('then')}) AND "
-    else:
-        sets = [f"{column} = {bound(column)}" for column in columns]
-        which = f"id = {bound('row')} AND " if rows == "one" else ""
-    where = f"{which}state = 'sending' AND claimed_by = {bound('worker')}"
-    sql = f"UPDATE {_TABLE.name} SET {', '.join(sets)} WHERE {where}"  # noqa: S608 - names ours
-    processors: dict[str, Callable[[Any], Any]] = {}
-    for column in (*columns, "handed_at"):
-        processor = _TABLE.c[column].type.bind_processor(dialect)
-        if processor is not None:
-            processors[column] = processors[f"then_{column}"] = processor
-    return _Sql(sql, processors)
-
-
-@dataclass(frozen=True)
-class _Sql:
-    text: str
-    processors: dict[str, Callable[[Any], Any]]
-
-
 class Ledger:
     """What a worker writes about its claimed batch while it sends it: ``handed_at`` before a
     message may reach the server, each outcome after, and its lease renewed.
@@ -218,6 +178,11 @@ class Ledger:
         self._connection: Connection = bind.connect() if isinstance(bind, Engine) else bind
         self._transaction: Transaction | None = None
         self._cursor: Any = None
+        # A message's outcome and the next one's handed_at are one statement that commits on
+        # its own (autocommit), not BEGIN, UPDATE and COMMIT: SQLAlchemy's transaction events,
+        # on SQLite the lock's PRAGMAs, on PostgreSQL three round trips; most of the drain's
+        # CPU time a message. Not inside an outer transaction (a test's): savepoints there.
+        self._alone: Any = self._connection.connection.driver_connection if self._own else None
 
     def __enter__(self) -> Ledger:
         return self
@@ -260,23 +225,64 @@ class Ledger:
         self._begin()
         self._connection.execute(statement)
 
-    def _update(self, values: dict[str, object], row: int | None, then: int | None = None) -> int:
+    def _update(
+        self,
+        values: dict[str, object],
+        row: int | None,
+        then: int | None = None,
+        handed_at: datetime | None = None,
+    ) -> int:
         """Set ``values`` on ``row`` (None: all the worker's rows) while the worker holds it,
-        and with ``then`` mark that row handed over (``then_handed_at``) in the same statement;
+        and with ``then`` mark that row handed over at ``handed_at`` in the same statement;
         how many rows changed."""
         self._begin()
         rows = "all" if row is None else "one" if then is None else "one-then-next"
-        sql = _update_sql(self._connection.dialect, tuple(sorted(values)), rows)
+        sql = update_sql(self._connection.dialect, tuple(sorted(values)), rows)
+        self._cursor.execute(sql.text, self._params(sql, values, row, then, handed_at))
+        page_cache_writes.wrote_directly(self._connection)
+        return int(self._cursor.rowcount)
+
+    def _params(
+        self,
+        sql: Sql,
+        values: dict[str, object],
+        row: int | None,
+        then: int | None,
+        handed_at: datetime | None,
+    ) -> dict[str, object]:
         params: dict[str, object] = {"row": row, "worker": self.worker, "then": then}
         if then is not None:
-            params["then_handed_at"] = utcnow()
+            params["then_handed_at"] = handed_at
         params |= values
         for name, process in sql.processors.items():
             if params.get(name) is not None:
                 params[name] = process(params[name])
-        self._cursor.execute(sql.text, params)
-        page_cache_writes.wrote_directly(self._connection)
-        return int(self._cursor.rowcount)
+        return params
+
+    def _both_or_neither(
+        self, values: dict[str, object], row: int, then: int, handed_at: datetime
+    ) -> bool:
+        """No write open: ``row``'s outcome and ``then``'s ``handed_at`` as one statement
+        committed on its own; whether it changed both (else it changed neither). On SQLite
+        first in this process's queue of writers, as a write transaction would be."""
+        sql = update_sql(self._connection.dialect, tuple(sorted(values)), "both-or-neither")
+        params = self._params(sql, values, row, then, handed_at)
+        connection = self._alone
+        if self._connection.dialect.name == "sqlite":  # no BEGIN: autocommit already
+            with sqlite_writes.first_in_line(self._connection):
+                cursor = connection.execute(sql.text, params)
+                both: bool = cursor.rowcount == 2
+        else:
+            connection.autocommit = True
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(sql.text, params)
+                    both = cursor.rowcount == 2
+            finally:
+                connection.autocommit = False
+        if both:
+            page_cache_writes.committed_directly()
+        return both
 
     def _renew(self, now: datetime) -> None:
         """Renew the lease of the worker's claimed rows once :data:`RENEW_AFTER` is used."""
@@ -284,10 +290,10 @@ class Ledger:
             self._update({"lease_until": now + lease_length()}, None)
             self.renewed_at = now
 
-    def mark(self, outbox_id: int) -> None:
+    def mark(self, outbox_id: int, now: datetime | None = None) -> None:
         """Mark this row handed over (``handed_at``) in the current write, renewing the lease
         of the worker's claimed rows when it is due; the caller commits."""
-        now = utcnow()
+        now = now or utcnow()
         self._update({"handed_at": now}, outbox_id)
         self._renew(now)
         self.marked = outbox_id
@@ -312,10 +318,15 @@ class Ledger:
         ran out: the row is :func:`recover`'s or another worker's, and a late answer must not
         count). ``then`` (the next row to send) is marked handed over in the same commit: one
         commit a message instead of two."""
-        values = _outcome_values(claimed, outcome, rng)
+        now = utcnow()  # read once: the outcome's, the next one's handed_at, the lease's
+        values = _outcome_values(claimed, outcome, rng, now)
         row = claimed.envelope.outbox_id
-        if then is not None and self._update(values, row, then) == 2:
-            self._renew(utcnow())
+        if then is not None and self._alone is not None and self._transaction is None:
+            both = self._both_or_neither(values, row, then, now)
+        else:
+            both = then is not None and self._update(values, row, then, now) == 2
+        if both:
+            self._renew(now)
             self.marked = then
         else:
             if then is not None:  # one of the two is no longer the worker's: which one?
@@ -324,7 +335,7 @@ class Ledger:
                 self.rollback()
                 return "lost-lease"
             if then is not None:
-                self.mark(then)
+                self.mark(then, now)
         self.commit()
         if outcome.kind == "rejected-recipient":  # after the outcome: see "Delivery"
             refused = f"The mail server refused it: {outcome.reply}"
@@ -343,12 +354,11 @@ class Claimed:
 
 
 def _outcome_values(
-    claimed: Claimed, outcome: Outcome, rng: random.Random | None
+    claimed: Claimed, outcome: Outcome, rng: random.Random | None, now: datetime
 ) -> dict[str, object]:
-    """What an attempt's outcome makes of its row: sent; failed (refused, or the last
-    attempt); uncertain (no answer after the message was handed over); or queued again after
-    its backoff (a temporary failure), not handed over."""
-    now = utcnow()
+    """What an attempt's outcome makes of its row (at ``now``): sent; failed (refused, or the
+    last attempt); uncertain (no answer after the message was handed over); or queued again
+    after its backoff (a temporary failure), not handed over."""
     attempts = claimed.attempts + 1
     values: dict[str, object] = {
         "attempts": attempts,
@@ -430,7 +440,7 @@ def _compose(ids: list[int]) -> list[Claimed]:
     return claimed
 
 
-def drain(worker: str, *, limit: int = 50, rng: random.Random | None = None) -> DrainReport:
+def drain(worker: str, *, limit: int = 200, rng: random.Random | None = None) -> DrainReport:
     """Send what is due: recover expired leases, claim a batch, send it over one connection.
     Each message costs one commit: its outcome, with the next message's ``handed_at`` (so a
     worker killed between two messages leaves that next one ``uncertain``, never more)."""

@@ -114,6 +114,13 @@ def _noticed_any_write(conn: Connection, cursor: Any, statement: str, *args: Any
         wrote_directly(conn)
 
 
+def committed_directly() -> None:
+    """A write on the DBAPI cursor that committed on its own (autocommit: no transaction, so
+    none of SQLAlchemy's commit events): what its commit would do, once, after it."""
+    personal.note_write()
+    _bump_private()
+
+
 def wrote_directly(conn: Connection) -> None:
     """``conn`` wrote a row: what :func:`_noticed_any_write` does, for code that writes on the
     DBAPI cursor past SQLAlchemy's events (the outbox's ``Ledger``; its tables are private, so

@@ -22,6 +22,8 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -95,6 +97,24 @@ def _take_sqlite_lock(connection: Connection, deadline: float) -> None:
             time.sleep(RETRY_SECONDS)
     finally:
         dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+@contextmanager
+def first_in_line(connection: Connection) -> Iterator[None]:
+    """Hold this process's place in the queue of writers to ``connection``'s database for a
+    statement that commits on its own (autocommit, no ``BEGIN``: the outbox's ``Ledger``);
+    SQLite's ``busy_timeout`` waits for the other processes."""
+    database = connection.engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    queue = _queue_for(database)
+    if not queue.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+        raise _busy("UPDATE")
+    try:
+        yield
+    finally:
+        queue.release()
 
 
 def leave_queue(connection: Connection) -> None:

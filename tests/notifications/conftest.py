@@ -26,13 +26,41 @@ from tests.conftest import snapshot
 class Recorder:
     """aiosmtpd handler: ``rcpt_replies``/``data_replies`` are answered first (one each per
     message), then ``250``; ``rcpt_delay``/``data_delay`` are seconds to wait before answering
-    (a slow server). ``data_delay`` waits after the message is stored: it was received."""
+    (a slow server). ``data_delay`` waits after the message is stored: it was received.
+    ``refuse`` answers ``RCPT TO`` of these addresses; ``hang_up_at_mail`` closes the
+    connection at that ``MAIL FROM`` (counted from 1) without answering; ``pipelining``
+    offers PIPELINING (``pipelined`` notes, at each ``MAIL FROM``, whether ``DATA`` had
+    arrived with it)."""
 
     messages: list[EmailMessage] = field(default_factory=list)
     rcpt_replies: list[str] = field(default_factory=list)
     data_replies: list[str] = field(default_factory=list)
     rcpt_delay: float = 0
     data_delay: float = 0
+    refuse: dict[str, str] = field(default_factory=dict)
+    hang_up_at_mail: int = 0
+    pipelining: bool = False
+    pipelined: list[bool] = field(default_factory=list)
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname  # what aiosmtpd does without this hook
+        if self.pipelining:
+            return [*responses[:-1], "250-PIPELINING", responses[-1]]
+        return responses
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        # What the client wrote after MAIL FROM and the server has not read yet.
+        self.pipelined.append(b"DATA" in bytes(server._reader._buffer))
+        if len(self.pipelined) == self.hang_up_at_mail:
+            server.transport.close()
+            return "421 4.3.2 Closing"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -41,6 +69,8 @@ class Recorder:
             await asyncio.sleep(self.rcpt_delay)
         if self.rcpt_replies:
             return self.rcpt_replies.pop(0)
+        if address in self.refuse:
+            return self.refuse[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -20,6 +20,14 @@ from talk.extensions import db
 W = "worker-a"
 
 
+@pytest.fixture(params=["one by one", "pipelined"])
+def smtp(smtp, request):
+    """Each test with a server that takes the commands one by one, and again with one that
+    offers PIPELINING: the outcomes are the same."""
+    smtp.handler.pipelining = request.param == "pipelined"
+    return smtp
+
+
 def queue(app, count=1, **kwargs):
     """Queue ``count`` emails (committed as a request would) and return their ids."""
     fields = {

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from notifications import delivery
 from notifications.models import OutboxMessage
 from talk.extensions import db
@@ -31,16 +33,24 @@ def test_expired_leases_are_requeued_or_marked_uncertain(app, clock):
     ]
 
 
-def test_an_outcome_and_the_next_mark_apply_only_to_rows_the_worker_still_holds(app, clock):
+@pytest.mark.parametrize(
+    "connection",
+    ["the test's", pytest.param("its own", marks=pytest.mark.commits)],
+)
+def test_an_outcome_and_the_next_mark_apply_only_to_rows_the_worker_still_holds(
+    app, clock, connection
+):
     """The outcome of one message and the next one's handed_at are one statement: when either
     row is no longer the worker's, neither is written that way; the outcome still lands alone
-    if its own row is held, and nothing at all if it is not (its lease was lost)."""
+    if its own row is held, and nothing at all if it is not (its lease was lost). On a
+    connection of its own (a worker's) PostgreSQL commits that statement alone (autocommit),
+    so the statement itself must change both rows or neither."""
     from notifications.smtp import Envelope, Outcome
 
     def claimed(outbox_id):
         return delivery.Claimed(Envelope(outbox_id, "t@localhost", "v@example.org", "", b""), 0)
 
-    ids = queue(app, 4)
+    ids = queue(app, 6)
     with app.app_context():
         assert delivery.claim(W, 10) == ids
         db.session.get(OutboxMessage, ids[1]).claimed_by = "another"  # no longer W's
@@ -51,12 +61,16 @@ def test_an_outcome_and_the_next_mark_apply_only_to_rows_the_worker_still_holds(
             assert ledger.record(claimed(ids[2]), Outcome("sent", "250"), then=ids[3]) == (
                 "lost-lease"
             )
+            assert ledger.record(claimed(ids[4]), Outcome("sent", "250"), then=ids[5]) == "sent"
+            assert ledger.marked == ids[5]
     found = rows(app)
     assert [(r.state, r.handed_at is not None) for r in found] == [
         ("sent", False),
         ("sending", False),  # the next one, not W's: not marked by W
         ("sending", False),  # the lost one: no outcome
         ("sending", False),  # and the next of the lost one: not marked either
+        ("sent", False),
+        ("sending", True),  # both held: the outcome and the next one's mark, together
     ]
 
 
@@ -80,9 +94,15 @@ def test_a_lease_is_renewed_before_a_message_only_once_its_margin_is_used(app, c
             assert all(row.handed_at is not None for row in rows(app))
 
 
-def test_the_ledgers_own_writes_move_the_private_generation(app, clock):
+@pytest.mark.parametrize(
+    "connection",
+    ["the test's", pytest.param("its own", marks=pytest.mark.commits)],
+)
+def test_the_ledgers_own_writes_move_the_private_generation(app, clock, connection):
     """The Ledger writes on the DBAPI cursor, past SQLAlchemy's events; logged-in pages kept
-    by the page cache must still count its writes (the private generation moves on any)."""
+    by the page cache must still count its writes (the private generation moves on any),
+    a statement committed alone (PostgreSQL, a connection of its own) included."""
+    from notifications.smtp import Envelope, Outcome
     from talk.page_cache_writes import EXTENSION
 
     ids = queue(app, 2)
@@ -93,4 +113,8 @@ def test_the_ledgers_own_writes_move_the_private_generation(app, clock):
         before = generation.read()
         with delivery.Ledger(W, clock.now) as ledger:
             ledger.handing_over(ids[0])
+            assert generation.read() != before
+            before = generation.read()
+            sent = delivery.Claimed(Envelope(ids[0], "t@localhost", "v@example.org", "", b""), 0)
+            assert ledger.record(sent, Outcome("sent", "250"), then=ids[1]) == "sent"
             assert generation.read() != before
