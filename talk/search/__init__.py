@@ -276,9 +276,11 @@ def _page(
 ) -> Any:
     """The statement of one page: the window of matches (of id above ``floor``, at most
     ``ceiling``), one row per result, ranked, after the cursor, with what the page shows."""
+    # An engine may test the tag filter its own way (PostgreSQL: its tag_ids GIN index).
+    tagged = getattr(engine, "tagged", None)
     hits = _newest(
         engine.hits(
-            lambda doc, doc_id: conditions(viewer, filters, doc, doc_id),
+            lambda doc, doc_id: conditions(viewer, filters, doc, doc_id, tagged=tagged),
             newest=window + 1,
             ceiling=ceiling,
             floor=floor,
