@@ -276,10 +276,13 @@ def _page(
 ) -> Any:
     """The statement of one page: the window of matches (of id above ``floor``, at most
     ``ceiling``), one row per result, ranked, after the cursor, with what the page shows."""
-    newest = getattr(engine, "newest", _newest)  # an engine may number its window its own way
+    # An engine may number its window (SQLite: one pass) and test the tag filter (PostgreSQL:
+    # its tag_ids GIN index) its own way.
+    newest = getattr(engine, "newest", _newest)
+    tagged = getattr(engine, "tagged", None)
     hits = newest(
         engine.hits(
-            lambda doc, doc_id: conditions(viewer, filters, doc, doc_id),
+            lambda doc, doc_id: conditions(viewer, filters, doc, doc_id, tagged=tagged),
             newest=window + 1,
             ceiling=ceiling,
             floor=floor,

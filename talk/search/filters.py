@@ -4,6 +4,7 @@ applies them inside its own query, next to its match."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,14 +52,24 @@ class Filters:
         )
 
 
+#: How an engine tests that a document (alias, the id to test) carries a tag.
+Tagged = Callable[[NamedFromClause, ColumnElement[int], int], ColumnElement[bool]]
+
+
 def conditions(
-    viewer: Any, filters: Filters, doc: NamedFromClause, doc_id: ColumnElement[int] | None = None
+    viewer: Any,
+    filters: Filters,
+    doc: NamedFromClause,
+    doc_id: ColumnElement[int] | None = None,
+    *,
+    tagged: Tagged | None = None,
 ) -> list[ColumnElement[bool]]:
     """``doc`` is readable by ``viewer`` and passes ``filters``.
 
     ``doc_id`` is what the tag filter tests the document's id on (default ``doc.id``): SQLite
     passes its FTS5 rowid, so a match without the tag is left out before its document row is
-    read — with a common word, most matches are.
+    read — with a common word, most matches are. ``tagged`` is the engine's own tag test
+    (default :func:`in_tagged_documents`).
 
     Readable: items and tags belong to no board and are public like their pages; comments and
     discussions only on boards :func:`talk.policy.readable_boards_filter` lets the viewer read.
@@ -91,8 +102,14 @@ def conditions(
     if filters.before is not None:
         found.append(c.created_at < filters.before)
     if filters.tag_id is not None:
-        found.append((c.id if doc_id is None else doc_id).in_(tagged_documents(filters.tag_id)))
+        test = tagged or in_tagged_documents
+        found.append(test(doc, c.id if doc_id is None else doc_id, filters.tag_id))
     return found
+
+
+def in_tagged_documents(doc: NamedFromClause, doc_id: ColumnElement[int], tag: int) -> Any:
+    """``doc_id`` is among :func:`tagged_documents` (SQLite's tag test)."""
+    return doc_id.in_(tagged_documents(tag))
 
 
 def tagged_documents(tag: int) -> Any:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     CTE,
     ColumnElement,
     Double,
+    Integer,
     Select,
     Text,
     bindparam,
@@ -36,7 +37,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.dialects.postgresql import TSQUERY, array
 
 from talk.extensions import db
 from talk.search import schema
@@ -93,6 +94,14 @@ class PostgresSearch:
     #: asking the newest ids first bounds it (talk.search._newest_first): the default of
     #: ``TALK_SEARCH_NEWEST_SPAN``.
     newest_span = 32
+
+    @staticmethod
+    def tagged(doc: Any, _doc_id: Any, tag: int) -> ColumnElement[bool]:
+        """``doc`` carries ``tag``: its ``tag_ids`` (migration ``0036_talk_search_tag_ids``)
+        hold it. The GIN index answers with a bitmap of the tag's documents that PostgreSQL ANDs
+        with the words' bitmap, so only documents having both are read (docs/search.md, "Fifth
+        round"); an ``IN`` of the tag's ids read the row of every match of the words."""
+        return doc.c.tag_ids.op("@>", is_comparison=True)(array([bindparam(None, tag, Integer)]))
 
     def __init__(self, query: SearchQuery, languages: Sequence[str]) -> None:
         self.excluding = bool(query.excluded)

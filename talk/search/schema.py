@@ -8,7 +8,7 @@ Alembic's autogenerate skip them (:func:`is_search_table`).
 from __future__ import annotations
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, column, table
-from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 
 from talk.models._types import UTCDateTime
 
@@ -16,7 +16,8 @@ metadata = MetaData()
 
 #: One row per searchable thing. ``kind`` is comment, discussion, item or tag and ``source_id``
 #: that row's id; the rest is copied from the source (a comment's board and item from its
-#: discussion) so filters need no joins. ``tsv`` exists on PostgreSQL only.
+#: discussion) so filters need no joins. ``tsv`` and ``tag_ids`` (the document's tags, migration
+#: ``0036_talk_search_tag_ids``: the tag filter's GIN bitmap) exist on PostgreSQL only.
 documents = Table(
     "search_documents",
     metadata,
@@ -33,6 +34,7 @@ documents = Table(
     Column("title", Text),
     Column("body", Text),
     Column("tsv", TSVECTOR),
+    Column("tag_ids", ARRAY(Integer)),
 )
 
 #: For each document, the tags its source carries (a comment's hashtags, a discussion's, an

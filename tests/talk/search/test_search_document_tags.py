@@ -35,10 +35,28 @@ def _expected() -> set[tuple[int, int]]:
     return pairs | {(t, d) for t, d in db.session.execute(own)}
 
 
+def _by_document(pairs: set[tuple[int, int]]) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {}
+    for tag_id, document_id in sorted(pairs):
+        found.setdefault(document_id, []).append(tag_id)
+    return found
+
+
+def _tag_ids() -> dict[int, list[int]] | None:
+    """PostgreSQL: each document's ``tag_ids`` (migration 0036), sorted, leaving out documents
+    with none; None on SQLite, which has no such column."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    doc = schema.documents
+    rows = db.session.execute(select(doc.c.id, doc.c.tag_ids))
+    return {d: sorted(tags) for d, tags in rows if tags}
+
+
 @pytest.fixture
 def tagged(make: Any) -> Any:
-    """``tagged()``: the stored pairs, checked equal to the sources' (the invariant), as
-    ``{(tag name, kind, source id)}`` to assert on."""
+    """``tagged()``: the stored pairs, checked equal to the sources' (the invariant) and, on
+    PostgreSQL, to the documents' ``tag_ids``, as ``{(tag name, kind, source id)}`` to assert
+    on."""
 
     def read() -> set[tuple[str, str, int]]:
         with make.context():
@@ -47,6 +65,7 @@ def tagged(make: Any) -> Any:
                 (t, d) for t, d in db.session.execute(select(pairs.c.tag_id, pairs.c.document_id))
             }
             assert stored == _expected()
+            assert _tag_ids() in (None, _by_document(stored))
             doc = schema.documents
             named = (
                 select(Tag.name, doc.c.kind, doc.c.source_id)
@@ -187,6 +206,8 @@ def test_the_migration_fills_it_from_what_exists_and_its_downgrade_drops_it(
         db.session.remove()
         downgrade(revision="0032_talk_unlisted_discussions")
         assert "search_document_tags" not in inspect(db.engine).get_table_names()
+        columns = {c["name"] for c in inspect(db.engine).get_columns("search_documents")}
+        assert "tag_ids" not in columns
         db.session.remove()
         upgrade()
     assert tagged() == before and len(before) == 8
