@@ -97,7 +97,7 @@ class PostgresSearch:
 
     @staticmethod
     def tagged(doc: Any, _doc_id: Any, tag: int) -> ColumnElement[bool]:
-        """``doc`` carries ``tag``: its ``tag_ids`` (migration ``0036_talk_search_tag_ids``)
+        """``doc`` carries ``tag``: its ``tag_ids`` (migration ``0034_talk_search_tag_ids``)
         hold it. The GIN index answers with a bitmap of the tag's documents that PostgreSQL ANDs
         with the words' bitmap, so only documents having both are read (docs/search.md, "Fifth
         round"); an ``IN`` of the tag's ids read the row of every match of the words."""

@@ -17,7 +17,7 @@ metadata = MetaData()
 #: One row per searchable thing. ``kind`` is comment, discussion, item or tag and ``source_id``
 #: that row's id; the rest is copied from the source (a comment's board and item from its
 #: discussion) so filters need no joins. ``tsv`` and ``tag_ids`` (the document's tags, migration
-#: ``0036_talk_search_tag_ids``: the tag filter's GIN bitmap) exist on PostgreSQL only.
+#: ``0034_talk_search_tag_ids``: the tag filter's GIN bitmap) exist on PostgreSQL only.
 documents = Table(
     "search_documents",
     metadata,

@@ -43,7 +43,7 @@ def _by_document(pairs: set[tuple[int, int]]) -> dict[int, list[int]]:
 
 
 def _tag_ids() -> dict[int, list[int]] | None:
-    """PostgreSQL: each document's ``tag_ids`` (migration 0036), sorted, leaving out documents
+    """PostgreSQL: each document's ``tag_ids`` (migration 0034), sorted, leaving out documents
     with none; None on SQLite, which has no such column."""
     if db.session.get_bind().dialect.name != "postgresql":
         return None

@@ -12,7 +12,7 @@ A trigger on ``search_document_tags`` keeps the column equal to that table (whic
 keep equal to the sources): a pair added appends its tag to the document's array, a pair removed
 removes it. It updates ``tag_ids`` only, so the ``tsv`` trigger does not run again.
 
-Revision ID: 0036_talk_search_tag_ids
+Revision ID: 0034_talk_search_tag_ids
 Revises: 0033_talk_search_document_tags
 Create Date: 2026-11-30 10:00:00
 
@@ -22,7 +22,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = "0036_talk_search_tag_ids"
+revision = "0034_talk_search_tag_ids"
 down_revision = "0033_talk_search_document_tags"
 branch_labels = None
 depends_on = None
