@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, Integer, String, any_, bindparam, cast, text
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import QueryableAttribute
 
 from talk.extensions import db
 from talk.models._types import UTCDateTime
@@ -23,7 +24,9 @@ def _postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def among(column: ColumnElement[Any], values: Sequence[Any]) -> ColumnElement[bool]:
+def among(
+    column: ColumnElement[Any] | QueryableAttribute[Any], values: Sequence[Any]
+) -> ColumnElement[bool]:
     """``column IN values``: one array parameter on PostgreSQL (``= ANY``), so the text is the
     same for any number of values; an ``IN`` list elsewhere."""
     if not _postgresql():
@@ -78,8 +81,8 @@ def hand_over(handed: dict[int, int], now: datetime) -> int:
 # INSERT … SELECT … ORDER BY numbers them in that order, as SQLAlchemy's own bulk INSERT relies
 # on (its "autoincrement sentinel"), and the ids are sorted back. The rows go as one JSON text:
 # as arrays, psycopg escaped every body character by character (half of move's CPU then).
-_COLUMNS = ("to_address", "user_id", "category", "subject", "text_body", "html_body")
-_COLUMNS += ("headers", "state", "reason")
+_COLUMNS: tuple[str, ...] = ("to_address", "user_id", "category", "subject", "text_body")
+_COLUMNS += ("html_body", "headers", "state", "reason")
 _READ = {
     "user_id": "CAST(queued.mail ->> 'user_id' AS BIGINT)",
     "headers": "queued.mail -> 'headers'",
