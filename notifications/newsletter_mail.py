@@ -42,7 +42,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import and_, distinct, func, or_, select
 from werkzeug.routing import BuildError
 
-from notifications import newsletters, outbox, unsubscribe
+from notifications import batch_sql, newsletters, outbox, unsubscribe
 from notifications.emails import public_urls
 from notifications.newsletter_models import Newsletter, UpdatesConsent
 from talk import markdown, policy, rate_limits
@@ -227,7 +227,7 @@ def contributions(newsletter: Newsletter, ids: Sequence[int]) -> dict[int, Contr
             db.session.execute(
                 select(UpdatesConsent.user_id, UpdatesConsent.changed_at).where(
                     UpdatesConsent.project_id == project_id,
-                    UpdatesConsent.user_id.in_(ids),
+                    batch_sql.among(UpdatesConsent.user_id, ids),
                     UpdatesConsent.opted_in.is_(True),
                 )
             ).all()
@@ -254,7 +254,7 @@ def contributions(newsletter: Newsletter, ids: Sequence[int]) -> dict[int, Contr
         .join(Discussion, Discussion.id == Comment.discussion_id)
         .where(
             Comment.project_id == project_id,
-            Comment.author_id.in_(ids),
+            batch_sql.among(Comment.author_id, ids),
             Comment.deleted_at.is_(None),
             Comment.hidden_at.is_(None),
             Comment.held_at.is_(None),
@@ -272,7 +272,7 @@ def contributions(newsletter: Newsletter, ids: Sequence[int]) -> dict[int, Contr
         .where(
             TagVerdict.project_id == project_id,
             TagVerdict.verdict == Verdict.VERIFIED,
-            TagUse.user_id.in_(ids),
+            batch_sql.among(TagUse.user_id, ids),
             after(TagVerdict.decided_at, TagUse.user_id),
         )
         .distinct()

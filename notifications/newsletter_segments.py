@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, func, select
 
-from notifications import consent
+from notifications import batch_sql, consent
 from notifications.follow_models import Follow
 from notifications.models import MailAddress
 from notifications.newsletter_models import UpdatesConsent
@@ -267,7 +267,7 @@ def audience(
     SQLite otherwise listed for each batch of a sending)."""
     opted_in = consent.opted_in_ids(project)
     if among is not None:
-        opted_in = opted_in.where(UpdatesConsent.user_id.in_(among))
+        opted_in = opted_in.where(batch_sql.among(UpdatesConsent.user_id, among))
     mailable = (
         select(User.id)
         .where(User.id.in_(opted_in))
@@ -286,7 +286,7 @@ def audience(
     )
     for excluded in policy.audience_exclusions(project, now):
         mailable = mailable.where(User.id.not_in(excluded))
-    return mailable if among is None else mailable.where(User.id.in_(among))
+    return mailable if among is None else mailable.where(batch_sql.among(User.id, among))
 
 
 def count(project: Project, segment: dict[str, Any], now: datetime) -> int:

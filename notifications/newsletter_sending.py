@@ -24,9 +24,9 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, and_, case, exists, func, insert, literal, or_, select, update
+from sqlalchemy import Select, and_, exists, func, insert, literal, or_, select, update
 
-from notifications import consent, newsletter_mail, newsletter_segments, outbox
+from notifications import batch_sql, consent, newsletter_mail, newsletter_segments, outbox
 from notifications.delivery import changed
 from notifications.models import OutboxMessage
 from notifications.newsletter_models import DELIVERY_STATES, Newsletter, NewsletterDelivery
@@ -206,7 +206,7 @@ def _move_batch(newsletter: Newsletter, batch: list[tuple[int, int]], now: datet
     people = {
         user.id: user
         for user in db.session.scalars(
-            select(User).where(User.id.in_([user_id for _, user_id in batch]))
+            select(User).where(batch_sql.among(User.id, [user_id for _, user_id in batch]))
         )
     }
     mails = dict(
@@ -236,19 +236,9 @@ def _move_batch(newsletter: Newsletter, batch: list[tuple[int, int]], now: datet
     ids = outbox.enqueue_many([mail for _, mail in sending])
     handed = dict(zip((delivery_id for delivery_id, _ in sending), ids, strict=True))
     unmoved = (NewsletterDelivery.state == "queued", NewsletterDelivery.outbox_id.is_(None))
-    # The handed-over ones in one UPDATE (each its own outbox row, by a CASE on the id); the
-    # few skipped or failed one by one.
-    if handed and changed(
-        update(NewsletterDelivery)
-        .where(NewsletterDelivery.id.in_(handed), *unmoved)
-        .values(
-            state="sending",
-            reason=None,
-            outbox_id=case(handed, value=NewsletterDelivery.id),
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    ) != len(handed):
+    # The handed-over ones in one statement (each its own outbox row); the few skipped or
+    # failed one by one.
+    if batch_sql.hand_over(handed, now) != len(handed):
         _moved_by_another(newsletter)
         return None
     for delivery_id, values in outcomes.items():

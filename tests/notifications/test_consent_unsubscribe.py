@@ -217,3 +217,29 @@ def test_closed_accounts_and_withdrawn_consent_are_never_in_the_audience(app, ma
         consent.opt_out(db.session.get(User, people[1].id), place, source="unsubscribe")
         db.session.get(User, people[2].id).disabled_at = utcnow()
     assert audience(app, project) == {people[0].id}
+
+
+def test_a_batchs_links_are_the_tokens_itsdangerous_signs(app, two_projects):
+    """Each newsletter link is signed with the HMAC keyed once per batch: the very token
+    itsdangerous writes, so either reads the other's (links already sent keep working)."""
+    vol, herbarium, _ = two_projects
+    site = URLSafeSerializer(str(app.config["SECRET_KEY"]), salt=unsubscribe.SALT)
+    with app.test_request_context():
+        place = db.session.get(Project, herbarium.id)
+        link = unsubscribe.newsletter_unsubscribe_links(place)
+        for user_id in (1, 9, 4_321, 2**40):
+            token = link(User(id=user_id)).rpartition("/")[2]
+            assert token == site.dumps({"u": user_id, "c": ["newsletter"], "p": place.id})
+            assert site.loads(token) == {"u": user_id, "c": ["newsletter"], "p": place.id}
+        subscription = unsubscribe.read(link(db.session.get(User, vol.id)).rpartition("/")[2])
+        assert (subscription.user.id, subscription.project) == (vol.id, place)
+
+
+def test_a_link_itsdangerous_signed_before_still_unsubscribes(app, two_projects):
+    vol, herbarium, registers = two_projects
+    site = URLSafeSerializer(str(app.config["SECRET_KEY"]), salt=unsubscribe.SALT)
+    old = site.dumps({"u": vol.id, "c": ["newsletter"], "p": herbarium.id})
+    done = app.test_client().post(f"/unsubscribe/{old}", data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200
+    assert not is_in(app, vol, herbarium)
+    assert is_in(app, vol, registers)

@@ -16,6 +16,7 @@ from talk import create_app
 from talk.config import ConfigError
 from talk.errors import InvalidInput
 from talk.extensions import db
+from talk.models import User
 
 W = "worker-a"
 
@@ -462,3 +463,26 @@ def test_an_address_no_email_can_carry_fails_alone_and_the_rest_go(app, smtp):
     assert "could not be written as an email" in found[bad].smtp_reply
     assert found[good].state == "sent"
     assert_each_once(smtp, [good], app)
+
+
+def test_a_batch_of_emails_is_stored_exactly_as_given(app, make):
+    """A batch goes in as one document on PostgreSQL: every column reads back as given."""
+    person = make.user("vol")
+    odd = 'Quotes " \\ backslash, {braces}, tabs\tand é, 漢字, emoji 🌿\nsecond line\n'
+    with app.app_context():
+        user = db.session.get(User, person.id)
+        mails = [
+            outbox.Mail("a@example.org", 'Näme "quoted"', odd, "newsletter", "<p>é \\</p>"),
+            outbox.Mail("b@example.org", "Plain", "Text.\n", "newsletter", None, user, {"X": 'b"'}),
+        ]
+        ids = outbox.enqueue_many(mails)
+        db.session.commit()
+    found = {row.id: row for row in rows(app)}
+    assert [
+        (r.to_address, r.user_id, r.category, r.subject, r.text_body, r.html_body, r.headers)
+        for r in (found[i] for i in ids)
+    ] == [
+        ("a@example.org", None, "newsletter", 'Näme "quoted"', odd, "<p>é \\</p>", {}),
+        ("b@example.org", person.id, "newsletter", "Plain", "Text.\n", None, {"X": 'b"'}),
+    ]
+    assert {(found[i].state, found[i].attempts) for i in ids} == {("queued", 0)}
