@@ -118,6 +118,22 @@ def term_values(query: SearchQuery) -> dict[str, str]:
     return found
 
 
+#: The statement parsing a query's terms in one language, per language and shape (its terms'
+#: places and kinds): built once, like the page's (talk.search.statement).
+_PARSED: dict[tuple[Any, ...], Any] = {}
+
+
+def _parsed(query: SearchQuery, language: str, shape: tuple[Any, ...]) -> Any:
+    key = (language, shape[2:])
+    statement = _PARSED.get(key)
+    if statement is None:
+        statement = select(cast(tsquery(query, language, bound=True), Text))
+        if len(_PARSED) >= 256:
+            _PARSED.clear()
+        _PARSED[key] = statement
+    return statement
+
+
 class PostgresSearch:
     """One search: ``hits()`` ranks the matching documents, ``marked()`` highlights one."""
 
@@ -151,8 +167,9 @@ class PostgresSearch:
         # the documents with this value, so the planner estimates how many match from the
         # column's statistics (a CTE's value it cannot see) and walks the primary key newest
         # first when the words are common, or reads the GIN index when they are rare.
+        terms = term_values(query)
         self.values_by_language = {
-            language: db.session.scalar(select(cast(tsquery(query, language), Text)))
+            language: db.session.scalar(_parsed(query, language, self.shape), terms)
             for language in self.languages
         }
 

@@ -37,8 +37,9 @@ from talk.search.filters import Filters, conditions
 
 _DOCUMENT = schema.documents.alias("doc")  # built once: see talk.search.sqlite
 
-#: Shapes kept at most; past it the oldest is dropped. Anonymous searches have a few dozen
-#: shapes; each logged-in viewer adds their own (their id is in the readable boards' test).
+#: Shapes kept at most; past it all are dropped and built again as asked. Anonymous searches
+#: have a few dozen shapes; each logged-in viewer adds their own (their id is in the readable
+#: boards' test).
 MAX_SHAPES = 512
 _SHAPES: dict[tuple[Any, ...], Any] = {}
 
@@ -83,7 +84,7 @@ def page_statement(
             limit,
         )
         if len(_SHAPES) >= MAX_SHAPES:
-            _SHAPES.pop(next(iter(_SHAPES)))
+            _SHAPES.clear()  # rare (logged-in viewers' shapes), and safe under threads
         _SHAPES[key] = statement
     return statement, values
 
