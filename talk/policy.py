@@ -335,6 +335,23 @@ def _readable_boards(user: Any) -> ColumnElement[bool]:
     return or_(Board.read_level.in_(["everyone", "logged-in"]), *staff_levels)
 
 
+def readable_boards_key(user: Any) -> tuple[Any, ...]:
+    """What :func:`readable_boards_filter` depends on, as a hashable: users with equal keys get
+    the same condition, so a statement built with it may be kept and reused (``talk.search``
+    keeps one per shape). Must follow its branches."""
+    scope = token_scope(user)
+    own = _readable_boards_key(user)
+    return own if scope is None else ("token", scope.project_id, own)
+
+
+def _readable_boards_key(user: Any) -> tuple[Any, ...]:
+    if is_site_admin(user):
+        return ("site admin",)
+    if not _authenticated(user):
+        return ("anonymous",)
+    return ("user", user.id)
+
+
 def readable_board_ids(user: Any) -> Select[int]:
     """The ids of the boards ``user`` may read, as a subquery for ``board_id.in_(...)``."""
     return select(Board.id).where(readable_boards_filter(user))

@@ -42,16 +42,17 @@ from typing import Any
 
 from flask import current_app, url_for
 from markupsafe import Markup
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import func, select
 
 from talk.errors import InvalidInput
 from talk.extensions import db
-from talk.models import Board, Comment, Discussion, Item, Project, User
+from talk.models import Board, Project
 from talk.search import cursors, floors, schema, scope
-from talk.search.filters import KINDS, Filters, conditions
+from talk.search.filters import KINDS, Filters
 from talk.search.query import SearchQuery, parse
 from talk.search.scope import parse_day, search_scope
 from talk.search.snippets import matched_words, to_html
+from talk.search.statement import page_statement
 from talk.services import accounts
 from talk.text import plain_text
 
@@ -66,7 +67,7 @@ __all__ = [
     "search_scope",
 ]
 
-_DOCUMENT = schema.documents.alias("doc")  # built once: see talk.search.sqlite
+_NEWEST_DOCUMENT = select(func.max(schema.documents.c.id))
 
 
 @dataclass(frozen=True)
@@ -253,159 +254,17 @@ def _newest_first(
         floor = hint or None  # page 1 settled on it (0: no floor)
     elif factor and not filters.selective:
         if top is None:
-            top = db.session.scalar(select(func.max(schema.documents.c.id)))
+            top = db.session.scalar(_NEWEST_DOCUMENT)
         floor = floors.first(top, factor * (window + 1))
     while True:
-        statement = _page(engine, viewer, filters, window, ceiling, floor, after, limit)
-        rows = list(db.session.execute(statement).all())
+        statement, values = page_statement(
+            engine, viewer, filters, window, ceiling, floor, after, limit
+        )
+        rows = list(db.session.execute(statement, values).all())
         found = int(rows[0][3]) if rows else 0
         if floor is None or found > window:
             return rows, floor
         floor = floors.lower(top or 0, floor, found, window)
-
-
-def _page(
-    engine: Any,
-    viewer: Any,
-    filters: Filters,
-    window: int,
-    ceiling: int | None,
-    floor: int | None,
-    after: tuple[float, int, int, int | None] | None,
-    limit: int,
-) -> Any:
-    """The statement of one page: the window of matches (of id above ``floor``, at most
-    ``ceiling``), one row per result, ranked, after the cursor, with what the page shows."""
-    # An engine may number its window (SQLite: one pass) and test the tag filter (PostgreSQL:
-    # its tag_ids GIN index) its own way.
-    newest = getattr(engine, "newest", _newest)
-    tagged = getattr(engine, "tagged", None)
-    hits = newest(
-        engine.hits(
-            lambda doc, doc_id: conditions(viewer, filters, doc, doc_id, tagged=tagged),
-            newest=window + 1,
-            ceiling=ceiling,
-            floor=floor,
-        ),
-        window,
-    )
-    best = _one_per_thing(hits)
-    ranked = select(best.c.doc_id, best.c.score, best.c.total, best.c.matched, best.c.ceiling)
-    if after is not None:
-        score, doc_id, _, _ = after
-        ranked = ranked.where(
-            or_(best.c.score < score, and_(best.c.score == score, best.c.doc_id < doc_id))
-        )
-    page = (
-        ranked.order_by(best.c.score.desc(), best.c.doc_id.desc()).limit(limit + 1).subquery("page")
-    )
-    doc = _DOCUMENT
-    marked = engine.marked(doc)
-    if floor is not None:
-        # A step that finds too few is asked again: its rows are never shown, so CASE (which
-        # PostgreSQL evaluates lazily) skips their highlighting (ts_headline costs ~1 ms a row).
-        marked = case((page.c.matched > window, marked), else_=literal(""))
-    return (
-        select(
-            page.c.score,
-            page.c.doc_id,
-            page.c.total,
-            page.c.matched,
-            page.c.ceiling,
-            doc.c.kind,
-            doc.c.source_id,
-            doc.c.created_at,
-            doc.c.title,
-            doc.c.body,
-            doc.c.discussion_id,
-            Project.slug,
-            Project.title,
-            Discussion.title,
-            Board.title,
-            Item.external_id,
-            Item.title,
-            User.username,
-            User.display_name,
-            Comment.body_html,
-            marked.label("marked"),
-        )
-        .select_from(page)
-        .join(doc, doc.c.id == page.c.doc_id)
-        .join(Project, Project.id == doc.c.project_id)
-        .outerjoin(Discussion, Discussion.id == doc.c.discussion_id)
-        .outerjoin(Board, Board.id == doc.c.board_id)
-        .outerjoin(Item, Item.id == doc.c.item_id)
-        .outerjoin(User, User.id == doc.c.author_id)
-        .outerjoin(
-            Comment,
-            and_(
-                doc.c.kind == "comment",
-                Comment.id == doc.c.source_id,
-                Comment.deleted_at.is_(None),
-                Comment.hidden_at.is_(None),
-            ),
-        )
-        .order_by(page.c.score.desc(), page.c.doc_id.desc())
-    )
-
-
-def _newest(hits: Any, window: int) -> Any:
-    """The ``window`` newest of ``hits`` (which holds at most one more), each with how many
-    there were (``matched``: more than ``window`` means the search was narrowed) and the
-    newest id (``ceiling``, which the next pages' cursors carry)."""
-    found = hits.subquery("found")
-    numbered = select(
-        found,
-        func.row_number().over(order_by=found.c.doc_id.desc()).label("newness"),
-        func.count().over().label("matched"),
-        func.max(found.c.doc_id).over().label("ceiling"),
-    ).subquery("numbered")
-    return (
-        select(
-            numbered.c.doc_id,
-            numbered.c.score,
-            numbered.c.kind,
-            numbered.c.source_id,
-            numbered.c.discussion_id,
-            numbered.c.matched,
-            numbered.c.ceiling,
-        )
-        .where(numbered.c.newness <= window)
-        .subquery("hits")
-    )
-
-
-def _one_per_thing(hits: Any) -> Any:
-    """One row per result: a discussion and its comments are one thread, shown by its
-    best-matching comment (by the title when no comment matches) and ranked by its best score;
-    items and tags are each their own. ``total`` counts the results of every page."""
-    thread = case((hits.c.discussion_id.is_(None), hits.c.kind), else_=literal("thread"))
-    key = func.coalesce(hits.c.discussion_id, hits.c.source_id)
-    comment_first = case((hits.c.kind == "comment", 0), else_=1)
-    # The same partition and order for both (so one sort can serve them); max() looks at the
-    # whole partition.
-    partition = (thread, key)
-    order = (comment_first, hits.c.score.desc(), hits.c.doc_id.desc())
-    grouped = select(
-        hits.c.doc_id,
-        hits.c.matched,
-        hits.c.ceiling,
-        func.max(hits.c.score)
-        .over(partition_by=partition, order_by=order, rows=(None, None))
-        .label("score"),
-        func.row_number().over(partition_by=partition, order_by=order).label("pick"),
-    ).subquery("grouped")
-    return (
-        select(
-            grouped.c.doc_id,
-            grouped.c.score,
-            func.count().over().label("total"),
-            grouped.c.matched,
-            grouped.c.ceiling,
-        )
-        .where(grouped.c.pick == 1)
-        .subquery("best")
-    )
 
 
 def _result(row: Any) -> SearchResult:

@@ -18,7 +18,7 @@ uncorrelated ``NOT IN`` per kind asks the GIN index for those discussions and it
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import reduce
+from functools import cached_property, reduce
 from typing import Any
 
 from sqlalchemy import (
@@ -38,6 +38,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY, array
+from sqlalchemy.sql.elements import BindParameter
 
 from talk.extensions import db
 from talk.search import schema
@@ -64,27 +65,73 @@ def _contexts(i: int) -> Any:
     return _CONTEXTS[i] if i < len(_CONTEXTS) else schema.documents.alias(f"x{i}")
 
 
-def _term(config: Any, term: Term) -> Any:
+def _term(config: Any, term: Term, parameter: str | None) -> Any:
     make = func.phraseto_tsquery if term.phrase else func.plainto_tsquery
-    return make(config, term.text)
+    return make(config, term.text if parameter is None else bindparam(parameter, type_=Text))
 
 
-def tsquery(query: SearchQuery, language: str) -> Any:
-    """The query as a ``tsquery`` expression in ``language``'s configuration."""
+def _named(bound: bool, name: str) -> str | None:
+    return name if bound else None
+
+
+def tsquery(query: SearchQuery, language: str, *, bound: bool = False) -> Any:
+    """The query as a ``tsquery`` expression in ``language``'s configuration; ``bound``: its
+    terms as named parameters (:func:`term_values`), for a statement kept per shape."""
     config = func.talk_search_config(language)
     groups = [
-        reduce(func.tsquery_or, [_term(config, term) for term in group]) for group in query.groups
+        reduce(
+            func.tsquery_or,
+            [
+                _term(config, term, _named(bound, f"search_term_{g}_{k}"))
+                for k, term in enumerate(group)
+            ],
+        )
+        for g, group in enumerate(query.groups)
     ]
     found = reduce(func.tsquery_and, groups)
-    for term in query.excluded:
-        found = func.tsquery_and(found, func.tsquery_not(_term(config, term)))
+    for k, term in enumerate(query.excluded):
+        not_term = _term(config, term, _named(bound, f"search_not_{k}"))
+        found = func.tsquery_and(found, func.tsquery_not(not_term))
     return found
 
 
-def excluded_tsquery(query: SearchQuery, language: str) -> Any:
+def excluded_tsquery(query: SearchQuery, language: str, *, bound: bool = False) -> Any:
     """Any excluded term, as a ``tsquery`` (``query`` must exclude something)."""
     config = func.talk_search_config(language)
-    return reduce(func.tsquery_or, [_term(config, term) for term in query.excluded])
+    return reduce(
+        func.tsquery_or,
+        [
+            _term(config, term, _named(bound, f"search_not_{k}"))
+            for k, term in enumerate(query.excluded)
+        ],
+    )
+
+
+def term_values(query: SearchQuery) -> dict[str, str]:
+    """The values of a bound :func:`tsquery`'s parameters."""
+    found = {
+        f"search_term_{g}_{k}": term.text
+        for g, group in enumerate(query.groups)
+        for k, term in enumerate(group)
+    }
+    found.update({f"search_not_{k}": term.text for k, term in enumerate(query.excluded)})
+    return found
+
+
+#: The statement parsing a query's terms in one language, per language and shape (its terms'
+#: places and kinds): built once, like the page's (talk.search.statement).
+_PARSED: dict[tuple[Any, ...], Any] = {}
+
+
+def _parsed(query: SearchQuery, language: str, shape: tuple[Any, ...]) -> Any:
+    key = (language, shape[2:])
+    statement = _PARSED.get(key)
+    if statement is None:
+        statement = select(cast(tsquery(query, language, bound=True), Text))
+        if len(_PARSED) >= 256:
+            _PARSED.clear()
+        _PARSED[key] = statement
+    return statement
 
 
 class PostgresSearch:
@@ -96,32 +143,59 @@ class PostgresSearch:
     newest_span = 32
 
     @staticmethod
-    def tagged(doc: Any, _doc_id: Any, tag: int) -> ColumnElement[bool]:
+    def tagged(doc: Any, _doc_id: Any, tag: Any) -> ColumnElement[bool]:
         """``doc`` carries ``tag``: its ``tag_ids`` (migration ``0034_talk_search_tag_ids``)
         hold it. The GIN index answers with a bitmap of the tag's documents that PostgreSQL ANDs
         with the words' bitmap, so only documents having both are read (docs/search.md, "Fifth
         round"); an ``IN`` of the tag's ids read the row of every match of the words."""
-        return doc.c.tag_ids.op("@>", is_comparison=True)(array([bindparam(None, tag, Integer)]))
+        value = tag if isinstance(tag, BindParameter) else bindparam(None, tag, Integer)
+        return doc.c.tag_ids.op("@>", is_comparison=True)(array([value]))
 
     def __init__(self, query: SearchQuery, languages: Sequence[str]) -> None:
+        self.query = query
         self.excluding = bool(query.excluded)
+        self.languages = sorted(set(languages))
+        #: What the statement's form depends on (talk.search.statement keeps one per shape):
+        #: the languages, and each term's place and kind (a phrase or words).
+        self.shape = (
+            "postgresql",
+            tuple(self.languages),
+            tuple(tuple(term.phrase for term in group) for group in query.groups),
+            tuple(term.phrase for term in query.excluded),
+        )
         # The query as a tsquery value, parsed once by a query of its own: the match compares
         # the documents with this value, so the planner estimates how many match from the
         # column's statistics (a CTE's value it cannot see) and walks the primary key newest
         # first when the words are common, or reads the GIN index when they are rare.
-        self.values = {
-            language: db.session.scalar(select(cast(tsquery(query, language), Text)))
-            for language in sorted(set(languages))
+        terms = term_values(query)
+        self.values_by_language = {
+            language: db.session.scalar(_parsed(query, language, self.shape), terms)
+            for language in self.languages
         }
-        self.queries: dict[str, CTE] = {
+
+    def values(self) -> dict[str, Any]:
+        """The statement's bound values: each language's parsed query and the terms."""
+        found: dict[str, Any] = dict(term_values(self.query))
+        for i, language in enumerate(self.languages):
+            found[f"search_tsq_{i}"] = self.values_by_language[language]
+        return found
+
+    @cached_property
+    def queries(self) -> dict[str, CTE]:
+        """Per language, its configuration and the query (built only for a new shape)."""
+        return {
             language: select(
                 func.talk_search_config(language).label("config"),
-                tsquery(query, language).label("q"),
-                *([excluded_tsquery(query, language).label("x")] if self.excluding else []),
+                tsquery(self.query, language, bound=True).label("q"),
+                *(
+                    [excluded_tsquery(self.query, language, bound=True).label("x")]
+                    if self.excluding
+                    else []
+                ),
             )
             .cte(f"search_q{i}")
             .prefix_with("MATERIALIZED")
-            for i, language in enumerate(sorted(set(languages)))
+            for i, language in enumerate(self.languages)
         }
 
     def _not_in_excluded_context(self, i: int, q: CTE, doc: Any) -> list[ColumnElement[bool]]:
@@ -159,7 +233,7 @@ class PostgresSearch:
         branches = []
         for i, (language, q) in enumerate(self.queries.items()):
             doc = _documents(i)
-            value = cast(bindparam(None, self.values[language], Text), TSQUERY)
+            value = cast(bindparam(f"search_tsq_{i}", type_=Text), TSQUERY)
             matches = doc.c.tsv.op("@@", is_comparison=True)(value)
             below = [] if ceiling is None else [doc.c.id <= ceiling]
             above = [] if floor is None else [doc.c.id > floor]

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    String,
     bindparam,
     case,
     func,
@@ -63,9 +64,19 @@ class SqliteSearch:
         self.tables: list[TableClause] = [
             t for t, used in ((schema.STEMMED, stemmed), (schema.PLAIN, plain)) if used
         ]
+        #: What the statement's form depends on (talk.search.statement keeps one per shape).
+        self.shape = ("sqlite", tuple(t.name for t in self.tables), self.excluded is not None)
 
-    def _matches(self, fts: TableClause, expression: str | None = None) -> ColumnElement[bool]:
-        return literal_column(fts.name).op("MATCH")(bindparam(None, expression or self.match))
+    def values(self) -> dict[str, str]:
+        """The statement's bound values: the FTS5 query, and the excluded terms' if any."""
+        found = {"search_match": self.match}
+        if self.excluded is not None:
+            found["search_excluded"] = self.excluded
+        return found
+
+    @staticmethod
+    def _matches(fts: TableClause, parameter: str = "search_match") -> ColumnElement[bool]:
+        return literal_column(fts.name).op("MATCH")(bindparam(parameter, type_=String))
 
     def _not_in_excluded_context(self, fts: TableClause, doc: Any) -> list[ColumnElement[bool]]:
         """``doc`` is neither in a discussion titled with, nor about an item containing, an
@@ -78,7 +89,7 @@ class SqliteSearch:
             return (
                 select(context.c.source_id)
                 .select_from(fts.join(context, context.c.id == fts.c.rowid))
-                .where(self._matches(fts, self.excluded), context.c.kind == kind)
+                .where(self._matches(fts, "search_excluded"), context.c.kind == kind)
                 .correlate(None)
             )
 
