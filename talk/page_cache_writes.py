@@ -12,6 +12,7 @@ bump stores a page nobody will read, and one that starts after it sees the commi
 
 from __future__ import annotations
 
+import re
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -98,11 +99,20 @@ def _bump_private() -> None:
 
 @event.listens_for(Engine, "after_execute")
 def _noticed_write(conn: Connection, statement: Any, *args: Any) -> None:
-    """The first write of a transaction to a table pages show moves the generation at once."""
+    """The first write of a transaction to a table pages show moves the generation at once
+    (not one that changed no row: an idle worker's tick ended newsletters that had none)."""
     if conn.info.get(WROTE) or not _statement_changes_pages(statement):
+        return
+    result = args[-1] if args else None
+    if result is not None and not result.returns_rows and result.rowcount == 0:
         return
     conn.info[WROTE] = True
     _bump()
+
+
+#: Statements on the one table no page shows, logged in or not: the worker's leases, renewed at
+#: every job's tick.
+_UNSHOWN = re.compile(r'\s*(?:update|insert\s+into|delete\s+from)\s+"?worker_leases\b', re.I)
 
 
 @event.listens_for(Engine, "after_cursor_execute")
@@ -110,8 +120,20 @@ def _noticed_any_write(conn: Connection, cursor: Any, statement: str, *args: Any
     """Any statement that may change a row, whatever its table or origin (ORM, ``text()``,
     driver SQL): its request's page is not kept, and the first of a transaction moves the
     private generation at once (logged-in pages show private tables too)."""
-    if personal.is_write(statement):
+    if personal.is_write(statement) and _changed_rows(cursor, statement):
         wrote_directly(conn)
+
+
+def _changed_rows(cursor: Any, statement: str) -> bool:
+    """Whether a write may have changed a row some page shows. Not when it changed none (a
+    worker's poll: a conditional ``UPDATE`` that matched nothing), nor a lease's renewal: an
+    idle ``talk worker`` did both at every job's tick, and each moved the private generation,
+    so on a site with a worker few logged-in pages stayed kept (bench/RESULTS.md, fifth
+    session). A statement returning rows (``RETURNING``) counts: SQLite counts them only as
+    they are read."""
+    if cursor.description is None and cursor.rowcount == 0:
+        return False
+    return not _UNSHOWN.match(statement)
 
 
 def committed_directly() -> None:

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from talk.extensions import db
 from talk.models import Project, User
+from talk.page_cache import EXTENSION
 from talk.page_cache_personal import PERSONAL_ENDPOINTS, is_write
 from talk.policy import OPERATOR
 from tests.conftest import csrf_token, login
@@ -334,18 +335,67 @@ def test_a_kept_pages_token_is_still_accepted(count_queries, ann, place) -> None
     assert submit(ann, place.url, body="Sent with a kept token").status_code == 302
 
 
-def test_a_statement_that_writes_marks_its_request(app: Flask) -> None:
-    """Whatever the table (a private one here): the page of such a request is never kept."""
+def test_a_statement_that_writes_marks_its_request(app: Flask, make: Any) -> None:
+    """Whatever the table (a private one here): the page of such a request is never kept; one
+    that changed no row leaves it as it was."""
     from flask import request
     from sqlalchemy import update
 
     from notifications.inbox_models import Notification
     from talk.page_cache_personal import WROTE_HERE
 
+    zed = make.user("zed")
     with app.test_request_context("/notifications"):
         db.session.execute(update(Notification).where(Notification.id == -1).values(read_at=None))
+        assert not request.environ.get(WROTE_HERE)
+        db.session.execute(update(User).where(User.id == zed.id).values(display_name="Zed"))
         assert request.environ.get(WROTE_HERE)
         db.session.rollback()
+
+
+def _generations(app: Flask) -> tuple[str, str]:
+    cache = app.extensions[EXTENSION]
+    return cache.backend.generation.read(), cache.personal.backend.generation.read()
+
+
+def test_a_write_that_changed_no_row_moves_no_generation(app: Flask, place: Any) -> None:
+    from sqlalchemy import text, update
+
+    from notifications.inbox_models import Notification
+
+    before = _generations(app)
+    _in_app(
+        app, lambda: db.session.execute(update(User).where(User.id == -1).values(display_name="x"))
+    )
+    _in_app(app, lambda: db.session.execute(text("DELETE FROM comments WHERE id = -1")))
+    _in_app(
+        app,
+        lambda: db.session.execute(
+            update(Notification).where(Notification.id == -1).values(read_at=None)
+        ),
+    )
+    assert _generations(app) == before
+    _in_app(
+        app,
+        lambda: db.session.execute(
+            update(User).where(User.username == "ann").values(display_name="Ann the Botanist")
+        ),
+    )
+    public, private = _generations(app)
+    assert public != before[0] and private != before[1]
+
+
+def test_an_idle_workers_ticks_move_no_generation(app: Flask, place: Any) -> None:
+    """Each job of an idle ``talk worker`` polls (conditional UPDATEs matching nothing) and
+    renews its lease: none of it is a change any page shows, so kept pages stay kept."""
+    from notifications.worker import JOBS, run_job
+
+    for job in JOBS:  # the first round makes the lease rows
+        run_job(app, job, "idle-worker")
+    before = _generations(app)
+    for job in JOBS:
+        run_job(app, job, "idle-worker")
+    assert _generations(app) == before
 
 
 def test_turned_off_every_logged_in_page_is_rendered(count_queries, app, ann, place) -> None:
