@@ -159,12 +159,13 @@ class Ledger:
     """What a worker writes about its claimed batch while it sends it: ``handed_at`` before a
     message may reach the server, each outcome after, and its lease renewed.
 
-    Each write is a short transaction of its own on one connection held for the batch (on
-    SQLite first in this process's queue of writers, and out of it again at each commit), its
-    statements run straight on the DBAPI cursor: the session's and SQLAlchemy's statement
-    machinery cost several times the one small ``UPDATE`` a message needs
-    (``bench/newsletters.py``). Inside an outer transaction (a test's) it takes savepoints on
-    that connection, as the session does. Every ``UPDATE`` is conditional on the row still
+    Each write is a short transaction of its own on one connection held for the batch (on SQLite
+    first in this process's queue of writers, and out of it again at each commit); a message's
+    outcome with the next one's ``handed_at`` is one statement committed alone (autocommit,
+    :meth:`_both_or_neither`). The statements run straight on the DBAPI cursor: the session's
+    and SQLAlchemy's statement machinery cost several times the one small ``UPDATE`` a message
+    needs (``bench/newsletters.py``). Inside an outer transaction (a test's) it takes savepoints
+    on that connection, as the session does. Every ``UPDATE`` is conditional on the row still
     being claimed by the worker. Before each message the lease must still cover the longest
     exchange (three SMTP timeouts: :func:`lease_length` keeps 30 s more); it is renewed only
     once :data:`RENEW_AFTER` of that margin is used."""
@@ -279,7 +280,8 @@ class Ledger:
                     cursor.execute(sql.text, params)
                     both = cursor.rowcount == 2
             finally:
-                connection.autocommit = False
+                if not connection.closed:  # a broken connection: its error is the one to see
+                    connection.autocommit = False
         if both:
             page_cache_writes.committed_directly()
         return both

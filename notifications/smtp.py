@@ -156,17 +156,12 @@ class SmtpConnection:
         if self.pipelining and plain:
             return self._send_pipelined(envelope, handing_over)
         smtp = self.smtp
-        code, text = self._command("mail", envelope.sender)
-        if code != 250:
+        mail = self._command("mail", envelope.sender)
+        rcpt = self._command("rcpt", envelope.recipient) if mail[0] == 250 else (250, b"")
+        refused = _refused(mail, rcpt)
+        if refused is not None:
             smtp.rset()
-            return _failure(code, text)
-        code, text = self._command("rcpt", envelope.recipient)
-        if code not in (250, 251):
-            smtp.rset()
-            outcome = _failure(code, text)
-            if outcome.kind == "permanent":
-                return Outcome("rejected-recipient", outcome.reply)
-            return outcome
+            return refused
         handing_over()
         try:
             # CRLF line ends (SMTP's); smtplib fixes them only in a str, not in bytes.
@@ -195,7 +190,13 @@ class SmtpConnection:
                 smtp.getreply()
             smtp.rset()
             return refused or _failure(*data)
-        handing_over()
+        try:
+            handing_over()
+        except BaseException:
+            # The server waits for the message: a QUIT now would be read as its text and
+            # answered only at the timeout. Nothing was handed over: drop the connection.
+            smtp.close()
+            raise
         message = DOT_AT_LINE_START.sub(b"..", envelope.message)  # as smtplib's data() does
         if not message.endswith(b"\r\n"):
             message += b"\r\n"

@@ -68,13 +68,25 @@ _bump_after_commit: ContextVar[bool] = ContextVar("talk_page_cache_bump", defaul
 _bump_private_after_commit: ContextVar[bool] = ContextVar("talk_private_bump", default=False)
 
 
+#: A raw write's verb and, when it starts with one, its table.
+_RAW_WRITE = re.compile(
+    r'\s*(?:(?:insert|replace|merge)\s+into|update|delete\s+from)\s+"?(\w+)|\s*(insert|update'
+    r"|delete|replace|merge)\b",
+    re.I,
+)
+
+
 def _statement_changes_pages(statement: Any) -> bool:
     if isinstance(statement, UpdateBase):
         table = getattr(statement, "table", None)
         return getattr(table, "name", None) not in PRIVATE_TABLES
     if isinstance(statement, TextClause):
-        verb = statement.text.lstrip().split(None, 1)[:1]
-        return bool(verb) and verb[0].lower() in {"insert", "update", "delete", "replace", "merge"}
+        # A raw write names its table as an ORM one does (the newsletter's batch statements on
+        # newsletter_deliveries and outbox_messages: private); any other shape counts.
+        found = _RAW_WRITE.match(statement.text)
+        if found is None:  # a WITH … UPDATE, or DDL: it may change what pages show
+            return personal.is_write(statement.text)
+        return (found[1] or "").lower() not in PRIVATE_TABLES
     return False
 
 

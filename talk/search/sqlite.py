@@ -145,7 +145,7 @@ class SqliteSearch:
     @staticmethod
     def newest(hits: Select[Any], window: int) -> Any:
         """The ``window`` newest of ``hits`` (which holds at most one more), as
-        :func:`talk.search._newest` gives them, without its window functions: ``hits`` is
+        :func:`talk.search.statement._newest` gives them, without its window functions: ``hits`` is
         materialized once, and one pass over it counts the matches (``matched``), finds the
         newest id (``ceiling``) and, when there is one too many, the oldest to leave out.
         Numbering 2,001 rows to drop the last cost SQLite a sort and ~2.5 ms of a search's

@@ -60,3 +60,25 @@ def test_a_server_hanging_up_before_a_message_leaves_it_and_the_rest_to_retry(
     assert drain(app).outcomes == {"sent": 2}
     assert_each_once(smtp, ids, app)
     assert drain(app).claimed == 0
+
+
+def test_a_failed_hand_over_in_a_pipeline_drops_the_connection_and_sends_nothing(app, smtp):
+    """The server has answered DATA and waits for the message; recording ``handed_at`` failed,
+    so nothing may go: the connection is closed at once (a QUIT would be read as the message's
+    text and answered only at the timeout)."""
+    from notifications.smtp import Envelope, parse_smtp_url, smtp_connection
+
+    smtp.handler.pipelining = True
+    envelope = Envelope(
+        1, "talk@example.org", "one@example.org", "Hi", b"Subject: Hi\r\n\r\nHi\r\n"
+    )
+
+    def failing() -> None:
+        raise RuntimeError("the database went away")
+
+    with smtp_connection(parse_smtp_url(smtp.url), timeout=1) as connection:
+        with pytest.raises(RuntimeError):
+            connection.send(envelope, failing)
+        assert connection.smtp.sock is None
+    assert smtp.handler.pipelined == [True]
+    assert smtp.received == []

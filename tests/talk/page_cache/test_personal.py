@@ -418,3 +418,26 @@ def test_which_statements_count_as_writes() -> None:
     for statement in ("SELECT 1", "  select * from comments", "SAVEPOINT sa_1", "BEGIN"):
         assert not is_write(statement), statement
     assert not is_write("WITH RECURSIVE up AS (SELECT 1) SELECT * FROM up")
+
+
+def test_a_raw_write_moves_the_visitors_generation_unless_its_table_is_private() -> None:
+    """The newsletter's batch statements are raw SQL on private tables: a batch must not empty
+    the visitors' cache; a raw write to a table pages show must."""
+    from sqlalchemy import text
+
+    from talk.page_cache_writes import _statement_changes_pages
+
+    for private in (
+        "UPDATE newsletter_deliveries SET state = 'sending' FROM unnest(x) AS handed (id)",
+        "INSERT INTO outbox_messages (to_address) SELECT 1",
+        'delete from "worker_leases"',
+    ):
+        assert not _statement_changes_pages(text(private)), private
+    for shown in (
+        "UPDATE comments SET hidden_at = NULL",
+        'DELETE FROM "discussions" WHERE id = 1',
+        "REPLACE INTO tags VALUES (1)",
+        "WITH gone AS (SELECT 1) UPDATE comments SET body = ''",
+    ):
+        assert _statement_changes_pages(text(shown)), shown
+    assert not _statement_changes_pages(text("SELECT 1"))
