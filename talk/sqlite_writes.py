@@ -61,14 +61,24 @@ def _busy(statement: str) -> OperationalError:
     return OperationalError(statement, None, sqlite3.OperationalError("database is locked"))
 
 
+def _queue_to_join(connection: Connection) -> threading.Lock | None:
+    """The process's queue of writers ``connection`` must wait in; None when it is already
+    first in line (it holds the queue) or its database is no file of its own."""
+    database = connection.engine.url.database
+    if _HELD in connection.connection.info or not database:
+        return None
+    if database == ":memory:" or database.startswith("file:"):
+        return None
+    return _queue_for(database)
+
+
 def begin_immediate(connection: Connection) -> None:
     """Begin a write transaction on ``connection`` (SQLite), first in line in this process."""
-    info = connection.connection.info
-    database = connection.engine.url.database
-    if _HELD in info or not database or database == ":memory:" or database.startswith("file:"):
+    queue = _queue_to_join(connection)
+    if queue is None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")  # already first in line, or no file
         return
-    queue = _queue_for(database)
+    info = connection.connection.info
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
     if not queue.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
         raise _busy("BEGIN IMMEDIATE")
@@ -104,11 +114,10 @@ def first_in_line(connection: Connection) -> Iterator[None]:
     """Hold this process's place in the queue of writers to ``connection``'s database for a
     statement that commits on its own (autocommit, no ``BEGIN``: the outbox's ``Ledger``);
     SQLite's ``busy_timeout`` waits for the other processes."""
-    database = connection.engine.url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
+    queue = _queue_to_join(connection)
+    if queue is None:
         yield
         return
-    queue = _queue_for(database)
     if not queue.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
         raise _busy("UPDATE")
     try:
