@@ -249,22 +249,23 @@ class PageCache:
             # docs/page-cache.md, "No stampede").
             if render.done.wait(self.wait_seconds) and render.entry is not None:
                 return self._answer(environ, start_response, render.entry)
-            return self._render_alone(environ, start_response, shelf, key, generation, kind)
+            # The render waited for failed, was not kept, or took too long: render alone.
+            if environ["REQUEST_METHOD"] != "GET":
+                return self.wsgi_app(environ, start_response)
+            return self._render_kept(environ, start_response, shelf, key, generation, kind)
 
-        def keep(entry: Entry) -> None:
-            if shelf.store(key, entry):
-                render.entry = entry  # only a page the shelf kept: a hit would have given it
+        def kept(entry: Entry) -> None:
+            render.entry = entry  # only a page the shelf kept: a hit would have given it
 
         try:
-            environ[PENDING] = kind
-            return self._render(environ, start_response, generation, keep)
+            return self._render_kept(environ, start_response, shelf, key, generation, kind, kept)
         finally:
             with self._renders_changed:
                 del self._renders[flight]
                 self._renders_changed.notify_all()
             render.done.set()
 
-    def _render_alone(
+    def _render_kept(
         self,
         environ: dict[str, Any],
         start_response: Any,
@@ -272,13 +273,16 @@ class PageCache:
         key: str,
         generation: str,
         kind: str,
+        kept: Callable[[Entry], None] | None = None,
     ) -> Iterable[bytes]:
-        """Render, and let ``shelf`` keep the page, without waiting for or being waited on by
-        anybody (the render waited for failed, was not kept, or took too long)."""
-        if environ["REQUEST_METHOD"] != "GET":
-            return self.wsgi_app(environ, start_response)
+        """Render a GET, and let ``shelf`` keep the page under ``key`` (then ``kept`` is told)."""
+
+        def store(entry: Entry) -> None:
+            if shelf.store(key, entry) and kept is not None:
+                kept(entry)
+
         environ[PENDING] = kind
-        return self._render(environ, start_response, generation, lambda e: shelf.store(key, e))
+        return self._render(environ, start_response, generation, store)
 
     def store(self, key: str, entry: Entry) -> bool:
         """Keep ``entry``; whether it was (the shared store may not answer)."""
@@ -322,7 +326,7 @@ class PageCache:
         environ: dict[str, Any],
         start_response: Any,
         generation: str,
-        store: Callable[[Entry], object],
+        store: Callable[[Entry], None],
     ) -> Iterable[bytes]:
         captured: dict[str, Any] = {}
         returned = False
