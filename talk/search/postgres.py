@@ -25,7 +25,6 @@ from sqlalchemy import (
     CTE,
     ColumnElement,
     Double,
-    Integer,
     Select,
     Text,
     bindparam,
@@ -38,12 +37,12 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY, array
-from sqlalchemy.sql.elements import BindParameter
 
 from talk.extensions import db
 from talk.search import schema
 from talk.search.query import SearchQuery, Term
 from talk.search.snippets import START, STOP
+from talk.search.statement import kept
 
 #: ts_rank_cd normalisation: 0 = none (cover density already rewards close matches).
 NORMALISATION = 0
@@ -124,14 +123,10 @@ _PARSED: dict[tuple[Any, ...], Any] = {}
 
 
 def _parsed(query: SearchQuery, language: str, shape: tuple[Any, ...]) -> Any:
-    key = (language, shape[2:])
-    statement = _PARSED.get(key)
-    if statement is None:
-        statement = select(cast(tsquery(query, language, bound=True), Text))
-        if len(_PARSED) >= 256:
-            _PARSED.clear()
-        _PARSED[key] = statement
-    return statement
+    def build() -> Any:
+        return select(cast(tsquery(query, language, bound=True), Text))
+
+    return kept(_PARSED, (language, shape[2:]), build, 256)
 
 
 class PostgresSearch:
@@ -148,8 +143,7 @@ class PostgresSearch:
         hold it. The GIN index answers with a bitmap of the tag's documents that PostgreSQL ANDs
         with the words' bitmap, so only documents having both are read (docs/search.md, "Fifth
         round"); an ``IN`` of the tag's ids read the row of every match of the words."""
-        value = tag if isinstance(tag, BindParameter) else bindparam(None, tag, Integer)
-        return doc.c.tag_ids.op("@>", is_comparison=True)(array([value]))
+        return doc.c.tag_ids.op("@>", is_comparison=True)(array([tag]))
 
     def __init__(self, query: SearchQuery, languages: Sequence[str]) -> None:
         self.query = query

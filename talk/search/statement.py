@@ -16,6 +16,7 @@ id, which :func:`talk.policy.readable_boards_key` gives).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
@@ -71,9 +72,10 @@ def page_statement(
         window,
         limit,
     )
-    statement = _SHAPES.get(key)
-    if statement is None:
-        statement = _build(
+    statement = kept(
+        _SHAPES,
+        key,
+        lambda: _build(
             engine,
             viewer,
             Filters(**{name: _bound(name) for name in _filter_values(filters)}),
@@ -82,11 +84,22 @@ def page_statement(
             _bound("floor") if floor is not None else None,
             (_bound("after_score"), _bound("after_id"), 0, None) if after is not None else None,
             limit,
-        )
-        if len(_SHAPES) >= MAX_SHAPES:
-            _SHAPES.clear()  # rare (logged-in viewers' shapes), and safe under threads
-        _SHAPES[key] = statement
+        ),
+        MAX_SHAPES,
+    )
     return statement, values
+
+
+def kept(shapes: dict[Any, Any], key: Any, build: Callable[[], Any], limit: int) -> Any:
+    """The statement kept in ``shapes`` under ``key``, built and kept if new; past ``limit``
+    shapes all are dropped (rare: logged-in viewers' shapes), which is safe under threads."""
+    statement = shapes.get(key)
+    if statement is None:
+        statement = build()
+        if len(shapes) >= limit:
+            shapes.clear()
+        shapes[key] = statement
+    return statement
 
 
 def _filter_values(filters: Filters) -> dict[str, Any]:
