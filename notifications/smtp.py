@@ -170,11 +170,8 @@ class SmtpConnection:
             smtp.rset()
             return _failure(exc.smtp_code, exc.smtp_error)
         except (OSError, smtplib.SMTPException) as exc:
-            # The message may be with the server: only its answer is missing.
-            return Outcome("uncertain", f"no answer after the message was handed over: {exc}")
-        if code != 250:
-            return _failure(code, text)
-        return Outcome("sent", _reply(code, text))
+            return _no_answer(exc)
+        return _answered(code, text)
 
     def _send_pipelined(self, envelope: Envelope, handing_over: Callable[[], None]) -> Outcome:
         """``MAIL FROM``, ``RCPT TO`` and ``DATA`` in one write, their replies read in order
@@ -204,11 +201,20 @@ class SmtpConnection:
             smtp.send(message + b".\r\n")
             code, text = smtp.getreply()
         except (OSError, smtplib.SMTPException) as exc:
-            # The message may be with the server: only its answer is missing.
-            return Outcome("uncertain", f"no answer after the message was handed over: {exc}")
-        if code != 250:
-            return _failure(code, text)
-        return Outcome("sent", _reply(code, text))
+            return _no_answer(exc)
+        return _answered(code, text)
+
+
+def _answered(code: int, text: bytes) -> Outcome:
+    """The server's answer to a message handed over: sent (250), or why not."""
+    if code != 250:
+        return _failure(code, text)
+    return Outcome("sent", _reply(code, text))
+
+
+def _no_answer(error: BaseException) -> Outcome:
+    """The message may be with the server: only its answer is missing."""
+    return Outcome("uncertain", f"no answer after the message was handed over: {error}")
 
 
 #: A line of the message starting with a dot: doubled, or the server would read it as the end.
