@@ -86,8 +86,13 @@ def _statement_changes_pages(statement: Any) -> bool:
         found = _RAW_WRITE.match(statement.text)
         if found is None:  # a WITH … UPDATE, or DDL: it may change what pages show
             return personal.is_write(statement.text)
-        return (found[1] or "").lower() not in PRIVATE_TABLES
+        return _written_table(found) not in PRIVATE_TABLES
     return False
+
+
+def _written_table(found: re.Match[str] | None) -> str:
+    """The table a :data:`_RAW_WRITE` match names, lower-cased ("" when it names none)."""
+    return (found[1] or "").lower() if found is not None else ""
 
 
 def _current_cache() -> PageCache | None:
@@ -122,9 +127,9 @@ def _noticed_write(conn: Connection, statement: Any, *args: Any) -> None:
     _bump()
 
 
-#: Statements on the one table no page shows, logged in or not: the worker's leases, renewed at
-#: every job's tick.
-_UNSHOWN = re.compile(r'\s*(?:update|insert\s+into|delete\s+from)\s+"?worker_leases\b', re.I)
+#: The one table no page shows, logged in or not: the worker's leases, renewed at every job's
+#: tick.
+_UNSHOWN = "worker_leases"
 
 
 @event.listens_for(Engine, "after_cursor_execute")
@@ -145,7 +150,7 @@ def _changed_rows(cursor: Any, statement: str) -> bool:
     they are read."""
     if cursor.description is None and cursor.rowcount == 0:
         return False
-    return not _UNSHOWN.match(statement)
+    return _written_table(_RAW_WRITE.match(statement)) != _UNSHOWN
 
 
 def committed_directly() -> None:
