@@ -13,6 +13,7 @@ a comment holding ``<script>`` or raw Markdown shows as that text, never as mark
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 
 from markupsafe import Markup, escape
 
@@ -24,7 +25,6 @@ SNIPPET_WORDS = 30
 LEAD_WORDS = 4
 
 _WORDS = re.compile(r"([^\W_]+)")
-_SPACE = re.compile(r"\s+")
 _MARKED = re.compile(f"{START}([^{START}{STOP}]*){STOP}")
 _MARKERS = re.compile(f"[{START}{STOP}]")
 
@@ -40,22 +40,35 @@ def matched_words(marked: str | None) -> frozenset[str]:
 def _window(marks: list[bool], size: int) -> int:
     """The first word of the ``size`` words showing the most highlighted ones (earliest wins)."""
     best, best_count = 0, 0
+    before = list(accumulate(marks, initial=0))  # before[i]: highlighted words before word i
+    last = len(marks)
     for position, marked in enumerate(marks):
         if not marked:
             continue
         start = max(0, position - LEAD_WORDS)
-        count = sum(marks[start : start + size])
+        count = before[min(start + size, last)] - before[start]
         if count > best_count:
             best, best_count = start, count
     return best
 
 
+def split(text: str) -> list[str]:
+    """``text`` without markers, its spaces collapsed, in pieces alternating separator and word
+    (separator, word, separator, …, separator): ``split(text)[1::2]`` are its words."""
+    return _WORDS.split(" ".join(_MARKERS.sub("", text).split()))
+
+
 def to_html(text: str, words: frozenset[str], *, size: int = SNIPPET_WORDS) -> Markup:
     """Up to ``size`` words of ``text`` around its best cluster of ``words``, escaped, each of
     those words in ``<mark>``; an ellipsis where the text was cut."""
-    pieces = _WORDS.split(_SPACE.sub(" ", _MARKERS.sub("", text)).strip())
-    # pieces alternate: separator, word, separator, word, ..., separator.
-    marks = [pieces[i].casefold() in words for i in range(1, len(pieces), 2)]
+    return cut(split(text), words, size=size)
+
+
+def cut(pieces: list[str], words: frozenset[str], *, size: int = SNIPPET_WORDS) -> Markup:
+    """:func:`to_html` of the text ``pieces`` (:func:`split`) were split from."""
+    shown = pieces[1::2]
+    folded = {word: word.casefold() in words for word in set(shown)}  # once a distinct word
+    marks = [folded[word] for word in shown]
     start = max(0, min(_window(marks, size), len(marks) - size))  # no room left unused
     end = min(len(marks), start + size)
     # Built with the markers around highlighted words (the text has none left), escaped once,
