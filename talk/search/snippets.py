@@ -13,7 +13,7 @@ a comment holding ``<script>`` or raw Markdown shows as that text, never as mark
 from __future__ import annotations
 
 import re
-from itertools import accumulate
+from itertools import accumulate, compress
 
 from markupsafe import Markup, escape
 
@@ -42,13 +42,11 @@ def _window(marks: list[bool], size: int) -> int:
     best, best_count = 0, 0
     before = list(accumulate(marks, initial=0))  # before[i]: highlighted words before word i
     last = len(marks)
-    for position, marked in enumerate(marks):
-        if not marked:
-            continue
+    for position in compress(range(last), marks):
         start = max(0, position - LEAD_WORDS)
-        count = before[min(start + size, last)] - before[start]
-        if count > best_count:
-            best, best_count = start, count
+        shown = before[min(start + size, last)] - before[start]
+        if shown > best_count:
+            best, best_count = start, shown
     return best
 
 
