@@ -1,5 +1,6 @@
 """The PostgreSQL engine: the ``tsvector`` column of ``search_documents`` (GIN-indexed), ranked by
-``ts_rank_cd()`` and highlighted by ``ts_headline()``.
+``ts_rank_cd()``; a page's words are highlighted by stemming each distinct one once
+(:meth:`PostgresSearch.matched`).
 
 Each language in the search gets one ``MATERIALIZED`` CTE holding its configuration
 (``talk_search_config(language)``) and the user's query as a ``tsquery``, built from bound
@@ -42,12 +43,10 @@ from sqlalchemy.dialects.postgresql import TSQUERY, array
 from talk.extensions import db
 from talk.search import schema
 from talk.search.query import SearchQuery, Term
-from talk.search.snippets import START, STOP
 from talk.search.statement import kept
 
 #: ts_rank_cd normalisation: 0 = none (cover density already rewards close matches).
 NORMALISATION = 0
-HEADLINE_OPTIONS = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
 
 #: The search's conditions on a document alias, testing its id on the second argument.
 Where = Callable[[Any, Any], list[ColumnElement[bool]]]

@@ -2,10 +2,12 @@
 
 A comment is indexed as its Markdown source, but a results list must not show ``| Field |`` or
 ``> quoted`` syntax: its snippet is cut from the plain text of the rendered, sanitised HTML
-(:func:`talk.text.plain_text`). Which words to highlight comes from the engine itself: it marks the
-matches in the stored text with two control characters (FTS5 ``highlight()``, PostgreSQL
-``ts_headline()``), so stemming and accent folding are exactly the engine's; the marked words
-(:func:`matched_words`) are then highlighted wherever they appear in the plain text
+(:func:`talk.text.plain_text`). Which words to highlight comes from the engine itself, so
+stemming and accent folding are exactly the engine's: FTS5 ``highlight()`` marks the matches in
+the stored text with two control characters (:func:`matched_words` reads them); PostgreSQL
+stems the plain text's distinct words in the search's configuration and keeps those sharing a
+lexeme with the query (``PostgresSearch.matched``: cheaper than ``ts_headline()`` over every
+shown document). Those words are then highlighted wherever they appear in the plain text
 (:func:`to_html`). Everything is HTML-escaped and the only tags made are ``<mark>``/``</mark>``:
 a comment holding ``<script>`` or raw Markdown shows as that text, never as markup.
 """
