@@ -303,7 +303,8 @@ class PostgresSearch:
         }
         results = []
         for language, found, shown in zip(languages, words, pieces, strict=True):
-            highlighted = {word.casefold() for word in set(found) if word in marked[language]}
+            of_language = marked.get(language, set())
+            highlighted = {word.casefold() for word in set(found) if word in of_language}
             if composites := self._composites.get(language):
                 folded = "".join(shown).casefold()
                 for lexeme, whole in composites:
