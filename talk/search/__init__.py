@@ -51,7 +51,7 @@ from talk.search import cursors, floors, schema, scope
 from talk.search.filters import KINDS, Filters
 from talk.search.query import SearchQuery, parse
 from talk.search.scope import parse_day, search_scope
-from talk.search.snippets import matched_words, to_html
+from talk.search.snippets import cut, split
 from talk.search.statement import page_statement
 from talk.services import accounts
 from talk.text import plain_text
@@ -210,8 +210,13 @@ def search(viewer: Any, request: SearchRequest, *, cursor: str | None, limit: in
     else:
         total = None if after is not None else 0
     narrowed = bool(rows) and int(rows[0][3]) > window
+    pieces = [split(_shown_text(row[5:])) for row in rows]
+    words = engine.matched([row[-1] for row in rows], pieces)
     return Results(
-        [_result(row[:3] + row[5:]) for row in rows],
+        [
+            _result(row[:3] + row[5:], cut(shown, marked))
+            for row, shown, marked in zip(rows, pieces, words, strict=True)
+        ],
         next_cursor,
         query,
         project=project,
@@ -267,7 +272,17 @@ def _newest_first(
         floor = floors.lower(top or 0, floor, found, window)
 
 
-def _result(row: Any) -> SearchResult:
+def _shown_text(row: Any) -> str:
+    """The text a result's snippet is cut from (``row`` from its ``kind`` on): what the reader
+    sees of a comment, a thing's title and text."""
+    kind, doc_title, doc_body, body_html = row[0], row[3], row[4], row[-2]
+    if kind == "comment":
+        # A comment written by plain SQL may have no rendering: its source is the next best.
+        return plain_text(body_html or "") or doc_body
+    return " · ".join(part for part in (doc_title, doc_body) if part)
+
+
+def _result(row: Any, snippet_html: Markup) -> SearchResult:
     (
         score,
         _doc_id,
@@ -276,7 +291,7 @@ def _result(row: Any) -> SearchResult:
         source_id,
         created_at,
         doc_title,
-        doc_body,
+        _doc_body,
         discussion_id,
         project_slug,
         project_title,
@@ -286,20 +301,15 @@ def _result(row: Any) -> SearchResult:
         item_title,
         username,
         display_name,
-        body_html,
-        marked,
+        _body_html,
+        _marked,
     ) = row
     title = discussion_title if kind == "comment" else doc_title
-    if kind == "comment":
-        # A comment written by plain SQL may have no rendering: its source is the next best.
-        text = plain_text(body_html or "") or doc_body
-    else:
-        text = " · ".join(part for part in (doc_title, doc_body) if part)
     return SearchResult(
         kind=kind,
         id=source_id,
         title=title or "",
-        snippet_html=to_html(text, matched_words(marked)),
+        snippet_html=snippet_html,
         score=float(score),
         created_at=created_at,
         project_slug=project_slug,

@@ -1,5 +1,6 @@
 """The PostgreSQL engine: the ``tsvector`` column of ``search_documents`` (GIN-indexed), ranked by
-``ts_rank_cd()`` and highlighted by ``ts_headline()``.
+``ts_rank_cd()``; a page's words are highlighted by stemming each distinct one once
+(:meth:`PostgresSearch.matched`).
 
 Each language in the search gets one ``MATERIALIZED`` CTE holding its configuration
 (``talk_search_config(language)``) and the user's query as a ``tsquery``, built from bound
@@ -17,6 +18,7 @@ uncorrelated ``NOT IN`` per kind asks the GIN index for those discussions and it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from functools import cached_property, reduce
 from typing import Any
@@ -28,12 +30,12 @@ from sqlalchemy import (
     Select,
     Text,
     bindparam,
-    case,
     cast,
     func,
     literal,
     or_,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY, array
@@ -41,12 +43,10 @@ from sqlalchemy.dialects.postgresql import TSQUERY, array
 from talk.extensions import db
 from talk.search import schema
 from talk.search.query import SearchQuery, Term
-from talk.search.snippets import START, STOP
 from talk.search.statement import kept
 
 #: ts_rank_cd normalisation: 0 = none (cover density already rewards close matches).
 NORMALISATION = 0
-HEADLINE_OPTIONS = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
 
 #: The search's conditions on a document alias, testing its id on the second argument.
 Where = Callable[[Any, Any], list[ColumnElement[bool]]]
@@ -269,19 +269,80 @@ class PostgresSearch:
         both = union_all(*branches).subquery("both")
         return select(both).order_by(both.c.doc_id.desc()).limit(newest)
 
-    def marked(self, doc: Any) -> ColumnElement[str]:
-        """``doc``'s title and body, every match between markers (computed for the page's rows
-        only)."""
-        text = func.concat_ws(" ", doc.c.title, doc.c.body)
-        per_language = {
-            language: select(func.ts_headline(q.c.config, text, q.c.q, HEADLINE_OPTIONS))
-            .select_from(q)
-            .scalar_subquery()
-            for language, q in self.queries.items()
+    @staticmethod
+    def marked(doc: Any) -> ColumnElement[str]:
+        """What :meth:`matched` needs of a page's row: its language."""
+        return doc.c.language
+
+    def matched(
+        self, languages: Sequence[str], pieces: Sequence[Sequence[str]]
+    ) -> list[frozenset[str]]:
+        """The words to highlight in each result, case-folded: of the words of its ``pieces``
+        (:func:`talk.search.snippets.split` of what the reader sees), those having a lexeme of
+        the query in its language's configuration.
+
+        ``ts_headline()`` over each shown document parsed and stemmed every word of it (~1.3
+        ms a long comment); this stems each distinct word of the page once, in one statement a
+        language. Like ``HighlightAll``, a word of the query is marked wherever it is, within a
+        phrase or not, and so is every word of a query's address or number (``www.example.org``,
+        ``3.5``: one lexeme) where the text holds it whole (docs/search.md, "Seventh round").
+        """
+        words = [found[1::2] for found in pieces]
+        asked: dict[str, set[str]] = {}
+        for language, found in zip(languages, words, strict=True):
+            asked.setdefault(language, set()).update(found)
+        terms = list(term_values(self.query).values())
+        marked = {
+            language: set(
+                db.session.scalars(
+                    _MARKED, {"language": language, "words": " ".join(each), "terms": terms}
+                )
+            )
+            for language, each in asked.items()
+            if each
         }
-        if len(per_language) == 1:
-            return next(iter(per_language.values()))
-        return case(
-            *((doc.c.language == language, s) for language, s in per_language.items()),
-            else_=literal(""),
-        )
+        results = []
+        for language, found, shown in zip(languages, words, pieces, strict=True):
+            of_language = marked.get(language, set())
+            highlighted = {word.casefold() for word in set(found) if word in of_language}
+            if composites := self._composites.get(language):
+                folded = "".join(shown).casefold()
+                for lexeme, whole in composites:
+                    if whole.search(folded):
+                        highlighted.update(_WORDS.findall(lexeme))
+            results.append(frozenset(highlighted))
+        return results
+
+    @cached_property
+    def _composites(self) -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+        """Per language, the query's lexemes of more than one word (an address, a path, a
+        number with a point), each with a pattern finding it whole in case-folded text."""
+        found: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+        for language, parsed in self.values_by_language.items():
+            for quoted in _OPERAND.findall(parsed or ""):
+                lexeme = _UNQUOTE.sub(lambda m: m.group(0)[1], quoted)
+                if len(_WORDS.findall(lexeme)) > 1:
+                    whole = re.compile(rf"(?<![^\W_]){re.escape(lexeme)}(?![^\W_])")
+                    found.setdefault(language, []).append((lexeme, whole))
+        return found
+
+
+#: A ``tsquery``'s operands as PostgreSQL writes them ('lexeme', quotes and backslashes doubled).
+_OPERAND = re.compile(r"'((?:[^'\\]|''|\\.)*)'")
+_UNQUOTE = re.compile(r"''|\\.")
+_WORDS = re.compile(r"[^\W_]+")
+
+#: Of ``words`` (joined by spaces, which no word holds: a third of the client CPU of a list),
+#: those having a lexeme of ``terms`` (the query's words, excluded ones too, as
+#: ``ts_headline`` marks those too) in ``language``'s configuration.
+_MARKED = text(
+    """
+    WITH q AS MATERIALIZED (
+      SELECT c.config, ARRAY(
+          SELECT unnest(tsvector_to_array(to_tsvector(c.config, t)))
+          FROM unnest(CAST(:terms AS text[])) AS t) AS lexemes
+      FROM (SELECT talk_search_config(:language) AS config) AS c)
+    SELECT w FROM q, unnest(string_to_array(:words, ' ')) AS w
+    WHERE tsvector_to_array(to_tsvector(q.config, w)) && q.lexemes
+    """
+)

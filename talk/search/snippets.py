@@ -2,10 +2,12 @@
 
 A comment is indexed as its Markdown source, but a results list must not show ``| Field |`` or
 ``> quoted`` syntax: its snippet is cut from the plain text of the rendered, sanitised HTML
-(:func:`talk.text.plain_text`). Which words to highlight comes from the engine itself: it marks the
-matches in the stored text with two control characters (FTS5 ``highlight()``, PostgreSQL
-``ts_headline()``), so stemming and accent folding are exactly the engine's; the marked words
-(:func:`matched_words`) are then highlighted wherever they appear in the plain text
+(:func:`talk.text.plain_text`). Which words to highlight comes from the engine itself, so
+stemming and accent folding are exactly the engine's: FTS5 ``highlight()`` marks the matches in
+the stored text with two control characters (:func:`matched_words` reads them); PostgreSQL
+stems the plain text's distinct words in the search's configuration and keeps those sharing a
+lexeme with the query (``PostgresSearch.matched``: cheaper than ``ts_headline()`` over every
+shown document). Those words are then highlighted wherever they appear in the plain text
 (:func:`to_html`). Everything is HTML-escaped and the only tags made are ``<mark>``/``</mark>``:
 a comment holding ``<script>`` or raw Markdown shows as that text, never as markup.
 """
@@ -13,6 +15,7 @@ a comment holding ``<script>`` or raw Markdown shows as that text, never as mark
 from __future__ import annotations
 
 import re
+from itertools import accumulate, compress
 
 from markupsafe import Markup, escape
 
@@ -24,7 +27,6 @@ SNIPPET_WORDS = 30
 LEAD_WORDS = 4
 
 _WORDS = re.compile(r"([^\W_]+)")
-_SPACE = re.compile(r"\s+")
 _MARKED = re.compile(f"{START}([^{START}{STOP}]*){STOP}")
 _MARKERS = re.compile(f"[{START}{STOP}]")
 
@@ -40,22 +42,33 @@ def matched_words(marked: str | None) -> frozenset[str]:
 def _window(marks: list[bool], size: int) -> int:
     """The first word of the ``size`` words showing the most highlighted ones (earliest wins)."""
     best, best_count = 0, 0
-    for position, marked in enumerate(marks):
-        if not marked:
-            continue
+    before = list(accumulate(marks, initial=0))  # before[i]: highlighted words before word i
+    last = len(marks)
+    for position in compress(range(last), marks):
         start = max(0, position - LEAD_WORDS)
-        count = sum(marks[start : start + size])
-        if count > best_count:
-            best, best_count = start, count
+        shown = before[min(start + size, last)] - before[start]
+        if shown > best_count:
+            best, best_count = start, shown
     return best
+
+
+def split(text: str) -> list[str]:
+    """``text`` without markers, its spaces collapsed, in pieces alternating separator and word
+    (separator, word, separator, …, separator): ``split(text)[1::2]`` are its words."""
+    return _WORDS.split(" ".join(_MARKERS.sub("", text).split()))
 
 
 def to_html(text: str, words: frozenset[str], *, size: int = SNIPPET_WORDS) -> Markup:
     """Up to ``size`` words of ``text`` around its best cluster of ``words``, escaped, each of
     those words in ``<mark>``; an ellipsis where the text was cut."""
-    pieces = _WORDS.split(_SPACE.sub(" ", _MARKERS.sub("", text)).strip())
-    # pieces alternate: separator, word, separator, word, ..., separator.
-    marks = [pieces[i].casefold() in words for i in range(1, len(pieces), 2)]
+    return cut(split(text), words, size=size)
+
+
+def cut(pieces: list[str], words: frozenset[str], *, size: int = SNIPPET_WORDS) -> Markup:
+    """:func:`to_html` of the text ``pieces`` (:func:`split`) were split from."""
+    shown = pieces[1::2]
+    folded = {word: word.casefold() in words for word in set(shown)}  # once a distinct word
+    marks = [folded[word] for word in shown]
     start = max(0, min(_window(marks, size), len(marks) - size))  # no room left unused
     end = min(len(marks), start + size)
     # Built with the markers around highlighted words (the text has none left), escaped once,

@@ -31,7 +31,7 @@ from sqlalchemy.sql.expression import TableClause
 
 from talk.search import schema
 from talk.search.query import SearchQuery
-from talk.search.snippets import START, STOP
+from talk.search.snippets import START, STOP, matched_words
 
 TITLE_WEIGHT = 4.0
 BODY_WEIGHT = 1.0
@@ -198,3 +198,10 @@ class SqliteSearch:
             (doc.c.language == schema.STEMMED_LANGUAGE, per_table[schema.STEMMED.name]),
             else_=per_table[schema.PLAIN.name],
         )
+
+    @staticmethod
+    def matched(
+        marks: Sequence[str | None], _pieces: Sequence[Sequence[str]]
+    ) -> list[frozenset[str]]:
+        """The words to highlight in each result: those ``highlight()`` marked (:meth:`marked`)."""
+        return [matched_words(marked) for marked in marks]

@@ -153,7 +153,7 @@ def _build(
     marked = engine.marked(doc)
     if floor is not None:
         # A step that finds too few is asked again: its rows are never shown, so CASE (which
-        # PostgreSQL evaluates lazily) skips their highlighting (ts_headline costs ~1 ms a row).
+        # the engines evaluate lazily) skips what marking them costs (FTS5's highlight()).
         marked = case((page.c.matched > window, marked), else_=literal(""))
     return (
         select(
