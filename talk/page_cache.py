@@ -38,7 +38,8 @@ from flask_login import current_user
 from werkzeug.http import http_date, parse_date
 
 from talk import page_cache_personal as personal
-from talk.page_cache_personal import PERSONAL_ENDPOINTS, PersonalPages
+from talk.page_cache_people import make_personal_backend
+from talk.page_cache_personal import PERSON, PERSONAL_ENDPOINTS, PersonalPages
 from talk.page_cache_stores import (
     KEPT_FOR,
     Backend,
@@ -49,7 +50,6 @@ from talk.page_cache_stores import (
     RedisBackend,
     bump_or_flag,
     make_backend,
-    make_personal_backend,
 )
 from talk.page_cache_writes import EXTENSION, PRIVATE_TABLES
 
@@ -200,7 +200,7 @@ class PageCache:
             if shelf.unsynced:
                 return self.wsgi_app(environ, start_response)
         try:
-            generation, entry = shelf.backend.lookup(key)
+            generation, entry = shelf.lookup(key, environ)
         except BackendUnavailable:
             return self.wsgi_app(environ, start_response)
         stale = None
@@ -284,6 +284,10 @@ class PageCache:
         environ[PENDING] = kind
         return self._render(environ, start_response, generation, store)
 
+    def lookup(self, key: str, environ: dict[str, Any]) -> tuple[str, Entry | None]:
+        """The current generation and the page kept under ``key`` (any generation)."""
+        return self.backend.lookup(key)
+
     def store(self, key: str, entry: Entry) -> bool:
         """Keep ``entry``; whether it was (the shared store may not answer)."""
         try:
@@ -358,6 +362,7 @@ class PageCache:
             status=status,
             headers=[(n, v) for n, v in headers if n.lower() in KEPT_HEADERS],
             body=body,
+            person=environ.get(PERSON),
         )
         store(entry)
         return self._answer(environ, start_response, entry)
