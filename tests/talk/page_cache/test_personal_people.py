@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import insert, text, update
 
 from notifications import inbox
@@ -38,9 +37,7 @@ def people(make: Any, place: Any, visitor: Any) -> SimpleNamespace:
     for name in ("ann", "carol"):
         browsers[name] = visitor()
         login(browsers[name], name)
-    return SimpleNamespace(
-        bob=bob, url=f"/discussions/{thread.id}", thread=thread, **browsers
-    )
+    return SimpleNamespace(bob=bob, url=f"/discussions/{thread.id}", thread=thread, **browsers)
 
 
 def _deliver(app: Flask, clock: Any) -> None:
@@ -142,9 +139,12 @@ def test_which_writes_concern_whom() -> None:
     assert concerned("DELETE FROM notification_events WHERE id = ?", None) == frozenset()
     assert concerned('UPDATE "outbox_messages" SET state = %(state)s', None) == frozenset()
     assert concerned("UPDATE notifications SET emailed_at=? WHERE id IN (?)", None) == frozenset()
-    assert concerned(
-        "UPDATE notifications SET waits_for=%(w)s, email_after=%(a)s WHERE id = %(id)s", None
-    ) == frozenset()
+    assert (
+        concerned(
+            "UPDATE notifications SET waits_for=%(w)s, email_after=%(a)s WHERE id = %(id)s", None
+        )
+        == frozenset()
+    )
     for unknown in (
         "UPDATE notifications SET read_at=? WHERE notifications.id = ?",
         "UPDATE notifications SET emailed_at=?, read_at=? WHERE id = ?",
@@ -163,7 +163,7 @@ def test_the_people_named_by_orm_and_core_writes(
 
     seen: list[frozenset[int] | None] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ANN202
+    def record(conn, cursor, statement, parameters, context, executemany):
         if statement.lstrip().upper().startswith(("INSERT INTO NOTIFICATIONS", "UPDATE NOTI")):
             seen.append(concerned(statement, context))
 
@@ -174,7 +174,8 @@ def test_the_people_named_by_orm_and_core_writes(
         with app.app_context():
             db.session.execute(insert(Notification), [{**row, "user_id": zed.id}])
             db.session.execute(
-                insert(Notification), [{**row, "user_id": p, "event_id": 2} for p in (zed.id, yan.id)]
+                insert(Notification),
+                [{**row, "user_id": p, "event_id": 2} for p in (zed.id, yan.id)],
             )
             db.session.execute(
                 insert(Notification).values([{**row, "user_id": zed.id, "event_id": 3}])
