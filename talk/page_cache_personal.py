@@ -31,6 +31,7 @@ from typing import Any
 from flask import Flask, Response, has_request_context, request, session
 from flask_login import current_user
 from itsdangerous import BadData
+from sqlalchemy import inspect
 from werkzeug.http import parse_cookie
 
 from talk.page_cache_people import PersonalBackend
@@ -169,5 +170,10 @@ def storable(response: Response) -> bool:
 
 def _viewer() -> int | None:
     """Who the page was rendered for: kept under their generation only if the middleware
-    guessed them (:meth:`PersonalPages.person`)."""
-    return int(current_user.id) if current_user.is_authenticated else None
+    guessed them (:meth:`PersonalPages.person`). Read from the loaded row's identity, as the
+    commit expired its attributes (reading ``id`` would load the row again: two statements)."""
+    viewer = current_user._get_current_object()
+    if not getattr(viewer, "is_authenticated", False):
+        return None
+    identity = inspect(viewer).identity
+    return int(identity[0]) if identity else None

@@ -209,7 +209,9 @@ def concerned(statement: str, context: Any) -> frozenset[int] | None:
 _SET_LIST = re.compile(
     r"\s*update\s+\S+\s+set\s+(.*?)(?:\s+(?:where|returning|from)\b.*)?$", re.I | re.S
 )
-_ASSIGNMENT = re.compile(r'\s*"?(\w+)"?\s*=\s*(?:\?|%s|%\(\w+\)s|:\w+|\$\d+)\s*')
+_ASSIGNMENT = re.compile(
+    r'\s*"?(\w+)"?\s*=\s*(?:\?|%s|%\(\w+\)s|:\w+|\$\d+)(?:::[\w ()\[\]]+)?\s*'  # PG: a cast
+)
 
 
 def _sets_only(statement: str, columns: frozenset[str]) -> bool:
