@@ -15,7 +15,8 @@ that starts after it sees the commit. So a hide, a delete or an edit is never fo
 page from before it.
 
 Logged-in pages of a few views are kept too, per login, under a private generation that moves on
-every write of any kind (:mod:`talk.page_cache_personal`).
+every write a kept page may show, and their person's own, which moves instead on a write that
+concerns that person alone (:mod:`talk.page_cache_personal`, :mod:`talk.page_cache_people`).
 
 Backends: in each process's memory (a bounded LRU) with the generation in a file in the instance
 folder, so every worker of one ``talk serve`` sees each other's writes; or Redis
