@@ -77,11 +77,19 @@ PERSONAL_TABLES = {"notifications": "user_id"}
 #: ``UPDATE`` setting only these moves no generation at all.
 UNSHOWN_COLUMNS = {"notifications": frozenset({"emailed_at", "waits_for", "email_after"})}
 
-#: Tables no kept logged-in page reads (the worker's leases and queues, the email it sends):
+#: Tables no kept logged-in page reads (the worker's leases and queues, the email it sends and
+#: the local mailbox it delivers to):
 #: writes to them move neither the private generation nor anybody's. Checked by
 #: ``test_no_kept_page_reads_an_unshown_table``; a table read by a page must never be here.
 UNSHOWN_TABLES = frozenset(
-    {"worker_leases", "notification_events", "outbox_messages", "newsletter_deliveries", "digests"}
+    {
+        "digests",
+        "mailbox_messages",
+        "newsletter_deliveries",
+        "notification_events",
+        "outbox_messages",
+        "worker_leases",
+    }
 )
 
 #: Connection flags: this transaction wrote rows pages show (see
