@@ -240,7 +240,7 @@ class Ledger:
         rows = "all" if row is None else "one" if then is None else "one-then-next"
         sql = update_sql(self._connection.dialect, tuple(sorted(values)), rows)
         self._cursor.execute(sql.text, self._params(sql, values, row, then, handed_at))
-        page_cache_writes.wrote_directly(self._connection)
+        page_cache_writes.wrote_directly(self._connection, _TABLE.name)
         return int(self._cursor.rowcount)
 
     def _params(
@@ -283,7 +283,7 @@ class Ledger:
                 if not connection.closed:  # a broken connection: its error is the one to see
                     connection.autocommit = False
         if both:
-            page_cache_writes.committed_directly()
+            page_cache_writes.committed_directly(_TABLE.name)
         return both
 
     def _renew(self, now: datetime) -> None:

@@ -15,7 +15,8 @@ that starts after it sees the commit. So a hide, a delete or an edit is never fo
 page from before it.
 
 Logged-in pages of a few views are kept too, per login, under a private generation that moves on
-every write of any kind (:mod:`talk.page_cache_personal`).
+every write a kept page may show, and their person's own, which moves instead on a write that
+concerns that person alone (:mod:`talk.page_cache_personal`, :mod:`talk.page_cache_people`).
 
 Backends: in each process's memory (a bounded LRU) with the generation in a file in the instance
 folder, so every worker of one ``talk serve`` sees each other's writes; or Redis
@@ -38,7 +39,8 @@ from flask_login import current_user
 from werkzeug.http import http_date, parse_date
 
 from talk import page_cache_personal as personal
-from talk.page_cache_personal import PERSONAL_ENDPOINTS, PersonalPages
+from talk.page_cache_people import make_personal_backend
+from talk.page_cache_personal import PERSON, PERSONAL_ENDPOINTS, PersonalPages
 from talk.page_cache_stores import (
     KEPT_FOR,
     Backend,
@@ -49,7 +51,6 @@ from talk.page_cache_stores import (
     RedisBackend,
     bump_or_flag,
     make_backend,
-    make_personal_backend,
 )
 from talk.page_cache_writes import EXTENSION, PRIVATE_TABLES
 
@@ -200,7 +201,7 @@ class PageCache:
             if shelf.unsynced:
                 return self.wsgi_app(environ, start_response)
         try:
-            generation, entry = shelf.backend.lookup(key)
+            generation, entry = shelf.lookup(key, environ)
         except BackendUnavailable:
             return self.wsgi_app(environ, start_response)
         stale = None
@@ -284,6 +285,10 @@ class PageCache:
         environ[PENDING] = kind
         return self._render(environ, start_response, generation, store)
 
+    def lookup(self, key: str, environ: dict[str, Any]) -> tuple[str, Entry | None]:
+        """The current generation and the page kept under ``key`` (any generation)."""
+        return self.backend.lookup(key)
+
     def store(self, key: str, entry: Entry) -> bool:
         """Keep ``entry``; whether it was (the shared store may not answer)."""
         try:
@@ -358,6 +363,7 @@ class PageCache:
             status=status,
             headers=[(n, v) for n, v in headers if n.lower() in KEPT_HEADERS],
             body=body,
+            person=environ.get(PERSON),
         )
         store(entry)
         return self._answer(environ, start_response, entry)

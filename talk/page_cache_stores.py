@@ -40,6 +40,9 @@ class Entry:
     status: str
     headers: list[tuple[str, str]]
     body: bytes
+    #: A logged-in page's person (their user id; None for a visitor's page, or a logged-in
+    #: page rendered for nobody): whose generation it was rendered at, besides the shared one.
+    person: int | None = None
 
     def encode(self) -> bytes:
         meta = {
@@ -154,16 +157,20 @@ class LocalBackend:
 
     def lookup(self, key: str) -> tuple[str, Entry | None]:
         generation = self.generation.read()
+        return generation, self.entry(key)
+
+    def entry(self, key: str) -> Entry | None:
+        """The entry kept under ``key`` (any generation), unless it was kept too long."""
         with self._lock:
             found = self._entries.get(key)
             if found is None:
-                return generation, None
+                return None
             entry, expires = found
             if expires <= time.monotonic():
                 self._drop(key)
-                return generation, None
+                return None
             self._entries.move_to_end(key)
-            return generation, entry
+            return entry
 
     def store(self, key: str, entry: Entry, ttl: int) -> None:
         size = len(entry.body) + len(key)
@@ -223,7 +230,8 @@ class RedisBackend:
 class RedisGeneration:
     """A generation kept in Redis (one ``GET`` a read, one ``INCR`` a bump): the visitors' pages'
     (:class:`RedisBackend` reads it with each page, in one ``MGET``), and the logged-in pages'
-    private one beside pages kept in each process (:func:`make_personal_backend`)."""
+    private one beside pages kept in each process
+    (:func:`talk.page_cache_people.make_personal_backend`)."""
 
     def __init__(self, backend: RedisBackend, key: str) -> None:
         self.client = backend.client
@@ -242,20 +250,6 @@ class RedisGeneration:
             self.client.incr(self.key)
         except self._errors as error:
             raise BackendUnavailable(str(error)) from error
-
-
-def make_personal_backend(app: Flask, pages: Backend) -> LocalBackend:
-    """Logged-in pages (:mod:`talk.page_cache_personal`) are kept in each process's memory, in
-    an LRU of their own (``TALK_PAGE_CACHE_PERSONAL_BYTES``), so they never take room from the
-    visitors' pages, in Redis or here; their *private* generation is shared like the visitors'
-    one: in Redis beside ``pages`` when that is Redis, else a second file in the instance
-    folder."""
-    generation: Generation
-    if isinstance(pages, RedisBackend):
-        generation = RedisGeneration(pages, "private-generation")
-    else:
-        generation = FileGeneration(Path(app.instance_path) / "page-cache-private-generation")
-    return LocalBackend(generation, app.config["TALK_PAGE_CACHE_PERSONAL_BYTES"])
 
 
 def make_backend(app: Flask) -> Backend:

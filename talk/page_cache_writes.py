@@ -3,7 +3,9 @@
 One place for the whole code base: engine listeners see every statement, whichever service,
 command or worker sent it. The visitors' generation moves on an INSERT, UPDATE or DELETE of a
 table pages show (not :data:`PRIVATE_TABLES`); the private one, which logged-in pages are kept
-under, on any statement that may change a row. Each moves at the first such write of a
+under, on any statement that may change a row a kept page shows, unless the statement names
+the one person (or the people) it concerns (:data:`PERSONAL_TABLES`): then only their own
+generations move (:func:`concerned`). Each moves at the first such write of a
 transaction, at once, and again after the transaction commits (``Session.after_commit``, or the
 connection's return to the pool for work outside a session) or at once when it rolls back: a
 page read at generation *g* is stored under *g*, so a reader that started before a commit's last
@@ -21,8 +23,16 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
-from sqlalchemy.sql.dml import UpdateBase
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import Delete, Insert, Update, UpdateBase
+from sqlalchemy.sql.elements import (
+    BinaryExpression,
+    BindParameter,
+    BooleanClauseList,
+    ColumnClause,
+    TextClause,
+)
 
 from talk import page_cache_personal as personal
 
@@ -59,13 +69,41 @@ PRIVATE_TABLES = frozenset(
     }
 )
 
+#: Tables whose rows each concern one person, shown only on that person's pages, and the
+#: column naming them: a write whose statement names its people moves only their generations.
+PERSONAL_TABLES = {"notifications": "user_id"}
+
+#: Columns of :data:`PERSONAL_TABLES` no page shows (the email side's bookkeeping): an
+#: ``UPDATE`` setting only these moves no generation at all.
+UNSHOWN_COLUMNS = {"notifications": frozenset({"emailed_at", "waits_for", "email_after"})}
+
+#: Tables no kept logged-in page reads (the worker's leases and queues, the email it sends and
+#: the local mailbox it delivers to):
+#: writes to them move neither the private generation nor anybody's. Checked by
+#: ``test_no_kept_page_reads_an_unshown_table``; a table read by a page must never be here.
+UNSHOWN_TABLES = frozenset(
+    {
+        "digests",
+        "mailbox_messages",
+        "newsletter_deliveries",
+        "notification_events",
+        "outbox_messages",
+        "worker_leases",
+    }
+)
+
 #: Connection flags: this transaction wrote rows pages show (see
-#: :func:`_statement_changes_pages`); it wrote any row at all (the private generation's).
+#: :func:`_statement_changes_pages`); it wrote a row any kept page may show (the private
+#: generation's); the people whose rows it wrote (their generations moved once already).
 WROTE = "talk_page_cache_wrote"
 WROTE_ANY = "talk_page_cache_wrote_any"
+WROTE_FOR = "talk_page_cache_wrote_for"
 
 _bump_after_commit: ContextVar[bool] = ContextVar("talk_page_cache_bump", default=False)
 _bump_private_after_commit: ContextVar[bool] = ContextVar("talk_private_bump", default=False)
+_bump_people_after_commit: ContextVar[frozenset[int]] = ContextVar(
+    "talk_people_bump", default=frozenset()
+)
 
 
 #: A raw write's verb and, when it starts with one, its table.
@@ -114,6 +152,12 @@ def _bump_private() -> None:
         cache.personal.bump()
 
 
+def _bump_people(people: frozenset[int]) -> None:
+    cache = _current_cache()
+    if cache is not None and people:
+        cache.personal.bump_people(people)
+
+
 @event.listens_for(Engine, "after_execute")
 def _noticed_write(conn: Connection, statement: Any, *args: Any) -> None:
     """The first write of a transaction to a table pages show moves the generation at once
@@ -127,47 +171,137 @@ def _noticed_write(conn: Connection, statement: Any, *args: Any) -> None:
     _bump()
 
 
-#: The one table no page shows, logged in or not: the worker's leases, renewed at every job's
-#: tick.
-_UNSHOWN = "worker_leases"
-
-
 @event.listens_for(Engine, "after_cursor_execute")
-def _noticed_any_write(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
+def _noticed_any_write(
+    conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, *args: Any
+) -> None:
     """Any statement that may change a row, whatever its table or origin (ORM, ``text()``,
     driver SQL): its request's page is not kept, and the first of a transaction moves the
-    private generation at once (logged-in pages show private tables too)."""
-    if personal.is_write(statement) and _changed_rows(cursor, statement):
+    private generation at once (logged-in pages show private tables too), or only the
+    generations of the people it concerns (:func:`concerned`)."""
+    if not personal.is_write(statement) or not _changed_rows(cursor):
+        return
+    people = concerned(statement, context)
+    if people is None:
         wrote_directly(conn)
+    else:
+        wrote_for(conn, people)
 
 
-def _changed_rows(cursor: Any, statement: str) -> bool:
-    """Whether a write may have changed a row some page shows. Not when it changed none (a
-    worker's poll: a conditional ``UPDATE`` that matched nothing), nor a lease's renewal: an
-    idle ``talk worker`` did both at every job's tick, and each moved the private generation,
-    so on a site with a worker few logged-in pages stayed kept (bench/RESULTS.md, fifth
-    session). A statement returning rows (``RETURNING``) counts: SQLite counts them only as
-    they are read."""
-    if cursor.description is None and cursor.rowcount == 0:
+def _changed_rows(cursor: Any) -> bool:
+    """Whether a write may have changed a row. Not when it changed none (a worker's poll: a
+    conditional ``UPDATE`` that matched nothing): an idle ``talk worker`` did it at every job's
+    tick, and each moved the private generation, so on a site with a worker few logged-in pages
+    stayed kept (bench/RESULTS.md, fifth session). A statement returning rows (``RETURNING``)
+    counts: SQLite counts them only as they are read."""
+    return cursor.description is not None or cursor.rowcount != 0
+
+
+def concerned(statement: str, context: Any) -> frozenset[int] | None:
+    """Whose kept pages a write may change: nobody's (an empty set: a table or columns no kept
+    page shows), the people it names (a row of :data:`PERSONAL_TABLES` whose person the
+    statement binds), or anybody's (None: every other write, and any whose people cannot be
+    told — raw SQL, ``INSERT … SELECT``, an ``UPDATE`` by id)."""
+    table = _written_table(_RAW_WRITE.match(statement))
+    if table in UNSHOWN_TABLES:
+        return frozenset()
+    column = PERSONAL_TABLES.get(table)
+    if column is None:
+        return None
+    if _sets_only(statement, UNSHOWN_COLUMNS.get(table, frozenset())):
+        return frozenset()
+    return _people(context, column)
+
+
+#: An ``UPDATE``'s SET list, and one assignment of a bound value to a column.
+_SET_LIST = re.compile(
+    r"\s*update\s+\S+\s+set\s+(.*?)(?:\s+(?:where|returning|from)\b.*)?$", re.I | re.S
+)
+_ASSIGNMENT = re.compile(
+    r'\s*"?(\w+)"?\s*=\s*(?:\?|%s|%\(\w+\)s|:\w+|\$\d+)(?:::[\w ()\[\]]+)?\s*'  # PG: a cast
+)
+
+
+def _sets_only(statement: str, columns: frozenset[str]) -> bool:
+    """Whether ``statement`` is an ``UPDATE`` setting only ``columns``, each to a bound value."""
+    found = _SET_LIST.match(statement) if columns else None
+    if found is None:
         return False
-    return _written_table(_RAW_WRITE.match(statement)) != _UNSHOWN
+    assignments = [_ASSIGNMENT.fullmatch(part) for part in found[1].split(",")]
+    return all(a is not None and a[1].lower() in columns for a in assignments)
 
 
-def committed_directly() -> None:
+def _people(context: Any, column: str) -> frozenset[int] | None:
+    """The people an ORM or Core write binds in ``column``: each row's value of an ``INSERT …
+    VALUES``, or an ``UPDATE``/``DELETE`` whose WHERE requires ``column = <bound value>``."""
+    compiled = getattr(context, "compiled", None)
+    rows = getattr(context, "compiled_parameters", None)
+    if not isinstance(compiled, SQLCompiler) or not rows:
+        return None
+    statement = compiled.statement
+    name: str | None = None
+    if isinstance(statement, Insert) and statement.select is None:
+        name = column  # an INSERT binds each value under its column's name
+    elif isinstance(statement, Update | Delete):
+        bound = _bound_person(statement, column)
+        name = compiled.bind_names.get(bound) if bound is not None else None
+    people = {row.get(name) for row in rows} if name is not None else {None}
+    if not all(type(person) is int for person in people):
+        return None
+    return frozenset(people)  # type: ignore[arg-type]
+
+
+def _bound_person(statement: Update | Delete, column: str) -> BindParameter[Any] | None:
+    """The bound value the WHERE clause requires ``column`` of the written table to equal."""
+    where = statement.whereclause
+    terms = (
+        where.clauses
+        if isinstance(where, BooleanClauseList) and where.operator is operators.and_
+        else [where]
+    )
+    table = getattr(statement.table, "name", None)
+    for term in terms:
+        if not isinstance(term, BinaryExpression) or term.operator is not operators.eq:
+            continue
+        for side, value in ((term.left, term.right), (term.right, term.left)):
+            if (
+                isinstance(side, ColumnClause)
+                and side.name == column
+                and getattr(side.table, "name", None) == table
+                and isinstance(value, BindParameter)
+            ):
+                return value
+    return None
+
+
+def committed_directly(table: str | None = None) -> None:
     """A write on the DBAPI cursor that committed on its own (autocommit: no transaction, so
-    none of SQLAlchemy's commit events): what its commit would do, once, after it."""
+    none of SQLAlchemy's commit events): what its commit would do, once, after it. ``table``:
+    the table it wrote, when no kept page reads it."""
     personal.note_write()
-    _bump_private()
+    if table not in UNSHOWN_TABLES:
+        _bump_private()
 
 
-def wrote_directly(conn: Connection) -> None:
+def wrote_directly(conn: Connection, table: str | None = None) -> None:
     """``conn`` wrote a row: what :func:`_noticed_any_write` does, for code that writes on the
-    DBAPI cursor past SQLAlchemy's events (the outbox's ``Ledger``; its tables are private, so
-    only the private generation moves)."""
+    DBAPI cursor past SQLAlchemy's events (the outbox's ``Ledger``, naming ``table``: no kept
+    page reads the outbox, so no generation moves)."""
     personal.note_write()
-    if not conn.info.get(WROTE_ANY):
+    if table not in UNSHOWN_TABLES and not conn.info.get(WROTE_ANY):
         conn.info[WROTE_ANY] = True
         _bump_private()
+
+
+def wrote_for(conn: Connection, people: frozenset[int]) -> None:
+    """``conn`` wrote rows only ``people``'s pages show: their generations move at once (each
+    once a transaction), and again after the commit."""
+    personal.note_write()
+    done: set[int] = conn.info.setdefault(WROTE_FOR, set())
+    fresh = people - done
+    if fresh:
+        done |= fresh
+        _bump_people(fresh)
 
 
 @event.listens_for(Engine, "commit")
@@ -178,6 +312,9 @@ def _committing(conn: Connection, *args: Any) -> None:
         _bump_after_commit.set(True)
     if conn.info.pop(WROTE_ANY, False):
         _bump_private_after_commit.set(True)
+    people = conn.info.pop(WROTE_FOR, None)
+    if people:
+        _bump_people_after_commit.set(_bump_people_after_commit.get() | people)
 
 
 @event.listens_for(Engine, "rollback")
@@ -188,6 +325,7 @@ def _rolling_back(conn: Connection, *args: Any) -> None:
         _bump()
     if conn.info.pop(WROTE_ANY, False):
         _bump_private()
+    _bump_people(frozenset(conn.info.pop(WROTE_FOR, ())))
 
 
 @event.listens_for(Session, "after_commit")
@@ -214,3 +352,7 @@ def _after_commit() -> None:
     if _bump_private_after_commit.get():
         _bump_private_after_commit.set(False)
         _bump_private()
+    people = _bump_people_after_commit.get()
+    if people:
+        _bump_people_after_commit.set(frozenset())
+        _bump_people(people)

@@ -8,7 +8,8 @@ import os
 import pytest
 
 from talk.page_cache import RedisBackend
-from talk.page_cache_stores import RedisGeneration, make_personal_backend
+from talk.page_cache_people import make_personal_backend
+from talk.page_cache_stores import RedisGeneration
 from tests.conftest import login
 from tests.talk.web.pages import submit, text
 
@@ -128,3 +129,19 @@ def test_redis_down_serves_logged_in_pages_uncached(app, count_queries, visitor,
         cache.personal.backend = original
         cache.personal.bump()
     assert not cache.personal.unsynced
+
+
+def test_each_persons_generation_is_shared_in_redis(
+    app, count_queries, visitor, place, redis_backend, redis_personal
+):
+    """Another server's write for Ann drops her kept page; one for Mo keeps it."""
+    from talk.page_cache_people import RedisPeople
+
+    ann = _logged_in(visitor, "ann")
+    assert _queries(count_queries, ann, "/notifications")[0] == 0
+    elsewhere = RedisPeople(RedisBackend(URL, prefix=redis_backend.PREFIX))
+    elsewhere.bump([place.moderator.id])
+    assert _queries(count_queries, ann, "/notifications")[0] == 0
+    elsewhere.bump([place.author.id])
+    assert _queries(count_queries, ann, "/notifications")[0] > 0
+    assert _queries(count_queries, ann, "/notifications")[0] == 0
