@@ -28,14 +28,13 @@ import logging
 import re
 import secrets
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
 from email.utils import parseaddr
-from functools import partial
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from flask import current_app, has_request_context, render_template, request, url_for
 from markupsafe import Markup, escape
@@ -56,6 +55,18 @@ log = logging.getLogger(__name__)
 
 #: The marker on a test send's subject (and a line in its body).
 TEST_PREFIX = "[Test] "
+
+
+class Recipient(Protocol):
+    """Whom an email is for, as far as it shows them: a ``User``, or a batch's columns of one."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def display_name(self) -> str: ...
+
+
+R = TypeVar("R", bound=Recipient)
 
 
 @dataclass
@@ -334,22 +345,19 @@ def render(newsletter: Newsletter, recipient: User | None = None) -> RenderedMai
         return _render(newsletter, recipient, test=False)
 
 
-def render_each(
-    newsletter: Newsletter, people: Sequence[User]
-) -> list[tuple[User, RenderedMail | None]]:
+def render_each(newsletter: Newsletter, people: Sequence[R]) -> list[tuple[R, RenderedMail | None]]:
     """Each person's email, for a batch of recipients: their personal blocks counted together
-    (:func:`contributions`), the sender read once, the links' request context made once. None
-    (logged) for a person whose email could not be rendered: one bad email must not stop the
-    newsletter."""
+    (:func:`contributions`), and what every email of the batch shares (the frame, the sender's
+    and list's headers, the links' request context) made once. None (logged) for a person
+    whose email could not be rendered: one bad email must not stop the newsletter."""
     counted = contributions(newsletter, [person.id for person in people])
-    sender = sender_headers(newsletter.project)
-    mails: list[tuple[User, RenderedMail | None]] = []
+    mails: list[tuple[R, RenderedMail | None]] = []
     with nullcontext() if has_request_context() else public_urls():
+        shared = _Shared.of(newsletter, test=False, recipient=True)
         links = unsubscribe.newsletter_unsubscribe_links(newsletter.project)
-        each = partial(_render, newsletter, test=False, sender=sender, links=links)
         for person in people:
             try:
-                mail = each(person, personal=counted[person.id])
+                mail = shared.mail(person, counted[person.id], links(person))
             except Exception:
                 log.exception(
                     "newsletter %s: rendering for user %s failed", newsletter.id, person.id
@@ -434,46 +442,68 @@ def _render_frame(newsletter: Newsletter, *, test: bool, personal: bool, recipie
     )
 
 
-def _render(
-    newsletter: Newsletter,
-    recipient: User | None,
-    *,
-    test: bool,
-    personal: Contribution | None = None,
-    sender: dict[str, str] | None = None,
-    links: Callable[[User], str] | None = None,
-) -> RenderedMail:
+@dataclass(frozen=True)
+class _Shared:
+    """What every email of a newsletter (and variant) shares, made once for a batch: the
+    frame, the subject, and the sender's and list's headers."""
+
+    frame: _Frame
+    subject: str
+    sender: dict[str, str]
+    list_id: str
+    personal: bool
+
+    @staticmethod
+    def of(
+        newsletter: Newsletter, *, test: bool, recipient: bool, personal: bool | None = None
+    ) -> _Shared:
+        project = newsletter.project
+        personal = newsletter.personal and recipient if personal is None else personal
+        frame = _frame(newsletter, test=test, personal=personal, recipient=recipient)
+        list_id = f"<{project.slug}.updates.{outbox.mail_domain()}>"
+        subject = (TEST_PREFIX if test else "") + newsletter.subject
+        return _Shared(frame, subject, sender_headers(project), list_id, personal)
+
+    def mail(
+        self, recipient: Recipient | None, personal: Contribution | None, link: str | None
+    ) -> RenderedMail:
+        """The email for ``recipient`` (with ``personal`` when the frame has its slot, and the
+        unsubscribe ``link``): the frame with their own parts filled in."""
+        html: dict[str, str] = {}
+        text: dict[str, str] = {}
+        headers = dict(self.sender)
+        if recipient is not None and personal is not None and self.personal:
+            name, sentence = recipient.display_name, personal.sentence()
+            html["personal"] = GREETING_HTML.format(name=escape(name))
+            text["personal"] = GREETING_TEXT.format(name=name)
+            if sentence:
+                html["personal"] += SENTENCE_HTML.format(sentence=escape(sentence))
+                text["personal"] += SENTENCE_TEXT.format(sentence=sentence)
+        if link is not None:
+            html["unsubscribe"], text["unsubscribe"] = str(escape(link)), link
+            headers.update(unsubscribe.list_unsubscribe(link))
+        headers["List-Id"] = self.list_id
+        return RenderedMail(
+            subject=self.subject,
+            text=_Frame.fill(self.frame.text, text),
+            html=_Frame.fill(self.frame.html, html),
+            headers=headers,
+        )
+
+
+def _render(newsletter: Newsletter, recipient: User | None, *, test: bool) -> RenderedMail:
     """One email, in a request context (links are absolute): the newsletter's frame with the
     recipient's own parts filled in."""
-    project = newsletter.project
-    if recipient is None or not newsletter.personal:
-        personal = None
-    elif personal is None:
+    personal = None
+    if recipient is not None and newsletter.personal:
         personal = contribution(newsletter, recipient)
-    frame = _frame(
-        newsletter, test=test, personal=personal is not None, recipient=recipient is not None
+    shared = _Shared.of(
+        newsletter, test=test, recipient=recipient is not None, personal=personal is not None
     )
-    headers = dict(sender or sender_headers(project))
-    html: dict[str, str] = {}
-    text: dict[str, str] = {}
-    if recipient is not None and personal is not None:
-        name, sentence = recipient.display_name, personal.sentence()
-        html["personal"] = GREETING_HTML.format(name=escape(name))
-        text["personal"] = GREETING_TEXT.format(name=name)
-        if sentence:
-            html["personal"] += SENTENCE_HTML.format(sentence=escape(sentence))
-            text["personal"] += SENTENCE_TEXT.format(sentence=sentence)
+    link = None
     if recipient is not None:
-        link = (links or unsubscribe.newsletter_unsubscribe_links(project))(recipient)
-        html["unsubscribe"], text["unsubscribe"] = str(escape(link)), link
-        headers.update(unsubscribe.list_unsubscribe(link))
-    headers["List-Id"] = f"<{project.slug}.updates.{outbox.mail_domain()}>"
-    return RenderedMail(
-        subject=(TEST_PREFIX if test else "") + newsletter.subject,
-        text=_Frame.fill(frame.text, text),
-        html=_Frame.fill(frame.html, html),
-        headers=headers,
-    )
+        link = unsubscribe.newsletter_unsubscribe_links(newsletter.project)(recipient)
+    return shared.mail(recipient, personal, link)
 
 
 def send_test(actor: Any, newsletter: Newsletter) -> None:
