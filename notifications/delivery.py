@@ -21,6 +21,7 @@ import os
 import random
 import smtplib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -31,7 +32,7 @@ from flask import current_app
 from sqlalchemy import Connection, CursorResult, Engine, Executable, select, update
 from sqlalchemy.engine import Transaction
 
-from notifications import outbox
+from notifications import batch_sql, outbox
 from notifications.ledger_sql import Sql, update_sql
 from notifications.models import OutboxMessage
 from notifications.smtp import Envelope, Outcome, open_transport
@@ -67,14 +68,25 @@ class DrainReport:
         self.outcomes[kind] = self.outcomes.get(kind, 0) + 1
 
 
-def _pause(point: str) -> None:
-    hook = os.environ.get(PAUSE_ENV, "")
-    wanted, _, folder = hook.partition(":")
-    if wanted != point or not folder:
-        return
-    (Path(folder) / point).write_text(str(os.getpid()))
-    while True:  # killed here by the test
-        time.sleep(1)
+def _pauses() -> Callable[[str], None]:
+    """The test hook (:data:`PAUSE_ENV`) as read once for a drain (it was the environment
+    read three times a message): a pause at the point it names, else nothing."""
+    wanted, _, folder = os.environ.get(PAUSE_ENV, "").partition(":")
+    if not wanted or not folder:
+        return _go_on
+
+    def pause(point: str) -> None:
+        if point != wanted:
+            return
+        (Path(folder) / point).write_text(str(os.getpid()))
+        while True:  # killed here by the test
+            time.sleep(1)
+
+    return pause
+
+
+def _go_on(point: str) -> None:
+    """No pause (the test hook is not set)."""
 
 
 def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
@@ -122,13 +134,15 @@ def recover(now: datetime | None = None) -> tuple[int, int]:
 def claim(worker: str, limit: int) -> list[int]:
     """Claim up to ``limit`` due rows for ``worker`` and commit. On PostgreSQL the candidate
     rows are locked with ``SKIP LOCKED``, so concurrent workers take disjoint rows; the
-    ``UPDATE`` is conditional on the state either way."""
+    ``UPDATE`` is conditional on the state either way. Nothing due: no ``UPDATE`` (an idle
+    worker's poll writes nothing). The candidates go back as one parameter
+    (:func:`batch_sql.among`), not bound one by one."""
     now = utcnow()
     candidates = list(
         db.session.scalars(
-            select(OutboxMessage.id)
-            .where(OutboxMessage.state == "queued", OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            select(_TABLE.c.id)
+            .where(_TABLE.c.state == "queued", _TABLE.c.next_attempt_at <= now)
+            .order_by(_TABLE.c.next_attempt_at, _TABLE.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
@@ -138,7 +152,7 @@ def claim(worker: str, limit: int) -> list[int]:
         return []
     claimed = db.session.scalars(
         update(_TABLE)
-        .where(_TABLE.c.id.in_(candidates), _TABLE.c.state == "queued")
+        .where(batch_sql.among(_TABLE.c.id, candidates), _TABLE.c.state == "queued")
         .values(
             state="sending",
             claimed_by=worker,
@@ -184,6 +198,13 @@ class Ledger:
         # on SQLite the lock's PRAGMAs, on PostgreSQL three round trips; most of the drain's
         # CPU time a message. Not inside an outer transaction (a test's): savepoints there.
         self._alone: Any = self._connection.connection.driver_connection if self._own else None
+        # PostgreSQL: the connection is in autocommit between the batch's transactions (set
+        # once, not on and off around each message: that was a tenth of recording one), and
+        # its cursor for those statements is made once.
+        postgresql = self._own and self._connection.dialect.name == "postgresql"
+        self._autocommitting: Any = self._alone if postgresql else None
+        self._alone_cursor: Any = None
+        self._autocommit(True)
 
     def __enter__(self) -> Ledger:
         return self
@@ -193,12 +214,24 @@ class Ledger:
             self.rollback()
         finally:
             if self._own:
+                if self._alone_cursor is not None:
+                    self._alone_cursor.close()
+                try:
+                    self._autocommit(False)  # lent by the pool so, given back so
+                except self._connection.dialect.loaded_dbapi.Error:
+                    self._connection.invalidate()  # a broken connection: never lent again
                 self._connection.close()
+
+    def _autocommit(self, on: bool) -> None:
+        connection = self._autocommitting
+        if connection is not None and not connection.closed and connection.autocommit != on:
+            connection.autocommit = on
 
     def _begin(self) -> None:
         if self._transaction is None:
             connection = self._connection
             nested = connection.in_transaction()
+            self._autocommit(False)
             self._transaction = connection.begin_nested() if nested else connection.begin()
             self._cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
 
@@ -274,14 +307,11 @@ class Ledger:
                 cursor = connection.execute(sql.text, params)
                 both: bool = cursor.rowcount == 2
         else:
-            connection.autocommit = True
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute(sql.text, params)
-                    both = cursor.rowcount == 2
-            finally:
-                if not connection.closed:  # a broken connection: its error is the one to see
-                    connection.autocommit = False
+            self._autocommit(True)  # on since __init__, or again after a write (_begin)
+            if self._alone_cursor is None:
+                self._alone_cursor = connection.cursor()
+            self._alone_cursor.execute(sql.text, params)
+            both = self._alone_cursor.rowcount == 2
         if both:
             page_cache_writes.committed_directly()
         return both
@@ -416,13 +446,14 @@ def _compose(ids: list[int]) -> list[Claimed]:
     server answers). A row that cannot be written as an email (an address stored before Talk
     refused non-ASCII mailboxes) fails alone, saying why, and never stops the others."""
     rows = db.session.execute(
-        select(*_COMPOSED).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+        select(*_COMPOSED).where(batch_sql.among(OutboxMessage.id, ids)).order_by(OutboxMessage.id)
     ).all()
     sender = outbox.sender_address()
+    composer = outbox.Composer.of_site()
     claimed = []
     for row in rows:
         try:
-            email = outbox.compose(row)
+            email = composer.compose(row)
         except (ValueError, LookupError) as exc:  # UnicodeError is a ValueError
             db.session.execute(
                 update(OutboxMessage)
@@ -453,7 +484,8 @@ def drain(worker: str, *, limit: int = 200, rng: random.Random | None = None) ->
     report.claimed = len(ids)
     if not ids:
         return report
-    _pause("claimed")
+    pause = _pauses()
+    pause("claimed")
     pending = _compose(ids)
     for _ in range(len(ids) - len(pending)):
         report.count("failed")  # could not be written as an email (_compose says why)
@@ -465,14 +497,14 @@ def drain(worker: str, *, limit: int = 200, rng: random.Random | None = None) ->
                     outcome = transport.send(
                         envelope, partial(ledger.handing_over, envelope.outbox_id)
                     )
-                    _pause("sent")
+                    pause("sent")
                     claimed = pending.pop(0)
                     go_on = outcome.kind != "uncertain"  # else the session is in an unknown state
                     then = None
                     if go_on and pending and transport.doubt:
                         then = pending[0].envelope.outbox_id
                     state = ledger.record(claimed, outcome, rng, then=then)
-                    _pause("recorded")
+                    pause("recorded")
                     report.count(state)
                     if not go_on or state == "lost-lease":
                         break  # reconnect next time; a lost lease's rows are recover()'s
