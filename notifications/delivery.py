@@ -22,6 +22,7 @@ import random
 import smtplib
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -205,6 +206,10 @@ class Ledger:
         self._autocommitting: Any = self._alone if postgresql else None
         self._alone_cursor: Any = None
         self._autocommit(True)
+        sqlite = self._own and self._connection.dialect.name == "sqlite"
+        self._first_in_line: AbstractContextManager[None] = (
+            sqlite_writes.FirstInLine(self._connection) if sqlite else nullcontext()
+        )
 
     def __enter__(self) -> Ledger:
         return self
@@ -303,7 +308,7 @@ class Ledger:
         params = self._params(sql, values, row, then, handed_at)
         connection = self._alone
         if self._connection.dialect.name == "sqlite":  # no BEGIN: autocommit already
-            with sqlite_writes.first_in_line(self._connection):
+            with self._first_in_line:
                 cursor = connection.execute(sql.text, params)
                 both: bool = cursor.rowcount == 2
         else:
