@@ -71,11 +71,13 @@ _HANDED_POSTGRESQL = text(
     bindparam("ids", type_=String()),  # BIGINT[]'s text (_int_array)
     bindparam("outbox_ids", type_=String()),
 )
-_HANDED_ONE = text(
+# SQLite: one row's UPDATE through sqlite3's executemany (the driver's own text, the time
+# processed once, not once a row by SQLAlchemy).
+_HANDED_ONE = (
     "UPDATE newsletter_deliveries SET state = 'sending', reason = NULL,"
-    " outbox_id = :outbox_id, updated_at = :now"
-    " WHERE id = :id AND state = 'queued' AND outbox_id IS NULL"
-).bindparams(bindparam("now", type_=UTCDateTime()))
+    " outbox_id = ?, updated_at = ?"
+    " WHERE id = ? AND state = 'queued' AND outbox_id IS NULL"
+)
 
 
 def hand_over(handed: dict[int, int], now: datetime) -> int:
@@ -88,8 +90,10 @@ def hand_over(handed: dict[int, int], now: datetime) -> int:
         values = {"now": now, "ids": ids, "outbox_ids": outbox_ids}
         result: Any = db.session.execute(_HANDED_POSTGRESQL.params(values))
         return int(result.rowcount)
-    rows = [{"id": d, "outbox_id": o, "now": now} for d, o in handed.items()]
-    summed: Any = db.session.execute(_HANDED_ONE, rows)  # sqlite3's executemany: rows summed
+    connection = db.session.connection()
+    stamp = UTCDateTime().bind_processor(connection.dialect)(now)  # type: ignore[misc]
+    rows = [(outbox_id, stamp, delivery_id) for delivery_id, outbox_id in handed.items()]
+    summed = connection.exec_driver_sql(_HANDED_ONE, rows)  # executemany: rows summed
     return int(summed.rowcount)
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Connection, CursorResult, Engine, Executable, select, update
+from sqlalchemy import Connection, CursorResult, Engine, Executable, Row, select, update
 from sqlalchemy.engine import Transaction
 
 from notifications import batch_sql, outbox
@@ -52,6 +52,21 @@ MAX_BACKOFF = timedelta(hours=6)
 #: the next not sent yet) and then wait for ever, so that a test can kill it there with
 #: SIGKILL. Never set in production.
 PAUSE_ENV = "TALK_TEST_WORKER_PAUSE"
+
+#: What composing a message reads of its row (no ORM object: read once, never written back).
+_COMPOSED = tuple(
+    OutboxMessage.__table__.c[name]
+    for name in (
+        "id",
+        "to_address",
+        "subject",
+        "text_body",
+        "html_body",
+        "headers",
+        "created_at",
+        "attempts",
+    )
+)
 
 #: The outbox's table: its statements are run as the table's (Core), not through the ORM's
 #: UPDATE path, which cost more than the statements (``bench/newsletters.py``).
@@ -133,11 +148,17 @@ def recover(now: datetime | None = None) -> tuple[int, int]:
 
 
 def claim(worker: str, limit: int) -> list[int]:
-    """Claim up to ``limit`` due rows for ``worker`` and commit. On PostgreSQL the candidate
-    rows are locked with ``SKIP LOCKED``, so concurrent workers take disjoint rows; the
-    ``UPDATE`` is conditional on the state either way. Nothing due: no ``UPDATE`` (an idle
-    worker's poll writes nothing). The candidates go back as one parameter
-    (:func:`batch_sql.among`), not bound one by one."""
+    """Claim up to ``limit`` due rows for ``worker`` and commit; their ids, in order."""
+    return [row.id for row in _claim(worker, limit)]
+
+
+def _claim(worker: str, limit: int) -> list[Row[Any]]:
+    """Claim up to ``limit`` due rows for ``worker`` and commit; what composing them reads
+    (:data:`_COMPOSED`), in the order of their ids, from the claim's own ``RETURNING`` (not
+    read again). On PostgreSQL the candidate rows are locked with ``SKIP LOCKED``, so
+    concurrent workers take disjoint rows; the ``UPDATE`` is conditional on the state either
+    way. Nothing due: no ``UPDATE`` (an idle worker's poll writes nothing). The candidates go
+    back as one parameter (:func:`batch_sql.among`), not bound one by one."""
     now = utcnow()
     candidates = list(
         db.session.scalars(
@@ -151,7 +172,7 @@ def claim(worker: str, limit: int) -> list[int]:
     if not candidates:
         db.session.commit()
         return []
-    claimed = db.session.scalars(
+    claimed = db.session.execute(
         update(_TABLE)
         .where(batch_sql.among(_TABLE.c.id, candidates), _TABLE.c.state == "queued")
         .values(
@@ -160,10 +181,10 @@ def claim(worker: str, limit: int) -> list[int]:
             lease_until=now + lease_length(),
             handed_at=None,
         )
-        .returning(_TABLE.c.id)
+        .returning(*_COMPOSED)
     ).all()
     db.session.commit()
-    return sorted(claimed)
+    return sorted(claimed, key=lambda row: int(row.id))
 
 
 #: How long after its last renewal a lease is renewed again, before the next message.
@@ -433,26 +454,10 @@ def _release(worker: str, ids: list[int]) -> None:
         db.session.commit()
 
 
-#: What composing a message reads of its row (no ORM object: read once, never written back).
-_COMPOSED = (
-    OutboxMessage.id,
-    OutboxMessage.to_address,
-    OutboxMessage.subject,
-    OutboxMessage.text_body,
-    OutboxMessage.html_body,
-    OutboxMessage.headers,
-    OutboxMessage.created_at,
-    OutboxMessage.attempts,
-)
-
-
-def _compose(ids: list[int]) -> list[Claimed]:
-    """The claimed rows' messages, in one read (committed: no transaction is held while the
-    server answers). A row that cannot be written as an email (an address stored before Talk
-    refused non-ASCII mailboxes) fails alone, saying why, and never stops the others."""
-    rows = db.session.execute(
-        select(*_COMPOSED).where(batch_sql.among(OutboxMessage.id, ids)).order_by(OutboxMessage.id)
-    ).all()
+def _compose(rows: list[Row[Any]]) -> list[Claimed]:
+    """The claimed rows' messages (committed: no transaction is held while the server
+    answers). A row that cannot be written as an email (an address stored before Talk refused
+    non-ASCII mailboxes) fails alone, saying why, and never stops the others."""
     sender = outbox.sender_address()
     composer = outbox.Composer.of_site()
     claimed = []
@@ -485,14 +490,14 @@ def drain(worker: str, *, limit: int = 200, rng: random.Random | None = None) ->
     recover()
     report = DrainReport()
     claimed_at = utcnow()  # no later than the claim's own start
-    ids = claim(worker, limit)
-    report.claimed = len(ids)
-    if not ids:
+    rows = _claim(worker, limit)
+    report.claimed = len(rows)
+    if not rows:
         return report
     pause = _pauses()
     pause("claimed")
-    pending = _compose(ids)
-    for _ in range(len(ids) - len(pending)):
+    pending = _compose(rows)
+    for _ in range(len(rows) - len(pending)):
         report.count("failed")  # could not be written as an email (_compose says why)
     with Ledger(worker, claimed_at) as ledger:
         try:
