@@ -118,3 +118,42 @@ def test_the_ledgers_own_writes_move_the_private_generation(app, clock, connecti
             sent = delivery.Claimed(Envelope(ids[0], "t@localhost", "v@example.org", "", b""), 0)
             assert ledger.record(sent, Outcome("sent", "250"), then=ids[1]) == "sent"
             assert generation.read() != before
+
+
+@pytest.mark.commits
+def test_the_ledger_gives_its_connection_back_as_the_pool_lent_it(app, clock):
+    """On PostgreSQL the Ledger's own connection stays in autocommit while it sends a batch
+    (its messages' records commit alone); it must go back to the pool out of it, or the next
+    session to borrow it would commit each statement as it runs and could not roll back."""
+    from sqlalchemy import event
+
+    from notifications.smtp import Envelope, Outcome
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("PostgreSQL's autocommit: SQLite's driver has no such mode to leave on")
+
+    def claimed(outbox_id):
+        return delivery.Claimed(Envelope(outbox_id, "t@localhost", "v@example.org", "", b""), 0)
+
+    returned: list[bool] = []
+
+    def checked_in(dbapi_connection, _record):
+        returned.append(dbapi_connection.autocommit)
+
+    ids = queue(app, 3)
+    with app.app_context():
+        assert delivery.claim(W, 10) == ids
+        event.listen(db.engine, "checkin", checked_in)
+        try:
+            with delivery.Ledger(W, clock.now) as ledger:
+                ledger.handing_over(ids[0])  # a transaction of its own (autocommit off)
+                sent = ledger.record(claimed(ids[0]), Outcome("sent", "250"), then=ids[1])
+                assert sent == "sent"  # one statement alone, the last: autocommit on
+        finally:
+            event.remove(db.engine, "checkin", checked_in)
+    assert returned == [False]
+    assert [(row.state, row.handed_at is not None) for row in rows(app)] == [
+        ("sent", True),
+        ("sending", True),
+        ("sending", False),
+    ]
