@@ -1,9 +1,12 @@
-"""A newsletter batch's statements (``newsletter_sending.move``) with the same short text at
-every batch, whatever its people: on PostgreSQL psycopg parsed each batch's long texts again
-(200 ids in each ``IN``, 2,400 placeholders in the ``INSERT``, 200 ``WHEN``s in the
-``UPDATE``: it caches no text past 4 KB), which was a third of ``move``'s CPU there. So on
-PostgreSQL a batch's values go as arrays (``= ANY``, ``unnest``); SQLite, whose driver does
-not parse them, keeps ``IN`` lists and runs the ``UPDATE`` per row through ``executemany``."""
+"""A newsletter batch's statements (``newsletter_sending.move``, and the outbox drain's claim)
+with the same short text at every batch, whatever its people: on PostgreSQL psycopg parsed
+each batch's long texts again (200 ids in each ``IN``, 2,400 placeholders in the ``INSERT``,
+200 ``WHEN``s in the ``UPDATE``: it caches no text past 4 KB), which was a third of ``move``'s
+CPU there. So on PostgreSQL a batch's values go as arrays (``= ANY``, ``unnest``) and its
+outbox rows as one JSON document. On SQLite SQLAlchemy built, bound and expanded an ``IN``
+list value by value and sqlite3 prepared each new text again: the ids go as one JSON array
+(``json_each``), the outbox rows as one multi-row ``INSERT`` and the deliveries' ``UPDATE``
+per row through ``executemany``, both on the driver's own text."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from notifications import delivery, outbox, worker
+from notifications import delivery, ledger, outbox, worker
 from notifications.models import MailboxMessage, OutboxMessage, WorkerLease
 from notifications.smtp import parse_smtp_url
 from talk import create_app
@@ -310,7 +310,7 @@ def test_a_batch_costs_one_commit_a_message(app, smtp):
 def test_backoff_doubles_with_jitter_up_to_a_ceiling():
     rng = random.Random(7)
     for attempts, ceiling in [(1, 60), (2, 120), (3, 240), (20, 6 * 3600)]:
-        wait = delivery.backoff(attempts, rng).total_seconds()
+        wait = ledger.backoff(attempts, rng).total_seconds()
         assert ceiling / 2 <= wait <= ceiling
 
 
