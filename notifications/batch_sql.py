@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.types import TypeEngine
 
 from talk.extensions import db
 from talk.models._types import UTCDateTime
@@ -94,7 +95,7 @@ def hand_over(handed: dict[int, int], now: datetime) -> int:
         result: Any = db.session.execute(_HANDED_POSTGRESQL.params(values))
         return int(result.rowcount)
     connection = db.session.connection()
-    stamp = UTCDateTime().bind_processor(connection.dialect)(now)  # type: ignore[misc]
+    stamp = _bound(UTCDateTime(), connection.dialect)(now)
     rows = [(outbox_id, stamp, delivery_id) for delivery_id, outbox_id in handed.items()]
     summed = connection.exec_driver_sql(_HANDED_ONE, rows)  # executemany: rows summed
     return int(summed.rowcount)
@@ -170,8 +171,11 @@ def _sqlite_insert(
         + " RETURNING id"
     )
 
-    def processor(column: str) -> Callable[[Any], Any]:
-        process = table.c[column].type.bind_processor(dialect)
-        return process if process is not None else lambda value: value
+    return text_, _bound(table.c.headers.type, dialect), _bound(table.c.created_at.type, dialect)
 
-    return text_, processor("headers"), processor("created_at")
+
+def _bound(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    """What SQLAlchemy's own statements bind for a value of ``type_`` on ``dialect`` (a time
+    as the same text), for a statement of the driver's own."""
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    return process if process is not None else lambda value: value

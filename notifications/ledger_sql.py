@@ -61,7 +61,7 @@ def update_sql(dialect: Dialect, columns: tuple[str, ...], rows: str) -> Sql:
     for column in (*columns, "handed_at"):
         processor = _TABLE.c[column].type.bind_processor(dialect)
         if processor is not None and dialect.name == "sqlite" and _is_time(column):
-            processor = partial(_as_sqlite_text, processor)
+            processor = partial(as_sqlite_text, processor)
         if processor is not None:
             processors[column] = processors[f"then_{column}"] = processor
     return Sql(sql, processors)
@@ -71,13 +71,14 @@ def _is_time(column: str) -> bool:
     return _TABLE.c[column].type.python_type is datetime
 
 
-def _as_sqlite_text(process: Callable[[Any], Any], value: datetime) -> str:
-    """A time as sqlite3's default adapter writes it (``isoformat(" ")``), written here: the
-    adapter's lookup and call cost more than the formatting, twice a message."""
-    return str(process(value).isoformat(" "))
-
-
 @dataclass(frozen=True)
 class Sql:
     text: str
     processors: dict[str, Callable[[Any], Any]]
+
+
+def as_sqlite_text(process: Callable[[Any], Any], value: datetime) -> str:
+    """A time bound by its column's processor ``process`` as sqlite3's default adapter then
+    writes it (``isoformat(" ")``: the same text as before), written here: the adapter's lookup
+    and call cost more than the formatting, twice a message."""
+    return str(process(value).isoformat(" "))

@@ -453,6 +453,18 @@ def test_many_emails_queue_at_once_in_order_and_a_disabled_address_gets_none(
     ]
 
 
+def test_a_batch_queued_at_a_moment_is_due_at_that_very_moment(app, clock):
+    """A batch's times go in on the driver's own statement, written as SQLAlchemy writes them
+    (SQLite compares times as text: in another form, "+00:00" added, a row would not be due at
+    the moment it was queued, and would sort apart from rows queued one by one)."""
+    clock.advance(seconds=0.25)  # a moment with microseconds: "12:00:00.250000"
+    with app.app_context():
+        [one] = queue(app)
+        ids = outbox.enqueue_many([outbox.Mail("a@example.org", "Update", "Hi.\n", "newsletter")])
+        db.session.commit()
+        assert delivery.claim(W, 10) == [one, *ids]
+
+
 def test_a_bad_email_in_a_batch_queues_none_of_it(app):
     good = outbox.Mail("v@example.org", "Update", "Hello.\n", "newsletter")
     bad = outbox.Mail("v2@example.org", "Two\nlines", "Hello.\n", "newsletter")
