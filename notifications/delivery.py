@@ -21,28 +21,21 @@ import os
 import random
 import smtplib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
-from flask import current_app
-from sqlalchemy import Connection, CursorResult, Engine, Executable, select, update
-from sqlalchemy.engine import Transaction
+from sqlalchemy import CursorResult, Executable, Row, select, update
 
-from notifications import outbox
-from notifications.ledger_sql import Sql, update_sql
+from notifications import batch_sql, outbox
+from notifications.ledger import Claimed, Ledger, lease_length
 from notifications.models import OutboxMessage
 from notifications.smtp import Envelope, Outcome, open_transport
-from talk import page_cache_writes, sqlite_writes
 from talk.clock import utcnow
 from talk.extensions import db
-
-#: Delay before the first retry; each further retry waits twice as long (with jitter), up to
-#: :data:`MAX_BACKOFF`.
-FIRST_BACKOFF = timedelta(minutes=1)
-MAX_BACKOFF = timedelta(hours=6)
 
 #: Test hook: ``TALK_TEST_WORKER_PAUSE=<point>:<folder>`` makes the worker write
 #: ``<folder>/<point>`` on reaching ``claimed`` (rows claimed, nothing sent), ``sent`` (the
@@ -50,6 +43,21 @@ MAX_BACKOFF = timedelta(hours=6)
 #: the next not sent yet) and then wait for ever, so that a test can kill it there with
 #: SIGKILL. Never set in production.
 PAUSE_ENV = "TALK_TEST_WORKER_PAUSE"
+
+#: What composing a message reads of its row (no ORM object: read once, never written back).
+_COMPOSED = tuple(
+    OutboxMessage.__table__.c[name]
+    for name in (
+        "id",
+        "to_address",
+        "subject",
+        "text_body",
+        "html_body",
+        "headers",
+        "created_at",
+        "attempts",
+    )
+)
 
 #: The outbox's table: its statements are run as the table's (Core), not through the ORM's
 #: UPDATE path, which cost more than the statements (``bench/newsletters.py``).
@@ -67,29 +75,25 @@ class DrainReport:
         self.outcomes[kind] = self.outcomes.get(kind, 0) + 1
 
 
-def _pause(point: str) -> None:
-    hook = os.environ.get(PAUSE_ENV, "")
-    wanted, _, folder = hook.partition(":")
-    if wanted != point or not folder:
-        return
-    (Path(folder) / point).write_text(str(os.getpid()))
-    while True:  # killed here by the test
-        time.sleep(1)
+def _pauses() -> Callable[[str], None]:
+    """The test hook (:data:`PAUSE_ENV`) as read once for a drain (it was the environment
+    read three times a message): a pause at the point it names, else nothing."""
+    wanted, _, folder = os.environ.get(PAUSE_ENV, "").partition(":")
+    if not wanted or not folder:
+        return _go_on
+
+    def pause(point: str) -> None:
+        if point != wanted:
+            return
+        (Path(folder) / point).write_text(str(os.getpid()))
+        while True:  # killed here by the test
+            time.sleep(1)
+
+    return pause
 
 
-def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
-    """The wait after the ``attempts``-th failed attempt: doubling from
-    :data:`FIRST_BACKOFF`, capped at :data:`MAX_BACKOFF`, then a random 50–100% of it (jitter,
-    so that messages deferred together do not all come back together)."""
-    ceiling: timedelta = min(FIRST_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
-    factor: float = (rng or random).uniform(0.5, 1.0)
-    return ceiling * factor
-
-
-def lease_length() -> timedelta:
-    """How long a claim lasts without news: three SMTP timeouts and a margin. It is renewed
-    before each message of a batch."""
-    return timedelta(seconds=3 * current_app.config["TALK_SMTP_TIMEOUT"] + 30)
+def _go_on(point: str) -> None:
+    """No pause (the test hook is not set)."""
 
 
 def changed(statement: Executable) -> int:
@@ -120,15 +124,23 @@ def recover(now: datetime | None = None) -> tuple[int, int]:
 
 
 def claim(worker: str, limit: int) -> list[int]:
-    """Claim up to ``limit`` due rows for ``worker`` and commit. On PostgreSQL the candidate
-    rows are locked with ``SKIP LOCKED``, so concurrent workers take disjoint rows; the
-    ``UPDATE`` is conditional on the state either way."""
+    """Claim up to ``limit`` due rows for ``worker`` and commit; their ids, in order."""
+    return [row.id for row in _claim(worker, limit)]
+
+
+def _claim(worker: str, limit: int) -> list[Row[Any]]:
+    """Claim up to ``limit`` due rows for ``worker`` and commit; what composing them reads
+    (:data:`_COMPOSED`), in the order of their ids, from the claim's own ``RETURNING`` (not
+    read again). On PostgreSQL the candidate rows are locked with ``SKIP LOCKED``, so
+    concurrent workers take disjoint rows; the ``UPDATE`` is conditional on the state either
+    way. Nothing due: no ``UPDATE`` (an idle worker's poll writes nothing). The candidates go
+    back as one parameter (:func:`batch_sql.among`), not bound one by one."""
     now = utcnow()
     candidates = list(
         db.session.scalars(
-            select(OutboxMessage.id)
-            .where(OutboxMessage.state == "queued", OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            select(_TABLE.c.id)
+            .where(_TABLE.c.state == "queued", _TABLE.c.next_attempt_at <= now)
+            .order_by(_TABLE.c.next_attempt_at, _TABLE.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
@@ -136,254 +148,19 @@ def claim(worker: str, limit: int) -> list[int]:
     if not candidates:
         db.session.commit()
         return []
-    claimed = db.session.scalars(
+    claimed = db.session.execute(
         update(_TABLE)
-        .where(_TABLE.c.id.in_(candidates), _TABLE.c.state == "queued")
+        .where(batch_sql.among(_TABLE.c.id, candidates), _TABLE.c.state == "queued")
         .values(
             state="sending",
             claimed_by=worker,
             lease_until=now + lease_length(),
             handed_at=None,
         )
-        .returning(_TABLE.c.id)
+        .returning(*_COMPOSED)
     ).all()
     db.session.commit()
-    return sorted(claimed)
-
-
-#: How long after its last renewal a lease is renewed again, before the next message.
-RENEW_AFTER = timedelta(seconds=15)
-
-
-class Ledger:
-    """What a worker writes about its claimed batch while it sends it: ``handed_at`` before a
-    message may reach the server, each outcome after, and its lease renewed.
-
-    Each write is a short transaction of its own on one connection held for the batch (on SQLite
-    first in this process's queue of writers, and out of it again at each commit); a message's
-    outcome with the next one's ``handed_at`` is one statement committed alone (autocommit,
-    :meth:`_both_or_neither`). The statements run straight on the DBAPI cursor: the session's
-    and SQLAlchemy's statement machinery cost several times the one small ``UPDATE`` a message
-    needs (``bench/newsletters.py``). Inside an outer transaction (a test's) it takes savepoints
-    on that connection, as the session does. Every ``UPDATE`` is conditional on the row still
-    being claimed by the worker. Before each message the lease must still cover the longest
-    exchange (three SMTP timeouts: :func:`lease_length` keeps 30 s more); it is renewed only
-    once :data:`RENEW_AFTER` of that margin is used."""
-
-    def __init__(self, worker: str, claimed_at: datetime) -> None:
-        self.worker = worker
-        self.renewed_at = claimed_at
-        self.marked: int | None = None
-        bind = db.session.get_bind()
-        self._own = isinstance(bind, Engine)
-        self._connection: Connection = bind.connect() if isinstance(bind, Engine) else bind
-        self._transaction: Transaction | None = None
-        self._cursor: Any = None
-        # A message's outcome and the next one's handed_at are one statement that commits on
-        # its own (autocommit), not BEGIN, UPDATE and COMMIT: SQLAlchemy's transaction events,
-        # on SQLite the lock's PRAGMAs, on PostgreSQL three round trips; most of the drain's
-        # CPU time a message. Not inside an outer transaction (a test's): savepoints there.
-        self._alone: Any = self._connection.connection.driver_connection if self._own else None
-
-    def __enter__(self) -> Ledger:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            self.rollback()
-        finally:
-            if self._own:
-                self._connection.close()
-
-    def _begin(self) -> None:
-        if self._transaction is None:
-            connection = self._connection
-            nested = connection.in_transaction()
-            self._transaction = connection.begin_nested() if nested else connection.begin()
-            self._cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-
-    def _end(self, transaction: Transaction, commit: bool) -> None:
-        self._transaction = self._cursor = None
-        if commit:
-            transaction.commit()
-            page_cache_writes.after_commit()
-        else:
-            transaction.rollback()
-        if self._own:
-            sqlite_writes.leave_queue(self._connection)
-
-    def commit(self) -> None:
-        if self._transaction is not None:
-            self._end(self._transaction, commit=True)
-
-    def rollback(self) -> None:
-        if self._transaction is not None:
-            self._end(self._transaction, commit=False)
-
-    def execute(self, statement: Executable) -> None:
-        """Run a statement in the current write (the mailbox's delivery: one transaction with
-        its outcome)."""
-        self._begin()
-        self._connection.execute(statement)
-
-    def _update(
-        self,
-        values: dict[str, object],
-        row: int | None,
-        then: int | None = None,
-        handed_at: datetime | None = None,
-    ) -> int:
-        """Set ``values`` on ``row`` (None: all the worker's rows) while the worker holds it,
-        and with ``then`` mark that row handed over at ``handed_at`` in the same statement;
-        how many rows changed."""
-        self._begin()
-        rows = "all" if row is None else "one" if then is None else "one-then-next"
-        sql = update_sql(self._connection.dialect, tuple(sorted(values)), rows)
-        self._cursor.execute(sql.text, self._params(sql, values, row, then, handed_at))
-        page_cache_writes.wrote_directly(self._connection, _TABLE.name)
-        return int(self._cursor.rowcount)
-
-    def _params(
-        self,
-        sql: Sql,
-        values: dict[str, object],
-        row: int | None,
-        then: int | None,
-        handed_at: datetime | None,
-    ) -> dict[str, object]:
-        params: dict[str, object] = {"row": row, "worker": self.worker, "then": then}
-        if then is not None:
-            params["then_handed_at"] = handed_at
-        params |= values
-        for name, process in sql.processors.items():
-            if params.get(name) is not None:
-                params[name] = process(params[name])
-        return params
-
-    def _both_or_neither(
-        self, values: dict[str, object], row: int, then: int, handed_at: datetime
-    ) -> bool:
-        """No write open: ``row``'s outcome and ``then``'s ``handed_at`` as one statement
-        committed on its own; whether it changed both (else it changed neither). On SQLite
-        first in this process's queue of writers, as a write transaction would be."""
-        sql = update_sql(self._connection.dialect, tuple(sorted(values)), "both-or-neither")
-        params = self._params(sql, values, row, then, handed_at)
-        connection = self._alone
-        if self._connection.dialect.name == "sqlite":  # no BEGIN: autocommit already
-            with sqlite_writes.first_in_line(self._connection):
-                cursor = connection.execute(sql.text, params)
-                both: bool = cursor.rowcount == 2
-        else:
-            connection.autocommit = True
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute(sql.text, params)
-                    both = cursor.rowcount == 2
-            finally:
-                if not connection.closed:  # a broken connection: its error is the one to see
-                    connection.autocommit = False
-        if both:
-            page_cache_writes.committed_directly(_TABLE.name)
-        return both
-
-    def _renew(self, now: datetime) -> None:
-        """Renew the lease of the worker's claimed rows once :data:`RENEW_AFTER` is used."""
-        if now - self.renewed_at >= RENEW_AFTER:
-            self._update({"lease_until": now + lease_length()}, None)
-            self.renewed_at = now
-
-    def mark(self, outbox_id: int, now: datetime | None = None) -> None:
-        """Mark this row handed over (``handed_at``) in the current write, renewing the lease
-        of the worker's claimed rows when it is due; the caller commits."""
-        now = now or utcnow()
-        self._update({"handed_at": now}, outbox_id)
-        self._renew(now)
-        self.marked = outbox_id
-
-    def handing_over(self, outbox_id: int) -> None:
-        """Commit that this message is about to reach the server (see the module's
-        docstring), unless that was committed already with the previous message's outcome."""
-        if self.marked != outbox_id:
-            self.mark(outbox_id)
-            self.commit()
-
-    def record(
-        self,
-        claimed: Claimed,
-        outcome: Outcome,
-        rng: random.Random | None = None,
-        *,
-        then: int | None = None,
-    ) -> str:
-        """Record one attempt's outcome (and commit); returns the row's new state, or
-        ``lost-lease``, changing nothing, once the row is no longer the worker's (its lease
-        ran out: the row is :func:`recover`'s or another worker's, and a late answer must not
-        count). ``then`` (the next row to send) is marked handed over in the same commit: one
-        commit a message instead of two."""
-        now = utcnow()  # read once: the outcome's, the next one's handed_at, the lease's
-        values = _outcome_values(claimed, outcome, rng, now)
-        row = claimed.envelope.outbox_id
-        if then is not None and self._alone is not None and self._transaction is None:
-            both = self._both_or_neither(values, row, then, now)
-        else:
-            both = then is not None and self._update(values, row, then, now) == 2
-        if both:
-            self._renew(now)
-            self.marked = then
-        else:
-            if then is not None:  # one of the two is no longer the worker's: which one?
-                self.rollback()
-            if not self._update(values, row):
-                self.rollback()
-                return "lost-lease"
-            if then is not None:
-                self.mark(then, now)
-        self.commit()
-        if outcome.kind == "rejected-recipient":  # after the outcome: see "Delivery"
-            refused = f"The mail server refused it: {outcome.reply}"
-            outbox.disable_address(claimed.envelope.recipient, refused)
-            db.session.commit()
-        return str(values["state"])
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A claimed row, read and composed once: no one else changes a row while it is claimed,
-    so its attempts so far are known without reading it again."""
-
-    envelope: Envelope
-    attempts: int
-
-
-def _outcome_values(
-    claimed: Claimed, outcome: Outcome, rng: random.Random | None, now: datetime
-) -> dict[str, object]:
-    """What an attempt's outcome makes of its row (at ``now``): sent; failed (refused, or the
-    last attempt); uncertain (no answer after the message was handed over); or queued again
-    after its backoff (a temporary failure), not handed over."""
-    attempts = claimed.attempts + 1
-    values: dict[str, object] = {
-        "attempts": attempts,
-        "smtp_reply": outcome.reply[:2000],
-        "claimed_by": None,
-        "lease_until": None,
-    }
-    if outcome.kind == "sent":
-        values |= {"state": "sent", "reason": None, "sent_at": now}
-    elif outcome.kind == "uncertain":
-        values |= {"state": "uncertain", "reason": "connection-lost"}
-    elif outcome.kind == "temporary" and attempts >= current_app.config["TALK_MAIL_MAX_ATTEMPTS"]:
-        values |= {"state": "failed", "reason": "gave-up"}
-    elif outcome.kind == "temporary":
-        values |= {
-            "state": "queued",
-            "reason": "deferred",
-            "next_attempt_at": now + backoff(attempts, rng),
-            "handed_at": None,
-        }
-    else:
-        values |= {"state": "failed", "reason": "rejected"}
-    return values
+    return sorted(claimed, key=lambda row: int(row.id))
 
 
 def _release(worker: str, ids: list[int]) -> None:
@@ -398,31 +175,16 @@ def _release(worker: str, ids: list[int]) -> None:
         db.session.commit()
 
 
-#: What composing a message reads of its row (no ORM object: read once, never written back).
-_COMPOSED = (
-    OutboxMessage.id,
-    OutboxMessage.to_address,
-    OutboxMessage.subject,
-    OutboxMessage.text_body,
-    OutboxMessage.html_body,
-    OutboxMessage.headers,
-    OutboxMessage.created_at,
-    OutboxMessage.attempts,
-)
-
-
-def _compose(ids: list[int]) -> list[Claimed]:
-    """The claimed rows' messages, in one read (committed: no transaction is held while the
-    server answers). A row that cannot be written as an email (an address stored before Talk
-    refused non-ASCII mailboxes) fails alone, saying why, and never stops the others."""
-    rows = db.session.execute(
-        select(*_COMPOSED).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
-    ).all()
+def _compose(rows: list[Row[Any]]) -> list[Claimed]:
+    """The claimed rows' messages (committed: no transaction is held while the server
+    answers). A row that cannot be written as an email (an address stored before Talk refused
+    non-ASCII mailboxes) fails alone, saying why, and never stops the others."""
     sender = outbox.sender_address()
+    composer = outbox.Composer.of_site()
     claimed = []
     for row in rows:
         try:
-            email = outbox.compose(row)
+            email = composer.compose(row)
         except (ValueError, LookupError) as exc:  # UnicodeError is a ValueError
             db.session.execute(
                 update(OutboxMessage)
@@ -449,13 +211,14 @@ def drain(worker: str, *, limit: int = 200, rng: random.Random | None = None) ->
     recover()
     report = DrainReport()
     claimed_at = utcnow()  # no later than the claim's own start
-    ids = claim(worker, limit)
-    report.claimed = len(ids)
-    if not ids:
+    rows = _claim(worker, limit)
+    report.claimed = len(rows)
+    if not rows:
         return report
-    _pause("claimed")
-    pending = _compose(ids)
-    for _ in range(len(ids) - len(pending)):
+    pause = _pauses()
+    pause("claimed")
+    pending = _compose(rows)
+    for _ in range(len(rows) - len(pending)):
         report.count("failed")  # could not be written as an email (_compose says why)
     with Ledger(worker, claimed_at) as ledger:
         try:
@@ -465,14 +228,14 @@ def drain(worker: str, *, limit: int = 200, rng: random.Random | None = None) ->
                     outcome = transport.send(
                         envelope, partial(ledger.handing_over, envelope.outbox_id)
                     )
-                    _pause("sent")
+                    pause("sent")
                     claimed = pending.pop(0)
                     go_on = outcome.kind != "uncertain"  # else the session is in an unknown state
                     then = None
                     if go_on and pending and transport.doubt:
                         then = pending[0].envelope.outbox_id
                     state = ledger.record(claimed, outcome, rng, then=then)
-                    _pause("recorded")
+                    pause("recorded")
                     report.count(state)
                     if not go_on or state == "lost-lease":
                         break  # reconnect next time; a lost lease's rows are recover()'s

@@ -19,7 +19,8 @@ send a composer makes to themselves.
   project's updates.
 - The personal block (``newsletter.personal``): a greeting by display name and what the
   person did since the project's previous update (or since they asked for updates), counted
-  by two SQL aggregates; the sentence is left out when there is nothing to count.
+  by :mod:`notifications.newsletter_personal`; the sentence is left out when there is nothing
+  to count.
 """
 
 from __future__ import annotations
@@ -28,28 +29,27 @@ import logging
 import re
 import secrets
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
 from email.headerregistry import Address
 from email.utils import parseaddr
-from functools import partial
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from flask import current_app, has_request_context, render_template, request, url_for
 from markupsafe import Markup, escape
-from sqlalchemy import and_, distinct, func, or_, select
+from sqlalchemy import select
 from werkzeug.routing import BuildError
 
-from notifications import batch_sql, newsletters, outbox, unsubscribe
+from notifications import newsletters, outbox, unsubscribe
 from notifications.emails import public_urls
-from notifications.newsletter_models import Newsletter, UpdatesConsent
+from notifications.newsletter_models import Newsletter
+from notifications.newsletter_personal import Contribution, contribution, contributions
 from talk import markdown, policy, rate_limits
 from talk.errors import InvalidInput
 from talk.extensions import db
 from talk.markdown import ItemCard
-from talk.models import Comment, Discussion, Item, Project, TagUse, TagVerdict, User, Verdict
+from talk.models import Item, Project, User
 from talk.services import tags
 
 log = logging.getLogger(__name__)
@@ -58,49 +58,24 @@ log = logging.getLogger(__name__)
 TEST_PREFIX = "[Test] "
 
 
+class Recipient(Protocol):
+    """Whom an email is for, as far as it shows them: a ``User``, or a batch's columns of one."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def display_name(self) -> str: ...
+
+
+R = TypeVar("R", bound=Recipient)
+
+
 @dataclass
 class RenderedMail:
     subject: str
     text: str
     html: str
     headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Contribution:
-    """What a person did in the project since ``since`` (None: ever)."""
-
-    comments: int
-    items: int
-    verified_tags: int
-    since: datetime | None
-    since_last_update: bool
-
-    def sentence(self) -> str:
-        """ "Since the last update you wrote 3 comments on 2 items, and experts verified 1 of
-        your tags." — or "" when every count is zero."""
-        if not (self.comments or self.items or self.verified_tags):
-            return ""
-        opening = (
-            "Since the last update"
-            if self.since_last_update
-            else "Since you asked for updates"
-            if self.since is not None
-            else "So far"
-        )
-        verified = f"experts verified {self.verified_tags} of your tags"
-        if not self.comments:
-            return f"{opening} {verified}."
-        wrote = f"you wrote {_count(self.comments, 'comment')}"
-        if self.items:
-            wrote += f" on {_count(self.items, 'item')}"
-        if not self.verified_tags:
-            return f"{opening} {wrote}."
-        return f"{opening} {wrote}, and {verified}."
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 # --- the body ---------------------------------------------------------------------------------
@@ -197,109 +172,6 @@ def _external_body(newsletter: Newsletter) -> _Body:
     return kept[1]
 
 
-# --- the personal block --------------------------------------------------------------------------
-
-
-def _previous_update(newsletter: Newsletter) -> datetime | None:
-    """When the project's previous update went out (None: this is its first)."""
-    previous = select(func.max(Newsletter.started_at)).where(
-        Newsletter.project_id == newsletter.project_id,
-        Newsletter.id != newsletter.id,
-        Newsletter.state.in_(("sending", "sent")),
-        Newsletter.started_at.is_not(None),
-    )
-    if newsletter.started_at is not None:
-        previous = previous.where(Newsletter.started_at < newsletter.started_at)
-    return db.session.scalar(previous)
-
-
-def contributions(newsletter: Newsletter, ids: Sequence[int]) -> dict[int, Contribution]:
-    """What each of these people did in the newsletter's project since its previous update
-    (or, before a first update, since they asked for updates; else ever): visible comments,
-    the distinct items they were about, and tags of theirs (a tag they used on an item) that an
-    expert verified on that item. Three queries however many people: the worker counts a
-    whole batch of recipients at once."""
-    last = _previous_update(newsletter)
-    project_id = newsletter.project_id
-    since: dict[int, datetime | None] = dict.fromkeys(ids, last)
-    if last is None:
-        since.update(
-            db.session.execute(
-                select(UpdatesConsent.user_id, UpdatesConsent.changed_at).where(
-                    UpdatesConsent.project_id == project_id,
-                    batch_sql.among(UpdatesConsent.user_id, ids),
-                    UpdatesConsent.opted_in.is_(True),
-                )
-            ).all()
-        )
-
-    def after(when: Any, person: Any) -> Any:
-        """Later than the person's starting point: the previous update for everyone, or
-        their own consent (correlated; none counts everything)."""
-        if last is not None:
-            return when > last
-        consented = (
-            select(UpdatesConsent.changed_at)
-            .where(
-                UpdatesConsent.project_id == project_id,
-                UpdatesConsent.user_id == person,
-                UpdatesConsent.opted_in.is_(True),
-            )
-            .scalar_subquery()
-        )
-        return or_(consented.is_(None), when > consented)
-
-    comments = db.session.execute(
-        select(Comment.author_id, func.count(Comment.id), func.count(distinct(Discussion.item_id)))
-        .join(Discussion, Discussion.id == Comment.discussion_id)
-        .where(
-            Comment.project_id == project_id,
-            batch_sql.among(Comment.author_id, ids),
-            Comment.deleted_at.is_(None),
-            Comment.hidden_at.is_(None),
-            Comment.held_at.is_(None),
-            after(Comment.created_at, Comment.author_id),
-        )
-        .group_by(Comment.author_id)
-    )
-    written = {person: (count, items) for person, count, items in comments}
-    verified_pairs = (  # (person, item, tag): a tag used in several comments counts once
-        select(TagUse.user_id, TagVerdict.item_id, TagVerdict.tag_id)
-        .join(
-            TagUse,
-            and_(TagUse.tag_id == TagVerdict.tag_id, TagUse.item_id == TagVerdict.item_id),
-        )
-        .where(
-            TagVerdict.project_id == project_id,
-            TagVerdict.verdict == Verdict.VERIFIED,
-            batch_sql.among(TagUse.user_id, ids),
-            after(TagVerdict.decided_at, TagUse.user_id),
-        )
-        .distinct()
-        .subquery()
-    )
-    verified: dict[int, int] = dict(
-        db.session.execute(
-            select(verified_pairs.c.user_id, func.count()).group_by(verified_pairs.c.user_id)
-        ).all()
-    )
-    return {
-        person: Contribution(
-            int(written.get(person, (0, 0))[0]),
-            int(written.get(person, (0, 0))[1] or 0),
-            int(verified.get(person, 0)),
-            since[person],
-            last is not None,
-        )
-        for person in ids
-    }
-
-
-def contribution(newsletter: Newsletter, person: User) -> Contribution:
-    """What ``person`` did (see :func:`contributions`)."""
-    return contributions(newsletter, [person.id])[person.id]
-
-
 # --- the email ------------------------------------------------------------------------------------
 
 
@@ -334,22 +206,19 @@ def render(newsletter: Newsletter, recipient: User | None = None) -> RenderedMai
         return _render(newsletter, recipient, test=False)
 
 
-def render_each(
-    newsletter: Newsletter, people: Sequence[User]
-) -> list[tuple[User, RenderedMail | None]]:
+def render_each(newsletter: Newsletter, people: Sequence[R]) -> list[tuple[R, RenderedMail | None]]:
     """Each person's email, for a batch of recipients: their personal blocks counted together
-    (:func:`contributions`), the sender read once, the links' request context made once. None
-    (logged) for a person whose email could not be rendered: one bad email must not stop the
-    newsletter."""
+    (:func:`contributions`), and what every email of the batch shares (the frame, the sender's
+    and list's headers, the links' request context) made once. None (logged) for a person
+    whose email could not be rendered: one bad email must not stop the newsletter."""
     counted = contributions(newsletter, [person.id for person in people])
-    sender = sender_headers(newsletter.project)
-    mails: list[tuple[User, RenderedMail | None]] = []
+    mails: list[tuple[R, RenderedMail | None]] = []
     with nullcontext() if has_request_context() else public_urls():
+        shared = _Shared.of(newsletter, test=False, recipient=True)
         links = unsubscribe.newsletter_unsubscribe_links(newsletter.project)
-        each = partial(_render, newsletter, test=False, sender=sender, links=links)
         for person in people:
             try:
-                mail = each(person, personal=counted[person.id])
+                mail = shared.mail(person, counted[person.id], links(person))
             except Exception:
                 log.exception(
                     "newsletter %s: rendering for user %s failed", newsletter.id, person.id
@@ -434,46 +303,68 @@ def _render_frame(newsletter: Newsletter, *, test: bool, personal: bool, recipie
     )
 
 
-def _render(
-    newsletter: Newsletter,
-    recipient: User | None,
-    *,
-    test: bool,
-    personal: Contribution | None = None,
-    sender: dict[str, str] | None = None,
-    links: Callable[[User], str] | None = None,
-) -> RenderedMail:
+@dataclass(frozen=True)
+class _Shared:
+    """What every email of a newsletter (and variant) shares, made once for a batch: the
+    frame, the subject, and the sender's and list's headers."""
+
+    frame: _Frame
+    subject: str
+    sender: dict[str, str]
+    list_id: str
+    personal: bool
+
+    @staticmethod
+    def of(
+        newsletter: Newsletter, *, test: bool, recipient: bool, personal: bool | None = None
+    ) -> _Shared:
+        project = newsletter.project
+        personal = newsletter.personal and recipient if personal is None else personal
+        frame = _frame(newsletter, test=test, personal=personal, recipient=recipient)
+        list_id = f"<{project.slug}.updates.{outbox.mail_domain()}>"
+        subject = (TEST_PREFIX if test else "") + newsletter.subject
+        return _Shared(frame, subject, sender_headers(project), list_id, personal)
+
+    def mail(
+        self, recipient: Recipient | None, personal: Contribution | None, link: str | None
+    ) -> RenderedMail:
+        """The email for ``recipient`` (with ``personal`` when the frame has its slot, and the
+        unsubscribe ``link``): the frame with their own parts filled in."""
+        html: dict[str, str] = {}
+        text: dict[str, str] = {}
+        headers = dict(self.sender)
+        if recipient is not None and personal is not None and self.personal:
+            name, sentence = recipient.display_name, personal.sentence()
+            html["personal"] = GREETING_HTML.format(name=escape(name))
+            text["personal"] = GREETING_TEXT.format(name=name)
+            if sentence:
+                html["personal"] += SENTENCE_HTML.format(sentence=escape(sentence))
+                text["personal"] += SENTENCE_TEXT.format(sentence=sentence)
+        if link is not None:
+            html["unsubscribe"], text["unsubscribe"] = str(escape(link)), link
+            headers.update(unsubscribe.list_unsubscribe(link))
+        headers["List-Id"] = self.list_id
+        return RenderedMail(
+            subject=self.subject,
+            text=_Frame.fill(self.frame.text, text),
+            html=_Frame.fill(self.frame.html, html),
+            headers=headers,
+        )
+
+
+def _render(newsletter: Newsletter, recipient: User | None, *, test: bool) -> RenderedMail:
     """One email, in a request context (links are absolute): the newsletter's frame with the
     recipient's own parts filled in."""
-    project = newsletter.project
-    if recipient is None or not newsletter.personal:
-        personal = None
-    elif personal is None:
+    personal = None
+    if recipient is not None and newsletter.personal:
         personal = contribution(newsletter, recipient)
-    frame = _frame(
-        newsletter, test=test, personal=personal is not None, recipient=recipient is not None
+    shared = _Shared.of(
+        newsletter, test=test, recipient=recipient is not None, personal=personal is not None
     )
-    headers = dict(sender or sender_headers(project))
-    html: dict[str, str] = {}
-    text: dict[str, str] = {}
-    if recipient is not None and personal is not None:
-        name, sentence = recipient.display_name, personal.sentence()
-        html["personal"] = GREETING_HTML.format(name=escape(name))
-        text["personal"] = GREETING_TEXT.format(name=name)
-        if sentence:
-            html["personal"] += SENTENCE_HTML.format(sentence=escape(sentence))
-            text["personal"] += SENTENCE_TEXT.format(sentence=sentence)
+    link = None
     if recipient is not None:
-        link = (links or unsubscribe.newsletter_unsubscribe_links(project))(recipient)
-        html["unsubscribe"], text["unsubscribe"] = str(escape(link)), link
-        headers.update(unsubscribe.list_unsubscribe(link))
-    headers["List-Id"] = f"<{project.slug}.updates.{outbox.mail_domain()}>"
-    return RenderedMail(
-        subject=(TEST_PREFIX if test else "") + newsletter.subject,
-        text=_Frame.fill(frame.text, text),
-        html=_Frame.fill(frame.html, html),
-        headers=headers,
-    )
+        link = unsubscribe.newsletter_unsubscribe_links(newsletter.project)(recipient)
+    return shared.mail(recipient, personal, link)
 
 
 def send_test(actor: Any, newsletter: Newsletter) -> None:

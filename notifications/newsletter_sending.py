@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -155,8 +156,9 @@ def _mailable(newsletter: Newsletter, user_ids: list[int], now: datetime) -> set
     )
 
 
-def _skip_reason(newsletter: Newsletter, user: User | None) -> str:
+def _skip_reason(newsletter: Newsletter, user_id: int) -> str:
     """Why someone dropped out of the audience since the start (the few skipped, one by one)."""
+    user = db.session.get(User, user_id)
     if user is None:
         return "account-closed"
     if not consent.is_opted_in(user, newsletter.project):
@@ -169,6 +171,23 @@ def _skip_reason(newsletter: Newsletter, user: User | None) -> str:
     if status is not None and status.state != "ok":
         return "address-disabled"
     return "excluded"
+
+
+@dataclass(frozen=True, slots=True)
+class _Person:
+    """A recipient of a batch as its columns: 200 ``User`` objects (loading, identity map,
+    expiring at the commit) cost more than reading what the email needs of them."""
+
+    id: int
+    email: str
+    display_name: str
+
+
+def _people(user_ids: list[int]) -> dict[int, _Person]:
+    rows = db.session.execute(
+        select(User.id, User.email, User.display_name).where(batch_sql.among(User.id, user_ids))
+    )
+    return {row[0]: _Person(*row) for row in rows}
 
 
 def move(newsletter: Newsletter, limit: int | None, now: datetime | None = None) -> int:
@@ -202,34 +221,33 @@ def move(newsletter: Newsletter, limit: int | None, now: datetime | None = None)
 
 def _move_batch(newsletter: Newsletter, batch: list[tuple[int, int]], now: datetime) -> int | None:
     """One batch in one transaction (committed); None when it was rolled back."""
-    mailable = _mailable(newsletter, [user_id for _, user_id in batch], now)
-    people = {
-        user.id: user
-        for user in db.session.scalars(
-            select(User).where(batch_sql.among(User.id, [user_id for _, user_id in batch]))
-        )
-    }
+    user_ids = [user_id for _, user_id in batch]
+    mailable = _mailable(newsletter, user_ids, now)
+    people = _people(user_ids)
     mails = dict(
         newsletter_mail.render_each(
-            newsletter, [people[id_] for _, id_ in batch if id_ in mailable and id_ in people]
+            newsletter, [people[id_] for id_ in user_ids if id_ in mailable and id_ in people]
         )
     )
     outcomes: dict[int, dict[str, Any]] = {}  # the skipped and failed
     sending: list[tuple[int, outbox.Mail]] = []
     for delivery_id, user_id in batch:
-        user = people.get(user_id)
-        if user is None or user_id not in mailable:
-            outcomes[delivery_id] = {"state": "skipped", "reason": _skip_reason(newsletter, user)}
-        elif (rendered := mails[user]) is None:
+        person = people.get(user_id)
+        if person is None or user_id not in mailable:
+            outcomes[delivery_id] = {
+                "state": "skipped",
+                "reason": _skip_reason(newsletter, user_id),
+            }
+        elif (rendered := mails[person]) is None:
             outcomes[delivery_id] = {"state": "failed", "reason": "render-error"}  # logged
         else:
             mail = outbox.Mail(
-                to_address=user.email,
+                to_address=person.email,
                 subject=rendered.subject,
                 text=rendered.text,
                 html=rendered.html or None,
                 category="newsletter",
-                user=user,
+                user=person,
                 headers=rendered.headers,
             )
             sending.append((delivery_id, mail))

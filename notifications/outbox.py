@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from notifications import batch_sql
 from notifications.models import MailAddress, OutboxMessage
@@ -110,13 +110,7 @@ def enqueue_many(mails: Sequence[Mail]) -> list[int]:
         return []
     now, disabled = utcnow(), _disabled(mails)
     rows = [_row(mail, now, disabled) for mail in mails]
-    if db.session.get_bind().dialect.name == "postgresql":
-        return batch_sql.insert_outbox_rows(rows, now)  # a text psycopg prepares once
-    table = OutboxMessage.__table__  # the table's INSERT: the ORM's bulk path cost more than it
-    inserted = db.session.execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-    )
-    return list(inserted.scalars())
+    return batch_sql.insert_outbox_rows(rows, now)  # one statement of constant text
 
 
 def _disabled(mails: Sequence[Mail]) -> set[str]:
@@ -155,9 +149,7 @@ def _row(mail: Mail, now: datetime, disabled: set[str]) -> dict[str, Any]:
 def message_id(outbox_id: int) -> str:
     """The message's ``Message-ID``, the same at every attempt: made from its row id, signed so
     that it cannot be guessed for another row, at the domain of ``TALK_MAIL_FROM``."""
-    signature = _keyed(str(current_app.config["SECRET_KEY"])).copy()
-    signature.update(f"outbox-{outbox_id}".encode())
-    return f"<outbox-{outbox_id}.{signature.hexdigest()[:16]}@{mail_domain()}>"
+    return Composer.of_site().message_id(outbox_id)
 
 
 @lru_cache(maxsize=4)
@@ -239,33 +231,63 @@ class Composable(Protocol):
 
 
 def compose(message: Composable) -> bytes:
-    """The message for a row as it goes on the wire (CRLF line ends): a text part, and an
-    HTML alternative when there is one. Written out directly rather than through the ``email``
-    package's generator, which folded every header again and took most of the worker's time
-    per message (``bench/newsletters.py``); what it writes is plain MIME, read back by the
-    tests with the ``email`` package."""
-    headers = {
-        "From": current_app.config["TALK_MAIL_FROM"],
-        "To": message.to_address,
-        "Subject": message.subject,
-        "Date": _date(message.created_at),
-        "Message-ID": message_id(message.id),
-    }
-    # A row's own headers come last; its From (a project's sender name) replaces the site's.
-    headers.update(message.headers or {})
-    head = "".join(f"{name}: {_header(name, value)}\r\n" for name, value in headers.items())
-    head += "MIME-Version: 1.0\r\n"
-    text_head, text = _part("plain", message.text_body)
-    if not message.html_body:
-        return f"{head}{text_head}\r\n{text}".encode("ascii")
-    html_head, html = _part("html", message.html_body)
-    boundary = f"=_talk_{secrets.token_hex(12)}"  # "=_" occurs in no base64 text
-    return (
-        f'{head}Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'
-        f"--{boundary}\r\n{text_head}\r\n{text}"
-        f"--{boundary}\r\n{html_head}\r\n{html}"
-        f"--{boundary}--\r\n"
-    ).encode("ascii")
+    """The message for a row as it goes on the wire (:meth:`Composer.compose`)."""
+    return Composer.of_site().compose(message)
+
+
+@dataclass(frozen=True)
+class Composer:
+    """Writes messages for the site's settings, read once (a drain makes one for its batch:
+    the settings were read through Flask's proxies three times a message)."""
+
+    mail_from: str
+    domain: str
+    keyed: hmac.HMAC
+    #: "=_" occurs in no base64 text, so one boundary serves every message.
+    boundary: str = field(default_factory=lambda: f"=_talk_{secrets.token_hex(12)}")
+
+    @staticmethod
+    def of_site() -> Composer:
+        config = current_app.config
+        return Composer(
+            mail_from=config["TALK_MAIL_FROM"],
+            domain=mail_domain(),
+            keyed=_keyed(str(config["SECRET_KEY"])),
+        )
+
+    def message_id(self, outbox_id: int) -> str:
+        signature = self.keyed.copy()
+        signature.update(f"outbox-{outbox_id}".encode())
+        return f"<outbox-{outbox_id}.{signature.hexdigest()[:16]}@{self.domain}>"
+
+    def compose(self, message: Composable) -> bytes:
+        """The message for a row as it goes on the wire (CRLF line ends): a text part, and an
+        HTML alternative when there is one. Written out directly rather than through the
+        ``email`` package's generator, which folded every header again and took most of the
+        worker's time per message (``bench/newsletters.py``); what it writes is plain MIME,
+        read back by the tests with the ``email`` package."""
+        headers = {
+            "From": self.mail_from,
+            "To": message.to_address,
+            "Subject": message.subject,
+            "Date": _date(message.created_at),
+            "Message-ID": self.message_id(message.id),
+        }
+        # A row's own headers come last; its From (a project's sender name) replaces the site's.
+        headers.update(message.headers or {})
+        head = "".join(f"{name}: {_header(name, value)}\r\n" for name, value in headers.items())
+        head += "MIME-Version: 1.0\r\n"
+        text_head, text = _part("plain", message.text_body)
+        if not message.html_body:
+            return f"{head}{text_head}\r\n{text}".encode("ascii")
+        html_head, html = _part("html", message.html_body)
+        boundary = self.boundary
+        return (
+            f'{head}Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'
+            f"--{boundary}\r\n{text_head}\r\n{text}"
+            f"--{boundary}\r\n{html_head}\r\n{html}"
+            f"--{boundary}--\r\n"
+        ).encode("ascii")
 
 
 # --- recipient addresses --------------------------------------------------------------------

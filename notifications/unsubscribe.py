@@ -26,7 +26,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from flask import Blueprint, Flask, current_app, render_template, request, url_for
 from itsdangerous import BadSignature, TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
@@ -127,7 +127,14 @@ def newsletter_unsubscribe_url(user: User, project: Project) -> str:
     return newsletter_unsubscribe_links(project)(user)
 
 
-def newsletter_unsubscribe_links(project: Project) -> Callable[[User], str]:
+class Someone(Protocol):
+    """Whom a link is made for: a ``User``, or a newsletter batch's columns of one."""
+
+    @property
+    def id(self) -> int: ...
+
+
+def newsletter_unsubscribe_links(project: Project) -> Callable[[Someone], str]:
     """:func:`newsletter_unsubscribe_url` for many people (a newsletter's batch): the
     address around the token made once, and each token signed by :func:`_newsletter_signer`
     (a sixth of handing a batch over when itsdangerous signed each)."""

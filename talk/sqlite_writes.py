@@ -22,8 +22,6 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -109,21 +107,23 @@ def _take_sqlite_lock(connection: Connection, deadline: float) -> None:
         dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
-@contextmanager
-def first_in_line(connection: Connection) -> Iterator[None]:
-    """Hold this process's place in the queue of writers to ``connection``'s database for a
-    statement that commits on its own (autocommit, no ``BEGIN``: the outbox's ``Ledger``);
-    SQLite's ``busy_timeout`` waits for the other processes."""
-    queue = _queue_to_join(connection)
-    if queue is None:
-        yield
-        return
-    if not queue.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
-        raise _busy("UPDATE")
-    try:
-        yield
-    finally:
-        queue.release()
+class FirstInLine:
+    """This process's place in the queue of writers to a connection's database, held around
+    each statement that commits on its own (autocommit, no ``BEGIN``: the outbox's ``Ledger``,
+    one a message); SQLite's ``busy_timeout`` waits for the other processes. The queue is
+    found once, for all of the connection's statements (finding it each time was a tenth of
+    recording a message): make it while the connection holds no place (no transaction)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._queue = _queue_to_join(connection)
+
+    def __enter__(self) -> None:
+        if self._queue is not None and not self._queue.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+            raise _busy("UPDATE")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._queue is not None:
+            self._queue.release()
 
 
 def leave_queue(connection: Connection) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from notifications import delivery
+from notifications.ledger import RENEW_AFTER, Claimed, Ledger, lease_length
 from notifications.models import OutboxMessage
 from talk.extensions import db
 from tests.notifications.test_outbox import W, queue, rows
@@ -24,8 +25,8 @@ def test_expired_leases_are_requeued_or_marked_uncertain(app, clock):
         # The dead worker's late answer changes nothing: the row is no longer its own.
         from notifications.smtp import Envelope, Outcome
 
-        late = delivery.Claimed(Envelope(ids[1], "talk@localhost", "v@example.org", "", b""), 0)
-        with delivery.Ledger("dead-worker", clock.now) as ledger:
+        late = Claimed(Envelope(ids[1], "talk@localhost", "v@example.org", "", b""), 0)
+        with Ledger("dead-worker", clock.now) as ledger:
             assert ledger.record(late, Outcome("sent", "250 ok")) == "lost-lease"
     assert [(r.state, r.reason) for r in rows(app)] == [
         ("sending", "lease-expired"),
@@ -48,7 +49,7 @@ def test_an_outcome_and_the_next_mark_apply_only_to_rows_the_worker_still_holds(
     from notifications.smtp import Envelope, Outcome
 
     def claimed(outbox_id):
-        return delivery.Claimed(Envelope(outbox_id, "t@localhost", "v@example.org", "", b""), 0)
+        return Claimed(Envelope(outbox_id, "t@localhost", "v@example.org", "", b""), 0)
 
     ids = queue(app, 6)
     with app.app_context():
@@ -56,7 +57,7 @@ def test_an_outcome_and_the_next_mark_apply_only_to_rows_the_worker_still_holds(
         db.session.get(OutboxMessage, ids[1]).claimed_by = "another"  # no longer W's
         db.session.get(OutboxMessage, ids[2]).claimed_by = "another"
         db.session.commit()
-        with delivery.Ledger(W, clock.now) as ledger:
+        with Ledger(W, clock.now) as ledger:
             assert ledger.record(claimed(ids[0]), Outcome("sent", "250"), then=ids[1]) == "sent"
             assert ledger.record(claimed(ids[2]), Outcome("sent", "250"), then=ids[3]) == (
                 "lost-lease"
@@ -81,15 +82,15 @@ def test_a_lease_is_renewed_before_a_message_only_once_its_margin_is_used(app, c
     ids = queue(app, 3)
     with app.app_context():
         assert delivery.claim(W, 10) == ids
-        first_end = clock.now + delivery.lease_length()
-        with delivery.Ledger(W, clock.now) as lease:
+        first_end = clock.now + lease_length()
+        with Ledger(W, clock.now) as lease:
             lease.handing_over(ids[0])
-            clock.advance(seconds=delivery.RENEW_AFTER.total_seconds() - 1)
+            clock.advance(seconds=RENEW_AFTER.total_seconds() - 1)
             lease.handing_over(ids[1])
             assert {row.lease_until for row in rows(app)} == {first_end}
             clock.advance(seconds=1)
             lease.handing_over(ids[2])
-            now_end = clock.now + delivery.lease_length()
+            now_end = clock.now + lease_length()
             assert {row.lease_until for row in rows(app)} == {now_end}
             assert all(row.handed_at is not None for row in rows(app))
 
@@ -115,9 +116,48 @@ def test_the_ledgers_own_writes_are_noticed_but_move_no_generation(app, clock, c
         assert delivery.claim(W, 10) == ids
         db.session.commit()
         before = generation.read(), generation.read_for(1)
-        with delivery.Ledger(W, clock.now) as ledger:
+        with Ledger(W, clock.now) as ledger:
             ledger.handing_over(ids[0])
             assert request.environ.get(WROTE_HERE)
-            sent = delivery.Claimed(Envelope(ids[0], "t@localhost", "v@example.org", "", b""), 0)
+            sent = Claimed(Envelope(ids[0], "t@localhost", "v@example.org", "", b""), 0)
             assert ledger.record(sent, Outcome("sent", "250"), then=ids[1]) == "sent"
         assert (generation.read(), generation.read_for(1)) == before
+
+
+@pytest.mark.commits
+def test_the_ledger_gives_its_connection_back_as_the_pool_lent_it(app, clock):
+    """On PostgreSQL the Ledger's own connection stays in autocommit while it sends a batch
+    (its messages' records commit alone); it must go back to the pool out of it, or the next
+    session to borrow it would commit each statement as it runs and could not roll back."""
+    from sqlalchemy import event
+
+    from notifications.smtp import Envelope, Outcome
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("PostgreSQL's autocommit: SQLite's driver has no such mode to leave on")
+
+    def claimed(outbox_id):
+        return Claimed(Envelope(outbox_id, "t@localhost", "v@example.org", "", b""), 0)
+
+    returned: list[bool] = []
+
+    def checked_in(dbapi_connection, _record):
+        returned.append(dbapi_connection.autocommit)
+
+    ids = queue(app, 3)
+    with app.app_context():
+        assert delivery.claim(W, 10) == ids
+        event.listen(db.engine, "checkin", checked_in)
+        try:
+            with Ledger(W, clock.now) as ledger:
+                ledger.handing_over(ids[0])  # a transaction of its own (autocommit off)
+                sent = ledger.record(claimed(ids[0]), Outcome("sent", "250"), then=ids[1])
+                assert sent == "sent"  # one statement alone, the last: autocommit on
+        finally:
+            event.remove(db.engine, "checkin", checked_in)
+    assert returned == [False]
+    assert [(row.state, row.handed_at is not None) for row in rows(app)] == [
+        ("sent", True),
+        ("sending", True),
+        ("sending", False),
+    ]
