@@ -426,7 +426,7 @@ def _parsed(markdown: str) -> list[Token]:
     """``markdown``'s tokens, parsed once for the several readers of one text: a post's content
     checks (:mod:`talk.passages`, the group mentions) and its links each read the same body,
     which was parsed three times (docs/performance-notes.md, "Posting"). The readers only read
-    the tokens; rendering parses afresh (its rules write into the tokens)."""
+    the tokens; rendering reads them last (:func:`render`)."""
     if getattr(_last_parsed, "text", None) == markdown:
         tokens: list[Token] = _last_parsed.tokens
         return tokens
@@ -476,4 +476,7 @@ def render(markdown: str, links: Links | None = None, *, image_hosts: Iterable[s
     env: dict[str, Any] = {"image_hosts": tuple(image_hosts)}
     if links is not None:
         env["links"] = _Remembering(links)
-    return _cleaner.clean(_md.render(markdown, env)).strip()
+    # The tokens the post's readers parsed (the content check, the links): parsing again cost
+    # a tenth of a post. Rendering writes only an image's ``alt``, the same each time.
+    html = _md.renderer.render(_parsed(markdown), _md.options, env)
+    return _cleaner.clean(html).strip()
