@@ -318,7 +318,6 @@ def _committing(conn: Connection, *args: Any) -> None:
 
 
 @event.listens_for(Engine, "rollback")
-@event.listens_for(Engine, "rollback_savepoint")
 def _rolling_back(conn: Connection, *args: Any) -> None:
     """The rows written go back: pages rendered meanwhile (in this transaction) are stale."""
     if conn.info.pop(WROTE, False):
@@ -326,6 +325,17 @@ def _rolling_back(conn: Connection, *args: Any) -> None:
     if conn.info.pop(WROTE_ANY, False):
         _bump_private()
     _bump_people(frozenset(conn.info.pop(WROTE_FOR, ())))
+
+
+@event.listens_for(Engine, "rollback_savepoint")
+def _rolling_back_savepoint(conn: Connection, *args: Any) -> None:
+    """As a rollback, but the transaction goes on: what it wrote before the savepoint is still
+    to be committed, so the bumps after its commit stay due (the flags are kept)."""
+    if conn.info.get(WROTE):
+        _bump()
+    if conn.info.get(WROTE_ANY):
+        _bump_private()
+    _bump_people(frozenset(conn.info.get(WROTE_FOR, ())))
 
 
 @event.listens_for(Session, "after_commit")

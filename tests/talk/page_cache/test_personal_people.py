@@ -261,3 +261,31 @@ def test_no_kept_page_reads_an_unshown_table_or_column(
     columns = {column for shown in UNSHOWN_COLUMNS.values() for column in shown}
     for template in TEMPLATES.glob("**/templates/**/*.html"):
         assert not columns & set(re.findall(r"\w+", template.read_text())), template
+
+
+def test_a_savepoint_rolled_back_leaves_the_bumps_after_the_commit_due(app, clock, make, place):
+    """A transaction writes (a project's row, a notification for Zed), rolls back a savepoint
+    (a lost race inside it, say), then commits: a page rendered between the savepoint's
+    rollback and the commit cannot see those writes, so every generation it was read under
+    must move again at the commit (the savepoint's rollback once cancelled that)."""
+    zed = make.user("zed")
+    cache = app.extensions[EXTENSION]
+    private = cache.personal.backend.generation
+
+    def generations() -> tuple[str, str]:
+        return cache.backend.generation.read(), private.read_for(zed.id)
+
+    with app.app_context():
+        db.session.execute(
+            text("UPDATE projects SET title = title WHERE id = :id"), {"id": place.project.id}
+        )
+        row = {"kind": "notice", "event_id": 1, "project_id": place.project.id}
+        db.session.execute(insert(Notification), [row | {"created_at": clock(), "user_id": zed.id}])
+        with pytest.raises(RuntimeError), db.session.begin_nested():
+            db.session.execute(text("UPDATE projects SET title = title WHERE id = -1"))
+            raise RuntimeError
+        rendered_at = generations()  # a render starts here, before the commit
+        db.session.commit()
+        visitors, zeds = generations()
+    assert visitors != rendered_at[0]
+    assert zeds != rendered_at[1]
