@@ -7,7 +7,7 @@ pages kept for everybody else stay kept; any other write moves the shared one, a
 
 Where a person's generation lives is where the shared one does: a slot of a file in the
 instance folder (8 bytes at ``person × 8``; a bump writes fresh random bytes there, a read is
-one ``pread``), or a field of one Redis hash (``HINCRBY``; read in the same round trip as the
+one ``pread``), or a field of one Redis hash (``HSET`` of random bytes; read in the same round trip as the
 shared generation). Either way a lookup costs what it did plus one read, and no SQL.
 """
 
@@ -79,7 +79,9 @@ class FilePeople:
 
 
 class RedisPeople:
-    """People's generations as fields of one Redis hash (one ``HINCRBY`` each, pipelined)."""
+    """People's generations as fields of one Redis hash: a bump sets fresh random bytes in
+    each person's field (one ``HSET``; not a counter, for :class:`RedisGeneration`'s reason).
+    Read with the shared generation (:meth:`RedisPrivateGeneration.read_for`)."""
 
     def __init__(self, backend: RedisBackend) -> None:
         self.client = backend.client
@@ -94,11 +96,12 @@ class RedisPeople:
         return (found or b"0").decode()
 
     def bump(self, people: Iterable[int]) -> None:
+        value = os.urandom(8).hex()
+        fields = {str(person): value for person in people}
+        if not fields:
+            return
         try:
-            pipeline = self.client.pipeline(transaction=False)
-            for person in people:
-                pipeline.hincrby(self.key, str(person), 1)
-            pipeline.execute()
+            self.client.hset(self.key, mapping=fields)
         except self._errors as error:
             raise BackendUnavailable(str(error)) from error
 

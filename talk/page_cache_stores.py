@@ -228,10 +228,11 @@ class RedisBackend:
 
 
 class RedisGeneration:
-    """A generation kept in Redis (one ``GET`` a read, one ``INCR`` a bump): the visitors' pages'
-    (:class:`RedisBackend` reads it with each page, in one ``MGET``), and the logged-in pages'
-    private one beside pages kept in each process
-    (:func:`talk.page_cache_people.make_personal_backend`)."""
+    """A generation kept in Redis (one ``GET`` a read, one ``SET`` of fresh random bytes a bump:
+    a counter would start again from 0 after a restart or an eviction of its key and could come
+    back to a value pages are still kept under): the visitors' pages' (:class:`RedisBackend`
+    reads it with each page, in one ``MGET``), and the logged-in pages' private one beside
+    pages kept in each process (:func:`talk.page_cache_people.make_personal_backend`)."""
 
     def __init__(self, backend: RedisBackend, key: str) -> None:
         self.client = backend.client
@@ -247,7 +248,7 @@ class RedisGeneration:
 
     def bump(self) -> None:
         try:
-            self.client.incr(self.key)
+            self.client.set(self.key, os.urandom(8).hex())
         except self._errors as error:
             raise BackendUnavailable(str(error)) from error
 

@@ -145,3 +145,21 @@ def test_each_persons_generation_is_shared_in_redis(
     elsewhere.bump([place.author.id])
     assert _queries(count_queries, ann, "/notifications")[0] > 0
     assert _queries(count_queries, ann, "/notifications")[0] == 0
+
+
+def test_a_generation_never_comes_back_after_its_key_is_lost(redis_backend):
+    """Redis restarted, or evicted a generation's key while pages kept under it live on: the
+    next bump must not give a value already used (a counter would start again from 0)."""
+    from talk.page_cache_people import RedisPeople
+
+    generation = RedisGeneration(redis_backend, "generation")
+    people = RedisPeople(redis_backend)
+    generation.bump()
+    people.bump([7])
+    used = generation.read(), people.read(7)
+    redis_backend.client.delete(generation.key, people.key)
+    generation.bump()
+    people.bump([7])
+    assert generation.read() != used[0]
+    assert people.read(7) != used[1]
+    assert "0" not in (generation.read(), people.read(7))
