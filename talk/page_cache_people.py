@@ -7,8 +7,8 @@ pages kept for everybody else stay kept; any other write moves the shared one, a
 
 Where a person's generation lives is where the shared one does: a slot of a file in the
 instance folder (8 bytes at ``person × 8``; a bump writes fresh random bytes there, a read is
-one ``pread``), or a field of one Redis hash (``HSET`` of random bytes; read in the same round trip as the
-shared generation). Either way a lookup costs what it did plus one read, and no SQL.
+one ``pread``), or a field of one Redis hash (``HSET`` of random bytes; read in the same round
+trip as the shared generation). Either way a lookup costs what it did plus one read, and no SQL.
 """
 
 from __future__ import annotations

@@ -78,9 +78,9 @@ PERSONAL_TABLES = {"notifications": "user_id"}
 UNSHOWN_COLUMNS = {"notifications": frozenset({"emailed_at", "waits_for", "email_after"})}
 
 #: Tables no kept logged-in page reads (the worker's leases and queues, the email it sends and
-#: the local mailbox it delivers to):
-#: writes to them move neither the private generation nor anybody's. Checked by
-#: ``test_no_kept_page_reads_an_unshown_table``; a table read by a page must never be here.
+#: the local mailbox it delivers to): writes to them move neither the private generation nor
+#: anybody's. Checked by ``test_no_kept_page_reads_an_unshown_table_or_column``; a table read
+#: by a page must never be here.
 UNSHOWN_TABLES = frozenset(
     {
         "digests",

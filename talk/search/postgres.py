@@ -130,7 +130,8 @@ def _parsed(query: SearchQuery, language: str, shape: tuple[Any, ...]) -> Any:
 
 
 class PostgresSearch:
-    """One search: ``hits()`` ranks the matching documents, ``marked()`` highlights one."""
+    """One search: ``hits()`` ranks the matching documents, ``matched()`` says which words of
+    the shown ones to highlight."""
 
     #: GIN gives every match in no order: reading each match's row is the cost, so
     #: asking the newest ids first bounds it (talk.search._newest_first): the default of

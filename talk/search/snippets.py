@@ -8,7 +8,7 @@ the stored text with two control characters (:func:`matched_words` reads them); 
 stems the plain text's distinct words in the search's configuration and keeps those sharing a
 lexeme with the query (``PostgresSearch.matched``: cheaper than ``ts_headline()`` over every
 shown document). Those words are then highlighted wherever they appear in the plain text
-(:func:`to_html`). Everything is HTML-escaped and the only tags made are ``<mark>``/``</mark>``:
+(:func:`cut`). Everything is HTML-escaped and the only tags made are ``<mark>``/``</mark>``:
 a comment holding ``<script>`` or raw Markdown shows as that text, never as markup.
 """
 
@@ -58,14 +58,10 @@ def split(text: str) -> list[str]:
     return _WORDS.split(" ".join(_MARKERS.sub("", text).split()))
 
 
-def to_html(text: str, words: frozenset[str], *, size: int = SNIPPET_WORDS) -> Markup:
-    """Up to ``size`` words of ``text`` around its best cluster of ``words``, escaped, each of
-    those words in ``<mark>``; an ellipsis where the text was cut."""
-    return cut(split(text), words, size=size)
-
-
 def cut(pieces: list[str], words: frozenset[str], *, size: int = SNIPPET_WORDS) -> Markup:
-    """:func:`to_html` of the text ``pieces`` (:func:`split`) were split from."""
+    """Up to ``size`` words of the text ``pieces`` (:func:`split`) were split from, around its
+    best cluster of ``words``, escaped, each of those words in ``<mark>``; an ellipsis where
+    the text was cut."""
     shown = pieces[1::2]
     folded = {word: word.casefold() in words for word in set(shown)}  # once a distinct word
     marks = [folded[word] for word in shown]
