@@ -9,11 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from notifications import delivery, ledger, outbox, worker
+from notifications import delivery, outbox, worker
 from notifications.models import MailboxMessage, OutboxMessage, WorkerLease
-from notifications.smtp import parse_smtp_url
-from talk import create_app
-from talk.config import ConfigError
 from talk.errors import InvalidInput
 from talk.extensions import db
 from talk.models import User
@@ -307,13 +304,6 @@ def test_a_batch_costs_one_commit_a_message(app, smtp):
     assert_each_once(smtp, ids, app)
 
 
-def test_backoff_doubles_with_jitter_up_to_a_ceiling():
-    rng = random.Random(7)
-    for attempts, ceiling in [(1, 60), (2, 120), (3, 240), (20, 6 * 3600)]:
-        wait = ledger.backoff(attempts, rng).total_seconds()
-        assert ceiling / 2 <= wait <= ceiling
-
-
 def test_without_an_smtp_url_mail_goes_to_the_local_mailbox(app, client, make):
     admin = make.admin()
     ids = queue(app, subject="A reply to your comment — “Ŵyn”")
@@ -395,36 +385,6 @@ def test_worker_once_drains_the_outbox(app, runner, smtp):
     result = runner.invoke(args=["worker", "--once"])
     assert result.exit_code == 0, result.output
     assert_each_once(smtp, ids, app)
-
-
-@pytest.mark.parametrize(
-    ("url", "problem"),
-    [
-        ("http://mail.example.org", "smtp://"),
-        ("smtp://", "no host"),
-        ("smtp://mail.example.org:99999", "port"),
-        ("smtps://mail.example.org?starttls=1", "TLS already"),
-        ("smtp://mail.example.org?tls=1", "unknown option"),
-    ],
-)
-def test_a_bad_smtp_url_stops_start_up_naming_it(tmp_path, monkeypatch, url, problem):
-    monkeypatch.setenv("TALK_SMTP_URL", url)
-    with pytest.raises(ConfigError, match="TALK_SMTP_URL") as stopped:
-        create_app({"INSTANCE_PATH": str(tmp_path)})
-    assert problem in str(stopped.value)
-
-
-def test_smtp_urls_say_where_and_how():
-    plain = parse_smtp_url("smtp://relay.local")
-    assert (plain.host, plain.port, plain.starttls, plain.implicit_tls) == (
-        "relay.local",
-        25,
-        False,
-        False,
-    )
-    tls = parse_smtp_url("smtp://me%40x.org:p%2Fw@mail.x.org:587?starttls=1")
-    assert (tls.port, tls.starttls, tls.username, tls.password) == (587, True, "me@x.org", "p/w")
-    assert parse_smtp_url("smtps://mail.x.org").port == 465
 
 
 @pytest.mark.parametrize("statement", ["one", "in several"])

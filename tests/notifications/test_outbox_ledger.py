@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from notifications import delivery
-from notifications.ledger import RENEW_AFTER, Claimed, Ledger, lease_length
+from notifications.ledger import RENEW_AFTER, Claimed, Ledger, backoff, lease_length
 from notifications.models import OutboxMessage
 from talk.extensions import db
 from tests.notifications.test_outbox import W, queue, rows
@@ -161,3 +163,10 @@ def test_the_ledger_gives_its_connection_back_as_the_pool_lent_it(app, clock):
         ("sending", True),
         ("sending", False),
     ]
+
+
+def test_backoff_doubles_with_jitter_up_to_a_ceiling():
+    rng = random.Random(7)
+    for attempts, ceiling in [(1, 60), (2, 120), (3, 240), (20, 6 * 3600)]:
+        wait = backoff(attempts, rng).total_seconds()
+        assert ceiling / 2 <= wait <= ceiling
