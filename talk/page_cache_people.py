@@ -93,7 +93,21 @@ class RedisPeople:
             found: bytes | None = self.client.hget(self.key, str(person))  # type: ignore[assignment]
         except self._errors as error:
             raise BackendUnavailable(str(error)) from error
-        return (found or b"0").decode()
+        return self.settled(person, found)
+
+    def settled(self, person: int, found: bytes | None) -> str:
+        """``person``'s generation read as ``found``; none yet: one set now, as
+        :meth:`RedisGeneration.settled` does."""
+        if found is not None:
+            return found.decode()
+        try:
+            self.client.hsetnx(self.key, str(person), os.urandom(8).hex())
+            now: bytes | None = self.client.hget(self.key, str(person))  # type: ignore[assignment]
+        except self._errors as error:
+            raise BackendUnavailable(str(error)) from error
+        if now is None:
+            raise BackendUnavailable(f"{self.key} is not kept")
+        return now.decode()
 
     def bump(self, people: Iterable[int]) -> None:
         value = os.urandom(8).hex()
@@ -148,7 +162,7 @@ class RedisPrivateGeneration(PrivateGeneration):
             shared, own = pipeline.execute()
         except self.shared._errors as error:
             raise BackendUnavailable(str(error)) from error
-        return f"{(shared or b'0').decode()}/{person}:{(own or b'0').decode()}"
+        return f"{self.shared.settled(shared)}/{person}:{self.people.settled(person, own)}"
 
 
 class PersonalBackend(LocalBackend):

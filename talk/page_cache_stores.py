@@ -215,7 +215,7 @@ class RedisBackend:
                 entry = Entry.decode(raw)
             except (ValueError, KeyError, TypeError):
                 entry = None
-        return (generation or b"0").decode(), entry
+        return self.generation.settled(generation), entry
 
     def store(self, key: str, entry: Entry, ttl: int) -> None:
         try:
@@ -244,7 +244,22 @@ class RedisGeneration:
             found: bytes | None = self.client.get(self.key)  # type: ignore[assignment]
         except self._errors as error:
             raise BackendUnavailable(str(error)) from error
-        return (found or b"0").decode()
+        return self.settled(found)
+
+    def settled(self, found: bytes | None) -> str:
+        """The generation read as ``found``; none yet (a new Redis, a restart, an evicted key):
+        one set now, fresh random bytes unless another process set one first — never a value
+        pages kept under an earlier one could have."""
+        if found is not None:
+            return found.decode()
+        try:
+            self.client.set(self.key, os.urandom(8).hex(), nx=True)
+            now: bytes | None = self.client.get(self.key)  # type: ignore[assignment]
+        except self._errors as error:
+            raise BackendUnavailable(str(error)) from error
+        if now is None:
+            raise BackendUnavailable(f"{self.key} is not kept")
+        return now.decode()
 
     def bump(self) -> None:
         try:
