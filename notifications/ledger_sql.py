@@ -1,4 +1,4 @@
-"""The outbox drain's per-message ``UPDATE``s (:class:`notifications.delivery.Ledger`) as the
+"""The outbox drain's per-message ``UPDATE``s (:class:`notifications.ledger.Ledger`) as the
 driver's own SQL: built once per shape, run straight on the DBAPI cursor, because SQLAlchemy's
 statement path cost several times the statement (``bench/newsletters.py``)."""
 
@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from functools import cache, partial
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Dialect
@@ -59,26 +58,16 @@ def update_sql(dialect: Dialect, columns: tuple[str, ...], rows: str) -> Sql:
         sql = f"UPDATE {table} SET {sets_sql} WHERE {where}"  # noqa: S608 - names ours
     processors: dict[str, Callable[[Any], Any]] = {}
     for column in (*columns, "handed_at"):
-        processor = _TABLE.c[column].type.bind_processor(dialect)
-        if processor is not None and dialect.name == "sqlite" and _is_time(column):
-            processor = partial(as_sqlite_text, processor)
+        # What SQLAlchemy's own statements bind: on SQLite a time as the same text as the
+        # claim's and recover's (SQLite compares times as text; sqlite3's adapter would add
+        # "+00:00", and a row deferred to a moment would not be due at that very moment).
+        processor = _TABLE.c[column].type.dialect_impl(dialect).bind_processor(dialect)
         if processor is not None:
             processors[column] = processors[f"then_{column}"] = processor
     return Sql(sql, processors)
-
-
-def _is_time(column: str) -> bool:
-    return _TABLE.c[column].type.python_type is datetime
 
 
 @dataclass(frozen=True)
 class Sql:
     text: str
     processors: dict[str, Callable[[Any], Any]]
-
-
-def as_sqlite_text(process: Callable[[Any], Any], value: datetime) -> str:
-    """A time bound by its column's processor ``process`` as sqlite3's default adapter then
-    writes it (``isoformat(" ")``: the same text as before), written here: the adapter's lookup
-    and call cost more than the formatting, twice a message."""
-    return str(process(value).isoformat(" "))

@@ -129,7 +129,7 @@ class FirstInLine:
 def leave_queue(connection: Connection) -> None:
     """The write transaction of a connection kept out of the pool has ended (committed or
     rolled back): the next writer in this process goes, as returning it to the pool would
-    (the outbox drain keeps one for a batch: ``notifications.delivery.Ledger``)."""
+    (the outbox drain keeps one for a batch: ``notifications.ledger.Ledger``)."""
     _release(connection.connection.info)
 
 

@@ -170,3 +170,23 @@ def test_backoff_doubles_with_jitter_up_to_a_ceiling():
     for attempts, ceiling in [(1, 60), (2, 120), (3, 240), (20, 6 * 3600)]:
         wait = backoff(attempts, rng).total_seconds()
         assert ceiling / 2 <= wait <= ceiling
+
+
+def test_a_deferred_row_is_due_at_the_very_moment_of_its_next_attempt(app, clock, monkeypatch):
+    """The Ledger writes its times as SQLAlchemy's statements do (SQLite compares them as
+    text: with sqlite3's "+00:00" a row deferred to a moment was due only after it)."""
+    from datetime import timedelta
+
+    from notifications import ledger
+    from notifications.smtp import Envelope, Outcome
+
+    monkeypatch.setattr(ledger, "backoff", lambda attempts, rng=None: timedelta(minutes=1))
+    clock.advance(seconds=0.25)
+    [one] = queue(app)
+    with app.app_context():
+        assert delivery.claim(W, 10) == [one]
+        with Ledger(W, clock.now) as book:
+            claimed = Claimed(Envelope(one, "t@localhost", "v@example.org", "", b""), 0)
+            assert book.record(claimed, Outcome("temporary", "451 later")) == "queued"
+        clock.advance(seconds=60)
+        assert delivery.claim(W, 10) == [one]
