@@ -15,6 +15,7 @@ bump stores a page nobody will read, and one that starts after it sees the commi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -320,22 +321,24 @@ def _committing(conn: Connection, *args: Any) -> None:
 @event.listens_for(Engine, "rollback")
 def _rolling_back(conn: Connection, *args: Any) -> None:
     """The rows written go back: pages rendered meanwhile (in this transaction) are stale."""
-    if conn.info.pop(WROTE, False):
-        _bump()
-    if conn.info.pop(WROTE_ANY, False):
-        _bump_private()
-    _bump_people(frozenset(conn.info.pop(WROTE_FOR, ())))
+    _bump_written(conn, conn.info.pop)
 
 
 @event.listens_for(Engine, "rollback_savepoint")
 def _rolling_back_savepoint(conn: Connection, *args: Any) -> None:
     """As a rollback, but the transaction goes on: what it wrote before the savepoint is still
     to be committed, so the bumps after its commit stay due (the flags are kept)."""
-    if conn.info.get(WROTE):
+    _bump_written(conn, conn.info.get)
+
+
+def _bump_written(conn: Connection, flag: Callable[[str, Any], Any]) -> None:
+    """Move every generation ``conn``'s transaction wrote under, each flag read by ``flag``
+    (``pop`` to clear it, ``get`` to keep it)."""
+    if flag(WROTE, False):
         _bump()
-    if conn.info.get(WROTE_ANY):
+    if flag(WROTE_ANY, False):
         _bump_private()
-    _bump_people(frozenset(conn.info.get(WROTE_FOR, ())))
+    _bump_people(frozenset(flag(WROTE_FOR, ())))
 
 
 @event.listens_for(Session, "after_commit")
